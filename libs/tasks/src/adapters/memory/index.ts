@@ -1,0 +1,5 @@
+export * from './manual-clock';
+export * from './memory-event-bus';
+export * from './memory-task-queue';
+export * from './memory-task-store';
+export * from './system-clock';

@@ -1,0 +1,3 @@
+export const TASK_METADATA = Symbol.for('stepwise:task');
+export const STEPS_METADATA = Symbol.for('stepwise:steps');
+export const COMPENSATIONS_METADATA = Symbol.for('stepwise:compensations');

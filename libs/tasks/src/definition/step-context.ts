@@ -1,0 +1,39 @@
+import type { ResultFile } from '../model';
+import type { ObjectStorage } from '../ports';
+
+/** Minimal logger handed to steps; Nest's Logger satisfies it. */
+export interface TaskLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * What a step (or a compensation) receives.
+ *
+ * @typeParam I - the validated input of the task.
+ * @typeParam O - outputs of the task's steps, by step name.
+ */
+export interface StepContext<I = unknown, O extends object = Record<string, unknown>> {
+  readonly taskId: string;
+  readonly taskType: string;
+  readonly owner: string;
+  readonly input: I;
+  /** Outputs of the steps that finished before this one, by step name. */
+  readonly outputs: Readonly<Partial<O>>;
+  /** Name of the running step (or of the step being compensated). */
+  readonly step: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Fires on cancel, on task or step timeout, and on shutdown. Pass it to I/O. */
+  readonly signal: AbortSignal;
+  readonly logger: TaskLogger;
+  /** Object storage; keys under {@link StepContext.storagePrefix} are removed with the task. */
+  readonly storage: ObjectStorage;
+  /** `tasks/{taskId}/`: where a step should store what it produces. */
+  readonly storagePrefix: string;
+  /** Reports the step's progress (0..1); throttled, never goes backwards. */
+  progress(fraction: number, message?: string): void;
+  /** Names the file that `GET /tasks/{id}/download` serves. */
+  setResultFile(file: ResultFile): void;
+}

@@ -1,0 +1,116 @@
+import 'reflect-metadata';
+import type { CompensationMetadata, StepMetadata } from './decorators';
+import { COMPENSATIONS_METADATA, STEPS_METADATA, TASK_METADATA } from './metadata-keys';
+import { NO_RETRY } from './retry-policy';
+import type { StepDefinition, StepHandler, TaskDefinition } from './task-definition';
+import { TaskDefinitionError } from './task-definition-error';
+import type { TaskOptions } from './task-options';
+
+/** Reads decorated task instances and keeps their validated definitions. */
+export class TaskRegistry {
+  private readonly tasks = new Map<string, TaskDefinition>();
+
+  /** Compiles and registers one `@Task` instance; throws {@link TaskDefinitionError}. */
+  register(instance: object): TaskDefinition {
+    const definition = compileTask(instance);
+    const existing = this.tasks.get(definition.name);
+    if (existing) {
+      throw new TaskDefinitionError(
+        definition.className,
+        `task name "${definition.name}" is already declared by ${existing.className}`,
+      );
+    }
+    this.tasks.set(definition.name, definition);
+    return definition;
+  }
+
+  get(name: string): TaskDefinition | undefined {
+    return this.tasks.get(name);
+  }
+
+  all(): TaskDefinition[] {
+    return [...this.tasks.values()];
+  }
+
+  /** Queue names in use, for the consumers to start. */
+  queues(): string[] {
+    return [...new Set(this.all().map((t) => t.queue))];
+  }
+}
+
+export function compileTask(instance: object): TaskDefinition {
+  const type = instance.constructor;
+  const className = type.name;
+  const options: TaskOptions | undefined = Reflect.getMetadata(TASK_METADATA, type);
+  if (!options) throw new TaskDefinitionError(className, 'missing @Task()');
+  if (!options.name || !/^[a-z0-9][a-z0-9._-]*$/i.test(options.name)) {
+    throw new TaskDefinitionError(className, `task name "${options.name}" must be letters, digits, ".", "_" or "-"`);
+  }
+  const stepMeta: StepMetadata[] = Reflect.getMetadata(STEPS_METADATA, type) ?? [];
+  const compMeta: CompensationMetadata[] = Reflect.getMetadata(COMPENSATIONS_METADATA, type) ?? [];
+  if (stepMeta.length === 0) throw new TaskDefinitionError(className, 'declares no @Step()');
+
+  const steps = stepMeta.map((meta) => compileStep(instance, className, meta));
+  assertUnique(className, steps.map((s) => String(s.order)), 'step order');
+  assertUnique(className, steps.map((s) => s.name), 'step name');
+  // A compensation may name the step or its method.
+  const byKey = new Map<string, StepDefinition>();
+  steps.forEach((step, i) => byKey.set(stepMeta[i].method, step).set(step.name, step));
+  steps.sort((a, b) => a.order - b.order);
+
+  const seen = new Set<string>();
+  for (const comp of compMeta) {
+    const step = byKey.get(comp.step);
+    if (!step) throw new TaskDefinitionError(className, `@Compensate("${comp.step}") names no step`);
+    if (seen.has(step.name)) throw new TaskDefinitionError(className, `step "${step.name}" has two compensations`);
+    seen.add(step.name);
+    step.compensate = bind(instance, className, comp.method);
+  }
+
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
+    throw new TaskDefinitionError(className, 'timeoutMs must be positive');
+  }
+  return {
+    name: options.name,
+    queue: options.queue ?? 'default',
+    timeoutMs: options.timeoutMs,
+    cancellable: options.cancellable ?? true,
+    priority: options.priority ?? 0,
+    retentionMs: options.retentionMs,
+    input: options.input,
+    acceptsFiles: options.acceptsFiles ?? false,
+    steps,
+    className,
+  };
+}
+
+function compileStep(instance: object, className: string, meta: StepMetadata): StepDefinition {
+  const name = meta.name ?? meta.method;
+  if (!Number.isFinite(meta.order)) throw new TaskDefinitionError(className, `step "${name}" needs a numeric order`);
+  const retry = meta.retry ?? NO_RETRY;
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1) {
+    throw new TaskDefinitionError(className, `step "${name}": retry.attempts must be an integer >= 1`);
+  }
+  if (meta.on && meta.on !== 'api' && meta.on !== 'worker') {
+    throw new TaskDefinitionError(className, `step "${name}": on must be "api" or "worker"`);
+  }
+  return {
+    name,
+    order: meta.order,
+    on: meta.on ?? 'worker',
+    retry,
+    timeoutMs: meta.timeoutMs,
+    run: bind(instance, className, meta.method),
+  };
+}
+
+function bind(instance: object, className: string, method: string): StepHandler {
+  const fn = (instance as Record<string, unknown>)[method];
+  if (typeof fn !== 'function') throw new TaskDefinitionError(className, `"${method}" is not a method`);
+  return fn.bind(instance) as StepHandler;
+}
+
+function assertUnique(className: string, values: string[], what: string): void {
+  const dup = values.find((v, i) => values.indexOf(v) !== i);
+  if (dup !== undefined) throw new TaskDefinitionError(className, `duplicate ${what} ${dup}`);
+}

@@ -1,0 +1,48 @@
+import type { TaskLogger, TaskRegistry } from '../definition';
+import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
+
+/** Tunables of the engine; every one has a default (see {@link DEFAULT_ENGINE_SETTINGS}). */
+export interface EngineSettings {
+  /** Unique id of this process as a lease owner. */
+  workerId: string;
+  /** How long a claim lasts without a heartbeat. */
+  leaseMs: number;
+  /** Heartbeat period; a third of the lease by default. */
+  heartbeatMs: number;
+  /** Sweeper period. */
+  sweepIntervalMs: number;
+  /** A pending task not claimed within this time is dispatched again. */
+  pendingGraceMs: number;
+  /** Parallel tasks per queue and placement in this process. */
+  concurrency: number;
+  /** Minimum time between two progress writes of one task. */
+  progressThrottleMs: number;
+  /** Running steps get this long to finish on shutdown before they are handed over. */
+  shutdownGraceMs: number;
+  /** Default retention of finished tasks, when the task declares none. */
+  retentionMs?: number;
+}
+
+export const DEFAULT_ENGINE_SETTINGS: Omit<EngineSettings, 'workerId'> = {
+  leaseMs: 30_000,
+  heartbeatMs: 10_000,
+  sweepIntervalMs: 5_000,
+  pendingGraceMs: 10_000,
+  concurrency: 4,
+  progressThrottleMs: 200,
+  shutdownGraceMs: 10_000,
+};
+
+/** Everything the kernel needs, all behind ports. */
+export interface EngineDeps {
+  store: TaskStore;
+  queue: TaskQueue;
+  bus: EventBus;
+  storage: ObjectStorage;
+  clock: Clock;
+  registry: TaskRegistry;
+  logger: TaskLogger;
+  settings: EngineSettings;
+  newId(): string;
+  random?: () => number;
+}

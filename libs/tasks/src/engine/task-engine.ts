@@ -1,0 +1,231 @@
+import type { TaskDefinition } from '../definition';
+import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TaskStatus } from '../model';
+import type { ListPage } from '../ports';
+import type { EngineDeps } from './engine-deps';
+import { EventRecorder } from './event-recorder';
+import { validateInput } from './input-validation';
+import { Sweeper } from './sweeper';
+import { conflict, taskNotFound, unknownTaskType } from './task-errors';
+import { TaskWorker } from './task-worker';
+
+export interface SubmitRequest {
+  type: string;
+  input: unknown;
+  owner: string;
+  /** Pre-allocated id, when files were stored under it before the submit. */
+  id?: string;
+  idempotencyKey?: string;
+  callbackUrl?: string;
+  priority?: number;
+}
+
+export interface SubmitResult {
+  task: TaskRecord;
+  /** False when an earlier submit with the same idempotency key is returned. */
+  created: boolean;
+}
+
+export interface ListRequest {
+  owner: string;
+  type?: string;
+  status?: TaskStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+/**
+ * The kernel's facade: what transports (HTTP, a CLI, tests) call. Knows
+ * nothing of Nest, HTTP or any concrete store or queue.
+ */
+export class TaskEngine {
+  readonly events: EventRecorder;
+  readonly worker: TaskWorker;
+  readonly sweeper: Sweeper;
+  private started = false;
+
+  constructor(readonly deps: EngineDeps) {
+    this.events = new EventRecorder(deps);
+    this.worker = new TaskWorker(deps, this.events);
+    this.sweeper = new Sweeper(deps, (id) => this.purge(id));
+  }
+
+  definition(type: string): TaskDefinition {
+    const definition = this.deps.registry.get(type);
+    if (!definition) throw unknownTaskType(type);
+    return definition;
+  }
+
+  /** Validates and persists a task, then dispatches it. The row exists before this resolves. */
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
+    const definition = this.definition(request.type);
+    const { store, clock, newId } = this.deps;
+    if (request.idempotencyKey) {
+      const existing = await store.findByIdempotencyKey(request.owner, request.idempotencyKey);
+      if (existing) return this.replay(existing, request);
+    }
+    const input = await validateInput(definition, request.input);
+    const now = clock.now();
+    const first = definition.steps[0];
+    const { task, created } = await store.create({
+      id: request.id ?? newId(),
+      type: definition.name,
+      queue: definition.queue,
+      owner: request.owner,
+      status: 'pending',
+      placement: first.on,
+      priority: request.priority ?? definition.priority,
+      input,
+      output: null,
+      resultFile: null,
+      progress: 0,
+      message: null,
+      error: null,
+      idempotencyKey: request.idempotencyKey ?? null,
+      callbackUrl: request.callbackUrl ?? null,
+      cancelRequested: false,
+      pauseRequested: false,
+      runAt: now,
+      deadlineAt: null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+      steps: definition.steps.map((s) => ({
+        name: s.name,
+        order: s.order,
+        on: s.on,
+        status: 'pending',
+        attempts: 0,
+        progress: 0,
+        output: null,
+        error: null,
+        startedAt: null,
+        finishedAt: null,
+      })),
+    });
+    if (!created) return this.replay(task, request);
+    await this.events.record(task, 'task.created');
+    await this.dispatch(task);
+    return { task, created: true };
+  }
+
+  async get(id: string, owner: string): Promise<TaskRecord> {
+    const task = await this.deps.store.get(id);
+    // Another owner's task is indistinguishable from a missing one.
+    if (!task || task.owner !== owner) throw taskNotFound(id);
+    return task;
+  }
+
+  async list(request: ListRequest): Promise<ListPage> {
+    const limit = Math.min(Math.max(request.limit ?? 20, 1), 100);
+    return this.deps.store.list({ ...request, limit });
+  }
+
+  async listEvents(id: string, owner: string, afterSeq?: number): Promise<TaskEvent[]> {
+    await this.get(id, owner);
+    return this.deps.store.listEvents(id, afterSeq);
+  }
+
+  /**
+   * Requests cancellation: a running step's signal fires (in whatever process
+   * runs it), finished steps are compensated in reverse, the task ends `cancelled`.
+   */
+  async cancel(id: string, owner: string): Promise<TaskRecord> {
+    const task = await this.get(id, owner);
+    if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
+    if (!this.definition(task.type).cancellable) throw conflict(`Tasks of type "${task.type}" cannot be cancelled`);
+    if (!task.cancelRequested) {
+      await this.deps.store.setFlags(id, { cancelRequested: true });
+      task.cancelRequested = true;
+      await this.events.record(task, 'task.cancel_requested');
+      // Waiting tasks have no runner to notice: run the cancellation here if we can claim it.
+      if (!this.hasLiveLease(task)) void this.worker.handle(id, task.placement);
+    }
+    return task;
+  }
+
+  /** Pauses between steps; a waiting task pauses at once. */
+  async pause(id: string, owner: string): Promise<TaskRecord> {
+    const task = await this.get(id, owner);
+    if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
+    await this.deps.store.setFlags(id, { pauseRequested: true });
+    if (task.status === 'pending' && (await this.deps.store.update(id, task.version, this.deps.clock.now(), { status: 'paused' }))) {
+      const paused = await this.get(id, owner);
+      await this.events.record(paused, 'task.paused');
+      return paused;
+    }
+    return this.get(id, owner);
+  }
+
+  async resume(id: string, owner: string): Promise<TaskRecord> {
+    const task = await this.get(id, owner);
+    if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
+    await this.deps.store.setFlags(id, { pauseRequested: false });
+    const now = this.deps.clock.now();
+    if (task.status === 'paused' && (await this.deps.store.update(id, task.version, now, { status: 'pending', runAt: now }))) {
+      const resumed = await this.get(id, owner);
+      await this.events.record(resumed, 'task.resumed');
+      await this.dispatch(resumed);
+      return resumed;
+    }
+    return this.get(id, owner);
+  }
+
+  /** Cancels if needed, then deletes the record, its events and its stored files. */
+  async remove(id: string, owner: string): Promise<void> {
+    const task = await this.get(id, owner);
+    if (!isTerminal(task.status) && !task.cancelRequested) {
+      await this.deps.store.setFlags(id, { cancelRequested: true });
+      await this.events.record({ ...task, cancelRequested: true }, 'task.cancel_requested');
+    }
+    await this.purge(id);
+  }
+
+  /** Starts the worker for the given placements and the sweeper. */
+  async start(placements: Placement[]): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if (placements.length > 0) await this.worker.start(placements);
+    this.sweeper.start();
+  }
+
+  /** Graceful stop: see {@link TaskWorker.stop}. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.sweeper.stop();
+    await this.worker.stop(this.deps.settings.shutdownGraceMs);
+    await this.deps.queue.close();
+    await this.deps.bus.close();
+  }
+
+  private async purge(id: string): Promise<void> {
+    await this.deps.store.delete(id);
+    await this.deps.storage.deletePrefix(`tasks/${id}/`);
+  }
+
+  private async replay(existing: TaskRecord, request: SubmitRequest): Promise<SubmitResult> {
+    if (existing.type !== request.type) {
+      throw conflict(`Idempotency-Key "${request.idempotencyKey}" was used for a task of type "${existing.type}"`);
+    }
+    return { task: existing, created: false };
+  }
+
+  private hasLiveLease(task: TaskRecord): boolean {
+    return task.leaseOwner !== null && (task.leaseExpiresAt ?? 0) > this.deps.clock.now();
+  }
+
+  private async dispatch(task: TaskRecord): Promise<void> {
+    try {
+      await this.deps.queue.dispatch({
+        taskId: task.id,
+        queue: task.queue,
+        placement: task.placement,
+        priority: task.priority,
+      });
+    } catch (error) {
+      // Accepted all the same: the row is pending and the sweeper dispatches it.
+      this.deps.logger.warn(`dispatch of ${task.id} failed, the sweeper will retry: ${String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,277 @@
+import type { StepDefinition } from '../definition';
+import type { StepRecord, TaskError, TaskEventType } from '../model';
+import { isRetryable, retryDelay } from './backoff';
+import type { EngineDeps } from './engine-deps';
+import { LeaseLostError, ShutdownError, TaskCancelledError, TaskTimeoutError, toTaskError } from './errors';
+import type { EventRecorder } from './event-recorder';
+import type { Execution } from './execution';
+import { ProgressReporter } from './progress-reporter';
+import { runAttempt, stepContext } from './step-attempt';
+
+/**
+ * The saga kernel: runs the steps of one placement of a claimed task, in
+ * order, checkpointing each; retries through the queue; compensates in reverse
+ * when a step fails for good or the task is cancelled.
+ */
+export class TaskRunner {
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly events: EventRecorder,
+    private readonly exec: Execution,
+  ) {}
+
+  private get task() {
+    return this.exec.task;
+  }
+
+  /** Runs until the task is handed over, waits for a retry, pauses, or ends. */
+  async run(): Promise<void> {
+    try {
+      await this.runClaimed();
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        this.deps.logger.warn(`task ${this.task.id}: lease lost, stopping without writing`);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private async runClaimed(): Promise<void> {
+    const task = this.task;
+    const now = this.deps.clock.now();
+    if (task.startedAt === null) task.startedAt = now;
+    if (task.deadlineAt === null && this.exec.definition.timeoutMs) {
+      task.deadlineAt = task.startedAt + this.exec.definition.timeoutMs;
+    }
+    if (task.status === 'compensating') return this.compensate(task.cancelRequested ? 'cancelled' : 'failed', task.error);
+    if (task.cancelRequested) return this.compensate('cancelled', cancelledError());
+    if (task.deadlineAt !== null && now >= task.deadlineAt) {
+      return this.compensate('failed', toTaskError(new TaskTimeoutError(this.exec.definition.timeoutMs ?? 0)));
+    }
+    const stopDeadline =
+      task.deadlineAt !== null
+        ? this.deps.clock.setTimer(task.deadlineAt - now, () =>
+            this.exec.abort(new TaskTimeoutError(this.exec.definition.timeoutMs ?? 0)),
+          )
+        : () => undefined;
+    try {
+      await this.runSteps();
+    } finally {
+      stopDeadline();
+    }
+  }
+
+  private async runSteps(): Promise<void> {
+    const task = this.task;
+    const steps = this.exec.definition.steps;
+    for (let index = 0; index < steps.length; index++) {
+      const def = steps[index];
+      const record = this.stepRecord(def.name);
+      if (record.status === 'completed') continue;
+      if (def.on !== this.exec.placement) return this.handOver(def.on);
+      if (task.pauseRequested) return this.pause();
+
+      record.status = 'running';
+      record.attempts += 1;
+      record.startedAt = this.deps.clock.now();
+      record.error = null;
+      task.status = 'running';
+      await this.persist([record.name]);
+      await this.events.record(task, 'task.step', { step: record.name, stepStatus: 'running' });
+
+      const progress = new ProgressReporter(this.deps, index, steps.length, record, task, async () => {
+        await this.persist([record.name]);
+        await this.events.record(task, 'task.progress', { step: record.name });
+      });
+      const outcome = await runAttempt(
+        this.exec,
+        def,
+        record.attempts,
+        this.deps,
+        progress.hooks((file) => (task.resultFile = file)),
+      );
+      progress.stop();
+
+      if (outcome.kind === 'completed') {
+        record.status = 'completed';
+        record.output = outcome.output;
+        record.progress = 1;
+        record.finishedAt = this.deps.clock.now();
+        task.progress = Math.max(task.progress, (index + 1) / steps.length);
+        await this.persist([record.name]);
+        await this.events.record(task, 'task.step', { step: record.name, stepStatus: 'completed' });
+        continue;
+      }
+      if (outcome.kind === 'aborted') return this.onAborted(record, outcome.reason);
+      return this.onFailure(def, record, outcome.error);
+    }
+    return this.complete();
+  }
+
+  private async onFailure(def: StepDefinition, record: StepRecord, error: unknown): Promise<void> {
+    const task = this.task;
+    record.error = toTaskError(error, record.name);
+    if (record.attempts < def.retry.attempts && isRetryable(def.retry, error)) {
+      const delay = retryDelay(def.retry, record.attempts, this.deps.random);
+      record.status = 'pending';
+      task.status = 'pending';
+      task.runAt = this.deps.clock.now() + delay;
+      task.message = `retrying ${record.name} in ${delay} ms: ${record.error.message}`;
+      this.release();
+      await this.persist([record.name]);
+      await this.events.record(task, 'task.retrying', { step: record.name });
+      // The delay lives in the queue, not in this worker slot.
+      await this.dispatch(delay);
+      return;
+    }
+    record.status = 'failed';
+    record.finishedAt = this.deps.clock.now();
+    await this.persist([record.name]);
+    await this.events.record(task, 'task.step', { step: record.name, stepStatus: 'failed' });
+    return this.compensate('failed', record.error);
+  }
+
+  private async onAborted(record: StepRecord, reason: Error): Promise<void> {
+    if (reason instanceof LeaseLostError) throw reason;
+    if (reason instanceof ShutdownError) {
+      // Not the step's fault: hand it back without spending an attempt.
+      record.status = 'pending';
+      record.attempts -= 1;
+      this.task.status = 'pending';
+      this.task.runAt = this.deps.clock.now();
+      this.release();
+      await this.persist([record.name]);
+      await this.dispatch(0);
+      return;
+    }
+    record.status = 'failed';
+    record.error = toTaskError(reason, record.name);
+    record.finishedAt = this.deps.clock.now();
+    await this.persist([record.name]);
+    await this.events.record(this.task, 'task.step', { step: record.name, stepStatus: 'failed' });
+    if (reason instanceof TaskCancelledError) return this.compensate('cancelled', record.error);
+    return this.compensate('failed', record.error);
+  }
+
+  /** Runs the compensations of finished steps in reverse, then ends the task. */
+  private async compensate(outcome: 'failed' | 'cancelled', error: TaskError | null): Promise<void> {
+    const task = this.task;
+    task.error = error;
+    const candidates = this.exec.definition.steps
+      .filter((def) => def.compensate && ['completed', 'compensating'].includes(this.stepRecord(def.name).status))
+      .reverse();
+    if (candidates.length > 0) {
+      task.status = 'compensating';
+      await this.persist([]);
+      await this.events.record(task, 'task.compensating');
+    }
+    const failures: string[] = [];
+    for (const def of candidates) {
+      const record = this.stepRecord(def.name);
+      record.status = 'compensating';
+      await this.persist([record.name]);
+      // Compensation is not aborted by the cancel that caused it; only by a lost lease.
+      const signal = new AbortController().signal;
+      try {
+        const ctx = stepContext(task, def.name, record.attempts, signal, this.deps, {
+          progress: () => undefined,
+          setResultFile: () => undefined,
+        });
+        await def.compensate!(ctx);
+        record.status = 'compensated';
+      } catch (err) {
+        record.status = 'failed';
+        record.error = toTaskError(err, def.name);
+        failures.push(`${def.name}: ${record.error.message}`);
+      }
+      record.finishedAt = this.deps.clock.now();
+      await this.persist([record.name]);
+      await this.events.record(task, 'task.step', { step: def.name, stepStatus: record.status });
+    }
+    if (failures.length > 0) task.message = `compensation failed for ${failures.join('; ')}`;
+    await this.finish(outcome === 'cancelled' ? 'cancelled' : 'failed');
+  }
+
+  private async complete(): Promise<void> {
+    const task = this.task;
+    const steps = this.exec.definition.steps;
+    task.output = this.stepRecord(steps[steps.length - 1].name).output;
+    task.progress = 1;
+    await this.finish('completed');
+  }
+
+  private async finish(status: 'completed' | 'failed' | 'cancelled'): Promise<void> {
+    const task = this.task;
+    task.status = status;
+    task.finishedAt = this.deps.clock.now();
+    this.release();
+    await this.persist([]);
+    const type: TaskEventType = `task.${status}`;
+    await this.events.record(task, type);
+  }
+
+  private async handOver(placement: 'api' | 'worker'): Promise<void> {
+    this.task.placement = placement;
+    this.task.status = 'pending';
+    this.task.runAt = this.deps.clock.now();
+    this.release();
+    await this.persist([]);
+    await this.dispatch(0);
+  }
+
+  private async pause(): Promise<void> {
+    this.task.status = 'paused';
+    this.release();
+    await this.persist([]);
+    await this.events.record(this.task, 'task.paused');
+  }
+
+  private release(): void {
+    this.task.leaseOwner = null;
+    this.task.leaseExpiresAt = null;
+  }
+
+  private async dispatch(delayMs: number): Promise<void> {
+    const task = this.task;
+    try {
+      await this.deps.queue.dispatch({
+        taskId: task.id,
+        queue: task.queue,
+        placement: task.placement,
+        priority: task.priority,
+        delayMs,
+      });
+    } catch (error) {
+      // The row says pending: the sweeper dispatches it again.
+      this.deps.logger.warn(`dispatch of ${task.id} failed, the sweeper will retry: ${String(error)}`);
+    }
+  }
+
+  /** Serialised conditional write; a lost lease stops the run. */
+  private persist(changedSteps: string[]): Promise<void> {
+    const write = this.writes.then(async () => {
+      this.task.updatedAt = this.deps.clock.now();
+      const held = await this.deps.store.save(this.task, this.deps.settings.workerId, changedSteps);
+      if (!held) {
+        const lost = new LeaseLostError(this.task.id);
+        this.exec.abort(lost);
+        throw lost;
+      }
+    });
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  private stepRecord(name: string): StepRecord {
+    const record = this.task.steps.find((s) => s.name === name);
+    if (!record) throw new Error(`task ${this.task.id} has no step record "${name}"`);
+    return record;
+  }
+}
+
+function cancelledError(): TaskError {
+  return toTaskError(new TaskCancelledError());
+}

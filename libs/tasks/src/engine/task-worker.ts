@@ -1,0 +1,92 @@
+import type { Placement, TaskEvent } from '../model';
+import { sleep } from '../ports';
+import type { EngineDeps } from './engine-deps';
+import { ShutdownError, TaskCancelledError, toTaskError } from './errors';
+import type { EventRecorder } from './event-recorder';
+import { Execution } from './execution';
+import { keepLease } from './lease-keeper';
+import { TaskRunner } from './task-runner';
+
+/** Consumes dispatches, claims tasks and runs them; tracks what runs here. */
+export class TaskWorker {
+  private readonly active = new Map<string, { exec: Execution; done: Promise<void> }>();
+  private draining = false;
+  private unsubscribe: () => void = () => undefined;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly events: EventRecorder,
+  ) {}
+
+  /** Starts consuming every registered queue for the given placements. */
+  async start(placements: Placement[]): Promise<void> {
+    this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
+    for (const queue of this.deps.registry.queues()) {
+      for (const placement of placements) {
+        await this.deps.queue.consume(queue, placement, (taskId) => this.handle(taskId, placement), {
+          concurrency: this.deps.settings.concurrency,
+        });
+      }
+    }
+  }
+
+  /** Ids of the tasks running in this process. */
+  running(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /**
+   * Claims and runs a task if it is claimable for `placement`; a stale or
+   * duplicate delivery, or a lost race, returns without effect.
+   */
+  async handle(taskId: string, placement: Placement): Promise<void> {
+    if (this.draining || this.active.has(taskId)) return;
+    const { store, clock, settings, registry } = this.deps;
+    const task = await store.claim({
+      taskId,
+      workerId: settings.workerId,
+      leaseMs: settings.leaseMs,
+      now: clock.now(),
+    });
+    if (!task) return;
+    const definition = registry.get(task.type);
+    if (!definition) {
+      // Another deployment's task type: give it back, someone else may know it.
+      task.leaseOwner = null;
+      task.leaseExpiresAt = null;
+      await store.save(task, settings.workerId, []);
+      this.deps.logger.error(`task ${task.id}: unknown type "${task.type}" in this process`);
+      return;
+    }
+    const exec = new Execution(task, definition, placement);
+    const stopLease = keepLease(this.deps, exec);
+    const done = new TaskRunner(this.deps, this.events, exec)
+      .run()
+      .catch((error) => this.deps.logger.error(`task ${task.id} crashed the runner: ${toTaskError(error).message}`))
+      .finally(() => {
+        stopLease();
+        this.active.delete(task.id);
+      });
+    this.active.set(task.id, { exec, done });
+    await done;
+  }
+
+  /**
+   * Graceful stop: take no new work, give running steps `graceMs` to finish,
+   * then abort them so they are handed back (lease released) at once.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.draining = true;
+    this.unsubscribe();
+    const all = () => Promise.all([...this.active.values()].map((a) => a.done));
+    const grace = new AbortController();
+    await Promise.race([all(), sleep(this.deps.clock, graceMs, grace.signal).catch(() => undefined)]);
+    grace.abort();
+    for (const { exec } of this.active.values()) exec.abort(new ShutdownError());
+    await all();
+  }
+
+  private onEvent(event: TaskEvent): void {
+    if (event.type === 'task.cancel_requested') this.active.get(event.taskId)?.exec.abort(new TaskCancelledError());
+  }
+}

@@ -1,0 +1,3 @@
+export * from './task-status';
+export * from './task-record';
+export * from './task-event';

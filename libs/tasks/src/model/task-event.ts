@@ -1,0 +1,39 @@
+import type { TaskStatus } from './task-status';
+
+/** Event names of the public contract, plus the audit-only ones. */
+export type TaskEventType =
+  | 'task.created'
+  | 'task.progress'
+  | 'task.step'
+  | 'task.completed'
+  | 'task.failed'
+  | 'task.cancelled'
+  | 'task.paused'
+  | 'task.resumed'
+  | 'task.retrying'
+  | 'task.compensating'
+  | 'task.cancel_requested';
+
+/** Events after which a task never changes again. */
+export const TERMINAL_EVENTS: readonly TaskEventType[] = [
+  'task.completed',
+  'task.failed',
+  'task.cancelled',
+];
+
+/** One entry of a task's event log, and the payload pushed to subscribers. */
+export interface TaskEvent {
+  /** Position in the log (monotonic per store); absent until appended. */
+  seq?: number;
+  taskId: string;
+  /** Owner of the task: lets transports route without a lookup. */
+  owner: string;
+  type: TaskEventType;
+  taskType: string;
+  status: TaskStatus;
+  progress: number;
+  step?: string;
+  stepStatus?: string;
+  message?: string;
+  at: number;
+}

@@ -1,0 +1,71 @@
+import type { Placement, StepStatus, TaskStatus } from './task-status';
+
+/** A serialisable error, as stored on a task or a step. */
+export interface TaskError {
+  name: string;
+  message: string;
+  /** Machine-readable reason, e.g. `TASK_TIMEOUT`, `STEP_TIMEOUT`, `CANCELLED`. */
+  code?: string;
+  /** The step that failed, when the error belongs to one. */
+  step?: string;
+}
+
+/** A file the task produced, served by `GET /tasks/{id}/download`. */
+export interface ResultFile {
+  key: string;
+  name: string;
+  size: number;
+  contentType: string;
+  sha256?: string;
+}
+
+/** Checkpointed state of one step. */
+export interface StepRecord {
+  name: string;
+  order: number;
+  on: Placement;
+  status: StepStatus;
+  attempts: number;
+  progress: number;
+  output: unknown;
+  error: TaskError | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/**
+ * The persisted aggregate. The database row is the source of truth; queue
+ * messages only carry the id. Times are epoch milliseconds.
+ */
+export interface TaskRecord {
+  id: string;
+  type: string;
+  queue: string;
+  owner: string;
+  status: TaskStatus;
+  /** Placement of the next step to run: which consumers may claim the task. */
+  placement: Placement;
+  priority: number;
+  input: unknown;
+  output: unknown;
+  resultFile: ResultFile | null;
+  progress: number;
+  message: string | null;
+  error: TaskError | null;
+  idempotencyKey: string | null;
+  callbackUrl: string | null;
+  cancelRequested: boolean;
+  pauseRequested: boolean;
+  /** Optimistic concurrency: bumped by every write. */
+  version: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  /** Earliest time the task may be claimed (retry backoff). */
+  runAt: number;
+  deadlineAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  steps: StepRecord[];
+}

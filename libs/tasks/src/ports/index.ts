@@ -1,0 +1,5 @@
+export * from './clock';
+export * from './task-store';
+export * from './task-queue';
+export * from './event-bus';
+export * from './object-storage';

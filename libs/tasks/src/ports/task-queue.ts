@@ -1,0 +1,29 @@
+import type { Placement } from '../model';
+
+/** A wake-up call: carries ids only, the store holds the truth. */
+export interface Dispatch {
+  taskId: string;
+  queue: string;
+  placement: Placement;
+  priority: number;
+  delayMs?: number;
+}
+
+export type DispatchHandler = (taskId: string) => Promise<void>;
+
+export interface ConsumeOptions {
+  concurrency: number;
+}
+
+/**
+ * Queue port. Delivery is at-least-once; a duplicate dispatch of a task that is
+ * already queued may be dropped. Handlers must tolerate stale messages.
+ */
+export interface TaskQueue {
+  dispatch(message: Dispatch): Promise<void>;
+  /** Starts consuming one queue for one placement. */
+  consume(queue: string, placement: Placement, handler: DispatchHandler, options: ConsumeOptions): Promise<void>;
+  /** Stops taking new messages; resolves when in-flight handlers returned. */
+  close(): Promise<void>;
+  ping(): Promise<void>;
+}
