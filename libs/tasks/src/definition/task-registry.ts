@@ -28,6 +28,10 @@ export class TaskRegistry {
     return this.tasks.get(name);
   }
 
+  names(): string[] {
+    return [...this.tasks.keys()];
+  }
+
   all(): TaskDefinition[] {
     return [...this.tasks.values()];
   }

@@ -16,7 +16,7 @@ export function keepLease(deps: EngineDeps, exec: Execution): () => void {
       const state = await store.renewLease(exec.task.id, settings.workerId, clock.now() + settings.leaseMs);
       if (!state.held) exec.abort(new LeaseLostError(exec.task.id));
       else if (state.cancelRequested) exec.abort(new TaskCancelledError());
-      if (state.pauseRequested) exec.task.pauseRequested = true;
+      if (state.held) exec.task.pauseRequested = state.pauseRequested;
     } catch (error) {
       // A store outage: keep beating; the lease expires only if it lasts.
       deps.logger.warn(`heartbeat of ${exec.task.id} failed: ${String(error)}`);

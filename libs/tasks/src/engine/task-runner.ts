@@ -67,17 +67,23 @@ export class TaskRunner {
   private async runSteps(): Promise<void> {
     const task = this.task;
     const steps = this.exec.definition.steps;
+    let boundary = false;
     for (let index = 0; index < steps.length; index++) {
       const def = steps[index];
       const record = this.stepRecord(def.name);
       if (record.status === 'completed') continue;
       if (def.on !== this.exec.placement) return this.handOver(def.on);
+      // The claim read the flags; between two steps they may have changed.
+      if (boundary) await this.refreshFlags();
+      boundary = true;
+      if (task.cancelRequested) return this.compensate('cancelled', cancelledError());
       if (task.pauseRequested) return this.pause();
 
       record.status = 'running';
       record.attempts += 1;
       record.startedAt = this.deps.clock.now();
       record.error = null;
+      task.message = null;
       task.status = 'running';
       await this.persist([record.name]);
       await this.events.record(task, 'task.step', { step: record.name, stepStatus: 'running' });
@@ -229,6 +235,22 @@ export class TaskRunner {
     await this.events.record(this.task, 'task.paused');
   }
 
+  /** Reads the flags other processes set (pause, cancel); doubles as a heartbeat. */
+  private async refreshFlags(): Promise<void> {
+    const { store, settings, clock } = this.deps;
+    const state = await store.renewLease(this.task.id, settings.workerId, clock.now() + settings.leaseMs);
+    if (!state.held) {
+      const lost = new LeaseLostError(this.task.id);
+      this.exec.abort(lost);
+      throw lost;
+    }
+    this.task.pauseRequested = state.pauseRequested;
+    if (state.cancelRequested) {
+      this.task.cancelRequested = true;
+      this.exec.abort(new TaskCancelledError());
+    }
+  }
+
   private release(): void {
     this.task.leaseOwner = null;
     this.task.leaseExpiresAt = null;
@@ -243,6 +265,8 @@ export class TaskRunner {
         placement: task.placement,
         priority: task.priority,
         delayMs,
+        // This very task may still be the queue's current job: a new key makes a new job.
+        dedupeKey: String(task.version),
       });
     } catch (error) {
       // The row says pending: the sweeper dispatches it again.

@@ -40,6 +40,9 @@ export class TaskWorker {
    * duplicate delivery, or a lost race, returns without effect.
    */
   async handle(taskId: string, placement: Placement): Promise<void> {
+    if (this.draining) return;
+    // The run ending here may have sent this very wake-up (retry, hand-over): claim once it is done.
+    await this.active.get(taskId)?.done;
     if (this.draining || this.active.has(taskId)) return;
     const { store, clock, settings, registry } = this.deps;
     const task = await store.claim({
@@ -47,17 +50,11 @@ export class TaskWorker {
       workerId: settings.workerId,
       leaseMs: settings.leaseMs,
       now: clock.now(),
+      // A type this process does not know stays unclaimed for a process that does.
+      types: registry.names(),
     });
     if (!task) return;
-    const definition = registry.get(task.type);
-    if (!definition) {
-      // Another deployment's task type: give it back, someone else may know it.
-      task.leaseOwner = null;
-      task.leaseExpiresAt = null;
-      await store.save(task, settings.workerId, []);
-      this.deps.logger.error(`task ${task.id}: unknown type "${task.type}" in this process`);
-      return;
-    }
+    const definition = registry.get(task.type)!;
     const exec = new Execution(task, definition, placement);
     const stopLease = keepLease(this.deps, exec);
     const done = new TaskRunner(this.deps, this.events, exec)

@@ -69,3 +69,16 @@ export interface TaskRecord {
   finishedAt: number | null;
   steps: StepRecord[];
 }
+
+/**
+ * A file received with a submit (a multipart part named `files`), already in
+ * object storage. Multipart submits pass them to the task as `input.files`.
+ */
+export interface UploadedFile {
+  key: string;
+  /** Sanitised original name. */
+  name: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+}

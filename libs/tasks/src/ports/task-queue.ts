@@ -7,6 +7,11 @@ export interface Dispatch {
   placement: Placement;
   priority: number;
   delayMs?: number;
+  /**
+   * Distinguishes a new wake-up from a duplicate of one already queued (the
+   * task's version): same task id and key are delivered at most once.
+   */
+  dedupeKey?: string;
 }
 
 export type DispatchHandler = (taskId: string) => Promise<void>;

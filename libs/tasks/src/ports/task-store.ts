@@ -8,6 +8,8 @@ export interface ClaimRequest {
   workerId: string;
   leaseMs: number;
   now: number;
+  /** Only tasks of these types are claimable (the ones this process can run). */
+  types?: readonly string[];
 }
 
 export interface ListQuery {

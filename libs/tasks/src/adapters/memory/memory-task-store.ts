@@ -12,10 +12,10 @@ export class MemoryTaskStore implements TaskStore {
   private seq = 0;
 
   async create(task: NewTask): Promise<{ task: TaskRecord; created: boolean }> {
-    if (task.idempotencyKey) {
-      const existing = await this.findByIdempotencyKey(task.owner, task.idempotencyKey);
-      if (existing) return { task: existing, created: false };
-    }
+    // Looked up and inserted without an await in between: concurrent creates
+    // with one key must yield one task, as the SQL unique index guarantees.
+    const existing = task.idempotencyKey ? this.byKey(task.owner, task.idempotencyKey) : undefined;
+    if (existing) return { task: structuredClone(existing), created: false };
     if (this.tasks.has(task.id)) throw new Error(`duplicate task id ${task.id}`);
     const record: TaskRecord = { ...structuredClone(task), version: 1, leaseOwner: null, leaseExpiresAt: null };
     this.tasks.set(task.id, record);
@@ -28,10 +28,13 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async findByIdempotencyKey(owner: string, key: string): Promise<TaskRecord | null> {
-    for (const task of this.tasks.values()) {
-      if (task.owner === owner && task.idempotencyKey === key) return structuredClone(task);
-    }
-    return null;
+    const task = this.byKey(owner, key);
+    return task ? structuredClone(task) : null;
+  }
+
+  private byKey(owner: string, key: string): TaskRecord | undefined {
+    for (const task of this.tasks.values()) if (task.owner === owner && task.idempotencyKey === key) return task;
+    return undefined;
   }
 
   async list(query: ListQuery): Promise<ListPage> {
@@ -56,6 +59,7 @@ export class MemoryTaskStore implements TaskStore {
   async claim(request: ClaimRequest): Promise<TaskRecord | null> {
     const task = this.tasks.get(request.taskId);
     if (!task || isTerminal(task.status)) return null;
+    if (request.types && !request.types.includes(task.type)) return null;
     if (task.leaseOwner !== null && (task.leaseExpiresAt ?? 0) > request.now) return null;
     const due = task.runAt <= request.now && task.status !== 'paused';
     if (!due && !task.cancelRequested) return null;

@@ -1,0 +1,89 @@
+// Flat ESLint config: @eslint/js recommended for everything, typescript-eslint
+// recommended (not type-aware, to stay fast) for TypeScript sources.
+import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+const nodeGlobals = Object.fromEntries(
+  [
+    'AbortController',
+    'AbortSignal',
+    'Buffer',
+    'URL',
+    'URLSearchParams',
+    'clearImmediate',
+    'clearInterval',
+    'clearTimeout',
+    'console',
+    'fetch',
+    'global',
+    'globalThis',
+    'performance',
+    'process',
+    'queueMicrotask',
+    'setImmediate',
+    'setInterval',
+    'setTimeout',
+    'structuredClone',
+  ].map((name) => [name, 'readonly']),
+);
+const commonJsGlobals = {
+  __dirname: 'readonly',
+  __filename: 'readonly',
+  exports: 'writable',
+  module: 'writable',
+  require: 'readonly',
+};
+
+const unusedVars = [
+  'error',
+  { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+];
+
+export default defineConfig(
+  globalIgnores([
+    '**/dist/',
+    '**/node_modules/',
+    '**/tmp/',
+    '**/.data/',
+    '**/coverage/',
+    '**/.nx/',
+    '**/test-artifacts/',
+  ]),
+
+  // JavaScript and TypeScript: the core recommended rules.
+  {
+    files: ['**/*.{js,cjs,mjs,ts}'],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: nodeGlobals },
+    rules: { 'no-unused-vars': unusedVars, 'no-console': 'error' },
+  },
+  {
+    files: ['**/*.{js,cjs}'],
+    languageOptions: { sourceType: 'commonjs', globals: commonJsGlobals },
+  },
+
+  // TypeScript only: typescript-eslint recommended.
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommended],
+    rules: {
+      'no-unused-vars': 'off',
+      '@typescript-eslint/no-unused-vars': unusedVars,
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+
+  // Tests may assert that values exist. (The rule is only in typescript-eslint's
+  // strict set today; this keeps tests free of it if that set is ever enabled.)
+  {
+    files: ['**/*.spec.ts', '**/*.spec-helper.ts', 'test/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+
+  // Processes and tools may write to the console; library code should not.
+  {
+    files: ['tools/**', 'apps/**'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,33 @@
+// Jest config for `npm test`: unit and e2e specs under libs/, apps/ and test/,
+// compiled by SWC with decorator metadata (same transform as .swcrc).
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/', '<rootDir>/test/distributed/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/tmp/', '<rootDir>/.data/'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^@stepwise/tasks$': '<rootDir>/libs/tasks/src/index.ts',
+    '^@stepwise/examples$': '<rootDir>/libs/examples/src/index.ts',
+  },
+  transform: {
+    '^.+\\.(t|j)s$': [
+      '@swc/jest',
+      {
+        swcrc: false,
+        sourceMaps: 'inline',
+        module: { type: 'commonjs' },
+        jsc: {
+          target: 'es2022',
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          keepClassNames: true,
+        },
+      },
+    ],
+  },
+  testTimeout: 20_000,
+};

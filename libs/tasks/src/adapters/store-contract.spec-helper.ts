@@ -1,0 +1,437 @@
+import { randomUUID } from 'node:crypto';
+import type { StepRecord, TaskEvent } from '../model';
+import type { NewTask, TaskStore } from '../ports';
+
+/** A store under test and how to dispose of it. */
+export interface StoreUnderTest {
+  store: TaskStore;
+  close(): Promise<void>;
+}
+
+const T0 = 1_700_000_000_000;
+const LEASE = 30_000;
+
+function step(name: string, order: number, overrides: Partial<StepRecord> = {}): StepRecord {
+  const on = order === 1 ? 'api' : 'worker';
+  const base = { name, order, on, status: 'pending', attempts: 0, progress: 0, output: null, error: null } as const;
+  return { ...base, startedAt: null, finishedAt: null, ...overrides };
+}
+
+/** A fresh pending task, due at T0, with two steps; ids are unique across runs. */
+export function newTask(overrides: Partial<NewTask> = {}): NewTask {
+  return {
+    id: randomUUID(),
+    type: 'create-zip',
+    queue: 'files',
+    owner: 'alice',
+    status: 'pending',
+    placement: 'api',
+    priority: 0,
+    input: { files: [{ key: 'k/1', name: 'a.txt' }], outputName: 'out.zip' },
+    output: null,
+    resultFile: null,
+    progress: 0,
+    message: null,
+    error: null,
+    idempotencyKey: null,
+    callbackUrl: null,
+    cancelRequested: false,
+    pauseRequested: false,
+    runAt: T0,
+    deadlineAt: null,
+    createdAt: T0,
+    updatedAt: T0,
+    startedAt: null,
+    finishedAt: null,
+    steps: [step('acceptFiles', 1), step('createZipArchive', 2)],
+    ...overrides,
+  };
+}
+
+function event(taskId: string, overrides: Partial<TaskEvent> = {}): TaskEvent {
+  const base = { taskId, owner: 'alice', type: 'task.progress', taskType: 'create-zip', status: 'running' } as const;
+  return { ...base, progress: 0.5, at: T0, ...overrides };
+}
+
+export interface ContractOptions {
+  /**
+   * Titles of tests this store is known to fail. They run as `it.failing`, so
+   * the suite stays green and turns red the day the store is fixed.
+   */
+  knownGaps?: string[];
+}
+
+/**
+ * The semantics every TaskStore must share (MemoryTaskStore is the reference).
+ * `make` returns an empty store (each test counts what it lists).
+ */
+export function describeTaskStoreContract(
+  name: string,
+  make: () => Promise<StoreUnderTest>,
+  options: ContractOptions = {},
+): void {
+  const gaps = new Set(options.knownGaps ?? []);
+  const contract = (title: string, fn: () => Promise<void>) => (gaps.has(title) ? it.failing : it)(title, fn);
+
+  describe(`TaskStore contract: ${name}`, () => {
+    let handle: StoreUnderTest;
+    let store: TaskStore;
+    beforeEach(async () => {
+      handle = await make();
+      store = handle.store;
+    });
+    afterEach(() => handle.close());
+
+    const created = async (overrides: Partial<NewTask> = {}) => (await store.create(newTask(overrides))).task;
+    const claimed = async (overrides: Partial<NewTask> = {}, workerId = 'w1', now = T0) => {
+      const task = await created(overrides);
+      const record = await store.claim({ taskId: task.id, workerId, leaseMs: LEASE, now });
+      if (!record) throw new Error('fixture claim failed');
+      return record;
+    };
+    const reload = async (id: string) => {
+      const task = await store.get(id);
+      if (!task) throw new Error(`task ${id} vanished`);
+      return task;
+    };
+
+    describe('create, get, idempotency', () => {
+      contract('stores a new task at version 1 with no lease, and reads it back equal', async () => {
+        const { task, created: isNew } = await store.create(newTask());
+        expect(isNew).toBe(true);
+        expect(task).toMatchObject({ version: 1, leaseOwner: null, leaseExpiresAt: null, status: 'pending' });
+        expect(await store.get(task.id)).toEqual(task);
+        expect(await store.get(randomUUID())).toBeNull();
+      });
+
+      contract('round-trips JSON values, times and steps', async () => {
+        const input = { nested: { list: [1, 'two', true, null], text: 'zip ✓ "quoted"' }, n: 3.25 };
+        const steps = [
+          step('acceptFiles', 1, { status: 'completed', attempts: 2, progress: 1, output: { keys: ['a', 'b'] } }),
+          step('createZipArchive', 2, { status: 'failed', error: { name: 'Error', message: 'boom', code: 'X' } }),
+        ];
+        steps[0].startedAt = T0 + 1;
+        steps[0].finishedAt = T0 + 2;
+        const resultFile = { key: 'out/1.zip', name: 'out.zip', size: 12345, contentType: 'application/zip' };
+        const fields = { input, output: { size: 1 }, resultFile, progress: 0.42, message: 'file 2/5', steps };
+        const more = { error: { name: 'E', message: 'm', step: 'x' }, deadlineAt: T0 + 600_000, finishedAt: T0 + 9 };
+        const task = await created({ ...fields, ...more, callbackUrl: 'https://example.test/hook', priority: 7 });
+        expect(await reload(task.id)).toEqual(task);
+        expect(task).toMatchObject({ ...fields, ...more });
+      });
+
+      contract('returns the existing task for the same owner and key, a new one for another owner', async () => {
+        const first = await store.create(newTask({ idempotencyKey: 'k1' }));
+        const again = await store.create(newTask({ idempotencyKey: 'k1', input: { other: true } }));
+        expect(again.created).toBe(false);
+        expect(again.task).toEqual(first.task);
+        const otherOwner = await store.create(newTask({ idempotencyKey: 'k1', owner: 'bob' }));
+        expect(otherOwner.created).toBe(true);
+        expect(otherOwner.task.id).not.toBe(first.task.id);
+        expect((await store.findByIdempotencyKey('alice', 'k1'))?.id).toBe(first.task.id);
+        expect((await store.findByIdempotencyKey('bob', 'k1'))?.id).toBe(otherOwner.task.id);
+        expect(await store.findByIdempotencyKey('alice', 'nope')).toBeNull();
+      });
+
+      contract('creates one task when the same key races', async () => {
+        const results = await Promise.all([1, 2, 3].map(() => store.create(newTask({ idempotencyKey: 'race' }))));
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
+      });
+
+      contract('allows any number of tasks without a key', async () => {
+        await created();
+        await created();
+        expect((await store.list({ owner: 'alice', limit: 10 })).total).toBe(2);
+      });
+    });
+
+    describe('claim', () => {
+      contract('leases a due task: running, version bumped, steps included', async () => {
+        const task = await created();
+        const record = await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 + 5 });
+        expect(record).toMatchObject({
+          status: 'running',
+          leaseOwner: 'w1',
+          leaseExpiresAt: T0 + 5 + LEASE,
+          version: 2,
+        });
+        expect(record?.updatedAt).toBe(T0 + 5);
+        expect(record?.steps.map((s) => s.name)).toEqual(['acceptFiles', 'createZipArchive']);
+        expect(await reload(task.id)).toEqual(record);
+      });
+
+      contract('refuses a second claimant while the lease lives, and lets it take over once expired', async () => {
+        const task = await claimed();
+        expect(await store.claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE - 1 })).toBeNull();
+        const takeover = await store.claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
+        expect(takeover).toMatchObject({ leaseOwner: 'w2', version: 3 });
+      });
+
+      contract('lets exactly one of two concurrent claimants win', async () => {
+        const task = await created();
+        const request = (workerId: string) => store.claim({ taskId: task.id, workerId, leaseMs: LEASE, now: T0 });
+        const results = await Promise.all([request('w1'), request('w2'), request('w3')]);
+        const winners = results.filter((r) => r !== null);
+        expect(winners).toHaveLength(1);
+        expect((await reload(task.id)).leaseOwner).toBe(winners[0]?.leaseOwner);
+      });
+
+      contract('does not claim a task whose runAt is in the future, unless a cancel was requested', async () => {
+        const task = await created({ runAt: T0 + 1000 });
+        expect(await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
+        await store.setFlags(task.id, { cancelRequested: true });
+        expect(await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).not.toBeNull();
+      });
+
+      contract('does not claim a paused task, unless a cancel was requested', async () => {
+        const task = await created({ status: 'paused' });
+        expect(await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
+        await store.setFlags(task.id, { cancelRequested: true });
+        const record = await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 });
+        expect(record?.status).toBe('running');
+      });
+
+      contract('never claims a terminal task, keeps compensating, and ignores unknown ids', async () => {
+        for (const status of ['completed', 'failed', 'cancelled'] as const) {
+          const task = await created({ status, cancelRequested: true });
+          expect(await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
+        }
+        const compensating = await claimed({ status: 'compensating' });
+        expect(compensating.status).toBe('compensating');
+        expect(await store.claim({ taskId: randomUUID(), workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
+      });
+
+      contract('hands out copies: changing a returned record changes nothing stored', async () => {
+        const task = await claimed();
+        task.status = 'failed';
+        task.steps[0].status = 'failed';
+        expect((await reload(task.id)).status).toBe('running');
+        expect((await reload(task.id)).steps[0].status).toBe('pending');
+      });
+    });
+
+    describe('save', () => {
+      contract('writes the task and the named steps, and bumps the version on the passed object', async () => {
+        const task = await claimed();
+        Object.assign(task, { progress: 0.5, message: 'half', output: { ok: 1 }, updatedAt: T0 + 10 });
+        Object.assign(task.steps[0], { status: 'completed', attempts: 1, output: { keys: ['x'] }, finishedAt: T0 + 9 });
+        expect(await store.save(task, 'w1', ['acceptFiles'])).toBe(true);
+        expect(task.version).toBe(3);
+        expect(await reload(task.id)).toEqual(task);
+        expect(await store.save(task, 'w1', [])).toBe(true);
+        expect((await reload(task.id)).version).toBe(4);
+      });
+
+      contract('refuses a worker that lost its lease, and changes nothing', async () => {
+        const lost = await claimed();
+        const winner = await store.claim({ taskId: lost.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
+        const before = await reload(lost.id);
+        Object.assign(lost, { status: 'completed', progress: 1 });
+        lost.steps[1].status = 'completed';
+        expect(await store.save(lost, 'w1', ['createZipArchive'])).toBe(false);
+        expect(await reload(lost.id)).toEqual(before);
+        expect(before.leaseOwner).toBe(winner?.leaseOwner);
+        expect(await store.save({ ...lost, id: randomUUID() }, 'w1', [])).toBe(false);
+      });
+
+      contract('never overwrites the flags, nor moves a held lease', async () => {
+        const task = await claimed();
+        await store.setFlags(task.id, { cancelRequested: true, pauseRequested: true });
+        await store.renewLease(task.id, 'w1', T0 + 99_000);
+        Object.assign(task, { leaseExpiresAt: T0 + 1, cancelRequested: false, pauseRequested: false });
+        expect(await store.save(task, 'w1', [])).toBe(true);
+        const stored = await reload(task.id);
+        expect(stored).toMatchObject({ cancelRequested: true, pauseRequested: true, leaseExpiresAt: T0 + 99_000 });
+      });
+
+      contract('releases the lease when leaseOwner is null', async () => {
+        const task = await claimed();
+        Object.assign(task, { status: 'pending', runAt: T0 + 500, leaseOwner: null, leaseExpiresAt: null });
+        expect(await store.save(task, 'w1', [])).toBe(true);
+        expect(await reload(task.id)).toMatchObject({ leaseOwner: null, leaseExpiresAt: null, status: 'pending' });
+        expect(await store.save(task, 'w1', [])).toBe(false);
+        expect(await store.claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + 500 })).not.toBeNull();
+      });
+    });
+
+    describe('renewLease and setFlags', () => {
+      contract('extends a held lease and reports the flags', async () => {
+        const task = await claimed();
+        expect(await store.renewLease(task.id, 'w1', T0 + 50_000)).toEqual({
+          held: true,
+          cancelRequested: false,
+          pauseRequested: false,
+        });
+        expect((await reload(task.id)).leaseExpiresAt).toBe(T0 + 50_000);
+        await store.setFlags(task.id, { pauseRequested: true });
+        expect(await store.renewLease(task.id, 'w1', T0 + 60_000)).toMatchObject({ held: true, pauseRequested: true });
+        await store.setFlags(task.id, { cancelRequested: true, pauseRequested: false });
+        const state = await store.renewLease(task.id, 'w1', T0 + 60_000);
+        expect(state).toEqual({ held: true, cancelRequested: true, pauseRequested: false });
+      });
+
+      contract('reports a lease that is not held, and leaves it alone', async () => {
+        const task = await claimed();
+        expect(await store.renewLease(task.id, 'w2', T0 + 99_000)).toEqual({
+          held: false,
+          cancelRequested: false,
+          pauseRequested: false,
+        });
+        expect((await reload(task.id)).leaseExpiresAt).toBe(T0 + LEASE);
+        expect((await store.renewLease(randomUUID(), 'w1', T0)).held).toBe(false);
+      });
+
+      contract('sets flags without bumping the version', async () => {
+        const task = await created();
+        await store.setFlags(task.id, { cancelRequested: true });
+        expect(await reload(task.id)).toMatchObject({ cancelRequested: true, pauseRequested: false, version: 1 });
+        await store.setFlags(task.id, { pauseRequested: true });
+        expect(await reload(task.id)).toMatchObject({ cancelRequested: true, pauseRequested: true, version: 1 });
+        await expect(store.setFlags(randomUUID(), { cancelRequested: true })).resolves.toBeUndefined();
+      });
+    });
+
+    describe('update', () => {
+      contract('patches a task nobody holds when the version matches', async () => {
+        const task = await created();
+        expect(await store.update(task.id, 1, T0 + 7, { status: 'paused', message: 'paused by user' })).toBe(true);
+        const stored = await reload(task.id);
+        expect(stored).toMatchObject({ status: 'paused', message: 'paused by user', version: 2, updatedAt: T0 + 7 });
+        expect(await store.update(task.id, 2, T0 + 8, { status: 'pending', runAt: T0 + 8 })).toBe(true);
+        expect(await reload(task.id)).toMatchObject({ status: 'pending', runAt: T0 + 8, message: 'paused by user' });
+      });
+
+      contract('refuses a moved version, a live lease or an unknown task', async () => {
+        const task = await created();
+        expect(await store.update(task.id, 5, T0, { status: 'paused' })).toBe(false);
+        await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 });
+        expect(await store.update(task.id, 2, T0 + 1, { status: 'paused' })).toBe(false);
+        expect((await reload(task.id)).status).toBe('running');
+        expect(await store.update(task.id, 2, T0 + LEASE + 1, { message: 'after expiry' })).toBe(true);
+        expect(await store.update(randomUUID(), 1, T0, { status: 'paused' })).toBe(false);
+      });
+    });
+
+    describe('findDue and findFinishedBefore', () => {
+      const GRACE = 1000;
+      const NOW = T0 + 10_000;
+
+      contract('finds pending tasks past the grace, expired leases and unheld cancels', async () => {
+        const due = await created({ runAt: NOW - GRACE - 1, queue: 'q1', placement: 'worker', priority: 3 });
+        await created({ runAt: NOW - GRACE + 1 });
+        await created({ runAt: NOW + 5000 });
+        const expired = await claimed({ runAt: 0 }, 'w1', NOW - LEASE - 1);
+        await claimed({}, 'w2', NOW);
+        const cancelled = await created({ status: 'paused' });
+        await store.setFlags(cancelled.id, { cancelRequested: true });
+        await created({ status: 'paused' });
+        await created({ status: 'completed', runAt: 0, cancelRequested: true });
+        const found = await store.findDue(NOW, GRACE, 100);
+        expect(found.map((t) => t.id).sort()).toEqual([due.id, expired.id, cancelled.id].sort());
+        expect(found.find((t) => t.id === due.id)).toEqual({
+          id: due.id,
+          queue: 'q1',
+          placement: 'worker',
+          priority: 3,
+        });
+        expect(await store.findDue(NOW, GRACE, 2)).toHaveLength(2);
+      });
+
+      contract('finds finished tasks of a type that finished before a time', async () => {
+        const old = await created({ status: 'completed', finishedAt: T0 });
+        const failed = await created({ status: 'failed', finishedAt: T0 + 1 });
+        await created({ status: 'cancelled', finishedAt: T0 + 100 });
+        await created({ status: 'completed', finishedAt: T0, type: 'other' });
+        await created({ status: 'running', finishedAt: T0 });
+        expect((await store.findFinishedBefore('create-zip', T0 + 100, 10)).sort()).toEqual([old.id, failed.id].sort());
+        expect(await store.findFinishedBefore('create-zip', T0 + 100, 1)).toHaveLength(1);
+      });
+    });
+
+    describe('list', () => {
+      contract('pages newest first with a total, scoped to the owner', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 25; i++) ids.push((await created({ createdAt: T0 + i * 1000 })).id);
+        for (let i = 0; i < 3; i++) await created({ owner: 'bob', createdAt: T0 + i });
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        const sizes: number[] = [];
+        do {
+          const page = await store.list({ owner: 'alice', limit: 10, cursor });
+          expect(page.total).toBe(25);
+          sizes.push(page.items.length);
+          seen.push(...page.items.map((t) => t.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(sizes).toEqual([10, 10, 5]);
+        expect(seen).toEqual([...ids].reverse());
+        expect((await store.list({ owner: 'bob', limit: 10 })).total).toBe(3);
+      });
+
+      contract('breaks createdAt ties by id, so every task is listed once', async () => {
+        for (let i = 0; i < 5; i++) await created({ createdAt: T0 });
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page: Awaited<ReturnType<TaskStore['list']>> = await store.list({ owner: 'alice', limit: 2, cursor });
+          seen.push(...page.items.map((t) => t.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(seen).toHaveLength(5);
+        expect(new Set(seen).size).toBe(5);
+      });
+
+      contract(
+        'filters by type and status, returns full records, and treats a bad cursor as the first page',
+        async () => {
+          await created({ type: 'report', status: 'completed', createdAt: T0 + 1 });
+          const report = await created({ type: 'report', createdAt: T0 + 2 });
+          await created({ status: 'completed', createdAt: T0 + 3 });
+          const byType = await store.list({ owner: 'alice', type: 'report', limit: 10 });
+          expect(byType.total).toBe(2);
+          const both = await store.list({ owner: 'alice', type: 'report', status: 'pending', limit: 10 });
+          expect(both).toEqual({ items: [report], total: 1, nextCursor: null });
+          expect((await store.list({ owner: 'alice', status: 'completed', limit: 10 })).total).toBe(2);
+          const garbage = await store.list({ owner: 'alice', limit: 10, cursor: 'not-a-cursor' });
+          expect(garbage.items).toHaveLength(3);
+        },
+      );
+    });
+
+    describe('events and delete', () => {
+      contract('appends events with increasing seq and lists them in order, after a seq', async () => {
+        const task = await created();
+        const other = await created();
+        const first = await store.appendEvent(event(task.id, { type: 'task.created', status: 'pending' }));
+        await store.appendEvent(event(other.id));
+        const full = { step: 'acceptFiles', stepStatus: 'completed', message: 'done' };
+        const second = await store.appendEvent(event(task.id, { type: 'task.step', ...full, at: T0 + 1 }));
+        expect(second.seq).toBeGreaterThan(first.seq ?? Infinity);
+        expect(second).toMatchObject(full);
+        const events = await store.listEvents(task.id);
+        expect(events).toEqual([first, second]);
+        expect(events[0]).not.toHaveProperty('step');
+        expect(await store.listEvents(task.id, first.seq)).toEqual([second]);
+        expect(await store.listEvents(task.id, second.seq)).toEqual([]);
+      });
+
+      contract('deletes the task, its steps and its events', async () => {
+        const task = await created({ idempotencyKey: 'gone' });
+        await store.appendEvent(event(task.id));
+        await store.delete(task.id);
+        expect(await store.get(task.id)).toBeNull();
+        expect(await store.findByIdempotencyKey('alice', 'gone')).toBeNull();
+        expect(await store.listEvents(task.id)).toEqual([]);
+        // Same id again: no step rows were left behind to clash with.
+        const again = await store.create(newTask({ id: task.id, steps: [step('only', 1)] }));
+        expect((await reload(again.task.id)).steps.map((s) => s.name)).toEqual(['only']);
+        await expect(store.delete(randomUUID())).resolves.toBeUndefined();
+      });
+
+      contract('answers ping', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+  });
+}

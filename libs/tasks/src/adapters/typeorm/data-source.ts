@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { TaskEventEntity } from './entities/task-event.entity';
+import { TaskStepEntity } from './entities/task-step.entity';
+import { TaskEntity } from './entities/task.entity';
+import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-schema';
+
+export interface StepwiseDataSourceOptions {
+  /** `postgres://` or `postgresql://` URL; without it, SQLite at `sqlitePath`. */
+  url?: string;
+  /** SQLite database file (default `./.data/stepwise.sqlite`); its directory is created. */
+  sqlitePath?: string;
+  logging?: boolean;
+}
+
+/** Listed one by one, not globbed: the code is bundled and compiled by swc. */
+const common = {
+  entities: [TaskEntity, TaskStepEntity, TaskEventEntity],
+  migrations: [InitialSchema1700000000000],
+  // Our own name, so we never collide with the host application's migrations table.
+  migrationsTableName: 'stepwise_migrations',
+  migrationsRun: true,
+  synchronize: false,
+};
+
+/**
+ * The DataSource behind `TypeOrmTaskStore`: PostgreSQL when given a postgres
+ * URL, otherwise an embedded SQLite file. Migrations run on `initialize()`.
+ */
+export function createStepwiseDataSource(options: StepwiseDataSourceOptions): DataSource {
+  const logging = options.logging ?? false;
+  if (options.url) {
+    // A URL we cannot serve must not silently fall back to a local file.
+    if (!/^postgres(ql)?:\/\//i.test(options.url)) {
+      throw new Error(`Stepwise: unsupported database URL scheme in "${options.url.split(':')[0]}:"; use postgres://`);
+    }
+    return new DataSource({
+      ...common,
+      type: 'postgres',
+      url: options.url,
+      logging,
+      // Fail fast (instead of hanging) when the database is down.
+      connectTimeoutMS: 5_000,
+      extra: { max: 10 },
+    });
+  }
+  return new DataSource(sqliteOptions(options.sqlitePath ?? resolve('.data', 'stepwise.sqlite'), logging));
+}
+
+function sqliteOptions(path: string, logging: boolean): DataSourceOptions {
+  mkdirSync(dirname(path), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: path,
+    logging,
+    timeout: 5_000,
+    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+      // WAL lets readers (other processes, health checks) proceed during writes;
+      // NORMAL is durable across process crashes, and only a power loss may drop
+      // the last commits. busy_timeout waits out another process's write lock.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    },
+  };
+}

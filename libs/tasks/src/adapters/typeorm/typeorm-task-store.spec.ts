@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { describeTaskStoreContract, newTask } from '../store-contract.spec-helper';
+import { createStepwiseDataSource } from './data-source';
+import { TaskEntity } from './entities/task.entity';
+import { toNewTaskRow } from './task-mapper';
+import { TypeOrmTaskStore } from './typeorm-task-store';
+import { isUniqueViolation } from './unique-violation';
+
+async function openSqlite(dir: string): Promise<DataSource> {
+  return createStepwiseDataSource({ sqlitePath: join(dir, 'nested', 'tasks.sqlite') }).initialize();
+}
+
+// A fresh SQLite file per test: the migration runs every time, which tests it too.
+describeTaskStoreContract('TypeOrmTaskStore on SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stepwise-store-'));
+  const dataSource = await openSqlite(dir);
+  return {
+    store: new TypeOrmTaskStore(dataSource),
+    close: async () => {
+      await dataSource.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
+  let dir: string;
+  const open: DataSource[] = [];
+  const connect = async () => {
+    const dataSource = await openSqlite(dir);
+    open.push(dataSource);
+    return dataSource;
+  };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stepwise-store-'));
+  });
+  afterEach(async () => {
+    for (const dataSource of open.splice(0)) await dataSource.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sets the pragmas', async () => {
+    const dataSource = await connect();
+    const pragma = async (name: string) => Object.values((await dataSource.query(`PRAGMA ${name}`))[0])[0];
+    expect(await pragma('journal_mode')).toBe('wal');
+    expect(await pragma('synchronous')).toBe(1);
+    expect(await pragma('busy_timeout')).toBe(5000);
+    expect(await pragma('foreign_keys')).toBe(1);
+  });
+
+  it('reverts and re-applies its migration', async () => {
+    const dataSource = await connect();
+    const tables = () => dataSource.query(`SELECT name FROM sqlite_master WHERE name LIKE 'stepwise_task%'`);
+    await dataSource.undoLastMigration();
+    expect(await tables()).toEqual([]);
+    await dataSource.runMigrations();
+    expect(await tables()).toHaveLength(3);
+  });
+
+  it('lets one of two connections to the same file win a claim (the version check, not the gate)', async () => {
+    const stores = [new TypeOrmTaskStore(await connect()), new TypeOrmTaskStore(await connect())];
+    const { task } = await stores[0].create(newTask());
+    const claim = (store: TypeOrmTaskStore, workerId: string) =>
+      store.claim({ taskId: task.id, workerId, leaseMs: 1000, now: task.runAt });
+    const results = await Promise.all([claim(stores[0], 'w1'), claim(stores[1], 'w2')]);
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+  });
+
+  it('keeps writes that interleave with a transaction that rolls back', async () => {
+    const store = new TypeOrmTaskStore(await connect());
+    const { task } = await store.create(newTask());
+    const results = await Promise.allSettled([
+      store.create(newTask({ id: task.id })), // duplicate id: its transaction rolls back
+      store.setFlags(task.id, { cancelRequested: true }),
+      store.appendEvent({
+        taskId: task.id,
+        owner: task.owner,
+        taskType: task.type,
+        type: 'task.created',
+        status: 'pending',
+        progress: 0,
+        at: 1,
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect((await store.get(task.id))?.cancelRequested).toBe(true);
+    expect(await store.listEvents(task.id)).toHaveLength(1);
+  });
+
+  it('recognises a unique violation of (owner, idempotency key)', async () => {
+    const dataSource = await connect();
+    const insert = () => dataSource.manager.insert(TaskEntity, toNewTaskRow(newTask({ idempotencyKey: 'k' })));
+    await insert();
+    const error = await insert().catch((e: unknown) => e);
+    expect(isUniqueViolation(error)).toBe(true);
+    expect(isUniqueViolation(new Error('x'))).toBe(false);
+  });
+});

@@ -1,0 +1,207 @@
+import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { flushMicrotasks, ManualClock, MemoryEventBus, MemoryTaskQueue, MemoryTaskStore } from '../../adapters/memory';
+import { TaskRegistry, type TaskLogger } from '../../definition';
+import type { TaskRecord, TaskStatus } from '../../model';
+import type {
+  ByteRange,
+  EventBus,
+  ObjectInfo,
+  ObjectStorage,
+  PutOptions,
+  StoredObject,
+  TaskQueue,
+  TaskStore,
+} from '../../ports';
+import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine-deps';
+import { TaskEngine, type SubmitResult } from '../task-engine';
+
+/** A logger that keeps what it is told, for assertions; prints nothing. */
+export class RecordingLogger implements TaskLogger {
+  readonly lines: Array<{ level: 'log' | 'warn' | 'error'; message: string }> = [];
+  log(message: string): void {
+    this.lines.push({ level: 'log', message });
+  }
+  warn(message: string): void {
+    this.lines.push({ level: 'warn', message });
+  }
+  error(message: string): void {
+    this.lines.push({ level: 'error', message });
+  }
+  messages(level?: 'log' | 'warn' | 'error'): string[] {
+    return this.lines.filter((l) => !level || l.level === level).map((l) => l.message);
+  }
+}
+
+/** Object storage in memory; small test payloads only. */
+export class InMemoryStorage implements ObjectStorage {
+  readonly objects = new Map<string, { body: Buffer; contentType: string; lastModified: number }>();
+  readonly deletedPrefixes: string[] = [];
+
+  async put(key: string, body: Readable, options?: PutOptions): Promise<StoredObject> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
+    const buffer = Buffer.concat(chunks);
+    this.objects.set(key, {
+      body: buffer,
+      contentType: options?.contentType ?? 'application/octet-stream',
+      lastModified: Date.now(),
+    });
+    return { key, size: buffer.length, sha256: createHash('sha256').update(buffer).digest('hex') };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const object = this.objects.get(key);
+    if (!object) throw new Error(`no object ${key}`);
+    return Readable.from(range ? object.body.subarray(range.start, range.end + 1) : object.body);
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    const object = this.objects.get(key);
+    return object
+      ? { key, size: object.body.length, contentType: object.contentType, lastModified: object.lastModified }
+      : null;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    this.deletedPrefixes.push(prefix);
+    for (const key of [...this.objects.keys()]) if (key.startsWith(prefix)) this.objects.delete(key);
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    for (const key of this.objects.keys()) {
+      if (key.startsWith(prefix)) yield (await this.head(key))!;
+    }
+  }
+
+  async ping(): Promise<void> {
+    return;
+  }
+}
+
+export interface EngineFixtureOptions {
+  /** Instances of `@Task` classes to register. */
+  tasks?: object[];
+  /** Share these between fixtures to simulate several processes on one database. */
+  store?: TaskStore;
+  clock?: ManualClock;
+  queue?: TaskQueue;
+  bus?: EventBus;
+  storage?: ObjectStorage;
+  settings?: Partial<EngineSettings>;
+  /** Jitter source; 1 (the full computed delay) unless told. */
+  random?: () => number;
+  /** Prefix of the sequential ids (`task-1`, `task-2` ...). */
+  idPrefix?: string;
+}
+
+export interface EngineFixture {
+  engine: TaskEngine;
+  registry: TaskRegistry;
+  store: TaskStore;
+  queue: TaskQueue;
+  bus: EventBus;
+  storage: ObjectStorage;
+  clock: ManualClock;
+  logger: RecordingLogger;
+  settings: EngineSettings;
+  /** Submits as `owner` (default `alice`). */
+  submit(
+    type: string,
+    input?: unknown,
+    extra?: { owner?: string; idempotencyKey?: string; priority?: number },
+  ): Promise<SubmitResult>;
+  /** The stored task (throws when missing). */
+  task(id: string): Promise<TaskRecord>;
+  /** Lets every promise chain that needs no time settle. */
+  flush(): Promise<void>;
+  /** Flushes until the task has `status` or `rounds` flushes passed; returns the task. */
+  settle(id: string, status: TaskStatus, rounds?: number): Promise<TaskRecord>;
+}
+
+/**
+ * Builds a TaskEngine on the in-memory adapters and a ManualClock, with
+ * deterministic ids and jitter. Nothing is started: call `engine.start(...)`.
+ */
+export function createEngineFixture(options: EngineFixtureOptions = {}): EngineFixture {
+  const clock = options.clock ?? new ManualClock();
+  const store = options.store ?? new MemoryTaskStore();
+  const queue = options.queue ?? new MemoryTaskQueue(clock);
+  const bus = options.bus ?? new MemoryEventBus();
+  const storage = options.storage ?? new InMemoryStorage();
+  const logger = new RecordingLogger();
+  const registry = new TaskRegistry();
+  for (const task of options.tasks ?? []) registry.register(task);
+  const settings: EngineSettings = { ...DEFAULT_ENGINE_SETTINGS, workerId: 'worker-a', ...options.settings };
+  let next = 0;
+  const prefix = options.idPrefix ?? 'task';
+  const engine = new TaskEngine({
+    store,
+    queue,
+    bus,
+    storage,
+    clock,
+    registry,
+    logger,
+    settings,
+    newId: () => `${prefix}-${++next}`,
+    random: options.random ?? (() => 1),
+  });
+
+  const task = async (id: string): Promise<TaskRecord> => {
+    const record = await store.get(id);
+    if (!record) throw new Error(`task ${id} is not in the store`);
+    return record;
+  };
+  const flush = () => flushMicrotasks();
+  return {
+    engine,
+    registry,
+    store,
+    queue,
+    bus,
+    storage,
+    clock,
+    logger,
+    settings,
+    submit: (type, input = {}, extra = {}) =>
+      engine.submit({
+        type,
+        input,
+        owner: extra.owner ?? 'alice',
+        idempotencyKey: extra.idempotencyKey,
+        priority: extra.priority,
+      }),
+    task,
+    flush,
+    settle: async (id, status, rounds = 10) => {
+      let record = await task(id);
+      for (let i = 0; i < rounds && record.status !== status; i++) {
+        await flush();
+        record = await task(id);
+      }
+      return record;
+    },
+  };
+}
+
+/** A promise with its resolve/reject exposed, to hold a step open from a test. */
+export interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,133 @@
+import { Compensate, Step, Task, type StepContext } from '../definition';
+import { StepTimeoutError, TaskTimeoutError } from './errors';
+import { createEngineFixture, type EngineFixture } from './testing/engine-fixture';
+
+const never = () => new Promise<never>(() => undefined);
+
+@Task({ name: 'slow-step' })
+class SlowStepTask {
+  readonly signals: AbortSignal[] = [];
+  /** Attempts (1-based) that hang, ignoring their signal. */
+  constructor(private readonly hangingAttempts: number[]) {}
+
+  @Step({ order: 1, timeoutMs: 100, retry: { attempts: 2, backoff: 'fixed', delayMs: 50 } })
+  async slow(ctx: StepContext) {
+    this.signals.push(ctx.signal);
+    if (this.hangingAttempts.includes(ctx.attempt)) await never();
+    return `attempt ${ctx.attempt}`;
+  }
+}
+
+@Task({ name: 'deadline', timeoutMs: 1000 })
+class DeadlineTask {
+  readonly log: string[] = [];
+  readonly signals: AbortSignal[] = [];
+  constructor(private readonly mode: 'hang' | 'fail') {}
+
+  @Step({ order: 1 })
+  prepare() {
+    this.log.push('prepare');
+    return 'prepared';
+  }
+
+  @Step({ order: 2, retry: { attempts: 3, backoff: 'fixed', delayMs: 5000 } })
+  async work(ctx: StepContext) {
+    this.log.push('work');
+    this.signals.push(ctx.signal);
+    if (this.mode === 'fail') throw new Error('work failed');
+    // Honours the signal.
+    await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+  }
+
+  @Compensate('prepare')
+  unprepare() {
+    this.log.push('undo prepare');
+  }
+}
+
+describe('timeouts', () => {
+  let f: EngineFixture;
+
+  it('times out one attempt of a step and retries it per its policy', async () => {
+    const slow = new SlowStepTask([1]);
+    f = createEngineFixture({ tasks: [slow] });
+    await f.engine.start(['worker']);
+    const { task } = await f.submit('slow-step');
+    await f.flush();
+
+    await f.clock.advance(99);
+    expect((await f.task(task.id)).status).toBe('running');
+
+    await f.clock.advance(1);
+    let stored = await f.task(task.id);
+    expect(stored.status).toBe('pending');
+    expect(stored.steps[0]).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(stored.steps[0].error).toMatchObject({ code: 'STEP_TIMEOUT', step: 'slow' });
+    expect(slow.signals[0].reason).toBeInstanceOf(StepTimeoutError);
+    expect(f.engine.worker.running()).toEqual([]);
+
+    await f.clock.advance(50);
+    stored = await f.settle(task.id, 'completed');
+    expect(stored.status).toBe('completed');
+    expect(stored.output).toBe('attempt 2');
+    expect(stored.steps[0]).toMatchObject({ status: 'completed', attempts: 2, error: null });
+  });
+
+  it('fails with STEP_TIMEOUT when every attempt times out', async () => {
+    const slow = new SlowStepTask([1, 2]);
+    f = createEngineFixture({ tasks: [slow] });
+    await f.engine.start(['worker']);
+    const { task } = await f.submit('slow-step');
+    await f.flush();
+    await f.clock.advance(100);
+    await f.clock.advance(50);
+    await f.clock.advance(100);
+    const stored = await f.settle(task.id, 'failed');
+    expect(stored.status).toBe('failed');
+    expect(stored.error).toMatchObject({ code: 'STEP_TIMEOUT', step: 'slow', name: 'StepTimeoutError' });
+    expect(stored.steps[0].attempts).toBe(2);
+    expect(slow.signals).toHaveLength(2);
+  });
+
+  it('fails the whole task with TASK_TIMEOUT at its deadline and compensates', async () => {
+    const deadline = new DeadlineTask('hang');
+    f = createEngineFixture({ tasks: [deadline] });
+    await f.engine.start(['worker']);
+    const { task } = await f.submit('deadline');
+    await f.flush();
+    const started = await f.task(task.id);
+    expect(started.deadlineAt).toBe(started.startedAt! + 1000);
+
+    await f.clock.advance(999);
+    expect((await f.task(task.id)).status).toBe('running');
+    await f.clock.advance(1);
+    const stored = await f.settle(task.id, 'failed');
+
+    expect(stored.status).toBe('failed');
+    expect(stored.error).toMatchObject({ code: 'TASK_TIMEOUT' });
+    expect(stored.steps.map((s) => [s.name, s.status])).toEqual([
+      ['prepare', 'compensated'],
+      ['work', 'failed'],
+    ]);
+    expect(deadline.signals[0].reason).toBeInstanceOf(TaskTimeoutError);
+    expect(deadline.log).toEqual(['prepare', 'work', 'undo prepare']);
+    // A task timeout is final: the step's retry policy does not apply.
+    await f.clock.advance(20_000);
+    expect(deadline.log.filter((l) => l === 'work')).toHaveLength(1);
+  });
+
+  it('fails with TASK_TIMEOUT, without another attempt, when the deadline passes during a retry delay', async () => {
+    const deadline = new DeadlineTask('fail');
+    f = createEngineFixture({ tasks: [deadline] });
+    await f.engine.start(['worker']);
+    const { task } = await f.submit('deadline');
+    await f.flush();
+    expect((await f.task(task.id)).status).toBe('pending');
+
+    await f.clock.advance(5000);
+    const stored = await f.settle(task.id, 'failed');
+    expect(stored.status).toBe('failed');
+    expect(stored.error).toMatchObject({ code: 'TASK_TIMEOUT' });
+    expect(deadline.log).toEqual(['prepare', 'work', 'undo prepare']);
+  });
+});

@@ -1,0 +1,5 @@
+export * from './owner-resolver';
+export * from './task.module';
+export * from './task-module-options';
+export * from './tokens';
+export { TASK_MODULE_OPTIONS } from './task-module.definition';

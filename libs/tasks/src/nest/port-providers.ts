@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import type { Provider } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { FilesystemStorage } from '../adapters/filesystem';
+import { MemoryEventBus, MemoryTaskQueue, SystemClock } from '../adapters/memory';
+import { createStepwiseDataSource, TypeOrmTaskStore } from '../adapters/typeorm';
+import type { Clock } from '../ports';
+import type { ResolvedOptions } from './resolved-options';
+import { TASK_MODULE_OPTIONS } from './task-module.definition';
+import type { TaskModuleOptions } from './task-module-options';
+import { CLOCK, EVENT_BUS, OBJECT_STORAGE, RESOLVED_OPTIONS, TASK_QUEUE, TASK_STORE } from './tokens';
+
+export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
+
+/**
+ * One provider per port: the user's override when given, else the adapter the
+ * mode calls for. Distributed adapters come with their own modules.
+ */
+export const portProviders: Provider[] = [
+  {
+    provide: CLOCK,
+    inject: [TASK_MODULE_OPTIONS],
+    useFactory: (options: TaskModuleOptions): Clock => options.clock ?? new SystemClock(),
+  },
+  {
+    provide: STEPWISE_DATA_SOURCE,
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
+    useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<DataSource | null> => {
+      if (options.store) return null;
+      const dataSource = createStepwiseDataSource({
+        url: resolved.databaseUrl,
+        sqlitePath: join(resolved.dataDir, 'stepwise.sqlite'),
+      });
+      return dataSource.initialize();
+    },
+  },
+  {
+    provide: TASK_STORE,
+    inject: [TASK_MODULE_OPTIONS, STEPWISE_DATA_SOURCE],
+    useFactory: (options: TaskModuleOptions, dataSource: DataSource | null) =>
+      options.store ?? new TypeOrmTaskStore(dataSource!),
+  },
+  {
+    provide: TASK_QUEUE,
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, CLOCK],
+    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions, clock: Clock) => {
+      if (options.queue) return options.queue;
+      if (resolved.mode === 'distributed') {
+        throw new Error('Stepwise: distributed mode needs a queue adapter (BullMQ on REDIS_URL); none is configured');
+      }
+      return new MemoryTaskQueue(clock);
+    },
+  },
+  {
+    provide: EVENT_BUS,
+    inject: [TASK_MODULE_OPTIONS],
+    useFactory: (options: TaskModuleOptions) => options.eventBus ?? new MemoryEventBus(),
+  },
+  {
+    provide: OBJECT_STORAGE,
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
+    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions) =>
+      options.storage ?? new FilesystemStorage(join(resolved.dataDir, 'objects')),
+  },
+];

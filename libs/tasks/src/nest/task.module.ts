@@ -1,0 +1,79 @@
+import { Logger, Module, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import { TaskRegistry } from '../definition';
+import { TaskEngine, type EngineDeps } from '../engine';
+import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
+import { HTTP_CONTROLLERS, HTTP_PROVIDERS } from '../http';
+import { AnonymousOwnerResolver } from './owner-resolver';
+import { portProviders } from './port-providers';
+import { resolveOptions, type ResolvedOptions } from './resolved-options';
+import { TaskExplorer } from './task-explorer';
+import { TaskLifecycle } from './task-lifecycle';
+import { ConfigurableTaskModule, TASK_MODULE_OPTIONS } from './task-module.definition';
+import type { TaskModuleOptions } from './task-module-options';
+import {
+  CLOCK,
+  EVENT_BUS,
+  OBJECT_STORAGE,
+  OWNER_RESOLVER,
+  RESOLVED_OPTIONS,
+  TASK_QUEUE,
+  TASK_REGISTRY,
+  TASK_STORE,
+} from './tokens';
+
+const coreProviders: Provider[] = [
+  {
+    provide: RESOLVED_OPTIONS,
+    inject: [TASK_MODULE_OPTIONS],
+    useFactory: (options: TaskModuleOptions) => resolveOptions(options),
+  },
+  { provide: TASK_REGISTRY, useFactory: () => new TaskRegistry() },
+  {
+    provide: OWNER_RESOLVER,
+    inject: [TASK_MODULE_OPTIONS],
+    useFactory: (options: TaskModuleOptions) => options.ownerResolver ?? new AnonymousOwnerResolver(),
+  },
+  {
+    provide: TaskEngine,
+    inject: [RESOLVED_OPTIONS, TASK_REGISTRY, TASK_STORE, TASK_QUEUE, EVENT_BUS, OBJECT_STORAGE, CLOCK],
+    useFactory: (
+      options: ResolvedOptions,
+      registry: TaskRegistry,
+      store: TaskStore,
+      queue: TaskQueue,
+      bus: EventBus,
+      storage: ObjectStorage,
+      clock: Clock,
+    ) => {
+      const deps: EngineDeps = {
+        store,
+        queue,
+        bus,
+        storage,
+        clock,
+        registry,
+        logger: new Logger('Stepwise'),
+        settings: options.engine,
+        newId: () => randomUUID(),
+      };
+      return new TaskEngine(deps);
+    },
+  },
+  TaskExplorer,
+  TaskLifecycle,
+];
+
+/**
+ * Stepwise for Nest: `TaskModule.forRoot({ mode: 'embedded' })` or
+ * `TaskModule.forRootAsync({ inject, useFactory })`. Registers the REST
+ * controllers, discovers `@Task()` providers and runs them.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  controllers: HTTP_CONTROLLERS,
+  providers: [...coreProviders, ...portProviders, ...HTTP_PROVIDERS],
+  exports: [TaskEngine, TASK_STORE, TASK_QUEUE, EVENT_BUS, OBJECT_STORAGE, OWNER_RESOLVER, RESOLVED_OPTIONS],
+})
+export class TaskModule extends ConfigurableTaskModule {}
