@@ -32,7 +32,8 @@ describe('embedded app killed with SIGKILL and started again', () => {
     app = new AppProcess('dist/apps/api/src/main.js', env());
     await app.start(async () => (await fetch(`${base()}/tasks?limit=1`)).ok);
   };
-  const get = async (id: string): Promise<TaskView> => (await fetch(`${base()}/tasks/${id}`)).json() as Promise<TaskView>;
+  const get = async (id: string): Promise<TaskView> =>
+    (await fetch(`${base()}/tasks/${id}`)).json() as Promise<TaskView>;
 
   beforeAll(async () => {
     buildOnce();

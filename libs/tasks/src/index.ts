@@ -20,4 +20,4 @@ export * from './adapters/memory';
 export * from './adapters/filesystem';
 export * from './nest';
 export * from './config';
-export { HTTP_CONTROLLERS, setupOpenApi } from './http';
+export * from './http';

@@ -55,8 +55,16 @@ export function compileTask(instance: object): TaskDefinition {
   if (stepMeta.length === 0) throw new TaskDefinitionError(className, 'declares no @Step()');
 
   const steps = stepMeta.map((meta) => compileStep(instance, className, meta));
-  assertUnique(className, steps.map((s) => String(s.order)), 'step order');
-  assertUnique(className, steps.map((s) => s.name), 'step name');
+  assertUnique(
+    className,
+    steps.map((s) => String(s.order)),
+    'step order',
+  );
+  assertUnique(
+    className,
+    steps.map((s) => s.name),
+    'step name',
+  );
   // A compensation may name the step or its method.
   const byKey = new Map<string, StepDefinition>();
   steps.forEach((step, i) => byKey.set(stepMeta[i].method, step).set(step.name, step));

@@ -57,9 +57,7 @@ export class LeaseLostError extends AbortReason {
 
 export function toTaskError(error: unknown, step?: string): TaskError {
   const base =
-    error instanceof Error
-      ? { name: error.name, message: error.message }
-      : { name: 'Error', message: String(error) };
+    error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
   const code = error instanceof AbortReason ? error.code : (error as { code?: unknown })?.code;
   return {
     ...base,

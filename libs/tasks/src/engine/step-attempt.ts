@@ -5,9 +5,7 @@ import { AbortReason, StepTimeoutError } from './errors';
 import type { Execution } from './execution';
 
 export type AttemptOutcome =
-  | { kind: 'completed'; output: unknown }
-  | { kind: 'threw'; error: unknown }
-  | { kind: 'aborted'; reason: AbortReason };
+  { kind: 'completed'; output: unknown } | { kind: 'threw'; error: unknown } | { kind: 'aborted'; reason: AbortReason };
 
 export interface AttemptHooks {
   progress(fraction: number, message?: string): void;

@@ -149,7 +149,10 @@ export class TaskEngine {
     const task = await this.get(id, owner);
     if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
     await this.deps.store.setFlags(id, { pauseRequested: true });
-    if (task.status === 'pending' && (await this.deps.store.update(id, task.version, this.deps.clock.now(), { status: 'paused' }))) {
+    if (
+      task.status === 'pending' &&
+      (await this.deps.store.update(id, task.version, this.deps.clock.now(), { status: 'paused' }))
+    ) {
       const paused = await this.get(id, owner);
       await this.events.record(paused, 'task.paused');
       return paused;
@@ -162,7 +165,10 @@ export class TaskEngine {
     if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
     await this.deps.store.setFlags(id, { pauseRequested: false });
     const now = this.deps.clock.now();
-    if (task.status === 'paused' && (await this.deps.store.update(id, task.version, now, { status: 'pending', runAt: now }))) {
+    if (
+      task.status === 'paused' &&
+      (await this.deps.store.update(id, task.version, now, { status: 'pending', runAt: now }))
+    ) {
       const resumed = await this.get(id, owner);
       await this.events.record(resumed, 'task.resumed');
       await this.dispatch(resumed);

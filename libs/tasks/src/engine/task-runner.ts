@@ -46,7 +46,8 @@ export class TaskRunner {
     if (task.deadlineAt === null && this.exec.definition.timeoutMs) {
       task.deadlineAt = task.startedAt + this.exec.definition.timeoutMs;
     }
-    if (task.status === 'compensating') return this.compensate(task.cancelRequested ? 'cancelled' : 'failed', task.error);
+    if (task.status === 'compensating')
+      return this.compensate(task.cancelRequested ? 'cancelled' : 'failed', task.error);
     if (task.cancelRequested) return this.compensate('cancelled', cancelledError());
     if (task.deadlineAt !== null && now >= task.deadlineAt) {
       return this.compensate('failed', toTaskError(new TaskTimeoutError(this.exec.definition.timeoutMs ?? 0)));

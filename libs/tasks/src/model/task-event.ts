@@ -15,11 +15,7 @@ export type TaskEventType =
   | 'task.cancel_requested';
 
 /** Events after which a task never changes again. */
-export const TERMINAL_EVENTS: readonly TaskEventType[] = [
-  'task.completed',
-  'task.failed',
-  'task.cancelled',
-];
+export const TERMINAL_EVENTS: readonly TaskEventType[] = ['task.completed', 'task.failed', 'task.cancelled'];
 
 /** One entry of a task's event log, and the payload pushed to subscribers. */
 export interface TaskEvent {

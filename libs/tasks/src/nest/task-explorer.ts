@@ -14,9 +14,7 @@ export class TaskExplorer {
       const { instance, metatype } = wrapper;
       if (!instance || !metatype || !isTaskClass(metatype)) continue;
       const definition = registry.register(instance as object);
-      this.logger.log(
-        `task "${definition.name}": ${definition.steps.map((s) => `${s.name}@${s.on}`).join(' -> ')}`,
-      );
+      this.logger.log(`task "${definition.name}": ${definition.steps.map((s) => `${s.name}@${s.on}`).join(' -> ')}`);
     }
   }
 }

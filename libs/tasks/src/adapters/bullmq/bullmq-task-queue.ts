@@ -44,19 +44,15 @@ export class BullMqTaskQueue implements TaskQueue {
   }
 
   async consume(queue: string, placement: Placement, handler: DispatchHandler, options: ConsumeOptions): Promise<void> {
-    const worker = new Worker<{ taskId: string }>(
-      laneName(queue, placement),
-      async (job) => handler(job.data.taskId),
-      {
-        connection: this.options.connection,
-        prefix: this.prefix,
-        concurrency: options.concurrency,
-        // A lost job is harmless (the sweeper re-dispatches from the store), a
-        // re-delivered one too (the claim fails): no need for BullMQ's stall retries.
-        maxStalledCount: 0,
-        autorun: true,
-      },
-    );
+    const worker = new Worker<{ taskId: string }>(laneName(queue, placement), async (job) => handler(job.data.taskId), {
+      connection: this.options.connection,
+      prefix: this.prefix,
+      concurrency: options.concurrency,
+      // A lost job is harmless (the sweeper re-dispatches from the store), a
+      // re-delivered one too (the claim fails): no need for BullMQ's stall retries.
+      maxStalledCount: 0,
+      autorun: true,
+    });
     worker.on('error', () => undefined);
     await worker.waitUntilReady();
     this.workers.push(worker);

@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { setupOpenApi, taskModuleOptionsFromEnv } from '@stepwise/tasks';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  // Configuration is checked before Nest starts: a bad variable is one clear line, not a stack.
+  taskModuleOptionsFromEnv();
+  const port = portFromEnv(process.env.PORT);
+
+  const app = await NestFactory.create(AppModule, { abortOnError: false });
+  app.enableShutdownHooks();
+  setupOpenApi(app);
+  await app.listen(port); // no host: every interface, IPv4 and IPv6
+  const url = `http://localhost:${port}`;
+  new Logger('Api').log(`listening on ${url} (OpenAPI: ${url}/docs)`);
+}
+
+function portFromEnv(raw: string | undefined): number {
+  const value = raw?.trim() ? Number(raw.trim()) : 3000;
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new Error(`Invalid configuration: PORT=${JSON.stringify(raw)} must be an integer from 0 to 65535`);
+  }
+  return value;
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(`stepwise api: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+export * from './tasks-config-from-env';

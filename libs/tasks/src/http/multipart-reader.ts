@@ -1,0 +1,162 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import busboy, { type Busboy, type FieldInfo, type FileInfo } from 'busboy';
+import type { UploadedFile } from '../model';
+import type { UploadLimits } from '../nest/task-module-options';
+import type { ObjectStorage } from '../ports';
+import { sanitizeFileName } from './file-name';
+import { badRequest, clip, payloadTooLarge } from './http-error';
+import { MAX_JSON_BYTES } from './request-body';
+
+/** The non-file fields (in arrival order; a repeated name gives several values) and the stored files. */
+export interface MultipartPayload {
+  fields: Array<[name: string, value: string]>;
+  files: UploadedFile[];
+}
+
+export interface MultipartOptions {
+  /** Where files go: `tasks/{id}/`. Each is stored as `{prefix}input/{index}-{name}`. */
+  prefix: string;
+  limits: UploadLimits;
+}
+
+const clientAborted = () => badRequest('The client aborted the request');
+
+/** The only part name that carries files. */
+export const FILES_FIELD = 'files';
+const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]{1,127}\/[a-z0-9!#$&^_.+-]{1,127}$/i;
+
+/**
+ * Reads a `multipart/form-data` request, streaming each `files` part into
+ * object storage as it arrives: nothing is buffered whole, nothing touches a
+ * temporary file.
+ *
+ * On any failure (a limit, a malformed body, a client abort, a storage
+ * error) it stops reading, aborts the uploads in flight, waits for them to
+ * settle and rejects. The caller then deletes the prefix, knowing no write
+ * is still running. The rest of the request body is drained, not left
+ * unread: the client gets the error answer instead of a stalled socket.
+ */
+export function readMultipart(
+  req: IncomingMessage,
+  storage: ObjectStorage,
+  options: MultipartOptions,
+): Promise<MultipartPayload> {
+  return new MultipartReader(req, storage, options).read();
+}
+
+class MultipartReader {
+  private readonly fields: Array<[string, string]> = [];
+  private readonly files: UploadedFile[] = [];
+  private readonly uploads: Promise<void>[] = [];
+  private readonly abort = new AbortController();
+  private failure: unknown = null;
+  private fileCount = 0;
+  private parser?: Busboy;
+  private settle: () => void = () => undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly storage: ObjectStorage,
+    private readonly options: MultipartOptions,
+  ) {}
+
+  async read(): Promise<MultipartPayload> {
+    // Settles when the parser is done, or at the first failure.
+    await new Promise<void>((resolve) => {
+      this.settle = resolve;
+      this.start();
+    });
+    // Even after a failure: the caller's cleanup must not race a write still landing.
+    await Promise.allSettled(this.uploads);
+    if (this.failure) throw this.failure;
+    return { fields: this.fields, files: this.files };
+  }
+
+  private start(): void {
+    const { limits } = this.options;
+    try {
+      this.parser = busboy({
+        headers: this.req.headers,
+        // Browsers send raw UTF-8 names; busboy's default (latin1) would garble them.
+        defParamCharset: 'utf8',
+        limits: {
+          fileSize: limits.maxFileSize,
+          files: limits.maxFiles,
+          fields: limits.maxFields,
+          fieldNameSize: 200,
+          // As for a JSON body: bounds what the text fields can hold in memory.
+          fieldSize: MAX_JSON_BYTES,
+        },
+      });
+    } catch (error) {
+      // No or a bad boundary: busboy refuses synchronously.
+      return this.fail(badRequest(`Malformed multipart request: ${(error as Error).message}`));
+    }
+    const parser = this.parser;
+    parser.on('file', (name, stream, info) => this.onFile(name, stream, info));
+    parser.on('field', (name, value, info) => this.onField(name, value, info));
+    parser.on('filesLimit', () => this.fail(payloadTooLarge(`At most ${limits.maxFiles} files per request`)));
+    parser.on('fieldsLimit', () => this.fail(payloadTooLarge(`At most ${limits.maxFields} fields per request`)));
+    parser.on('error', (error) => this.fail(badRequest(`Malformed multipart body: ${(error as Error).message}`)));
+    parser.on('close', () => this.settle());
+    // An abort is the client's doing, not a backend's: its ECONNRESET must not read as a 503.
+    this.req.on('error', () => this.fail(clientAborted()));
+    this.req.on('close', () => {
+      if (!this.req.complete) this.fail(clientAborted());
+    });
+    this.req.pipe(parser);
+  }
+
+  private onFile(field: string, stream: Readable & { truncated?: boolean }, info: FileInfo): void {
+    // The parser destroys a part with an error on a truncated body, possibly before the storage
+    // has attached its own listeners (it may await a mkdir first). The parser reports the same
+    // error on itself, where fail() handles it; here it only must not go unhandled.
+    stream.on('error', () => undefined);
+    if (this.failure) return void stream.resume();
+    if (field !== FILES_FIELD) {
+      stream.resume();
+      return this.fail(badRequest(`File parts must be named "${FILES_FIELD}", not "${clip(field)}"`));
+    }
+    // An empty file input of a browser form: nothing was chosen.
+    if (info.filename === '') return void stream.resume();
+
+    const index = this.fileCount++;
+    const name = sanitizeFileName(info.filename ?? 'file');
+    const key = `${this.options.prefix}input/${index}-${name}`;
+    const contentType = MEDIA_TYPE.test(info.mimeType) ? info.mimeType.toLowerCase() : 'application/octet-stream';
+    stream.once('limit', () =>
+      this.fail(payloadTooLarge(`File "${name}" exceeds the limit of ${this.options.limits.maxFileSize} bytes`)),
+    );
+    const upload = this.storage
+      .put(key, stream, { contentType, signal: this.abort.signal })
+      .then((stored) => {
+        this.files[index] = { key, name, size: stored.size, sha256: stored.sha256, contentType };
+      })
+      .catch((error: unknown) => {
+        // Keep busboy moving if the storage gave up before reading the part.
+        stream.resume();
+        this.fail(error);
+      });
+    this.uploads.push(upload);
+  }
+
+  private onField(name: string, value: string, info: FieldInfo): void {
+    if (this.failure) return;
+    if (info.nameTruncated || info.valueTruncated) {
+      return this.fail(payloadTooLarge(`Field "${clip(name)}" is too large`));
+    }
+    if (name === FILES_FIELD) return this.fail(badRequest(`"${FILES_FIELD}" must be sent as file parts`));
+    this.fields.push([name, value]);
+  }
+
+  /** The first failure wins; later ones (our own aborts among them) are consequences. */
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.abort.abort(error);
+    if (this.parser) this.req.unpipe(this.parser);
+    this.req.resume();
+    this.settle();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * OpenAPI schemas of the views. Documentation only: handlers return the
+ * plain objects of `task-view.ts`; these classes mirror them (checked by
+ * `implements`) so Swagger can describe them.
+ */
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TASK_STATUSES, type Placement, type StepStatus, type TaskStatus } from '../model';
+import type {
+  ErrorBody,
+  ResultFileView,
+  StepView,
+  TaskErrorView,
+  TaskLinks,
+  TaskListView,
+  TaskResultView,
+  TaskView,
+} from './task-view';
+
+const STEP_STATUSES: StepStatus[] = [
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'compensating',
+  'compensated',
+  'skipped',
+];
+const PLACEMENTS: Placement[] = ['api', 'worker'];
+
+export class TaskErrorDto implements TaskErrorView {
+  @ApiProperty({ example: 'Error' }) name!: string;
+  @ApiProperty({ example: 'disk full' }) message!: string;
+  @ApiPropertyOptional({ example: 'STEP_TIMEOUT' }) code?: string;
+  @ApiPropertyOptional({ example: 'createZipArchive' }) step?: string;
+}
+
+export class StepViewDto implements StepView {
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: PLACEMENTS }) on!: Placement;
+  @ApiProperty({ enum: STEP_STATUSES }) status!: StepStatus;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ minimum: 0, maximum: 1 }) progress!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ type: () => TaskErrorDto, nullable: true }) error!: TaskErrorView | null;
+}
+
+export class TaskLinksDto implements TaskLinks {
+  @ApiProperty({ example: '/tasks/7d0c…' }) self!: string;
+  @ApiProperty({ example: '/tasks/7d0c…/events' }) events!: string;
+  @ApiPropertyOptional({ description: 'Present once completed' }) result?: string;
+  @ApiPropertyOptional({ description: 'Present once completed with a file' }) download?: string;
+}
+
+export class TaskViewDto implements TaskView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'create-zip' }) type!: string;
+  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
+  @ApiProperty({ minimum: 0, maximum: 1 }) progress!: number;
+  @ApiProperty({ type: String, nullable: true }) message!: string | null;
+  @ApiProperty({ type: () => [StepViewDto] }) steps!: StepView[];
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ type: () => TaskErrorDto, nullable: true }) error!: TaskErrorView | null;
+  @ApiProperty({ type: () => TaskLinksDto }) links!: TaskLinks;
+}
+
+export class ResultFileDto implements ResultFileView {
+  @ApiProperty({ example: 'archive.zip' }) name!: string;
+  @ApiProperty() size!: number;
+  @ApiProperty({ example: 'application/zip' }) contentType!: string;
+  @ApiProperty({ example: '/tasks/7d0c…/download' }) downloadUrl!: string;
+}
+
+export class TaskResultDto implements TaskResultView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() type!: string;
+  @ApiProperty({ enum: ['completed'] }) status!: 'completed';
+  @ApiProperty({ description: "The task's output (any JSON)", nullable: true }) output!: unknown;
+  @ApiPropertyOptional({ type: () => ResultFileDto }) file?: ResultFileView;
+}
+
+export class TaskListDto implements TaskListView {
+  @ApiProperty({ type: () => [TaskViewDto] }) items!: TaskView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
+  nextCursor!: string | null;
+}
+
+export class ErrorBodyDto implements ErrorBody {
+  @ApiProperty({ example: 404 }) statusCode!: number;
+  @ApiProperty({ example: 'Not Found' }) error!: string;
+  @ApiProperty({ example: 'Task 7d0c… not found' }) message!: string;
+  @ApiPropertyOptional({ description: 'Invalid fields `[{ field, message }]`, or the current status on a 409' })
+  details?: unknown;
+}

@@ -1,0 +1,23 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+
+/**
+ * Serves the OpenAPI document of the host app (Stepwise's routes included)
+ * with Swagger UI at `/{path}` and the JSON at `/{path}-json`. Call it from
+ * `main.ts` before `app.listen()`; returns the document, e.g. to write it out.
+ */
+export function setupOpenApi(app: INestApplication, path = 'docs'): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Stepwise')
+    .setDescription(
+      'Durable background tasks. Submit with `POST /tasks/{type}` (202 + Location), poll `GET /tasks/{id}`, ' +
+        'then read `GET /tasks/{id}/result` or `GET /tasks/{id}/download`. ' +
+        'Errors are `{ statusCode, error, message, details? }`.',
+    )
+    .setVersion('1')
+    .addTag('tasks', 'Submit, follow, cancel and fetch the results of tasks')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup(path, app, document);
+  return document;
+}

@@ -1,0 +1,79 @@
+import type { StepRecord, TaskError, TaskRecord } from '../model';
+import type { StepView, TaskErrorView, TaskResultView, TaskView } from './task-view';
+
+/**
+ * Builds the public view of a task. Fields are copied one by one, never
+ * spread: lease, version, owner, input and flags stay inside.
+ *
+ * @param base - path of the tasks collection as mounted, e.g. `/tasks`.
+ */
+export function toTaskView(task: TaskRecord, base: string): TaskView {
+  const self = `${base}/${task.id}`;
+  const completed = task.status === 'completed';
+  return {
+    id: task.id,
+    type: task.type,
+    status: task.status,
+    progress: task.progress,
+    message: task.message,
+    steps: task.steps.map(toStepView),
+    createdAt: iso(task.createdAt) ?? new Date(0).toISOString(),
+    startedAt: iso(task.startedAt),
+    finishedAt: iso(task.finishedAt),
+    error: toErrorView(task.error),
+    links: {
+      self,
+      events: `${self}/events`,
+      ...(completed ? { result: `${self}/result` } : {}),
+      ...(completed && task.resultFile ? { download: `${self}/download` } : {}),
+    },
+  };
+}
+
+/** The result of a completed task; the caller checks the status. */
+export function toResultView(task: TaskRecord, base: string): TaskResultView {
+  const file = task.resultFile;
+  return {
+    id: task.id,
+    type: task.type,
+    status: 'completed',
+    output: task.output ?? null,
+    ...(file
+      ? {
+          file: {
+            name: file.name,
+            size: file.size,
+            contentType: file.contentType,
+            downloadUrl: `${base}/${task.id}/download`,
+          },
+        }
+      : {}),
+  };
+}
+
+export function toErrorView(error: TaskError | null): TaskErrorView | null {
+  if (!error) return null;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(error.code ? { code: error.code } : {}),
+    ...(error.step ? { step: error.step } : {}),
+  };
+}
+
+function toStepView(step: StepRecord): StepView {
+  return {
+    name: step.name,
+    on: step.on,
+    status: step.status,
+    attempts: step.attempts,
+    progress: step.progress,
+    startedAt: iso(step.startedAt),
+    finishedAt: iso(step.finishedAt),
+    error: toErrorView(step.error),
+  };
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,259 @@
+import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { TaskEngine } from '../engine/task-engine';
+import { TASK_STATUSES } from '../model';
+import { ApiErrors } from './api-errors.decorator';
+import { badRequest } from './http-error';
+import { parseListQuery } from './list-query';
+import { TaskListDto, TaskResultDto, TaskViewDto } from './openapi-models';
+import { Owner } from './owner.decorator';
+import { assertCompleted } from './result-availability';
+import { ResultDownloadService } from './result-download.service';
+import { parseSubmitOptions } from './submit-options';
+import { TaskExceptionFilter } from './task-exception.filter';
+import { TaskIdPipe } from './task-id.pipe';
+import { TaskSubmissionService } from './task-submission.service';
+import { TaskTypePipe } from './task-type.pipe';
+import type { TaskListView, TaskResultView, TaskView } from './task-view';
+import { toResultView, toTaskView } from './task-view.mapper';
+import { tasksPath } from './tasks-path';
+
+const ID_PARAM = { name: 'id', format: 'uuid', description: 'Task id' } as const;
+const LOCATION = { Location: { description: 'URL of the task', schema: { type: 'string' } } };
+
+/**
+ * The REST API of tasks (see DESIGN.md, "REST"), scoped to the request's
+ * owner: another owner's task is a 404. Errors are `{ statusCode, error,
+ * message, details? }`.
+ */
+@ApiTags('tasks')
+@Controller('tasks')
+@UseFilters(TaskExceptionFilter)
+export class TasksController {
+  constructor(
+    private readonly engine: TaskEngine,
+    private readonly submissions: TaskSubmissionService,
+    private readonly downloads: ResultDownloadService,
+  ) {}
+
+  /**
+   * Lists the owner's tasks, newest first. `X-Total-Count` counts every
+   * match, not only this page.
+   */
+  @Get()
+  @ApiOperation({ summary: 'List tasks' })
+  @ApiQuery({ name: 'type', required: false })
+  @ApiQuery({ name: 'status', required: false, enum: TASK_STATUSES })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
+  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page' })
+  @ApiOkResponse({
+    type: TaskListDto,
+    headers: { 'X-Total-Count': { description: 'Matching tasks', schema: { type: 'integer' } } },
+  })
+  @ApiErrors(400, 503)
+  async list(
+    @Owner() owner: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaskListView> {
+    const page = await this.engine.list(parseListQuery(query, owner));
+    res.setHeader('X-Total-Count', String(page.total));
+    exposeHeader(res, 'X-Total-Count');
+    res.setHeader('Cache-Control', 'no-store');
+    const base = tasksPath(req);
+    return { items: page.items.map((task) => toTaskView(task, base)), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Submits a task: `202` with `Location`. The same `Idempotency-Key` again
+   * answers the first task (also `202`, with `Idempotent-Replayed: true`).
+   */
+  @Post(':type')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Submit a task',
+    description:
+      'JSON input, or multipart/form-data with file parts named `files` (for task types that accept files) and text fields; a field `input` holding a JSON object is merged into the input.',
+  })
+  @ApiParam({ name: 'type', description: 'Task type, e.g. `create-zip`' })
+  @ApiConsumes('application/json', 'multipart/form-data')
+  @ApiBody({
+    required: false,
+    schema: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        files: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'multipart only' },
+        input: { type: 'string', description: 'multipart only: a JSON object merged into the input' },
+      },
+    },
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retry-safe submit: same key, same task' })
+  @ApiQuery({ name: 'callbackUrl', required: false, description: 'Absolute http(s) URL notified by webhook' })
+  @ApiAcceptedResponse({
+    type: TaskViewDto,
+    headers: { ...LOCATION, 'Idempotent-Replayed': { description: '`true` on a replay', schema: { type: 'string' } } },
+  })
+  @ApiErrors(400, 404, 409, 413, 415, 503)
+  async submit(
+    @Param('type', TaskTypePipe) type: string,
+    @Owner() owner: string,
+    @Headers('idempotency-key') idempotencyKey: unknown,
+    @Query('callbackUrl') callbackUrl: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaskView> {
+    const options = parseSubmitOptions(idempotencyKey, callbackUrl);
+    const { task, created } = await this.submissions.submit(req, { type, owner, ...options });
+    const view = toTaskView(task, tasksPath(req));
+    res.setHeader('Location', view.links.self);
+    if (!created) res.setHeader('Idempotent-Replayed', 'true');
+    return view;
+  }
+
+  /**
+   * The task's status. With `?redirect=true`, a completed task answers
+   * `303 See Other` to its result instead, so a polling client follows one
+   * link to the output (the asynchronous request-reply pattern).
+   */
+  @Get(':id')
+  @ApiOperation({ summary: 'Get the status of a task' })
+  @ApiParam(ID_PARAM)
+  @ApiQuery({
+    name: 'redirect',
+    required: false,
+    enum: ['true', 'false'],
+    description: '`true`: 303 to the result once completed',
+  })
+  @ApiOkResponse({ type: TaskViewDto })
+  @ApiResponse({ status: 303, description: 'Completed; see `Location`', headers: LOCATION })
+  @ApiErrors(400, 404, 503)
+  async get(
+    @Param('id', TaskIdPipe) id: string,
+    @Owner() owner: string,
+    @Query('redirect') redirect: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const follow = parseFlag('redirect', redirect);
+    const view = toTaskView(await this.engine.get(id, owner), tasksPath(req));
+    res.setHeader('Cache-Control', 'no-store');
+    if (follow && view.links.result) {
+      res.status(303).location(view.links.result).end();
+      return;
+    }
+    res.status(200).json(view);
+  }
+
+  /** The output once completed; `409` with the current status before (and the error when it failed). */
+  @Get(':id/result')
+  @ApiOperation({ summary: 'Get the result of a completed task' })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: TaskResultDto })
+  @ApiErrors(404, 409, 503)
+  async result(
+    @Param('id', TaskIdPipe) id: string,
+    @Owner() owner: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaskResultView> {
+    const task = await this.engine.get(id, owner);
+    assertCompleted(task);
+    res.setHeader('Cache-Control', 'no-store');
+    return toResultView(task, tasksPath(req));
+  }
+
+  /** Streams the task's result file; supports a single `Range`. */
+  @Get(':id/download')
+  @ApiOperation({ summary: "Download the task's result file" })
+  @ApiParam(ID_PARAM)
+  @ApiHeader({ name: 'Range', required: false, description: 'One range: `bytes=a-b`, `bytes=a-` or `bytes=-n`' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ description: 'The file', schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 206, description: 'The requested range', schema: { type: 'string', format: 'binary' } })
+  @ApiErrors(404, 409, 416, 503)
+  async download(
+    @Param('id', TaskIdPipe) id: string,
+    @Owner() owner: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.downloads.send(await this.engine.get(id, owner), req, res);
+  }
+
+  /** Requests cancellation: `202`; running steps abort, finished ones are compensated. */
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a task' })
+  @ApiParam(ID_PARAM)
+  @ApiAcceptedResponse({ type: TaskViewDto })
+  @ApiErrors(404, 409, 503)
+  async cancel(@Param('id', TaskIdPipe) id: string, @Owner() owner: string, @Req() req: Request): Promise<TaskView> {
+    return toTaskView(await this.engine.cancel(id, owner), tasksPath(req));
+  }
+
+  /** Pauses between steps (a waiting task at once): `202`. */
+  @Post(':id/pause')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Pause a task' })
+  @ApiParam(ID_PARAM)
+  @ApiAcceptedResponse({ type: TaskViewDto })
+  @ApiErrors(404, 409, 503)
+  async pause(@Param('id', TaskIdPipe) id: string, @Owner() owner: string, @Req() req: Request): Promise<TaskView> {
+    return toTaskView(await this.engine.pause(id, owner), tasksPath(req));
+  }
+
+  /** Resumes a paused task: `202`. */
+  @Post(':id/resume')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Resume a task' })
+  @ApiParam(ID_PARAM)
+  @ApiAcceptedResponse({ type: TaskViewDto })
+  @ApiErrors(404, 409, 503)
+  async resume(@Param('id', TaskIdPipe) id: string, @Owner() owner: string, @Req() req: Request): Promise<TaskView> {
+    return toTaskView(await this.engine.resume(id, owner), tasksPath(req));
+  }
+
+  /** Cancels if needed, then deletes the task and its stored files: `204`. */
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a task and its files' })
+  @ApiParam(ID_PARAM)
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(404, 503)
+  async remove(@Param('id', TaskIdPipe) id: string, @Owner() owner: string): Promise<void> {
+    await this.engine.remove(id, owner);
+  }
+}
+
+function parseFlag(name: string, value: unknown): boolean {
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1' || value === '') return true;
+  throw badRequest(`${name} must be true or false`, [{ field: name, message: 'must be true or false' }]);
+}
+
+/** Appends to, never replaces, what a CORS middleware already exposes. */
+function exposeHeader(res: Response, name: string): void {
+  const current = String(res.getHeader('Access-Control-Expose-Headers') ?? '');
+  const names = current
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  if (!names.some((h) => h.toLowerCase() === name.toLowerCase())) names.push(name);
+  res.setHeader('Access-Control-Expose-Headers', names.join(', '));
+}
