@@ -1,5 +1,5 @@
 import { describeTaskStoreContract } from '../../libs/tasks/src/adapters/store-contract.spec-helper';
-import { createStepwiseDataSource, TypeOrmTaskStore } from '../../libs/tasks/src/adapters/typeorm';
+import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../../libs/tasks/src/adapters/typeorm';
 import type { DataSource } from 'typeorm';
 import { PostgresServer } from './harness/postgres-server';
 
@@ -15,7 +15,7 @@ afterAll(async () => {
 describeTaskStoreContract('TypeOrmTaskStore on PostgreSQL', async () => {
   if (!dataSource) {
     await postgres.start();
-    dataSource = await createStepwiseDataSource({ url: postgres.url }).initialize();
+    dataSource = await initializeStepwiseDataSource({ url: postgres.url });
   }
   await dataSource.query('TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks');
   return { store: new TypeOrmTaskStore(dataSource), close: async () => undefined };

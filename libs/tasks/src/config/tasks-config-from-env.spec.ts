@@ -15,6 +15,7 @@ describe('taskModuleOptionsFromEnv', () => {
       TASKS_ROLE: 'worker',
       DATA_DIR: '/var/lib/stepwise',
       DATABASE_URL: 'postgres://u:p@db:5432/stepwise',
+      REDIS_URL: 'redis://redis:6379/0',
       TASKS_LEASE_MS: '1500',
       TASKS_CONCURRENCY: '8',
       TASKS_SWEEP_INTERVAL_MS: '200',
@@ -27,9 +28,18 @@ describe('taskModuleOptionsFromEnv', () => {
       role: 'worker',
       dataDir: '/var/lib/stepwise',
       databaseUrl: 'postgres://u:p@db:5432/stepwise',
+      redisUrl: 'redis://redis:6379/0',
       engine: { leaseMs: 1500, concurrency: 8, sweepIntervalMs: 200, shutdownGraceMs: 0 },
       uploads: { maxFileSize: 1048576, maxFiles: 5 },
     });
+  });
+
+  it('requires a redis:// REDIS_URL in distributed mode', () => {
+    const base = { TASKS_MODE: 'distributed', DATABASE_URL: 'postgres://db/stepwise' };
+    expect(() => taskModuleOptionsFromEnv(base)).toThrow(/needs REDIS_URL/);
+    expect(() => taskModuleOptionsFromEnv({ ...base, REDIS_URL: 'http://secret@redis' })).toThrow(
+      /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
+    );
   });
 
   it('accepts modes and roles case-insensitively, with surrounding blanks', () => {

@@ -22,6 +22,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_ROLE` | `role` | `api`, `worker` or `all` |
  * | `DATA_DIR` | `dataDir` | directory of the SQLite file and stored files (default `./.data`) |
  * | `DATABASE_URL` | `databaseUrl` | `postgres://...`; required in distributed mode |
+ * | `REDIS_URL` | `redisUrl` | `redis://...`; required in distributed mode |
  * | `TASKS_LEASE_MS` | `engine.leaseMs` | positive integer |
  * | `TASKS_CONCURRENCY` | `engine.concurrency` | positive integer |
  * | `TASKS_SWEEP_INTERVAL_MS` | `engine.sweepIntervalMs` | positive integer |
@@ -39,10 +40,14 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
   const mode = read.oneOf('TASKS_MODE', MODES) ?? defaults.mode;
   const role = read.oneOf('TASKS_ROLE', ROLES) ?? defaults.role;
   const databaseUrl = read.databaseUrl('DATABASE_URL') ?? defaults.databaseUrl;
+  const redisUrl = read.url('REDIS_URL', ['redis:', 'rediss:']) ?? defaults.redisUrl;
   if (mode === 'distributed' && !databaseUrl) {
     read.problems.push(
       'TASKS_MODE=distributed needs DATABASE_URL (postgres://...): every process must share one database',
     );
+  }
+  if (mode === 'distributed' && !redisUrl) {
+    read.problems.push('TASKS_MODE=distributed needs REDIS_URL (redis://...): the queue and the events live there');
   }
   const engine = compact(
     {
@@ -68,6 +73,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     role,
     dataDir: read.string('DATA_DIR') ?? defaults.dataDir,
     databaseUrl,
+    redisUrl,
     engine: Object.keys(engine).length > 0 ? engine : undefined,
     uploads: Object.keys(uploads).length > 0 ? uploads : undefined,
   });
@@ -136,6 +142,10 @@ class EnvReader {
   }
 
   databaseUrl(name: string): string | undefined {
+    return this.url(name, ['postgres:', 'postgresql:']);
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
     const raw = this.string(name);
     if (raw === undefined) return undefined;
     let protocol: string | undefined;
@@ -144,9 +154,9 @@ class EnvReader {
     } catch {
       protocol = undefined;
     }
-    if (protocol === 'postgres:' || protocol === 'postgresql:') return raw;
+    if (protocol && protocols.includes(protocol)) return raw;
     // The URL may carry a password: never echo it.
-    this.problems.push(`${name} must be a postgres:// or postgresql:// URL`);
+    this.problems.push(`${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
     return undefined;
   }
 

@@ -23,7 +23,6 @@ export function toTaskView(task: TaskRecord, base: string): TaskView {
     error: toErrorView(task.error),
     links: {
       self,
-      events: `${self}/events`,
       ...(completed ? { result: `${self}/result` } : {}),
       ...(completed && task.resultFile ? { download: `${self}/download` } : {}),
     },

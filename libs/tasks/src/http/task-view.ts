@@ -30,7 +30,6 @@ export interface StepView {
 /** Related resources; `result` and `download` appear once they can be fetched. */
 export interface TaskLinks {
   self: string;
-  events: string;
   result?: string;
   download?: string;
 }

@@ -262,7 +262,6 @@ describe('TasksController (HTTP)', () => {
       }
       expect(done.links).toEqual({
         self: `/tasks/${view.id}`,
-        events: `/tasks/${view.id}/events`,
         result: `/tasks/${view.id}/result`,
       });
       // Nothing internal leaks.

@@ -3,7 +3,9 @@ import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { FilesystemStorage } from '../adapters/filesystem';
 import { MemoryEventBus, MemoryTaskQueue, SystemClock } from '../adapters/memory';
-import { createStepwiseDataSource, TypeOrmTaskStore } from '../adapters/typeorm';
+import { BullMqTaskQueue } from '../adapters/bullmq';
+import { RedisEventBus, redisOptionsFromUrl } from '../adapters/redis';
+import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../adapters/typeorm';
 import type { Clock } from '../ports';
 import type { ResolvedOptions } from './resolved-options';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
@@ -27,11 +29,10 @@ export const portProviders: Provider[] = [
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
     useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<DataSource | null> => {
       if (options.store) return null;
-      const dataSource = createStepwiseDataSource({
+      return initializeStepwiseDataSource({
         url: resolved.databaseUrl,
         sqlitePath: join(resolved.dataDir, 'stepwise.sqlite'),
       });
-      return dataSource.initialize();
     },
   },
   {
@@ -45,16 +46,19 @@ export const portProviders: Provider[] = [
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, CLOCK],
     useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions, clock: Clock) => {
       if (options.queue) return options.queue;
-      if (resolved.mode === 'distributed') {
-        throw new Error('Stepwise: distributed mode needs a queue adapter (BullMQ on REDIS_URL); none is configured');
-      }
+      if (resolved.redisUrl) return new BullMqTaskQueue({ connection: { url: resolved.redisUrl } });
       return new MemoryTaskQueue(clock);
     },
   },
   {
     provide: EVENT_BUS,
-    inject: [TASK_MODULE_OPTIONS],
-    useFactory: (options: TaskModuleOptions) => options.eventBus ?? new MemoryEventBus(),
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
+    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions) => {
+      if (options.eventBus) return options.eventBus;
+      // With Redis, events cross processes: a worker's progress reaches every API instance.
+      if (resolved.redisUrl) return new RedisEventBus(redisOptionsFromUrl(resolved.redisUrl));
+      return new MemoryEventBus();
+    },
   },
   {
     provide: OBJECT_STORAGE,

@@ -12,6 +12,7 @@ export interface ResolvedOptions {
   placements: Placement[];
   dataDir: string;
   databaseUrl?: string;
+  redisUrl?: string;
   engine: EngineSettings;
   uploads: UploadLimits;
   openApi: boolean;
@@ -19,6 +20,12 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
   const mode = options.mode ?? 'embedded';
+  if (mode === 'distributed' && !options.queue && !options.redisUrl) {
+    throw new Error('Stepwise: distributed mode needs redisUrl (REDIS_URL) or a queue adapter');
+  }
+  if (mode === 'distributed' && !options.store && !options.databaseUrl) {
+    throw new Error('Stepwise: distributed mode needs databaseUrl (DATABASE_URL, postgres://) or a store adapter');
+  }
   const role = options.role ?? (mode === 'embedded' ? 'all' : 'api');
   const leaseMs = options.engine?.leaseMs ?? DEFAULT_ENGINE_SETTINGS.leaseMs;
   return {
@@ -27,6 +34,7 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
     placements: role === 'all' ? ['api', 'worker'] : [role],
     dataDir: resolve(options.dataDir ?? '.data'),
     databaseUrl: options.databaseUrl,
+    redisUrl: options.redisUrl,
     engine: {
       ...DEFAULT_ENGINE_SETTINGS,
       // A heartbeat a third of the lease survives two missed beats.

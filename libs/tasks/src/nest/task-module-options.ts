@@ -25,6 +25,8 @@ export interface TaskModuleOptions {
   dataDir?: string;
   /** PostgreSQL URL (`postgres://...`). Without it, SQLite under `dataDir`. */
   databaseUrl?: string;
+  /** Redis URL (`redis://...`): BullMQ queue and cross-process events. Required in distributed mode. */
+  redisUrl?: string;
   /** Engine tunables: lease, heartbeat, sweeper, concurrency, throttling, shutdown grace. */
   engine?: Partial<Omit<EngineSettings, 'workerId'>> & { workerId?: string };
   uploads?: Partial<UploadLimits>;

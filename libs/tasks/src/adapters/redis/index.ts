@@ -1,1 +1,2 @@
 export * from './redis-event-bus';
+export * from './redis-connection';

@@ -14,12 +14,13 @@ export class RedisEventBus implements EventBus {
   private readonly ready: Promise<unknown>;
 
   constructor(
-    url: string,
+    connection: RedisOptions,
     private readonly channel = 'stepwise:events',
-    options: RedisOptions = {},
   ) {
-    this.publisher = new Redis(url, { maxRetriesPerRequest: 2, ...options });
-    this.subscriber = new Redis(url, { maxRetriesPerRequest: null, ...options });
+    // Publishing fails fast during an outage (the event log keeps the event);
+    // the subscriber reconnects and resubscribes by itself.
+    this.publisher = new Redis({ ...connection, maxRetriesPerRequest: 1 });
+    this.subscriber = new Redis({ ...connection, maxRetriesPerRequest: null });
     this.publisher.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, raw: string) => this.deliver(raw));

@@ -43,9 +43,33 @@ export function createStepwiseDataSource(options: StepwiseDataSourceOptions): Da
       // Fail fast (instead of hanging) when the database is down.
       connectTimeoutMS: 5_000,
       extra: { max: 10 },
+      // Run under an advisory lock by initializeStepwiseDataSource: an api and
+      // workers starting together on an empty database must not race.
+      migrationsRun: false,
     });
   }
   return new DataSource(sqliteOptions(options.sqlitePath ?? resolve('.data', 'stepwise.sqlite'), logging));
+}
+
+/** Arbitrary, fixed: the key of the advisory lock that serialises migrations. */
+const MIGRATION_LOCK = 0x57e9_0001;
+
+/**
+ * Creates and initialises the DataSource, running migrations once even when
+ * several processes start at the same moment (PostgreSQL advisory lock).
+ */
+export async function initializeStepwiseDataSource(options: StepwiseDataSourceOptions): Promise<DataSource> {
+  const dataSource = await createStepwiseDataSource(options).initialize();
+  if (dataSource.options.type !== 'postgres') return dataSource;
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+  return dataSource;
 }
 
 function sqliteOptions(path: string, logging: boolean): DataSourceOptions {
