@@ -21,3 +21,4 @@ export * from './adapters/filesystem';
 export * from './nest';
 export * from './config';
 export * from './http';
+export * from './health';

@@ -26,6 +26,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_LEASE_MS` | `engine.leaseMs` | positive integer |
  * | `TASKS_CONCURRENCY` | `engine.concurrency` | positive integer |
  * | `TASKS_SWEEP_INTERVAL_MS` | `engine.sweepIntervalMs` | positive integer |
+ * | `TASKS_PENDING_GRACE_MS` | `engine.pendingGraceMs` | integer >= 0 |
  * | `TASKS_SHUTDOWN_GRACE_MS` | `engine.shutdownGraceMs` | integer >= 0 |
  * | `UPLOAD_MAX_FILE_SIZE` | `uploads.maxFileSize` | bytes, or with a unit: `500MB`, `2GiB`, `64k` |
  * | `UPLOAD_MAX_FILES` | `uploads.maxFiles` | positive integer |
@@ -54,6 +55,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
       leaseMs: read.integer('TASKS_LEASE_MS', 1),
       concurrency: read.integer('TASKS_CONCURRENCY', 1),
       sweepIntervalMs: read.integer('TASKS_SWEEP_INTERVAL_MS', 1),
+      pendingGraceMs: read.integer('TASKS_PENDING_GRACE_MS', 0),
       shutdownGraceMs: read.integer('TASKS_SHUTDOWN_GRACE_MS', 0),
     },
     defaults.engine,

@@ -1,5 +1,7 @@
 import { Logger, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController, StepwiseHealthIndicator } from '../health';
 import { randomUUID } from 'node:crypto';
 import { TaskRegistry } from '../definition';
 import { TaskEngine, type EngineDeps } from '../engine';
@@ -71,9 +73,9 @@ const coreProviders: Provider[] = [
  * controllers, discovers `@Task()` providers and runs them.
  */
 @Module({
-  imports: [DiscoveryModule],
-  controllers: HTTP_CONTROLLERS,
-  providers: [...coreProviders, ...portProviders, ...HTTP_PROVIDERS],
+  imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false })],
+  controllers: [...HTTP_CONTROLLERS, HealthController],
+  providers: [...coreProviders, ...portProviders, ...HTTP_PROVIDERS, StepwiseHealthIndicator],
   exports: [TaskEngine, TASK_STORE, TASK_QUEUE, EVENT_BUS, OBJECT_STORAGE, OWNER_RESOLVER, RESOLVED_OPTIONS],
 })
 export class TaskModule extends ConfigurableTaskModule {}
