@@ -12,6 +12,7 @@ export interface BullMqTaskQueueOptions {
 /** Stepwise priorities: higher runs first. BullMQ's: 1 runs first, 0 means none. */
 const PRIORITY_ORIGIN = 1_000_000;
 const BULL_PRIORITY_MAX = 2_097_151;
+const CLOSE_TIMEOUT_MS = 3_000;
 
 /**
  * The queue port on BullMQ: one BullMQ queue per task queue and placement.
@@ -29,6 +30,7 @@ export class BullMqTaskQueue implements TaskQueue {
 
   async dispatch(message: Dispatch): Promise<void> {
     const queue = this.queue(message.queue, message.placement);
+    await ready(queue);
     await queue.add(
       'run',
       { taskId: message.taskId },
@@ -59,8 +61,17 @@ export class BullMqTaskQueue implements TaskQueue {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.workers.map((w) => w.close()));
-    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    // Bounded: with Redis unreachable a graceful close would wait forever, and
+    // nothing is lost by forcing it (in-flight work has already been handed back).
+    const closing = Promise.allSettled([
+      ...this.workers.map((w) => w.close()),
+      ...[...this.queues.values()].map((q) => q.close()),
+    ]);
+    const forced = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
+    if ((await Promise.race([closing.then(() => 'closed'), forced])) !== 'closed') {
+      for (const worker of this.workers) void worker.close(true).catch(() => undefined);
+      for (const queue of this.queues.values()) void queue.disconnect().catch(() => undefined);
+    }
     this.workers.length = 0;
     this.queues.clear();
   }
@@ -74,11 +85,29 @@ export class BullMqTaskQueue implements TaskQueue {
     const lane = laneName(name, placement);
     let queue = this.queues.get(lane);
     if (!queue) {
-      queue = new Queue(lane, { connection: this.options.connection, prefix: this.prefix });
+      // Fail fast while Redis is unreachable: a submit must not hang on its
+      // wake-up call; the row is pending and the sweeper dispatches it later.
+      const connection = { ...this.options.connection, enableOfflineQueue: false };
+      queue = new Queue(lane, { connection, prefix: this.prefix });
       queue.on('error', () => undefined);
       this.queues.set(lane, queue);
     }
     return queue;
+  }
+}
+
+/** Waits for a new queue's connection, but not forever: Redis may be down. */
+async function ready(queue: Queue, timeoutMs = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      queue.waitUntilReady(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis not ready within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
