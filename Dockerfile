@@ -27,6 +27,13 @@ RUN npm run build \
 # ---- runtime -----------------------------------------------------------------
 FROM node:20-bookworm-slim AS runtime
 
+# tini as PID 1: Nest's shutdown hooks end by re-raising SIGTERM at the
+# process, which the kernel ignores for PID 1; under tini node is not PID 1, so
+# `docker stop` ends the API and the worker as soon as their shutdown is done.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/*
+
 ENV NODE_ENV=production
 WORKDIR /app
 
@@ -45,5 +52,8 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-# Both apps handle SIGTERM (Nest shutdown hooks): in-flight steps get their grace period.
+# Both apps handle SIGTERM (Nest shutdown hooks): in-flight steps get their
+# grace period (TASKS_SHUTDOWN_GRACE_MS). A command given to `docker run` or
+# compose replaces CMD only, so the worker runs under tini too.
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/apps/api/src/main.js"]
