@@ -1,5 +1,5 @@
 import type { TaskLogger, TaskRegistry } from '../definition';
-import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
+import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore } from '../ports';
 
 /** Tunables of the engine; every one has a default (see {@link DEFAULT_ENGINE_SETTINGS}). */
 export interface EngineSettings {
@@ -41,6 +41,8 @@ export interface EngineDeps {
   storage: ObjectStorage;
   clock: Clock;
   registry: TaskRegistry;
+  /** Optional: told of every recorded event (webhooks). */
+  notifier?: TaskNotifier;
   logger: TaskLogger;
   settings: EngineSettings;
   newId(): string;

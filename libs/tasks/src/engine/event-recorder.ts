@@ -3,7 +3,7 @@ import type { EngineDeps } from './engine-deps';
 
 /** Appends an event to the task's log (the audit trail), then fans it out. */
 export class EventRecorder {
-  constructor(private readonly deps: Pick<EngineDeps, 'store' | 'bus' | 'clock' | 'logger'>) {}
+  constructor(private readonly deps: Pick<EngineDeps, 'store' | 'bus' | 'clock' | 'logger' | 'notifier'>) {}
 
   async record(
     task: TaskRecord,
@@ -22,6 +22,11 @@ export class EventRecorder {
       ...extra,
     };
     const stored = await this.deps.store.appendEvent(event);
+    if (this.deps.notifier) {
+      await this.deps.notifier
+        .notify(task, stored)
+        .catch((error) => this.deps.logger.warn(`notifier failed for ${task.id}: ${String(error)}`));
+    }
     try {
       await this.deps.bus.publish(stored);
     } catch (error) {

@@ -5,7 +5,7 @@ import { HealthController, StepwiseHealthIndicator } from '../health';
 import { randomUUID } from 'node:crypto';
 import { TaskRegistry } from '../definition';
 import { TaskEngine, type EngineDeps } from '../engine';
-import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
+import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore } from '../ports';
 import { HTTP_CONTROLLERS, HTTP_PROVIDERS } from '../http';
 import { AnonymousOwnerResolver } from './owner-resolver';
 import { portProviders } from './port-providers';
@@ -22,6 +22,7 @@ import {
   RESOLVED_OPTIONS,
   TASK_QUEUE,
   TASK_REGISTRY,
+  TASK_NOTIFIER,
   TASK_STORE,
 } from './tokens';
 
@@ -39,7 +40,16 @@ const coreProviders: Provider[] = [
   },
   {
     provide: TaskEngine,
-    inject: [RESOLVED_OPTIONS, TASK_REGISTRY, TASK_STORE, TASK_QUEUE, EVENT_BUS, OBJECT_STORAGE, CLOCK],
+    inject: [
+      RESOLVED_OPTIONS,
+      TASK_REGISTRY,
+      TASK_STORE,
+      TASK_QUEUE,
+      EVENT_BUS,
+      OBJECT_STORAGE,
+      CLOCK,
+      { token: TASK_NOTIFIER, optional: true },
+    ],
     useFactory: (
       options: ResolvedOptions,
       registry: TaskRegistry,
@@ -48,6 +58,7 @@ const coreProviders: Provider[] = [
       bus: EventBus,
       storage: ObjectStorage,
       clock: Clock,
+      notifier: TaskNotifier | undefined,
     ) => {
       const deps: EngineDeps = {
         store,
@@ -56,6 +67,7 @@ const coreProviders: Provider[] = [
         storage,
         clock,
         registry,
+        notifier,
         logger: new Logger('Stepwise'),
         settings: options.engine,
         newId: () => randomUUID(),

@@ -8,3 +8,5 @@ export const OWNER_RESOLVER = Symbol.for('stepwise:OwnerResolver');
 export const TASK_REGISTRY = Symbol.for('stepwise:TaskRegistry');
 /** The resolved options (defaults applied). */
 export const RESOLVED_OPTIONS = Symbol.for('stepwise:ResolvedOptions');
+/** Optional notifier told of every recorded event (webhooks). */
+export const TASK_NOTIFIER = Symbol.for('stepwise:TaskNotifier');

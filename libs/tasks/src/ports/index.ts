@@ -3,3 +3,4 @@ export * from './task-store';
 export * from './task-queue';
 export * from './event-bus';
 export * from './object-storage';
+export * from './task-notifier';
