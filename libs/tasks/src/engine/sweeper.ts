@@ -1,4 +1,5 @@
 import type { EngineDeps } from './engine-deps';
+import { wakeUp } from './wake-up';
 
 /**
  * The safety net: re-dispatches tasks whose wake-up call was lost (queue
@@ -26,13 +27,9 @@ export class Sweeper {
 
   /** One pass; returns how many tasks were dispatched again. */
   async sweep(): Promise<number> {
-    const { store, queue, clock, settings, logger } = this.deps;
+    const { store, clock, settings } = this.deps;
     const due = await store.findDue(clock.now(), settings.pendingGraceMs, 500);
-    for (const task of due) {
-      await queue
-        .dispatch({ taskId: task.id, queue: task.queue, placement: task.placement, priority: task.priority })
-        .catch((error) => logger.warn(`sweeper could not dispatch ${task.id}: ${String(error)}`));
-    }
+    for (const task of due) await wakeUp(this.deps, task);
     await this.expire();
     return due.length;
   }

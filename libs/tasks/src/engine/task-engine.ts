@@ -4,6 +4,7 @@ import type { ListPage } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
 import { validateInput } from './input-validation';
+import { wakeUp } from './wake-up';
 import { Sweeper } from './sweeper';
 import { conflict, taskNotFound, unknownTaskType } from './task-errors';
 import { TaskWorker } from './task-worker';
@@ -221,17 +222,7 @@ export class TaskEngine {
     return task.leaseOwner !== null && (task.leaseExpiresAt ?? 0) > this.deps.clock.now();
   }
 
-  private async dispatch(task: TaskRecord): Promise<void> {
-    try {
-      await this.deps.queue.dispatch({
-        taskId: task.id,
-        queue: task.queue,
-        placement: task.placement,
-        priority: task.priority,
-      });
-    } catch (error) {
-      // Accepted all the same: the row is pending and the sweeper dispatches it.
-      this.deps.logger.warn(`dispatch of ${task.id} failed, the sweeper will retry: ${String(error)}`);
-    }
+  private dispatch(task: TaskRecord): Promise<void> {
+    return wakeUp(this.deps, task);
   }
 }

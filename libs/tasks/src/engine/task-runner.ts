@@ -7,6 +7,7 @@ import type { EventRecorder } from './event-recorder';
 import type { Execution } from './execution';
 import { ProgressReporter } from './progress-reporter';
 import { runAttempt, stepContext } from './step-attempt';
+import { wakeUp } from './wake-up';
 
 /**
  * The saga kernel: runs the steps of one placement of a claimed task, in
@@ -257,22 +258,9 @@ export class TaskRunner {
     this.task.leaseExpiresAt = null;
   }
 
-  private async dispatch(delayMs: number): Promise<void> {
-    const task = this.task;
-    try {
-      await this.deps.queue.dispatch({
-        taskId: task.id,
-        queue: task.queue,
-        placement: task.placement,
-        priority: task.priority,
-        delayMs,
-        // This very task may still be the queue's current job: a new key makes a new job.
-        dedupeKey: String(task.version),
-      });
-    } catch (error) {
-      // The row says pending: the sweeper dispatches it again.
-      this.deps.logger.warn(`dispatch of ${task.id} failed, the sweeper will retry: ${String(error)}`);
-    }
+  private dispatch(delayMs: number): Promise<void> {
+    // This very task may still be the queue's current job: a new key makes a new job.
+    return wakeUp(this.deps, this.task, { delayMs, dedupeKey: String(this.task.version) });
   }
 
   /** Serialised conditional write; a lost lease stops the run. */
