@@ -21,6 +21,10 @@ export interface EngineSettings {
   shutdownGraceMs: number;
   /** Default retention of finished tasks, when the task declares none. */
   retentionMs?: number;
+  /** Period of the orphan reconciliation; 0 turns it off. */
+  reconcileIntervalMs: number;
+  /** Stored objects younger than this are never treated as orphans. */
+  orphanGraceMs: number;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: Omit<EngineSettings, 'workerId'> = {
@@ -31,6 +35,8 @@ export const DEFAULT_ENGINE_SETTINGS: Omit<EngineSettings, 'workerId'> = {
   concurrency: 4,
   progressThrottleMs: 200,
   shutdownGraceMs: 10_000,
+  reconcileIntervalMs: 3_600_000,
+  orphanGraceMs: 3_600_000,
 };
 
 /** Everything the kernel needs, all behind ports. */

@@ -6,3 +6,4 @@ export * from './task-engine';
 export * from './task-errors';
 export * from './task-worker';
 export * from './sweeper';
+export * from './reconciler';

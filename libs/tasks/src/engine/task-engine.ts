@@ -5,6 +5,7 @@ import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
 import { validateInput } from './input-validation';
 import { wakeUp } from './wake-up';
+import { Reconciler } from './reconciler';
 import { Sweeper } from './sweeper';
 import { conflict, taskNotFound, unknownTaskType } from './task-errors';
 import { TaskWorker } from './task-worker';
@@ -42,12 +43,14 @@ export class TaskEngine {
   readonly events: EventRecorder;
   readonly worker: TaskWorker;
   readonly sweeper: Sweeper;
+  readonly reconciler: Reconciler;
   private started = false;
 
   constructor(readonly deps: EngineDeps) {
     this.events = new EventRecorder(deps);
     this.worker = new TaskWorker(deps, this.events);
     this.sweeper = new Sweeper(deps, (id) => this.purge(id));
+    this.reconciler = new Reconciler(deps);
   }
 
   definition(type: string): TaskDefinition {
@@ -194,6 +197,7 @@ export class TaskEngine {
     this.started = true;
     if (placements.length > 0) await this.worker.start(placements);
     this.sweeper.start();
+    this.reconciler.start();
   }
 
   /** Graceful stop: see {@link TaskWorker.stop}. */
@@ -201,6 +205,7 @@ export class TaskEngine {
     if (!this.started) return;
     this.started = false;
     await this.sweeper.stop();
+    await this.reconciler.stop();
     await this.worker.stop(this.deps.settings.shutdownGraceMs);
     await this.deps.queue.close();
     await this.deps.bus.close();
