@@ -21,4 +21,5 @@ export * from './adapters/filesystem';
 export * from './nest';
 export * from './config';
 export * from './http';
+export * from './realtime';
 export * from './health';

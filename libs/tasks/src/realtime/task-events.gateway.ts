@@ -1,0 +1,217 @@
+import { Inject, Logger, UnauthorizedException, type OnModuleDestroy } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import { GATEWAY_OPTIONS } from '@nestjs/websockets/constants';
+import type { Namespace, Socket } from 'socket.io';
+import { TaskEngine } from '../engine/task-engine';
+import type { TaskEvent } from '../model';
+import type { EventBus } from '../ports';
+import { toErrorResponse } from '../http/error-response';
+import { badRequest, errorBody } from '../http/http-error';
+import type { ErrorBody, TaskView } from '../http/task-view';
+import { toTaskView } from '../http/task-view.mapper';
+import type { OwnerResolver } from '../nest/owner-resolver';
+import type { ResolvedOptions } from '../nest/resolved-options';
+import { EVENT_BUS, OWNER_RESOLVER, RESOLVED_OPTIONS } from '../nest/tokens';
+import { ProgressThrottle } from './progress-throttle';
+import { isPublicEvent, isTerminalEvent, toTaskEventView } from './task-event-view';
+
+/** Socket.IO namespace of the task events. */
+export const TASKS_NAMESPACE = '/tasks';
+/** Room of one task's events: `task:<id>`. */
+export const taskRoom = (taskId: string): string => `task:${taskId}`;
+/** Room of an owner's sockets (every socket joins its owner's room): `owner:<owner>`. */
+export const ownerRoom = (owner: string): string => `owner:${owner}`;
+
+/** Answer of `subscribe` and `unsubscribe`, through the Socket.IO acknowledgement. */
+export type SubscriptionAck = { ok: true; task?: TaskView } | { ok: false; error: ErrorBody };
+
+/** A socket may follow this many tasks at once (each room costs server memory). */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 1_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const GATEWAY_DEFAULTS = { namespace: TASKS_NAMESPACE, cors: { origin: true } };
+
+/**
+ * Live task events over Socket.IO (DESIGN.md, "Socket.IO"), namespace `/tasks`.
+ *
+ * - On connection the module's {@link OwnerResolver} sees the handshake
+ *   (`{ headers }`, and `user` when a middleware set one on the request); a
+ *   resolver that throws gets the socket an `error` event `{ statusCode, message }`
+ *   and a disconnect. Each socket joins its owner's room, `owner:<owner>`,
+ *   which receives `task.created` of every new task of that owner.
+ * - `subscribe` `{ taskId }` joins `task:<id>` and acknowledges with
+ *   `{ ok: true, task }`, a snapshot (the REST view) read after joining, so
+ *   that nothing between the snapshot and the first event is missed;
+ *   `{ ok: false, error: { statusCode, error, message } }` otherwise (`400`
+ *   not a UUID, `404` unknown or another owner's task: the two look the same).
+ *   `unsubscribe` `{ taskId }` leaves the room: `{ ok: true }`.
+ * - Events to `task:<id>`: `task.created`, `task.progress`, `task.step`,
+ *   `task.completed`, `task.failed`, `task.cancelled`, and also `task.paused`
+ *   and `task.resumed`; the payload is a {@link TaskEventView}
+ *   (`{ taskId, type, event, status, progress, step?, stepStatus?, message?, at, seq? }`,
+ *   `at` in ISO 8601). `task.progress` is throttled per task
+ *   (`realtime.progressThrottleMs`, see {@link ProgressThrottle}): the latest
+ *   value wins, progress never goes back, step and terminal events are never
+ *   dropped and keep their order.
+ *
+ * Several API instances: every process subscribes to the module's
+ * {@link EventBus}, which already delivers every event to every process (the
+ * Redis event bus in distributed mode: a worker's progress reaches each API
+ * instance), and each instance's gateway emits to its own sockets only. So a
+ * client connected to any instance gets the events of a task running on any
+ * worker, with no `@socket.io/redis-adapter`: that adapter re-broadcasts each
+ * emit to every instance through Redis, which here would deliver every event
+ * once per instance (each instance already emits it) and add a Redis round
+ * trip per emit, for nothing. (Load balancers still need sticky sessions for
+ * the HTTP long-polling transport, or clients that use `transports: ['websocket']`;
+ * that is a Socket.IO rule, adapter or not.)
+ *
+ * The bus subscription starts in `afterInit`, which Nest calls only when the
+ * gateway is bound to a server: a worker (a Nest application context, no HTTP
+ * server) pays nothing for it.
+ */
+@WebSocketGateway(GATEWAY_DEFAULTS)
+export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+  @WebSocketServer() server?: Namespace;
+
+  private readonly logger = new Logger('Stepwise realtime');
+  private readonly owners = new WeakMap<Socket, Promise<string | null>>();
+  private readonly throttle: ProgressThrottle<TaskEvent>;
+  private unsubscribeBus: (() => void) | undefined;
+
+  constructor(
+    private readonly engine: TaskEngine,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(OWNER_RESOLVER) private readonly resolver: OwnerResolver,
+    @Inject(RESOLVED_OPTIONS) options: ResolvedOptions,
+  ) {
+    this.throttle = new ProgressThrottle<TaskEvent>((event) => this.emit(event), {
+      intervalMs: options.realtime.progressThrottleMs,
+      isTerminal: isTerminalEvent,
+    });
+    // Gateway options are static decorator metadata, read by Nest when the app
+    // initialises, after the providers are built: this is the one moment the
+    // configured path can still be applied. One path per process: the last
+    // TaskModule built before `init()` wins.
+    Reflect.defineMetadata(GATEWAY_OPTIONS, { ...GATEWAY_DEFAULTS, path: options.realtime.path }, TaskEventsGateway);
+  }
+
+  afterInit(): void {
+    this.unsubscribeBus ??= this.bus.subscribe((event) => {
+      if (isPublicEvent(event)) this.throttle.push(event);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribeBus?.();
+    this.unsubscribeBus = undefined;
+    this.throttle.dispose();
+  }
+
+  handleConnection(socket: Socket): void {
+    this.owners.set(socket, this.identify(socket));
+  }
+
+  handleDisconnect(socket: Socket): void {
+    this.owners.delete(socket);
+  }
+
+  @SubscribeMessage('subscribe')
+  async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<SubscriptionAck> {
+    try {
+      const owner = await this.ownerOf(socket);
+      const taskId = parseTaskId(body);
+      // Ownership first: a socket must never sit, even briefly, in another owner's room.
+      await this.engine.get(taskId, owner);
+      const room = taskRoom(taskId);
+      if (!socket.rooms.has(room) && socket.rooms.size > MAX_SUBSCRIPTIONS_PER_SOCKET) {
+        return failure(errorBody(429, `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`));
+      }
+      // Join, then read the snapshot: an event recorded in between is both in
+      // the snapshot and sent, never in neither.
+      await socket.join(room);
+      try {
+        const task = await this.engine.get(taskId, owner);
+        return { ok: true, task: toTaskView(task, '/tasks') };
+      } catch (error) {
+        await socket.leave(room); // deleted meanwhile
+        throw error;
+      }
+    } catch (error) {
+      return failure(this.errorOf(error));
+    }
+  }
+
+  @SubscribeMessage('unsubscribe')
+  async unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<SubscriptionAck> {
+    try {
+      await this.ownerOf(socket);
+      await socket.leave(taskRoom(parseTaskId(body)));
+      return { ok: true };
+    } catch (error) {
+      return failure(this.errorOf(error));
+    }
+  }
+
+  private emit(event: TaskEvent): void {
+    const server = this.server;
+    if (!server) return;
+    const view = toTaskEventView(event);
+    // One emit to the union of the rooms: a socket in both gets it once.
+    const target =
+      event.type === 'task.created'
+        ? server.to(taskRoom(event.taskId)).to(ownerRoom(event.owner))
+        : server.to(taskRoom(event.taskId));
+    target.emit(event.type, view);
+  }
+
+  private async identify(socket: Socket): Promise<string | null> {
+    try {
+      const user = (socket.request as { user?: unknown } | undefined)?.user;
+      const owner = await this.resolver.resolve({ headers: socket.handshake.headers, user });
+      // An empty owner would scope nothing: refuse rather than share tasks.
+      if (typeof owner !== 'string' || owner === '') throw new UnauthorizedException('No owner for this connection');
+      if (socket.connected) await socket.join(ownerRoom(owner));
+      return owner;
+    } catch (error) {
+      const { statusCode, message } = this.errorOf(error);
+      socket.emit('error', { statusCode, message });
+      socket.disconnect();
+      return null;
+    }
+  }
+
+  private async ownerOf(socket: Socket): Promise<string> {
+    const owner = await this.owners.get(socket);
+    if (!owner) throw new UnauthorizedException('No owner for this connection');
+    return owner;
+  }
+
+  private errorOf(error: unknown): ErrorBody {
+    const { body, log } = toErrorResponse(error);
+    if (log === 'error') this.logger.error(String(error), error instanceof Error ? error.stack : undefined);
+    if (log === 'warn') this.logger.warn(`backend unavailable: ${String(error)}`);
+    return body;
+  }
+}
+
+function parseTaskId(body: unknown): string {
+  const taskId = (body as { taskId?: unknown } | null | undefined)?.taskId;
+  if (typeof taskId !== 'string' || !UUID.test(taskId)) {
+    throw badRequest('taskId must be a UUID', [{ field: 'taskId', message: 'must be a UUID' }]);
+  }
+  return taskId.toLowerCase();
+}
+
+function failure(error: ErrorBody): SubscriptionAck {
+  return { ok: false, error };
+}
