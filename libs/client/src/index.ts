@@ -1,0 +1,39 @@
+/**
+ * @stepwise/client: submit Stepwise tasks, follow them over Socket.IO and
+ * wait for their results, from Node 20+ or a browser. No Nest, no server
+ * code: `fetch` and `socket.io-client` only.
+ */
+export { StepwiseClient, type StepwiseClientOptions } from './stepwise-client';
+export { TaskHandle } from './task-handle';
+export { TaskEventStream } from './task-event-stream';
+export { StepwiseError, type StepwiseErrorContext } from './stepwise-error';
+export type { FetchLike, HeadersSource } from './http';
+export type { SocketConnectionOptions } from './socket-hub';
+export {
+  TERMINAL_EVENT_TYPES,
+  TERMINAL_STATUSES,
+  isTerminalEvent,
+  isTerminalStatus,
+  type DoneOptions,
+  type DownloadOptions,
+  type ErrorBody,
+  type FieldIssueView,
+  type FileInput,
+  type ListQuery,
+  type PollOptions,
+  type RequestOptions,
+  type ResultFileView,
+  type StepView,
+  type Submission,
+  type SubmitOptions,
+  type TaskErrorView,
+  type TaskEvent,
+  type TaskEventType,
+  type TaskLinks,
+  type TaskListView,
+  type TaskPage,
+  type TaskResult,
+  type TaskResultView,
+  type TaskStatus,
+  type TaskView,
+} from './types';

@@ -1,0 +1,137 @@
+import type { Socket } from 'socket.io-client';
+import { HttpTransport, type FetchLike, type HeadersSource } from './http';
+import { encodeMultipart } from './multipart';
+import { SocketHub, type SocketConnectionOptions } from './socket-hub';
+import { TaskHandle, type ClientContext } from './task-handle';
+import type { ListQuery, PollOptions, RequestOptions, SubmitOptions, TaskListView, TaskPage, TaskView } from './types';
+
+/** Options of a {@link StepwiseClient}. */
+export interface StepwiseClientOptions {
+  /**
+   * Where the Stepwise API is mounted: `http://localhost:3000`, or
+   * `https://example.com/api` under a global prefix (tasks are then at
+   * `/api/tasks`). The Socket.IO server is looked for at its origin.
+   */
+  baseUrl: string | URL;
+  /** Headers sent with every request (and the Socket.IO handshake): static, or a function called each time. */
+  headers?: HeadersSource;
+  /** A `fetch` to use instead of the global one. */
+  fetch?: FetchLike;
+  /** Socket.IO settings for {@link TaskHandle.events} and {@link TaskHandle.done}. */
+  socket?: SocketConnectionOptions;
+  /** Polling fallback of {@link TaskHandle.done}. */
+  poll?: PollOptions;
+}
+
+const DEFAULT_POLL: Required<PollOptions> = { intervalMs: 2_000, whileLiveMs: 30_000 };
+
+/**
+ * A client of a Stepwise server's REST API and Socket.IO events, for Node
+ * 20+ and browsers. Depends only on `fetch` and `socket.io-client`.
+ *
+ * ```ts
+ * const client = new StepwiseClient({ baseUrl: 'http://localhost:3000' });
+ * const task = await client.submit('countdown', { ticks: 5, tickMs: 200 });
+ * for await (const event of task.events()) console.log(event.event, event.progress);
+ * console.log(await task.done()); // { ticks: 5 }
+ * client.close();
+ * ```
+ *
+ * Every non-2xx answer rejects with a {@link StepwiseError}; network
+ * failures reject with what `fetch` threw. One Socket.IO connection is
+ * shared by all event streams, opened on first use, reconnected
+ * automatically; {@link close} ends it.
+ */
+export class StepwiseClient {
+  private readonly ctx: ClientContext;
+  private readonly http: HttpTransport;
+  private readonly hub: SocketHub;
+  private readonly lifetime = new AbortController();
+
+  constructor(options: StepwiseClientOptions) {
+    const baseUrl = String(options.baseUrl);
+    // Fails now, not at the first call, on a relative or malformed URL.
+    new URL(baseUrl);
+    const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.http = new HttpTransport(baseUrl, options.headers, fetchImpl);
+    this.hub = new SocketHub(baseUrl, options.socket ?? {}, () => this.http.baseHeaders());
+    this.ctx = {
+      http: this.http,
+      hub: this.hub,
+      poll: { ...DEFAULT_POLL, ...options.poll },
+      lifetime: this.lifetime.signal,
+    };
+  }
+
+  /**
+   * `POST /tasks/{type}`: submits a task and returns its handle once the
+   * server accepted it (`202`). JSON without `files`; multipart/form-data
+   * with them (the input's one-line strings as fields, the rest as the JSON
+   * field `input`), streamed when a file is a stream.
+   *
+   * With `idempotencyKey`, submitting again answers the first task
+   * (`handle.submission.replayed`). A {@link StepwiseError} on a 4xx: 400
+   * invalid input (`details` lists the fields), 404 unknown type, 413 too
+   * large, 415 files for a type that takes none.
+   */
+  async submit(type: string, input?: unknown, options: SubmitOptions = {}): Promise<TaskHandle> {
+    const { files, idempotencyKey, callbackUrl, headers, signal } = options;
+    const encoded =
+      files && files.length > 0
+        ? encodeMultipart(input, files)
+        : input === undefined
+          ? undefined
+          : { body: JSON.stringify(input), headers: { 'content-type': 'application/json' } };
+    const { body, response } = await this.http.json<TaskView>({
+      method: 'POST',
+      path: `/tasks/${encodeURIComponent(type)}`,
+      query: { callbackUrl },
+      headers: {
+        ...encoded?.headers,
+        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+        ...headers,
+      },
+      body: encoded?.body,
+      duplex: encoded && 'duplex' in encoded ? encoded.duplex : undefined,
+      signal,
+    });
+    const replayed = response.headers.get('idempotent-replayed') === 'true';
+    return new TaskHandle(body.id, this.ctx, { task: body, replayed });
+  }
+
+  /** The handle of an existing task; makes no request. */
+  task(id: string): TaskHandle {
+    if (typeof id !== 'string' || id === '') throw new TypeError('A task id is a non-empty string');
+    return new TaskHandle(id, this.ctx);
+  }
+
+  /** `GET /tasks`: one page of tasks, newest first; pass `nextCursor` back as `cursor` for the next. */
+  async list(query: ListQuery = {}, options: RequestOptions = {}): Promise<TaskPage> {
+    const { body, response } = await this.http.json<TaskListView>({
+      method: 'GET',
+      path: '/tasks',
+      query: { type: query.type, status: query.status, limit: query.limit, cursor: query.cursor },
+      ...options,
+    });
+    const header = response.headers.get('x-total-count');
+    const total = header === null || header.trim() === '' ? Number.NaN : Number(header);
+    return { items: body.items, nextCursor: body.nextCursor, total: Number.isFinite(total) ? total : undefined };
+  }
+
+  /**
+   * The Socket.IO connection, once an event stream opened it; for
+   * diagnostics (`socket.connected`, `socket.io.on('reconnect', ...)`).
+   */
+  get socket(): Socket | undefined {
+    return this.hub.socket;
+  }
+
+  /**
+   * Disconnects the socket; event streams end, pending {@link TaskHandle.done}
+   * calls reject. REST calls keep working; events do not. Idempotent.
+   */
+  close(): void {
+    this.lifetime.abort();
+    this.hub.close();
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The shapes the client exchanges with a Stepwise server. The REST views are
+ * the server's own types, imported as types only: the client has no runtime
+ * dependency on `@stepwise/tasks`.
+ */
+import type { TaskListView, TaskResultView, TaskStatus, TaskView } from '@stepwise/tasks';
+
+export type {
+  ErrorBody,
+  FieldIssueView,
+  ResultFileView,
+  StepView,
+  TaskErrorView,
+  TaskLinks,
+  TaskListView,
+  TaskResultView,
+  TaskStatus,
+  TaskView,
+} from '@stepwise/tasks';
+
+/** Statuses after which a task never changes again. */
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** Whether a status is final (`completed`, `failed` or `cancelled`). */
+export function isTerminalStatus(status: string): status is 'completed' | 'failed' | 'cancelled' {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * Names of the events pushed over Socket.IO (namespace `/tasks`): the
+ * contract's six, and the pause and resume of a task.
+ */
+export type TaskEventType =
+  | 'task.created'
+  | 'task.progress'
+  | 'task.step'
+  | 'task.completed'
+  | 'task.failed'
+  | 'task.cancelled'
+  | 'task.paused'
+  | 'task.resumed';
+
+/** Events after which a task never changes again. */
+export const TERMINAL_EVENT_TYPES: readonly TaskEventType[] = ['task.completed', 'task.failed', 'task.cancelled'];
+
+/** Whether an event ends its task's stream. */
+export function isTerminalEvent(event: Pick<TaskEvent, 'event'>): boolean {
+  return (TERMINAL_EVENT_TYPES as readonly string[]).includes(event.event);
+}
+
+/**
+ * One event of a task, as pushed over Socket.IO. A server may add fields,
+ * and event names (`string & {}` keeps them).
+ */
+export interface TaskEvent {
+  taskId: string;
+  /** The event's name (the Socket.IO event), e.g. `task.progress`. */
+  event: TaskEventType | (string & {});
+  /** The task's type, e.g. `countdown`. */
+  type: string;
+  /** The task's status once the event happened. */
+  status: TaskStatus;
+  /** The task's overall progress, 0..1; never goes backwards. */
+  progress: number;
+  /** The step the event is about (`task.step`, `task.progress`). */
+  step?: string;
+  /** `task.step`: the step's new status (`running`, `completed`, `failed`...). */
+  stepStatus?: string;
+  /** The latest progress message, or the task's message. */
+  message?: string;
+  /** When it happened, ISO 8601. */
+  at: string;
+  /** Position in the task's event log, when the server sends it; used to drop duplicates. */
+  seq?: number;
+  /**
+   * `true` on a terminal event the client derived from a subscription's
+   * snapshot (the task was already finished, or finished while the
+   * connection was down) rather than received.
+   */
+  synthetic?: true;
+}
+
+/** `GET /tasks/{id}/result` with a typed `output`. */
+export interface TaskResult<T = unknown> extends Omit<TaskResultView, 'output'> {
+  output: T;
+}
+
+/** A page of `GET /tasks`. */
+export interface TaskPage extends TaskListView {
+  /** Every task matching the query (the `X-Total-Count` header), when the server sent it. */
+  total: number | undefined;
+}
+
+/** Filters and paging of {@link StepwiseClient.list}. */
+export interface ListQuery {
+  type?: string;
+  status?: TaskStatus;
+  /** 1..100, 20 by default. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** Options every call accepts. */
+export interface RequestOptions {
+  /** Aborts the HTTP request. */
+  signal?: AbortSignal;
+  /** Extra headers for this call only; they win over the client's. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * A file sent with a submit, as a multipart part named `files`. A `Blob`
+ * (in Node, `fs.openAsBlob(path)` reads the file as it is sent) or bytes go
+ * through `FormData`; a stream is sent as it is read (Node's `fetch` with
+ * `duplex: 'half'`; browsers only support streamed request bodies over
+ * HTTP/2).
+ */
+export interface FileInput {
+  /** The file name the server records (it sanitises it). */
+  name: string;
+  data: Blob | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+  /** Defaults to the Blob's type, else `application/octet-stream`. */
+  contentType?: string;
+}
+
+/** Options of {@link StepwiseClient.submit}. */
+export interface SubmitOptions extends RequestOptions {
+  /** Sent as multipart/form-data parts named `files` (the task type must accept files). */
+  files?: FileInput[];
+  /** `Idempotency-Key`: submitting again with the same key answers the same task. */
+  idempotencyKey?: string;
+  /** Absolute http(s) URL the server notifies by webhook when the task ends. */
+  callbackUrl?: string;
+}
+
+/**
+ * How {@link TaskHandle.done} polls `GET /tasks/{id}` besides listening to
+ * events. `Infinity` turns a kind of polling off.
+ */
+export interface PollOptions {
+  /** Period while the task's Socket.IO subscription is not live (not connected, not yet acknowledged, refused). 2000 ms by default. */
+  intervalMs?: number;
+  /** Period while the subscription is live: a safety net against a lost event. 30000 ms by default. */
+  whileLiveMs?: number;
+}
+
+/** Options of {@link TaskHandle.done}. */
+export interface DoneOptions {
+  /** Stops waiting: `done()` rejects with the signal's reason. The task goes on. */
+  signal?: AbortSignal;
+  /** Overrides the client's {@link PollOptions} for this call. */
+  poll?: PollOptions;
+}
+
+/** Options of {@link TaskHandle.download}. */
+export interface DownloadOptions extends RequestOptions {
+  /** A `Range` header value, e.g. `bytes=0-1023`; the answer is then a `206`. */
+  range?: string;
+}
+
+/** What the server answered to the submit that created a {@link TaskHandle}. */
+export interface Submission {
+  /** The task as the `202` described it. */
+  task: TaskView;
+  /** `true` when an `Idempotency-Key` matched an earlier submit: this is that task. */
+  replayed: boolean;
+}
