@@ -18,6 +18,7 @@ export {
 } from './engine';
 export * from './adapters/memory';
 export * from './adapters/filesystem';
+export * from './adapters/s3';
 export * from './nest';
 export * from './config';
 export * from './http';

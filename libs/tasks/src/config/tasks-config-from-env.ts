@@ -1,3 +1,5 @@
+import { ObjectKeys, type InvalidObjectKeyError } from '../adapters/s3/object-keys';
+import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { TaskMode, TaskModuleOptions, TaskRole } from '../nest/task-module-options';
 
 type Env = Record<string, string | undefined>;
@@ -30,6 +32,16 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_SHUTDOWN_GRACE_MS` | `engine.shutdownGraceMs` | integer >= 0 |
  * | `UPLOAD_MAX_FILE_SIZE` | `uploads.maxFileSize` | bytes, or with a unit: `500MB`, `2GiB`, `64k` |
  * | `UPLOAD_MAX_FILES` | `uploads.maxFiles` | positive integer |
+ * | `S3_BUCKET` | `s3.bucket` | storage is S3 when set, the filesystem under `DATA_DIR` otherwise (either mode) |
+ * | `S3_REGION` | `s3.region` | default `us-east-1` |
+ * | `S3_ENDPOINT` | `s3.endpoint` | `http(s)://` URL of an S3-compatible server (MinIO...); unset: AWS |
+ * | `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` | `s3.accessKeyId`, `s3.secretAccessKey` | both or neither (then the AWS default chain) |
+ * | `S3_FORCE_PATH_STYLE` | `s3.forcePathStyle` | `1`/`true` or `0`/`false`; default true with `S3_ENDPOINT` |
+ * | `S3_PREFIX` | `s3.prefix` | key prefix inside the bucket, e.g. `stepwise/` |
+ * | `S3_PUBLIC_ENDPOINT` | `s3.publicEndpoint` | endpoint presigned URLs name, when clients reach the storage elsewhere |
+ * | `S3_PRESIGN_DOWNLOADS_SECONDS` | `presignDownloads.expiresInSeconds` | 1 to 604800: results carry a presigned URL |
+ * | `WEBHOOK_SECRET` | `webhooks.secret` | HMAC key of `X-Stepwise-Signature`, at least 16 characters |
+ * | `WEBHOOK_ALLOW_PRIVATE` | `webhooks.allowPrivate` | `1`/`true` allows private, loopback and link-local targets |
  *
  * An empty variable counts as unset. `defaults` fill what the environment
  * leaves unset (the worker app defaults `role` to `worker`).
@@ -67,6 +79,15 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     },
     defaults.uploads,
   );
+  const webhooks = compact(
+    { secret: read.secret('WEBHOOK_SECRET', 16), allowPrivate: read.flag('WEBHOOK_ALLOW_PRIVATE') },
+    defaults.webhooks,
+  );
+  const s3 = readS3(read, defaults.s3);
+  const presignSeconds = read.integer('S3_PRESIGN_DOWNLOADS_SECONDS', 1, MAX_PRESIGN_SECONDS);
+  if (presignSeconds !== undefined && !s3 && read.string('S3_BUCKET') === undefined) {
+    read.problems.push('S3_PRESIGN_DOWNLOADS_SECONDS needs S3_BUCKET: only S3 storage can presign');
+  }
   if (read.problems.length > 0) throw new ConfigError(read.problems);
 
   return compact({
@@ -78,7 +99,57 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     redisUrl,
     engine: Object.keys(engine).length > 0 ? engine : undefined,
     uploads: Object.keys(uploads).length > 0 ? uploads : undefined,
+    s3,
+    presignDownloads: presignSeconds !== undefined ? { expiresInSeconds: presignSeconds } : defaults.presignDownloads,
+    webhooks: Object.keys(webhooks).length > 0 ? webhooks : undefined,
   });
+}
+
+/** SigV4's ceiling on the lifetime of a presigned URL: seven days. */
+const MAX_PRESIGN_SECONDS = 604_800;
+const S3_VARIABLES = [
+  'S3_REGION',
+  'S3_ENDPOINT',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_FORCE_PATH_STYLE',
+  'S3_PREFIX',
+  'S3_PUBLIC_ENDPOINT',
+];
+
+/**
+ * `S3_*`: S3 storage when a bucket is named (by `S3_BUCKET`, or by the
+ * defaults, which the other variables then complete). Credentials are never
+ * echoed, not even in part.
+ */
+function readS3(read: EnvReader, defaults: S3StorageOptions | undefined): S3StorageOptions | undefined {
+  const fromEnv = {
+    bucket: read.bucket('S3_BUCKET'),
+    region: read.region('S3_REGION'),
+    endpoint: read.url('S3_ENDPOINT', ['http:', 'https:']),
+    publicEndpoint: read.url('S3_PUBLIC_ENDPOINT', ['http:', 'https:']),
+    accessKeyId: read.string('S3_ACCESS_KEY_ID'),
+    secretAccessKey: read.string('S3_SECRET_ACCESS_KEY'),
+    forcePathStyle: read.flag('S3_FORCE_PATH_STYLE'),
+    prefix: read.keyPrefix('S3_PREFIX'),
+  };
+  const merged = compact(fromEnv, defaults) as Partial<S3StorageOptions>;
+  if (!merged.bucket) {
+    const orphans = S3_VARIABLES.filter((name) => read.string(name) !== undefined);
+    if (orphans.length > 0 && read.string('S3_BUCKET') === undefined) {
+      read.problems.push(
+        `${orphans.join(', ')} ${orphans.length > 1 ? 'are' : 'is'} set but S3_BUCKET is not: ` +
+          'storage is S3 only when S3_BUCKET names the bucket',
+      );
+    }
+    return undefined;
+  }
+  if (Boolean(merged.accessKeyId) !== Boolean(merged.secretAccessKey)) {
+    read.problems.push(
+      'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together (or neither, for the AWS chain)',
+    );
+  }
+  return { region: 'us-east-1', ...merged, bucket: merged.bucket };
 }
 
 /** Drops undefined fields, so that absent variables leave the defaults (or the library's) in place. */
@@ -123,13 +194,46 @@ class EnvReader {
     return undefined;
   }
 
-  integer(name: string, min: number): number | undefined {
+  integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
     const raw = this.string(name);
     if (raw === undefined) return undefined;
     const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    if (Number.isSafeInteger(value) && value >= min) return value;
-    this.fail(name, raw, min === 0 ? 'must be an integer >= 0' : `must be an integer >= ${min}`);
+    if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
+    const expectation =
+      max < Number.MAX_SAFE_INTEGER
+        ? `must be an integer from ${min} to ${max}`
+        : min === 0
+          ? 'must be an integer >= 0'
+          : `must be an integer >= ${min}`;
+    this.fail(name, raw, expectation);
     return undefined;
+  }
+
+  /** An S3 bucket name (lenient: the rules of old us-east-1 buckets). */
+  bucket(name: string): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined || /^[a-z0-9][a-z0-9._-]{2,254}$/i.test(raw)) return raw;
+    this.fail(name, raw, 'must be a bucket name: 3 or more letters, digits, dots, hyphens or underscores');
+    return undefined;
+  }
+
+  region(name: string): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined || /^[a-z0-9-]{1,64}$/i.test(raw)) return raw;
+    this.fail(name, raw, 'must be a region name such as us-east-1');
+    return undefined;
+  }
+
+  /** A prefix of object keys: a relative path, as the storage's keys are. */
+  keyPrefix(name: string): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    try {
+      return new ObjectKeys(raw).root || undefined;
+    } catch (error) {
+      this.fail(name, raw, `must be a relative key prefix (${(error as InvalidObjectKeyError).reason})`);
+      return undefined;
+    }
   }
 
   byteSize(name: string): number | undefined {
@@ -140,6 +244,25 @@ class EnvReader {
     const value = match && factor ? Math.floor(Number(match[1]) * factor) : NaN;
     if (Number.isSafeInteger(value) && value >= 1) return value;
     this.fail(name, raw, 'must be a positive size in bytes, optionally with a unit (e.g. 1048576, 500MB, 2GiB)');
+    return undefined;
+  }
+
+  /** `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off` (any case). */
+  flag(name: string): boolean | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    const value = raw.toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    this.fail(name, raw, 'must be 1/true or 0/false');
+    return undefined;
+  }
+
+  /** A secret: never echoed in a message. */
+  secret(name: string, minLength: number): string | undefined {
+    const value = this.string(name);
+    if (value === undefined || value.length >= minLength) return value;
+    this.problems.push(`${name} must be at least ${minLength} characters`);
     return undefined;
   }
 

@@ -71,6 +71,11 @@ export class ResultFileDto implements ResultFileView {
   @ApiProperty() size!: number;
   @ApiProperty({ example: 'application/zip' }) contentType!: string;
   @ApiProperty({ example: '/tasks/7d0c…/download' }) downloadUrl!: string;
+  @ApiPropertyOptional({
+    description: 'With `presignDownloads`: a time-limited URL reading the file straight from S3',
+    example: 'https://bucket.s3.amazonaws.com/tasks/7d0c…/output/archive.zip?X-Amz-Signature=…',
+  })
+  presignedUrl?: string;
 }
 
 export class TaskResultDto implements TaskResultView {

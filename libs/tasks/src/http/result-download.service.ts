@@ -3,7 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { ResultFile, TaskRecord } from '../model';
-import { OBJECT_STORAGE } from '../nest/tokens';
+import type { ResolvedOptions } from '../nest/resolved-options';
+import { OBJECT_STORAGE, RESOLVED_OPTIONS } from '../nest/tokens';
 import type { ByteRange, ObjectStorage } from '../ports';
 import { parseRange } from './byte-range';
 import { attachmentDisposition } from './content-disposition';
@@ -15,13 +16,45 @@ const MEDIA_TYPE =
 
 /**
  * `GET /tasks/{id}/download`: streams a completed task's result file from
- * storage, with single-range support, in bounded memory.
+ * storage, with single-range support, in bounded memory. With
+ * `presignDownloads`, also gives the URL that reads the file straight from
+ * the storage (`file.presignedUrl` of the result).
  */
 @Injectable()
 export class ResultDownloadService {
   private readonly logger = new Logger('Stepwise HTTP');
 
-  constructor(@Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage) {}
+  constructor(
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+  ) {
+    if (options.presignDownloads && !storage.presignGet) {
+      this.logger.warn('presignDownloads is set, but the storage cannot presign URLs (S3 can): results will have none');
+    }
+  }
+
+  /**
+   * A presigned URL of a completed task's result file, valid
+   * `presignDownloads.expiresInSeconds`, answered with the same
+   * `Content-Disposition` and `Content-Type` as the download route; undefined
+   * when presigning is off or the storage cannot. A URL that cannot be made
+   * is left out (the download route still serves the file), not an error.
+   */
+  async presignedUrl(task: TaskRecord): Promise<string | undefined> {
+    const file = task.resultFile;
+    const presign = this.options.presignDownloads;
+    if (!file || !presign || !this.storage.presignGet) return undefined;
+    try {
+      return await this.storage.presignGet(file.key, {
+        expiresInSeconds: presign.expiresInSeconds,
+        contentDisposition: attachmentDisposition(file.name),
+        contentType: contentTypeOf(file),
+      });
+    } catch (error) {
+      this.logger.warn(`no presigned URL for the result of task ${task.id}: ${String(error)}`);
+      return undefined;
+    }
+  }
 
   async send(task: TaskRecord, req: Request, res: Response): Promise<void> {
     const file = resultFileOf(task);
@@ -33,7 +66,7 @@ export class ResultDownloadService {
 
     const common: Record<string, string> = {
       'Accept-Ranges': 'bytes',
-      'Content-Type': MEDIA_TYPE.test(file.contentType) ? file.contentType : 'application/octet-stream',
+      'Content-Type': contentTypeOf(file),
       'Content-Disposition': attachmentDisposition(file.name),
       'X-Content-Type-Options': 'nosniff',
       'Cache-Control': 'private, no-cache',
@@ -87,6 +120,11 @@ export class ResultDownloadService {
       throw error;
     }
   }
+}
+
+/** The file's declared type when it is a well-formed media type (it comes from task code). */
+function contentTypeOf(file: ResultFile): string {
+  return MEDIA_TYPE.test(file.contentType) ? file.contentType : 'application/octet-stream';
 }
 
 /** `setHeader`, not Express's `set`, which would append a charset to the file's own type. */

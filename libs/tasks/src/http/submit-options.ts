@@ -1,3 +1,4 @@
+import { literalTargetProblem } from '../notify/target-guard';
 import { badRequest } from './http-error';
 
 /** What a submit carries besides its input. */
@@ -6,16 +7,29 @@ export interface SubmitOptions {
   callbackUrl?: string;
 }
 
+/** What the module allows of a `callbackUrl`. */
+export interface CallbackPolicy {
+  /** `WEBHOOK_ALLOW_PRIVATE=1`: `localhost` and private/loopback/link-local literal addresses are accepted. */
+  allowPrivate: boolean;
+}
+
 /** Visible ASCII, as header values allow; long enough for a UUID or a hash with a prefix. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
 const MAX_URL_LENGTH = 2048;
 
 /**
  * Validates the `Idempotency-Key` header and the `callbackUrl` query
- * parameter. The callback must be an absolute http(s) URL; whether its host
- * may be private is the webhook notifier's decision, not this one's.
+ * parameter. The callback must be an absolute http(s) URL. With a `policy`
+ * that does not allow private targets, what the URL alone shows to be one
+ * (`localhost`, a literal private, loopback or link-local address) is a 400;
+ * names that resolve to such addresses are refused by the webhook
+ * dispatcher, which checks the resolved address of every attempt.
  */
-export function parseSubmitOptions(idempotencyKey: unknown, callbackUrl: unknown): SubmitOptions {
+export function parseSubmitOptions(
+  idempotencyKey: unknown,
+  callbackUrl: unknown,
+  policy?: CallbackPolicy,
+): SubmitOptions {
   const options: SubmitOptions = {};
   if (idempotencyKey !== undefined) {
     const key = typeof idempotencyKey === 'string' ? idempotencyKey.trim() : '';
@@ -26,11 +40,11 @@ export function parseSubmitOptions(idempotencyKey: unknown, callbackUrl: unknown
     }
     options.idempotencyKey = key;
   }
-  if (callbackUrl !== undefined) options.callbackUrl = parseCallbackUrl(callbackUrl);
+  if (callbackUrl !== undefined) options.callbackUrl = parseCallbackUrl(callbackUrl, policy);
   return options;
 }
 
-function parseCallbackUrl(value: unknown): string {
+function parseCallbackUrl(value: unknown, policy?: CallbackPolicy): string {
   const invalid = (message: string) => badRequest(`callbackUrl ${message}`, [{ field: 'callbackUrl', message }]);
   if (typeof value !== 'string' || value === '') throw invalid('must be one absolute http(s) URL');
   if (value.length > MAX_URL_LENGTH) throw invalid(`must be at most ${MAX_URL_LENGTH} characters`);
@@ -43,5 +57,7 @@ function parseCallbackUrl(value: unknown): string {
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
     throw invalid('must be an absolute http(s) URL');
   }
+  const problem = policy && !policy.allowPrivate ? literalTargetProblem(url) : null;
+  if (problem) throw invalid(problem);
   return url.toString();
 }

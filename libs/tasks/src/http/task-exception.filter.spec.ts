@@ -172,6 +172,7 @@ describe('TasksController under a global prefix, on failing backends', () => {
     expect(res.headers.location).toBe(`/api/tasks/${res.body.id}`);
     expect(res.body.links).toMatchObject({
       self: `/api/tasks/${res.body.id}`,
+      events: `/api/tasks/${res.body.id}/events`,
     });
     // Body-parser errors are shaped under the prefix as well.
     const big = await request(app.getHttpServer())

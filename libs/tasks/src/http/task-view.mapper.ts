@@ -23,14 +23,21 @@ export function toTaskView(task: TaskRecord, base: string): TaskView {
     error: toErrorView(task.error),
     links: {
       self,
+      events: `${self}/events`,
       ...(completed ? { result: `${self}/result` } : {}),
       ...(completed && task.resultFile ? { download: `${self}/download` } : {}),
     },
   };
 }
 
+/** What the view of a result adds when the storage serves the file directly. */
+export interface ResultViewExtras {
+  /** A presigned URL of the result file (`presignDownloads`). */
+  presignedUrl?: string;
+}
+
 /** The result of a completed task; the caller checks the status. */
-export function toResultView(task: TaskRecord, base: string): TaskResultView {
+export function toResultView(task: TaskRecord, base: string, extras: ResultViewExtras = {}): TaskResultView {
   const file = task.resultFile;
   return {
     id: task.id,
@@ -44,6 +51,7 @@ export function toResultView(task: TaskRecord, base: string): TaskResultView {
             size: file.size,
             contentType: file.contentType,
             downloadUrl: `${base}/${task.id}/download`,
+            ...(extras.presignedUrl ? { presignedUrl: extras.presignedUrl } : {}),
           },
         }
       : {}),

@@ -30,6 +30,8 @@ export interface StepView {
 /** Related resources; `result` and `download` appear once they can be fetched. */
 export interface TaskLinks {
   self: string;
+  /** The task's events as `text/event-stream`, resumable with `Last-Event-ID`. */
+  events: string;
   result?: string;
   download?: string;
 }
@@ -56,6 +58,11 @@ export interface ResultFileView {
   size: number;
   contentType: string;
   downloadUrl: string;
+  /**
+   * With `presignDownloads`: a time-limited URL that reads the file straight
+   * from the storage (S3), bypassing the API. Treat it as a secret.
+   */
+  presignedUrl?: string;
 }
 
 /** `GET /tasks/{id}/result`, once the task completed. */

@@ -262,6 +262,7 @@ describe('TasksController (HTTP)', () => {
       }
       expect(done.links).toEqual({
         self: `/tasks/${view.id}`,
+        events: `/tasks/${view.id}/events`,
         result: `/tasks/${view.id}/result`,
       });
       // Nothing internal leaks.

@@ -175,7 +175,7 @@ export class TasksController {
     const task = await this.engine.get(id, owner);
     assertCompleted(task);
     res.setHeader('Cache-Control', 'no-store');
-    return toResultView(task, tasksPath(req));
+    return toResultView(task, tasksPath(req), { presignedUrl: await this.downloads.presignedUrl(task) });
   }
 
   /** Streams the task's result file; supports a single `Range`. */

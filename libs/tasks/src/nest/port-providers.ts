@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { FilesystemStorage } from '../adapters/filesystem';
+import { S3Storage } from '../adapters/s3';
 import { MemoryEventBus, MemoryTaskQueue, SystemClock } from '../adapters/memory';
 import { BullMqTaskQueue } from '../adapters/bullmq';
 import { RedisEventBus, redisOptionsFromUrl } from '../adapters/redis';
 import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../adapters/typeorm';
-import type { Clock } from '../ports';
+import type { Clock, ObjectStorage } from '../ports';
 import type { ResolvedOptions } from './resolved-options';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
@@ -16,7 +17,8 @@ export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
 
 /**
  * One provider per port: the user's override when given, else the adapter the
- * mode calls for. Distributed adapters come with their own modules.
+ * options call for (storage: S3 when `s3.bucket` is set, in either mode; the
+ * filesystem under `dataDir` otherwise).
  */
 export const portProviders: Provider[] = [
   {
@@ -63,7 +65,10 @@ export const portProviders: Provider[] = [
   {
     provide: OBJECT_STORAGE,
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
-    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions) =>
-      options.storage ?? new FilesystemStorage(join(resolved.dataDir, 'objects')),
+    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions): ObjectStorage => {
+      if (options.storage) return options.storage;
+      if (resolved.s3) return new S3Storage(resolved.s3);
+      return new FilesystemStorage(join(resolved.dataDir, 'objects'));
+    },
   },
 ];

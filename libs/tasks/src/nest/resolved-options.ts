@@ -1,9 +1,13 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { Placement } from '../model';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine';
-import type { TaskMode, TaskModuleOptions, TaskRole, UploadLimits } from './task-module-options';
+import type { RealtimeOptions, TaskMode, TaskModuleOptions, TaskRole, UploadLimits } from './task-module-options';
+
+/** SigV4's ceiling on the lifetime of a presigned URL: seven days. */
+const MAX_PRESIGN_SECONDS = 604_800;
 
 /** Options with every default applied, computed once. */
 export interface ResolvedOptions {
@@ -13,9 +17,15 @@ export interface ResolvedOptions {
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** Set when storage is S3 (a bucket is named), whatever the mode. */
+  s3?: S3StorageOptions;
+  presignDownloads?: { expiresInSeconds: number };
   engine: EngineSettings;
   uploads: UploadLimits;
   openApi: boolean;
+  /** Serve the dashboard at `GET /`. */
+  dashboard: boolean;
+  realtime: Required<RealtimeOptions>;
 }
 
 export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
@@ -26,6 +36,11 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
   if (mode === 'distributed' && !options.store && !options.databaseUrl) {
     throw new Error('Stepwise: distributed mode needs databaseUrl (DATABASE_URL, postgres://) or a store adapter');
   }
+  const presign = options.presignDownloads;
+  const seconds = presign?.expiresInSeconds;
+  if (presign && !(Number.isSafeInteger(seconds) && seconds! >= 1 && seconds! <= MAX_PRESIGN_SECONDS)) {
+    throw new Error('Stepwise: presignDownloads.expiresInSeconds must be an integer from 1 to 604800 (7 days)');
+  }
   const role = options.role ?? (mode === 'embedded' ? 'all' : 'api');
   const leaseMs = options.engine?.leaseMs ?? DEFAULT_ENGINE_SETTINGS.leaseMs;
   return {
@@ -35,6 +50,8 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
     dataDir: resolve(options.dataDir ?? '.data'),
     databaseUrl: options.databaseUrl,
     redisUrl: options.redisUrl,
+    ...(options.s3?.bucket ? { s3: options.s3 } : {}),
+    ...(presign ? { presignDownloads: { expiresInSeconds: presign.expiresInSeconds } } : {}),
     engine: {
       ...DEFAULT_ENGINE_SETTINGS,
       // A heartbeat a third of the lease survives two missed beats.
@@ -44,5 +61,17 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
     },
     uploads: { maxFileSize: 1024 ** 3, maxFiles: 20, maxFields: 50, ...options.uploads },
     openApi: options.openApi ?? true,
+    dashboard: options.dashboard ?? true,
+    realtime: resolveRealtime(options.realtime),
   };
+}
+
+function resolveRealtime(options: RealtimeOptions = {}): Required<RealtimeOptions> {
+  const { progressThrottleMs = 100, path = '/socket.io', keepAliveMs = 15_000 } = options;
+  if (!Number.isFinite(progressThrottleMs) || progressThrottleMs < 0) {
+    throw new Error('Stepwise: realtime.progressThrottleMs must be a number >= 0');
+  }
+  if (!Number.isFinite(keepAliveMs) || keepAliveMs < 1) throw new Error('Stepwise: realtime.keepAliveMs must be >= 1');
+  if (typeof path !== 'string' || !path.startsWith('/')) throw new Error('Stepwise: realtime.path must start with /');
+  return { progressThrottleMs, path, keepAliveMs };
 }

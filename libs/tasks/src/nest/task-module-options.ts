@@ -1,6 +1,8 @@
+import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { EngineSettings } from '../engine';
 import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
 import type { OwnerResolver } from './owner-resolver';
+import type { WebhookOptions } from '../notify/webhook-settings';
 
 export type TaskMode = 'embedded' | 'distributed';
 export type TaskRole = 'api' | 'worker' | 'all';
@@ -13,6 +15,20 @@ export interface UploadLimits {
   maxFiles: number;
   /** Non-file fields per request. Default 50. */
   maxFields: number;
+}
+
+/** Live events: the Socket.IO gateway (namespace `/tasks`) and the SSE stream (`GET /tasks/{id}/events`). */
+export interface RealtimeOptions {
+  /**
+   * Minimum time between two `task.progress` events of one task sent to
+   * Socket.IO clients; the latest value always wins, step and terminal events
+   * are never held back. `0` sends every progress event. Default 100.
+   */
+  progressThrottleMs?: number;
+  /** Socket.IO (engine.io) path on the HTTP server. Default `/socket.io`. */
+  path?: string;
+  /** Period of the `: keep-alive` comment on idle SSE streams. Default 15000. */
+  keepAliveMs?: number;
 }
 
 /** Options of `TaskModule.forRoot()`. Every field is optional. */
@@ -31,6 +47,18 @@ export interface TaskModuleOptions {
   engine?: Partial<Omit<EngineSettings, 'workerId'>> & { workerId?: string };
   uploads?: Partial<UploadLimits>;
   ownerResolver?: OwnerResolver;
+  /**
+   * S3 (or S3-compatible) object storage, in either mode: used when `bucket`
+   * is set (and `storage` is not given); files go to `dataDir` otherwise.
+   */
+  s3?: S3StorageOptions;
+  /**
+   * Adds `file.presignedUrl` to a completed task's result: a URL that reads
+   * the result file straight from the storage, valid `expiresInSeconds`
+   * (1 to 604800), so that large downloads bypass the API. Only with storage
+   * that can presign (S3); ignored, with a warning at boot, otherwise.
+   */
+  presignDownloads?: { expiresInSeconds: number };
   /** Port overrides: any one can be replaced alone (e.g. S3 storage with the in-process queue). */
   store?: TaskStore;
   queue?: TaskQueue;
@@ -39,4 +67,16 @@ export interface TaskModuleOptions {
   clock?: Clock;
   /** Serve the OpenAPI document and UI at `/docs`. Default true. */
   openApi?: boolean;
+  /**
+   * Serve the live dashboard at `GET /` (with `/dashboard.js` and
+   * `/dashboard.css`). Default true; `false` leaves `GET /` to the host app.
+   */
+  dashboard?: boolean;
+  /**
+   * Webhooks: each task's `callbackUrl` plus global `subscriptions`, signed
+   * with `secret` (WEBHOOK_SECRET), retried with backoff from a durable outbox.
+   */
+  webhooks?: WebhookOptions;
+  /** Socket.IO and SSE tunables. */
+  realtime?: RealtimeOptions;
 }

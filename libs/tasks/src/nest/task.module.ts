@@ -7,8 +7,11 @@ import { TaskRegistry } from '../definition';
 import { TaskEngine, type EngineDeps } from '../engine';
 import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore } from '../ports';
 import { HTTP_CONTROLLERS, HTTP_PROVIDERS } from '../http';
+import { REALTIME_CONTROLLERS, REALTIME_PROVIDERS } from '../realtime';
+import { DASHBOARD_CONTROLLERS } from '../dashboard';
 import { AnonymousOwnerResolver } from './owner-resolver';
 import { portProviders } from './port-providers';
+import { webhookControllers, webhookProviders } from '../notify/webhook-providers';
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
 import { TaskLifecycle } from './task-lifecycle';
@@ -86,8 +89,21 @@ const coreProviders: Provider[] = [
  */
 @Module({
   imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false })],
-  controllers: [...HTTP_CONTROLLERS, HealthController],
-  providers: [...coreProviders, ...portProviders, ...HTTP_PROVIDERS, StepwiseHealthIndicator],
+  controllers: [
+    ...HTTP_CONTROLLERS,
+    ...REALTIME_CONTROLLERS,
+    HealthController,
+    ...webhookControllers,
+    ...DASHBOARD_CONTROLLERS,
+  ],
+  providers: [
+    ...coreProviders,
+    ...portProviders,
+    ...HTTP_PROVIDERS,
+    ...REALTIME_PROVIDERS,
+    StepwiseHealthIndicator,
+    ...webhookProviders,
+  ],
   exports: [TaskEngine, TASK_STORE, TASK_QUEUE, EVENT_BUS, OBJECT_STORAGE, OWNER_RESOLVER, RESOLVED_OPTIONS],
 })
 export class TaskModule extends ConfigurableTaskModule {}

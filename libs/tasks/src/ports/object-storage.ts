@@ -26,6 +26,16 @@ export interface ByteRange {
   end: number;
 }
 
+/** Options of {@link ObjectStorage.presignGet}. */
+export interface PresignGetOptions {
+  /** How long the URL stays valid, in seconds (S3 accepts 1 to 604800, seven days). */
+  expiresInSeconds: number;
+  /** `Content-Disposition` the storage answers the URL with, e.g. `attachment; filename="a.zip"`. */
+  contentDisposition?: string;
+  /** `Content-Type` the storage answers the URL with. */
+  contentType?: string;
+}
+
 /** Object storage port: every path is a stream, never a whole buffer. */
 export interface ObjectStorage {
   put(key: string, body: Readable, options?: PutOptions): Promise<StoredObject>;
@@ -36,4 +46,12 @@ export interface ObjectStorage {
   deletePrefix(prefix: string): Promise<void>;
   list(prefix: string): AsyncIterable<ObjectInfo>;
   ping(): Promise<void>;
+  /**
+   * Optional capability: a time-limited URL that reads the object straight
+   * from the storage, so that a large download bypasses the API. Storage
+   * that cannot presign (the filesystem) leaves it out; callers test for it.
+   * The URL is a bearer credential for that one object: hand it only to who
+   * may read the object.
+   */
+  presignGet?(key: string, options: PresignGetOptions): Promise<string>;
 }

@@ -51,13 +51,26 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     expect(await pragma('foreign_keys')).toBe(1);
   });
 
-  it('reverts and re-applies its migration', async () => {
+  it('reverts and re-applies its migrations', async () => {
     const dataSource = await connect();
-    const tables = () => dataSource.query(`SELECT name FROM sqlite_master WHERE name LIKE 'stepwise_task%'`);
+    const tables = async () =>
+      (
+        (await dataSource.query(
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'stepwise_%' AND name != 'stepwise_migrations'`,
+        )) as {
+          name: string;
+        }[]
+      )
+        .map((row) => row.name)
+        .sort();
+    const all = ['stepwise_task_events', 'stepwise_task_steps', 'stepwise_tasks', 'stepwise_webhook_deliveries'];
+    expect(await tables()).toEqual(all);
+    await dataSource.undoLastMigration();
+    expect(await tables()).toEqual(all.filter((name) => name !== 'stepwise_webhook_deliveries'));
     await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
     await dataSource.runMigrations();
-    expect(await tables()).toHaveLength(3);
+    expect(await tables()).toEqual(all);
   });
 
   it('lets one of two connections to the same file win a claim (the version check, not the gate)', async () => {

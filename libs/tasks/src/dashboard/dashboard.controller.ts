@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { Controller, Get, Inject, Next, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import type { ResolvedOptions } from '../nest/resolved-options';
+import { RESOLVED_OPTIONS } from '../nest/tokens';
+import { TASKS_NAMESPACE } from '../realtime/task-events.gateway';
+import { renderDashboardPage } from './dashboard-page';
+import { DASHBOARD_SCRIPT } from './dashboard-script';
+import { DASHBOARD_STYLES } from './dashboard-styles';
+
+/**
+ * Same origin only: no inline script or style, no plugin, no framing. The
+ * page's own script, stylesheet and the Socket.IO client (served by Socket.IO
+ * under its path) are `'self'`; so are its fetches and its WebSocket
+ * (`connect-src 'self'` covers `ws:`/`wss:` to the same host in CSP 3).
+ * `img-src data:` is for the SVG favicon.
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+interface Asset {
+  body: string;
+  type: string;
+  etag: string;
+}
+
+function asset(body: string, type: string): Asset {
+  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+}
+
+const SCRIPT = asset(DASHBOARD_SCRIPT, 'text/javascript; charset=utf-8');
+const STYLES = asset(DASHBOARD_STYLES, 'text/css; charset=utf-8');
+
+/**
+ * `GET /`: the live dashboard (DESIGN.md, REST), with its script
+ * (`GET /dashboard.js`) and stylesheet (`GET /dashboard.css`). A static page
+ * compiled into the library: it lists the owner's tasks through the REST API
+ * and follows them live over Socket.IO (namespace `/tasks`).
+ *
+ * `dashboard: false` in the module options turns the three routes off: they
+ * pass the request on (`next()`), so the host's own `GET /`, if any, answers.
+ */
+@ApiExcludeController()
+@Controller()
+export class DashboardController {
+  constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions) {}
+
+  @Get()
+  page(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    if (!this.options.dashboard) return next();
+    const html = renderDashboardPage({
+      base: mountBase(req),
+      socketPath: this.options.realtime.path,
+      namespace: TASKS_NAMESPACE,
+    });
+    send(res, asset(html, 'text/html; charset=utf-8'));
+  }
+
+  @Get('dashboard.js')
+  script(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    if (!this.options.dashboard) return next();
+    send(res, SCRIPT);
+  }
+
+  @Get('dashboard.css')
+  styles(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    if (!this.options.dashboard) return next();
+    send(res, STYLES);
+  }
+}
+
+/**
+ * The app's mount prefix, read from the matched route of `GET /`: `''`, or
+ * `/api` under `app.setGlobalPrefix('api')`. The page's links are built on it.
+ */
+export function mountBase(req: Request): string {
+  const route: unknown = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof route !== 'string') return '';
+  return route.replace(/\/+$/, '');
+}
+
+function send(res: Response, { body, type, etag }: Asset): void {
+  res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  // Revalidated on every load, so an upgrade is never half-applied; Express answers 304 to a matching If-None-Match.
+  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('ETag', etag);
+  res.status(200).type(type).send(body);
+}

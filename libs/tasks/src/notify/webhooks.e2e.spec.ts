@@ -1,0 +1,294 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Module, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { z } from 'zod';
+import { Step, Task, type StepContext } from '../definition';
+import { NonRetryableError } from '../engine';
+import { HeaderOwnerResolver, TaskModule } from '../nest';
+import type { WebhookPayload } from './webhook-payload';
+import { eventually, verifyStepwiseSignature, WebhookReceiver } from './webhook-receiver.spec-helper';
+import type { WebhookOptions } from './webhook-settings';
+import type { WebhookDeliveryListView, WebhookDeliveryView } from './webhook-view';
+
+const SECRET = 'e2e-webhook-secret-0123456789abcdef';
+
+@Task({ name: 'hook-quick', input: z.object({ n: z.number().int().default(1) }) })
+class QuickTask {
+  @Step({ order: 1, on: 'worker' })
+  run(ctx: StepContext<{ n: number }>) {
+    return { doubled: ctx.input.n * 2 };
+  }
+}
+
+@Task({ name: 'hook-fail' })
+class FailingTask {
+  @Step({ order: 1 })
+  run(): never {
+    throw new NonRetryableError('no can do');
+  }
+}
+
+@Task({ name: 'hook-progress' })
+class ProgressTask {
+  @Step({ order: 1 })
+  async run(ctx: StepContext) {
+    ctx.progress(0.5, 'half way');
+    await new Promise((r) => setTimeout(r, 30));
+    return { ok: true };
+  }
+}
+
+/** The webhook options every app of this file starts from: fast polls and retries. */
+const FAST: WebhookOptions = {
+  secret: SECRET,
+  allowPrivate: true,
+  pollIntervalMs: 25,
+  retryDelayMs: 50,
+  maxRetryDelayMs: 200,
+  timeoutMs: 2_000,
+};
+
+describe('Webhooks through TaskModule (HTTP + SQLite)', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  function tempDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'stepwise-webhooks-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  async function startApp(dataDir: string, webhooks: WebhookOptions = FAST): Promise<INestApplication> {
+    @Module({
+      imports: [
+        TaskModule.forRoot({
+          dataDir,
+          engine: { progressThrottleMs: 0, sweepIntervalMs: 100 },
+          ownerResolver: new HeaderOwnerResolver(),
+          webhooks,
+          openApi: false,
+        }),
+      ],
+      providers: [QuickTask, FailingTask, ProgressTask],
+    })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: ['error'] });
+    await app.init();
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await app.close();
+    };
+    cleanups.push(close);
+    (app as INestApplication & { closeOnce: () => Promise<void> }).closeOnce = close;
+    return app;
+  }
+
+  async function startReceiver(receiver = new WebhookReceiver(), port = 0): Promise<WebhookReceiver> {
+    cleanups.push(() => receiver.stop());
+    return receiver.start(port);
+  }
+
+  async function submit(
+    app: INestApplication,
+    type: string,
+    body: object,
+    callbackUrl?: string,
+    owner = 'alice',
+  ): Promise<string> {
+    const res = await request(app.getHttpServer())
+      .post(`/tasks/${type}`)
+      .query(callbackUrl ? { callbackUrl } : {})
+      .set('x-owner-id', owner)
+      .send(body);
+    expect(res.status).toBe(202);
+    return (res.body as { id: string }).id;
+  }
+
+  async function deliveryLog(app: INestApplication, id: string, owner = 'alice'): Promise<WebhookDeliveryView[]> {
+    const res = await request(app.getHttpServer()).get(`/tasks/${id}/webhooks`).set('x-owner-id', owner);
+    expect(res.status).toBe(200);
+    return (res.body as WebhookDeliveryListView).items;
+  }
+
+  /** The log once every delivery of the task has settled (and there are `count` of them). */
+  const settledLog = (app: INestApplication, id: string, count = 1) =>
+    eventually(async () => {
+      const items = await deliveryLog(app, id);
+      return items.length === count && items.every((d) => d.status !== 'pending') ? items : undefined;
+    });
+
+  const bodies = (receiver: WebhookReceiver) =>
+    receiver.requests.map((r) => JSON.parse(r.rawBody.toString('utf8')) as WebhookPayload);
+
+  it('notifies the callbackUrl of task.completed only, signed, and logs it per task (owner-scoped)', async () => {
+    const receiver = await startReceiver();
+    const app = await startApp(tempDir());
+    const id = await submit(app, 'hook-quick', { n: 21 }, receiver.url('/done?token=abc'));
+
+    const [delivery] = await settledLog(app, id);
+    expect(delivery).toEqual({
+      id: expect.any(String),
+      url: receiver.url('/done?token=abc'),
+      target: 'callback',
+      event: 'task.completed',
+      status: 'delivered',
+      attempts: 1,
+      maxAttempts: 8,
+      lastStatusCode: 204,
+      lastError: null,
+      nextAttemptAt: null,
+      deliveredAt: expect.stringMatching(/Z$/),
+      createdAt: expect.stringMatching(/Z$/),
+      history: [{ attempt: 1, at: expect.any(String), statusCode: 204, error: null, durationMs: expect.any(Number) }],
+    });
+
+    expect(receiver.requests).toHaveLength(1);
+    const [req] = receiver.requests;
+    expect(req.path).toBe('/done?token=abc');
+    expect(req.headers['x-stepwise-delivery']).toBe(delivery.id);
+    expect(verifyStepwiseSignature(req.rawBody, req.headers['x-stepwise-signature'] as string, SECRET)).toBe(true);
+    expect(bodies(receiver)).toEqual([
+      {
+        id: delivery.id,
+        event: 'task.completed',
+        taskId: id,
+        taskType: 'hook-quick',
+        status: 'completed',
+        progress: 1,
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.+Z$/),
+        output: { doubled: 42 },
+      },
+    ]);
+
+    // Owner-scoped like the task: another owner, an unknown id and garbage are 404s.
+    const api = request(app.getHttpServer());
+    const other = await api.get(`/tasks/${id}/webhooks`).set('x-owner-id', 'mallory');
+    expect(other.status).toBe(404);
+    expect(other.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+    expect((await api.get('/tasks/00000000-0000-4000-8000-000000000000/webhooks')).status).toBe(404);
+    expect((await api.get('/tasks/not-a-uuid/webhooks')).status).toBe(404);
+  });
+
+  it('sends task.failed with the error', async () => {
+    const receiver = await startReceiver();
+    const app = await startApp(tempDir());
+    const id = await submit(app, 'hook-fail', {}, receiver.url());
+    await settledLog(app, id);
+    expect(bodies(receiver)).toEqual([
+      expect.objectContaining({
+        event: 'task.failed',
+        taskId: id,
+        status: 'failed',
+        error: expect.objectContaining({ message: 'no can do' }),
+      }),
+    ]);
+  });
+
+  it('sends progress only when includeProgress is set', async () => {
+    const receiver = await startReceiver();
+    const quiet = await startApp(tempDir());
+    const first = await submit(quiet, 'hook-progress', {}, receiver.url('/quiet'));
+    await settledLog(quiet, first);
+    expect(bodies(receiver).map((b) => b.event)).toEqual(['task.completed']);
+
+    const chatty = await startApp(tempDir(), { ...FAST, includeProgress: true });
+    const second = await submit(chatty, 'hook-progress', {}, receiver.url('/chatty'));
+    const log = await eventually(async () => {
+      const items = await deliveryLog(chatty, second);
+      const done = items.some((d) => d.event === 'task.completed') && items.every((d) => d.status === 'delivered');
+      return done ? items : undefined;
+    });
+    expect(log.map((d) => d.event)).toContain('task.progress');
+    const progress = bodies(receiver).filter((b) => b.taskId === second && b.event === 'task.progress');
+    expect(progress).toContainEqual(
+      expect.objectContaining({ status: 'running', progress: 0.5, message: 'half way', step: 'run' }),
+    );
+  });
+
+  it('sends the events of every task to a global subscription, its URL shown as an origin only', async () => {
+    const receiver = await startReceiver();
+    const app = await startApp(tempDir(), {
+      ...FAST,
+      subscriptions: [{ url: receiver.url('/all/secret-token'), events: ['task.created', 'task.completed'] }],
+    });
+    const a = await submit(app, 'hook-quick', { n: 1 });
+    const b = await submit(app, 'hook-quick', { n: 2 }, undefined, 'bob');
+    await eventually(() => (receiver.requests.length >= 4 ? true : undefined));
+    const seen = bodies(receiver).map((body) => `${body.taskId}:${body.event}`);
+    expect(seen.sort()).toEqual(
+      [`${a}:task.created`, `${a}:task.completed`, `${b}:task.created`, `${b}:task.completed`].sort(),
+    );
+    expect(receiver.requests.every((r) => r.path === '/all/secret-token')).toBe(true);
+    const log = await settledLog(app, a, 2);
+    expect(log.map((d) => [d.target, d.url])).toEqual([
+      ['subscription', `http://127.0.0.1:${receiver.port}`],
+      ['subscription', `http://127.0.0.1:${receiver.port}`],
+    ]);
+  });
+
+  it('retries a failing receiver and shows each status code in the log', async () => {
+    const receiver = await startReceiver(WebhookReceiver.statuses(500, 500, 200));
+    const app = await startApp(tempDir());
+    const id = await submit(app, 'hook-quick', {}, receiver.url());
+    const [delivery] = await settledLog(app, id);
+    expect(delivery).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200 });
+    expect(delivery.history.map((a) => a.statusCode)).toEqual([500, 500, 200]);
+    expect(receiver.requests).toHaveLength(3);
+    expect(new Set(receiver.requests.map((r) => r.rawBody.toString())).size).toBe(1);
+  });
+
+  it('survives a restart: a delivery pending when the app stops is sent by the next one', async () => {
+    const dataDir = tempDir();
+    // A port with nobody listening yet: the first attempt is refused.
+    const probe = await new WebhookReceiver().start();
+    const port = probe.port;
+    await probe.stop();
+
+    const first = await startApp(dataDir, { ...FAST, retryDelayMs: 1_000, maxRetryDelayMs: 1_000 });
+    const id = await submit(first, 'hook-quick', { n: 5 }, `http://127.0.0.1:${port}/later`);
+    const [failed] = await eventually(async () => {
+      const items = await deliveryLog(first, id);
+      return items.length === 1 && items[0].attempts === 1 ? items : undefined;
+    });
+    expect(failed).toMatchObject({ status: 'pending', lastStatusCode: null });
+    expect(failed.lastError).toMatch(/ECONNREFUSED/);
+    await (first as INestApplication & { closeOnce: () => Promise<void> }).closeOnce();
+
+    const receiver = await startReceiver(new WebhookReceiver(), port);
+    const second = await startApp(dataDir);
+    const [delivered] = await settledLog(second, id);
+    expect(delivered).toMatchObject({ id: failed.id, status: 'delivered', attempts: 2 });
+    expect(delivered.history.map((a) => a.statusCode)).toEqual([null, 204]);
+    expect(bodies(receiver)).toEqual([expect.objectContaining({ id: failed.id, taskId: id, output: { doubled: 10 } })]);
+  });
+
+  it('refuses a private callback target without the allow flag, and says why in the log', async () => {
+    const receiver = await startReceiver();
+    const { allowPrivate: _allowed, ...guarded } = FAST;
+    const app = await startApp(tempDir(), guarded);
+    // Submit-time refusal of literal private targets needs the controller to pass the policy;
+    // what reaches the dispatcher is refused there in any case.
+    const res = await request(app.getHttpServer())
+      .post('/tasks/hook-quick')
+      .query({ callbackUrl: receiver.url('/nope') })
+      .set('x-owner-id', 'alice')
+      .send({});
+    if (res.status === 400) {
+      expect(res.body).toMatchObject({ message: expect.stringMatching(/callbackUrl must not target 127\.0\.0\.1/) });
+      return;
+    }
+    expect(res.status).toBe(202);
+    const [delivery] = await settledLog(app, (res.body as { id: string }).id);
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: null });
+    expect(delivery.lastError).toMatch(/^target refused: 127\.0\.0\.1 is a loopback address/);
+    expect(receiver.requests).toHaveLength(0);
+  });
+});
