@@ -12,6 +12,7 @@ module.exports = {
   moduleNameMapper: {
     '^@stepwise/tasks$': '<rootDir>/libs/tasks/src/index.ts',
     '^@stepwise/examples$': '<rootDir>/libs/examples/src/index.ts',
+    '^@stepwise/client$': '<rootDir>/libs/client/src/index.ts',
   },
   transform: {
     '^.+\\.(t|j)s$': [

@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const libs = { tasks: 'libs/tasks/src/index.js', examples: 'libs/examples/src/index.js' };
+const libs = {
+  tasks: 'libs/tasks/src/index.js',
+  examples: 'libs/examples/src/index.js',
+  client: 'libs/client/src/index.js',
+};
 
 rmSync(dist, { recursive: true, force: true });
 execFileSync(
