@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { setupOpenApi, taskModuleOptionsFromEnv } from '@stepwise/tasks';
+import { closeOnSignals, setupOpenApi, taskModuleOptionsFromEnv } from '@stepwise/tasks';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
@@ -10,7 +10,7 @@ async function bootstrap(): Promise<void> {
   const port = portFromEnv(process.env.PORT);
 
   const app = await NestFactory.create(AppModule, { abortOnError: false });
-  app.enableShutdownHooks();
+  closeOnSignals(app); // graceful: running tasks are handed back, then exit 0
   setupOpenApi(app);
   await app.listen(port); // no host: every interface, IPv4 and IPv6
   const url = `http://localhost:${port}`;

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { taskModuleOptionsFromEnv } from '@stepwise/tasks';
+import { closeOnSignals, taskModuleOptionsFromEnv } from '@stepwise/tasks';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
@@ -15,7 +15,7 @@ async function bootstrap(): Promise<void> {
   }
 
   const app = await NestFactory.createApplicationContext(WorkerModule, { abortOnError: false });
-  app.enableShutdownHooks();
+  closeOnSignals(app); // graceful: running tasks are handed back, then exit 0
   // Nothing else holds the event loop (the library's timers are unref'd):
   // the worker runs until a signal closes the app (which then exits).
   setInterval(() => undefined, 2 ** 30);

@@ -235,6 +235,26 @@ export function describeTaskStoreContract(
         expect(await store.save({ ...lost, id: randomUUID() }, 'w1', [])).toBe(false);
       });
 
+      contract('appends the event given with the write, in the same write', async () => {
+        const task = await claimed();
+        Object.assign(task, { status: 'completed', progress: 1, updatedAt: T0 + 10 });
+        const done = event(task.id, { type: 'task.completed', status: 'completed', progress: 1 });
+        expect(await store.save(task, 'w1', ['acceptFiles'], done)).toBe(true);
+        expect(done.seq).toEqual(expect.any(Number));
+        expect(await store.listEvents(task.id)).toEqual([done]);
+        expect(await store.save(task, 'w1', [], event(task.id, { type: 'task.progress' }))).toBe(true);
+        expect((await store.listEvents(task.id)).map((e) => e.type)).toEqual(['task.completed', 'task.progress']);
+      });
+
+      contract('appends no event when the lease is lost', async () => {
+        const lost = await claimed();
+        await store.claim({ taskId: lost.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
+        const late = event(lost.id, { type: 'task.completed', status: 'completed' });
+        expect(await store.save({ ...lost, status: 'completed' }, 'w1', ['acceptFiles'], late)).toBe(false);
+        expect(late.seq).toBeUndefined();
+        expect(await store.listEvents(lost.id)).toEqual([]);
+      });
+
       contract('never overwrites the flags, nor moves a held lease', async () => {
         const task = await claimed();
         await store.setFlags(task.id, { cancelRequested: true, pauseRequested: true });
@@ -334,7 +354,9 @@ export function describeTaskStoreContract(
           queue: 'q1',
           placement: 'worker',
           priority: 3,
+          version: 1,
         });
+        expect(found.find((t) => t.id === expired.id)?.version).toBe(2);
         expect(await store.findDue(NOW, GRACE, 2)).toHaveLength(2);
       });
 

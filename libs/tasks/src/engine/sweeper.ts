@@ -29,7 +29,10 @@ export class Sweeper {
   async sweep(): Promise<number> {
     const { store, clock, settings } = this.deps;
     const due = await store.findDue(clock.now(), settings.pendingGraceMs, 500);
-    for (const task of due) await wakeUp(this.deps, task);
+    // Keyed by version: the job of a worker that died may still sit in the
+    // queue as active (until the queue's own stall check), and a plain
+    // re-add of the same job id would be swallowed by it.
+    for (const task of due) await wakeUp(this.deps, task, { dedupeKey: String(task.version) });
     await this.expire();
     return due.length;
   }

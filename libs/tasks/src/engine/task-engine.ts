@@ -206,6 +206,8 @@ export class TaskEngine {
     this.started = false;
     await this.sweeper.stop();
     await this.reconciler.stop();
+    // First stop taking wake-ups: those of the tasks handed back below must reach another process.
+    await this.deps.queue.stopConsuming();
     await this.worker.stop(this.deps.settings.shutdownGraceMs);
     await this.deps.queue.close();
     await this.deps.bus.close();

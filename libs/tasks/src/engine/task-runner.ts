@@ -3,7 +3,7 @@ import type { StepRecord, TaskError, TaskEventType } from '../model';
 import { isRetryable, retryDelay } from './backoff';
 import type { EngineDeps } from './engine-deps';
 import { LeaseLostError, ShutdownError, TaskCancelledError, TaskTimeoutError, toTaskError } from './errors';
-import type { EventRecorder } from './event-recorder';
+import type { EventExtra, EventRecorder } from './event-recorder';
 import type { Execution } from './execution';
 import { ProgressReporter } from './progress-reporter';
 import { runAttempt, stepContext } from './step-attempt';
@@ -87,12 +87,10 @@ export class TaskRunner {
       record.error = null;
       task.message = null;
       task.status = 'running';
-      await this.persist([record.name]);
-      await this.events.record(task, 'task.step', { step: record.name, stepStatus: 'running' });
+      await this.persist([record.name], 'task.step', { step: record.name, stepStatus: 'running' });
 
       const progress = new ProgressReporter(this.deps, index, steps.length, record, task, async () => {
-        await this.persist([record.name]);
-        await this.events.record(task, 'task.progress', { step: record.name });
+        await this.persist([record.name], 'task.progress', { step: record.name });
       });
       const outcome = await runAttempt(
         this.exec,
@@ -109,8 +107,7 @@ export class TaskRunner {
         record.progress = 1;
         record.finishedAt = this.deps.clock.now();
         task.progress = Math.max(task.progress, (index + 1) / steps.length);
-        await this.persist([record.name]);
-        await this.events.record(task, 'task.step', { step: record.name, stepStatus: 'completed' });
+        await this.persist([record.name], 'task.step', { step: record.name, stepStatus: 'completed' });
         continue;
       }
       if (outcome.kind === 'aborted') return this.onAborted(record, outcome.reason);
@@ -129,16 +126,14 @@ export class TaskRunner {
       task.runAt = this.deps.clock.now() + delay;
       task.message = `retrying ${record.name} in ${delay} ms: ${record.error.message}`;
       this.release();
-      await this.persist([record.name]);
-      await this.events.record(task, 'task.retrying', { step: record.name });
+      await this.persist([record.name], 'task.retrying', { step: record.name });
       // The delay lives in the queue, not in this worker slot.
       await this.dispatch(delay);
       return;
     }
     record.status = 'failed';
     record.finishedAt = this.deps.clock.now();
-    await this.persist([record.name]);
-    await this.events.record(task, 'task.step', { step: record.name, stepStatus: 'failed' });
+    await this.persist([record.name], 'task.step', { step: record.name, stepStatus: 'failed' });
     return this.compensate('failed', record.error);
   }
 
@@ -158,8 +153,7 @@ export class TaskRunner {
     record.status = 'failed';
     record.error = toTaskError(reason, record.name);
     record.finishedAt = this.deps.clock.now();
-    await this.persist([record.name]);
-    await this.events.record(this.task, 'task.step', { step: record.name, stepStatus: 'failed' });
+    await this.persist([record.name], 'task.step', { step: record.name, stepStatus: 'failed' });
     if (reason instanceof TaskCancelledError) return this.compensate('cancelled', record.error);
     return this.compensate('failed', record.error);
   }
@@ -173,8 +167,7 @@ export class TaskRunner {
       .reverse();
     if (candidates.length > 0) {
       task.status = 'compensating';
-      await this.persist([]);
-      await this.events.record(task, 'task.compensating');
+      await this.persist([], 'task.compensating');
     }
     const failures: string[] = [];
     for (const def of candidates) {
@@ -196,8 +189,7 @@ export class TaskRunner {
         failures.push(`${def.name}: ${record.error.message}`);
       }
       record.finishedAt = this.deps.clock.now();
-      await this.persist([record.name]);
-      await this.events.record(task, 'task.step', { step: def.name, stepStatus: record.status });
+      await this.persist([record.name], 'task.step', { step: def.name, stepStatus: record.status });
     }
     if (failures.length > 0) task.message = `compensation failed for ${failures.join('; ')}`;
     await this.finish(outcome === 'cancelled' ? 'cancelled' : 'failed');
@@ -216,9 +208,7 @@ export class TaskRunner {
     task.status = status;
     task.finishedAt = this.deps.clock.now();
     this.release();
-    await this.persist([]);
-    const type: TaskEventType = `task.${status}`;
-    await this.events.record(task, type);
+    await this.persist([], `task.${status}`);
   }
 
   private async handOver(placement: 'api' | 'worker'): Promise<void> {
@@ -233,8 +223,7 @@ export class TaskRunner {
   private async pause(): Promise<void> {
     this.task.status = 'paused';
     this.release();
-    await this.persist([]);
-    await this.events.record(this.task, 'task.paused');
+    await this.persist([], 'task.paused');
   }
 
   /** Reads the flags other processes set (pause, cancel); doubles as a heartbeat. */
@@ -263,16 +252,22 @@ export class TaskRunner {
     return wakeUp(this.deps, this.task, { delayMs, dedupeKey: String(this.task.version) });
   }
 
-  /** Serialised conditional write; a lost lease stops the run. */
-  private persist(changedSteps: string[]): Promise<void> {
+  /**
+   * Serialised conditional write; a lost lease stops the run. The event, if
+   * any, is appended in the same transaction, then fanned out.
+   */
+  private persist(changedSteps: string[], type?: TaskEventType, extra?: EventExtra): Promise<void> {
     const write = this.writes.then(async () => {
-      this.task.updatedAt = this.deps.clock.now();
-      const held = await this.deps.store.save(this.task, this.deps.settings.workerId, changedSteps);
+      const task = this.task;
+      task.updatedAt = this.deps.clock.now();
+      const event = type ? this.events.build(task, type, extra) : undefined;
+      const held = await this.deps.store.save(task, this.deps.settings.workerId, changedSteps, event);
       if (!held) {
-        const lost = new LeaseLostError(this.task.id);
+        const lost = new LeaseLostError(task.id);
         this.exec.abort(lost);
         throw lost;
       }
+      if (event) await this.events.fanOut(task, event);
     });
     this.writes = write.catch(() => undefined);
     return write;

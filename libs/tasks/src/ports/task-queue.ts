@@ -28,6 +28,12 @@ export interface TaskQueue {
   dispatch(message: Dispatch): Promise<void>;
   /** Starts consuming one queue for one placement. */
   consume(queue: string, placement: Placement, handler: DispatchHandler, options: ConsumeOptions): Promise<void>;
+  /**
+   * Stops taking new messages in this process, while the handlers already
+   * running go on (and may still dispatch). Graceful shutdown calls it first,
+   * so that the wake-ups of the tasks it hands back go to other processes.
+   */
+  stopConsuming(): Promise<void>;
   /** Stops taking new messages; resolves when in-flight handlers returned. */
   close(): Promise<void>;
   ping(): Promise<void>;

@@ -33,6 +33,8 @@ export interface DueTask {
   queue: string;
   placement: Placement;
   priority: number;
+  /** Row version: a re-dispatch keyed by it is a new queue job, not the stuck job of a dead worker. */
+  version: number;
 }
 
 export interface LeaseState {
@@ -65,9 +67,11 @@ export interface TaskStore {
    * Returns false when it does not: the caller must stop working on the task.
    * Never writes `cancelRequested`/`pauseRequested` (other processes set them)
    * and never moves a held lease's expiry (heartbeats do); clears the lease
-   * when `task.leaseOwner` is null.
+   * when `task.leaseOwner` is null. When `event` is given it is appended to
+   * the log in the same transaction (its `seq` is set): a crash never leaves
+   * a state change without its event, nor an event without its state.
    */
-  save(task: TaskRecord, workerId: string, changedSteps: readonly string[]): Promise<boolean>;
+  save(task: TaskRecord, workerId: string, changedSteps: readonly string[], event?: TaskEvent): Promise<boolean>;
   /** Sets request flags that the lease holder reads (cancel, pause). */
   setFlags(taskId: string, flags: { cancelRequested?: boolean; pauseRequested?: boolean }): Promise<void>;
   /**

@@ -1,4 +1,4 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { Placement } from '../../model';
 import type { ConsumeOptions, Dispatch, DispatchHandler, TaskQueue } from '../../ports';
 
@@ -23,30 +23,30 @@ export class BullMqTaskQueue implements TaskQueue {
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
   private readonly prefix: string;
+  private consuming = true;
 
   constructor(private readonly options: BullMqTaskQueueOptions) {
     this.prefix = options.prefix ?? 'stepwise';
   }
 
   async dispatch(message: Dispatch): Promise<void> {
-    const queue = this.queue(message.queue, message.placement);
-    await ready(queue);
-    await queue.add(
-      'run',
-      { taskId: message.taskId },
-      {
-        jobId: message.dedupeKey ? `${message.taskId}.${message.dedupeKey}` : message.taskId,
-        priority: bullPriority(message.priority),
-        delay: message.delayMs && message.delayMs > 0 ? message.delayMs : undefined,
-        removeOnComplete: true,
-        removeOnFail: true,
-        attempts: 1,
-      },
-    );
+    await this.add(message.queue, message.placement, message.taskId, {
+      jobId: message.dedupeKey ? `${message.taskId}.${message.dedupeKey}` : message.taskId,
+      priority: bullPriority(message.priority),
+      delay: message.delayMs && message.delayMs > 0 ? message.delayMs : undefined,
+    });
   }
 
   async consume(queue: string, placement: Placement, handler: DispatchHandler, options: ConsumeOptions): Promise<void> {
-    const worker = new Worker<{ taskId: string }>(laneName(queue, placement), async (job) => handler(job.data.taskId), {
+    const onJob = async (job: Job<{ taskId: string }>) => {
+      // A fetch that was blocked waiting when consumption stopped still takes
+      // the next job: pass it on to the other consumers instead of dropping it.
+      if (!this.consuming) {
+        return this.add(queue, placement, job.data.taskId, { jobId: `${job.id}.passed`, priority: job.opts.priority });
+      }
+      return handler(job.data.taskId);
+    };
+    const worker = new Worker<{ taskId: string }>(laneName(queue, placement), onJob, {
       connection: this.options.connection,
       prefix: this.prefix,
       concurrency: options.concurrency,
@@ -60,13 +60,19 @@ export class BullMqTaskQueue implements TaskQueue {
     this.workers.push(worker);
   }
 
+  async stopConsuming(): Promise<void> {
+    this.consuming = false;
+    // Not waiting for the active jobs: they are the tasks being handed back.
+    await Promise.allSettled(this.workers.map((w) => w.pause(true)));
+  }
+
   async close(): Promise<void> {
     // Bounded: with Redis unreachable a graceful close would wait forever, and
     // nothing is lost by forcing it (in-flight work has already been handed back).
-    const closing = Promise.allSettled([
-      ...this.workers.map((w) => w.close()),
-      ...[...this.queues.values()].map((q) => q.close()),
-    ]);
+    // Workers first: a job they still run may be passing itself on through a queue.
+    const closing = Promise.allSettled(this.workers.map((w) => w.close())).then(() =>
+      Promise.allSettled([...this.queues.values()].map((q) => q.close())),
+    );
     const forced = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
     if ((await Promise.race([closing.then(() => 'closed'), forced])) !== 'closed') {
       for (const worker of this.workers) void worker.close(true).catch(() => undefined);
@@ -79,6 +85,12 @@ export class BullMqTaskQueue implements TaskQueue {
   async ping(): Promise<void> {
     const queue = this.queues.values().next().value ?? this.queue('health', 'api');
     await queue.count();
+  }
+
+  private async add(name: string, placement: Placement, taskId: string, options: JobsOptions): Promise<void> {
+    const queue = this.queue(name, placement);
+    await ready(queue);
+    await queue.add('run', { taskId }, { removeOnComplete: true, removeOnFail: true, attempts: 1, ...options });
   }
 
   private queue(name: string, placement: Placement): Queue {

@@ -25,6 +25,7 @@ export class MemoryTaskQueue implements TaskQueue {
   private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
   private closed = false;
+  private consuming = true;
 
   constructor(
     private readonly clock: Clock,
@@ -55,6 +56,10 @@ export class MemoryTaskQueue implements TaskQueue {
     lane.handler = handler;
     lane.concurrency = Math.max(1, options.concurrency);
     this.pump(lane);
+  }
+
+  async stopConsuming(): Promise<void> {
+    this.consuming = false;
   }
 
   async close(): Promise<void> {
@@ -88,7 +93,13 @@ export class MemoryTaskQueue implements TaskQueue {
   }
 
   private pump(lane: Lane): void {
-    while (!this.closed && lane.handler && lane.running < lane.concurrency && lane.waiting.length > 0) {
+    while (
+      !this.closed &&
+      this.consuming &&
+      lane.handler &&
+      lane.running < lane.concurrency &&
+      lane.waiting.length > 0
+    ) {
       const next = lane.waiting.shift()!;
       lane.queued.delete(next.taskId);
       lane.running++;

@@ -78,7 +78,12 @@ export class MemoryTaskStore implements TaskStore {
     return { held: true, cancelRequested: task.cancelRequested, pauseRequested: task.pauseRequested };
   }
 
-  async save(task: TaskRecord, workerId: string): Promise<boolean> {
+  async save(
+    task: TaskRecord,
+    workerId: string,
+    _changedSteps?: readonly string[],
+    event?: TaskEvent,
+  ): Promise<boolean> {
     const current = this.tasks.get(task.id);
     if (!current || current.leaseOwner !== workerId) return false;
     const next = structuredClone(task);
@@ -91,6 +96,7 @@ export class MemoryTaskStore implements TaskStore {
     next.version = current.version + 1;
     this.tasks.set(task.id, next);
     task.version = next.version;
+    if (event) event.seq = (await this.appendEvent(event)).seq;
     return true;
   }
 
@@ -129,7 +135,7 @@ export class MemoryTaskStore implements TaskStore {
           (t.cancelRequested && !isTerminal(t.status) && (t.leaseExpiresAt ?? 0) < now),
       )
       .slice(0, limit)
-      .map((t) => ({ id: t.id, queue: t.queue, placement: t.placement, priority: t.priority }));
+      .map((t) => ({ id: t.id, queue: t.queue, placement: t.placement, priority: t.priority, version: t.version }));
   }
 
   async findFinishedBefore(type: string, before: number, limit: number): Promise<string[]> {

@@ -64,7 +64,7 @@ export async function findDueTasks(em: EntityManager, now: number, graceMs: numb
   const expired = 'COALESCE(t.leaseExpiresAt, 0) < :now';
   const rows = await em
     .createQueryBuilder(TaskEntity, 't')
-    .select(['t.id', 't.queue', 't.placement', 't.priority'])
+    .select(['t.id', 't.queue', 't.placement', 't.priority', 't.version'])
     .where("(t.status = 'pending' AND t.runAt <= :pendingBefore)")
     .orWhere(`(t.status IN ('running', 'compensating') AND ${expired})`)
     .orWhere(`(t.cancelRequested = :yes AND t.status NOT IN (:...terminal) AND ${expired})`)
@@ -72,7 +72,7 @@ export async function findDueTasks(em: EntityManager, now: number, graceMs: numb
     .orderBy('t.runAt', 'ASC')
     .take(limit)
     .getMany();
-  return rows.map(({ id, queue, placement, priority }) => ({ id, queue, placement, priority }));
+  return rows.map(({ id, queue, placement, priority, version }) => ({ id, queue, placement, priority, version }));
 }
 
 export async function findFinishedIds(

@@ -108,17 +108,20 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
-  save(task: TaskRecord, workerId: string, changedSteps: readonly string[]): Promise<boolean> {
+  save(task: TaskRecord, workerId: string, changedSteps: readonly string[], event?: TaskEvent): Promise<boolean> {
     const steps = task.steps.filter((s) => changedSteps.includes(s.name)).map((s) => toStepRow(task.id, s));
     return this.gate(async () => {
-      // A lone UPDATE is atomic: the transaction is only paid for when steps change too.
-      const version = steps.length
-        ? await this.dataSource.transaction(async (em) => {
-            const bumped = await this.saveTask(em, task, workerId);
-            if (bumped !== null) await upsertSteps(em, steps);
-            return bumped;
-          })
-        : await this.saveTask(this.em, task, workerId);
+      // A lone UPDATE is atomic: the transaction is only paid for when steps or an event go with it.
+      const version =
+        steps.length || event
+          ? await this.dataSource.transaction(async (em) => {
+              const bumped = await this.saveTask(em, task, workerId);
+              if (bumped === null) return null;
+              if (steps.length) await upsertSteps(em, steps);
+              if (event) event.seq = await insertEvent(em, event);
+              return bumped;
+            })
+          : await this.saveTask(this.em, task, workerId);
       if (version === null) return false;
       task.version = version;
       return true;
@@ -167,10 +170,7 @@ export class TypeOrmTaskStore implements TaskStore {
   }
 
   appendEvent(event: TaskEvent): Promise<TaskEvent> {
-    return this.gate(async () => {
-      const result = await this.em.insert(TaskEventEntity, toEventRow(event));
-      return { ...event, seq: Number(result.identifiers[0]?.id) };
-    });
+    return this.gate(async () => ({ ...event, seq: await insertEvent(this.em, event) }));
   }
 
   listEvents(taskId: string, afterSeq = 0): Promise<TaskEvent[]> {
@@ -212,6 +212,12 @@ function isClaimable(row: TaskRow, now: number): boolean {
   if (row.leaseOwner !== null && (row.leaseExpiresAt ?? 0) > now) return false;
   const due = row.runAt <= now && row.status !== 'paused';
   return due || Boolean(row.cancelRequested);
+}
+
+/** Appends one event; returns its position in the log. */
+async function insertEvent(em: EntityManager, event: TaskEvent): Promise<number> {
+  const result = await em.insert(TaskEventEntity, toEventRow(event));
+  return Number(result.identifiers[0]?.id);
 }
 
 /** One INSERT ... ON CONFLICT DO UPDATE for all the changed steps (both databases have it). */
