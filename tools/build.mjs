@@ -1,40 +1,47 @@
-// Compiles apps and libs with SWC into dist/, then links the workspace
-// libraries under dist/node_modules so `@stepwise/*` imports resolve at run
-// time exactly as tsconfig paths resolve them at compile time.
+// Compiles apps and libs with SWC into dist/ (or the directory given as the
+// first argument), then links the workspace libraries under
+// <out>/node_modules so `@stepwise/*` imports resolve at run time exactly as
+// tsconfig paths resolve them at compile time. The output directory must sit
+// inside the repository, so that packages resolve from its node_modules.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
-const libs = {
-  tasks: 'libs/tasks/src/index.js',
-  examples: 'libs/examples/src/index.js',
-  client: 'libs/client/src/index.js',
-};
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-rmSync(dist, { recursive: true, force: true });
-execFileSync(
-  process.execPath,
-  [
-    join(root, 'node_modules/@swc/cli/bin/swc.js'),
-    'apps',
-    'libs',
-    '-d',
-    'dist',
-    '--config-file',
-    '.swcrc',
-    '--ignore',
-    '**/*.spec.ts',
-    '--copy-files',
-    '--quiet',
-  ],
-  { cwd: root, stdio: 'inherit' },
-);
-for (const [name, entry] of Object.entries(libs)) {
-  const dir = join(dist, 'node_modules/@stepwise', name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'index.js'), `module.exports = require('../../../${entry}');\n`);
+/** Builds the workspace into `outDir` (absolute, or relative to the repository root). */
+export function build(outDir = join(root, 'dist')) {
+  const out = resolve(root, outDir);
+  rmSync(out, { recursive: true, force: true });
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/@swc/cli/bin/swc.js'),
+      'apps',
+      'libs',
+      '-d',
+      relative(root, out),
+      '--config-file',
+      '.swcrc',
+      '--ignore',
+      '**/*.spec.ts',
+      '--copy-files',
+      '--quiet',
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+  // Every libs/<name>/src/index.ts is @stepwise/<name>.
+  for (const name of readdirSync(join(root, 'libs'))) {
+    if (!existsSync(join(root, 'libs', name, 'src', 'index.ts'))) continue;
+    const dir = join(out, 'node_modules/@stepwise', name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'index.js'), `module.exports = require('../../../libs/${name}/src/index.js');\n`);
+  }
+  return out;
 }
-console.log('built dist/');
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const out = build(process.argv[2]);
+  console.log(`built ${relative(root, out) || '.'}/`);
+}

@@ -29,14 +29,13 @@ describe('embedded app killed with SIGKILL and started again', () => {
     TASKS_CONCURRENCY: '1',
   });
   const startApp = async () => {
-    app = new AppProcess('dist/apps/api/src/main.js', env());
+    app = new AppProcess(`${buildOnce()}/apps/api/src/main.js`, env());
     await app.start(async () => (await fetch(`${base()}/tasks?limit=1`)).ok);
   };
   const get = async (id: string): Promise<TaskView> =>
     (await fetch(`${base()}/tasks/${id}`)).json() as Promise<TaskView>;
 
   beforeAll(async () => {
-    buildOnce();
     port = await freePort();
     await startApp();
   }, 120_000);

@@ -1,14 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
-let built = false;
+let built: string | undefined;
 
-/** Builds dist/ once per test process (apps run as real child processes). */
-export function buildOnce(): void {
-  if (built) return;
-  execFileSync(process.execPath, [join(root, 'tools/build.mjs')], { cwd: root, stdio: 'pipe' });
-  built = existsSync(join(root, 'dist/apps/api/src/main.js')) && statSync(join(root, 'dist')).isDirectory();
-  if (!built) throw new Error('build did not produce dist/apps/api/src/main.js');
+/**
+ * Builds the workspace once per test process into a private directory under
+ * tmp/ and returns it, relative to the repository root (apps run from it as
+ * real child processes). Private because another run (`npm start`, another
+ * suite) may rebuild dist/ at any moment; removed when the process exits.
+ */
+export function buildOnce(): string {
+  if (built) return built;
+  const relative = `tmp/build-${process.pid}`;
+  execFileSync(process.execPath, [join(root, 'tools/build.mjs'), relative], { cwd: root, stdio: 'pipe' });
+  if (!existsSync(join(root, relative, 'apps/api/src/main.js'))) {
+    throw new Error(`build did not produce ${relative}/apps/api/src/main.js`);
+  }
+  process.once('exit', () => rmSync(join(root, relative), { recursive: true, force: true }));
+  built = relative;
+  return built;
 }
