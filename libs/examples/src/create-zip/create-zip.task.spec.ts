@@ -165,10 +165,31 @@ describe('create-zip', () => {
     await expect(task.acceptFiles(context(await validInput({ files: [sneaky] })))).rejects.toThrow(NonRetryableError);
   });
 
-  it('step 1 fails for good when resumable uploads are named (not in this build)', async () => {
+  it('step 1 takes finished resumable uploads by id, next to the files, wherever their content is', async () => {
+    // A resumable upload's content lives outside the task's prefix (shared by identical uploads).
+    const stored = await storage.put('uploads/u1', Readable.from([Buffer.from('resumed')]));
+    const resumable = {
+      key: 'uploads/u1',
+      name: 'notes.txt',
+      size: stored.size,
+      sha256: stored.sha256,
+      contentType: 'text/plain',
+    };
+    const file = await upload(storage, 't1', 'notes.txt', 'sent with the submit');
+    const input = await validInput({ files: [file], uploads: ['u1'] });
+    const accepted = await task.acceptFiles(
+      fakeStepContext<CreateZipInput, Outputs>({ storage, input, taskId: 't1', uploads: { u1: resumable } }),
+    );
+    expect(accepted.files.map((f) => [f.key, f.entryName, f.size])).toEqual([
+      [file.key, 'notes.txt', 20],
+      ['uploads/u1', 'notes (2).txt', 7],
+    ]);
+  });
+
+  it("step 1 fails for good on an upload that is unknown, unfinished or not the caller's", async () => {
     const promise = task.acceptFiles(context(await validInput({ uploads: ['u1'] })));
     await expect(promise).rejects.toThrow(NonRetryableError);
-    await expect(promise).rejects.toThrow('uploads not supported in this build');
+    await expect(promise).rejects.toThrow('upload "u1" is unknown or not finished');
   });
 
   it('aborting through the signal stops at once and leaves no output object', async () => {

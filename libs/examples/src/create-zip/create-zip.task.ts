@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Compensate, NonRetryableError, Step, Task, type StepContext } from '@stepwise/tasks';
+import { Compensate, NonRetryableError, Step, Task, type StepContext, type UploadedFile } from '@stepwise/tasks';
 import { ZipFile } from 'yazl';
 import { z } from 'zod';
 import { sanitizeFileName, uniqueNames } from '../shared/file-names';
@@ -9,7 +9,7 @@ export const createZipInput = z
   .object({
     /** Multipart parts named `files`, already streamed to storage by the HTTP layer. */
     files: z.array(uploadedFileSchema).max(10_000).optional(),
-    /** Ids of finished resumable (tus) uploads. */
+    /** Ids of finished resumable uploads (`/uploads/`, tus): the last segment of their URL. */
     uploads: z.array(z.string().min(1).max(200)).max(10_000).optional(),
     outputName: z
       .string()
@@ -64,19 +64,26 @@ const ALREADY_COMPRESSED =
   input: createZipInput,
 })
 export class CreateZipTask {
-  /** Runs right after the submit: every file must be in storage, with the size that was received. */
+  /**
+   * Runs right after the submit: every file must be in storage with the size
+   * that was received; resumable uploads must be finished and the caller's.
+   */
   @Step({ order: 1, on: 'api' })
   async acceptFiles(ctx: Ctx): Promise<AcceptedFiles> {
-    if (ctx.input.uploads?.length) {
-      // Resumable uploads (tus, `/uploads/`) arrive with issue 4; until then a
-      // submit naming them fails for good rather than being retried.
-      throw new NonRetryableError('uploads not supported in this build');
+    const uploaded: UploadedFile[] = [];
+    for (const file of ctx.input.files ?? []) {
+      assertOwnFile(ctx, file);
+      uploaded.push(file);
     }
-    const uploaded = ctx.input.files ?? [];
+    for (const id of ctx.input.uploads ?? []) {
+      // Ownership is the registry's: another owner's upload is as unknown as a made-up id.
+      const file = await ctx.uploads.get(id);
+      if (!file) throw new NonRetryableError(`upload "${id}" is unknown or not finished`);
+      uploaded.push(file);
+    }
     const names = uniqueNames(uploaded.map((file) => sanitizeFileName(file.name)));
     const files: ZipSource[] = [];
     for (const [i, file] of uploaded.entries()) {
-      assertOwnFile(ctx, file);
       const info = await ctx.storage.head(file.key);
       if (!info) throw new NonRetryableError(`file "${file.name}" is missing from storage`);
       if (info.size !== file.size) {

@@ -23,6 +23,8 @@ export function fakeStepContext<I, O extends object = Record<string, unknown>>(o
   outputs?: Partial<O>;
   taskId?: string;
   step?: string;
+  /** Finished resumable uploads by id, as `ctx.uploads.get` finds them. */
+  uploads?: Record<string, UploadedFile>;
 }): FakeStepContext<I, O> {
   const controller = new AbortController();
   const taskId = options.taskId ?? 'task-1';
@@ -40,6 +42,7 @@ export function fakeStepContext<I, O extends object = Record<string, unknown>>(o
     logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
     storage: options.storage,
     storagePrefix: `tasks/${taskId}/`,
+    uploads: { get: async (id) => options.uploads?.[id] ?? null },
     progressReports,
     progress: (fraction, message) => void progressReports.push({ fraction, message }),
     setResultFile: (file) => {

@@ -1,4 +1,4 @@
-import type { ResultFile } from '../model';
+import type { ResultFile, UploadedFile } from '../model';
 import type { ObjectStorage } from '../ports';
 
 /** Minimal logger handed to steps; Nest's Logger satisfies it. */
@@ -32,6 +32,14 @@ export interface StepContext<I = unknown, O extends object = Record<string, unkn
   readonly storage: ObjectStorage;
   /** `tasks/{taskId}/`: where a step should store what it produces. */
   readonly storagePrefix: string;
+  /**
+   * Finished resumable uploads (`/uploads/`, tus) of the task's owner, by the
+   * id in their URL. Null for an unknown or unfinished upload, or another
+   * owner's: the step should fail for good. The content stays the upload's
+   * (shared by identical uploads, kept until the upload expires): read it, do
+   * not delete it.
+   */
+  readonly uploads: { get(id: string): Promise<UploadedFile | null> };
   /** Reports the step's progress (0..1); throttled, never goes backwards. */
   progress(fraction: number, message?: string): void;
   /** Names the file that `GET /tasks/{id}/download` serves. */

@@ -1,5 +1,5 @@
 import type { TaskLogger, TaskRegistry } from '../definition';
-import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore } from '../ports';
+import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore, UploadStore } from '../ports';
 
 /** Tunables of the engine; every one has a default (see {@link DEFAULT_ENGINE_SETTINGS}). */
 export interface EngineSettings {
@@ -49,6 +49,8 @@ export interface EngineDeps {
   registry: TaskRegistry;
   /** Optional: told of every recorded event (webhooks). */
   notifier?: TaskNotifier;
+  /** Optional: finished resumable uploads, which steps look up through `ctx.uploads`. */
+  uploads?: UploadStore;
   logger: TaskLogger;
   settings: EngineSettings;
   newId(): string;

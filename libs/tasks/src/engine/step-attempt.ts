@@ -1,6 +1,6 @@
 import type { StepContext, StepDefinition, TaskLogger } from '../definition';
-import type { ResultFile, TaskRecord } from '../model';
-import type { Clock, ObjectStorage } from '../ports';
+import type { ResultFile, TaskRecord, UploadedFile } from '../model';
+import type { Clock, ObjectStorage, UploadStore } from '../ports';
 import { AbortReason, StepTimeoutError } from './errors';
 import type { Execution } from './execution';
 
@@ -16,6 +16,7 @@ export interface AttemptEnv {
   clock: Clock;
   storage: ObjectStorage;
   logger: TaskLogger;
+  uploads?: UploadStore;
 }
 
 /** Builds the context a step (or a compensation) receives. */
@@ -41,9 +42,18 @@ export function stepContext(
     logger: env.logger,
     storage: env.storage,
     storagePrefix: `tasks/${task.id}/`,
+    uploads: { get: (id) => ownUpload(env.uploads, task.owner, id) },
     progress: hooks.progress,
     setResultFile: hooks.setResultFile,
   };
+}
+
+/** A finished upload of `owner`, as a file; null when unknown, unfinished or another owner's. */
+async function ownUpload(uploads: UploadStore | undefined, owner: string, id: string): Promise<UploadedFile | null> {
+  const record = uploads ? await uploads.get(id) : null;
+  if (!record || record.owner !== owner) return null;
+  const { contentKey: key, name, size, sha256, contentType } = record;
+  return { key, name, size, sha256, contentType };
 }
 
 /**

@@ -4,3 +4,4 @@ export * from './task-queue';
 export * from './event-bus';
 export * from './object-storage';
 export * from './task-notifier';
+export * from './upload-store';

@@ -3,3 +3,4 @@ export * from './memory-event-bus';
 export * from './memory-task-queue';
 export * from './memory-task-store';
 export * from './system-clock';
+export * from './memory-upload-store';

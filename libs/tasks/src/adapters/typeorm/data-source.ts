@@ -4,9 +4,11 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';
 import { TaskEntity } from './entities/task.entity';
+import { UploadEntity } from './entities/upload.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-schema';
 import { WebhookDeliveries1700000000001 } from './migrations/1700000000001-webhook-deliveries';
+import { Uploads1700000000002 } from './migrations/1700000000002-uploads';
 
 export interface StepwiseDataSourceOptions {
   /** `postgres://` or `postgresql://` URL; without it, SQLite at `sqlitePath`. */
@@ -18,8 +20,8 @@ export interface StepwiseDataSourceOptions {
 
 /** Listed one by one, not globbed: the code is bundled and compiled by swc. */
 const common = {
-  entities: [TaskEntity, TaskStepEntity, TaskEventEntity, WebhookDeliveryEntity],
-  migrations: [InitialSchema1700000000000, WebhookDeliveries1700000000001],
+  entities: [TaskEntity, TaskStepEntity, TaskEventEntity, WebhookDeliveryEntity, UploadEntity],
+  migrations: [InitialSchema1700000000000, WebhookDeliveries1700000000001, Uploads1700000000002],
   // Our own name, so we never collide with the host application's migrations table.
   migrationsTableName: 'stepwise_migrations',
   migrationsRun: true,

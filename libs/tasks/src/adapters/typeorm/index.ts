@@ -7,3 +7,6 @@ export * from './entities/task-event.entity';
 export * from './entities/webhook-delivery.entity';
 export * from './migrations/1700000000000-initial-schema';
 export * from './migrations/1700000000001-webhook-deliveries';
+export * from './typeorm-upload-store';
+export * from './entities/upload.entity';
+export * from './migrations/1700000000002-uploads';

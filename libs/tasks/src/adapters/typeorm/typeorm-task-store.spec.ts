@@ -63,10 +63,16 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
       )
         .map((row) => row.name)
         .sort();
-    const all = ['stepwise_task_events', 'stepwise_task_steps', 'stepwise_tasks', 'stepwise_webhook_deliveries'];
+    // Newest migration first: the table each one adds.
+    const added = ['stepwise_uploads', 'stepwise_webhook_deliveries'];
+    const initial = ['stepwise_task_events', 'stepwise_task_steps', 'stepwise_tasks'];
+    const all = [...initial, ...added].sort();
     expect(await tables()).toEqual(all);
-    await dataSource.undoLastMigration();
-    expect(await tables()).toEqual(all.filter((name) => name !== 'stepwise_webhook_deliveries'));
+    for (const [i, table] of added.entries()) {
+      await dataSource.undoLastMigration();
+      expect(await tables()).not.toContain(table);
+      expect(await tables()).toHaveLength(all.length - i - 1);
+    }
     await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
     await dataSource.runMigrations();

@@ -1,0 +1,45 @@
+import type { UploadRecord, UploadRemoval, UploadStore } from '../../ports';
+
+/** Upload registry in memory: tests, and a host that brings its own task store. */
+export class MemoryUploadStore implements UploadStore {
+  private readonly records = new Map<string, UploadRecord>();
+
+  async create(record: UploadRecord): Promise<void> {
+    if (this.records.has(record.id)) throw new Error(`upload ${record.id} is already recorded`);
+    this.records.set(record.id, { ...record });
+  }
+
+  async get(id: string): Promise<UploadRecord | null> {
+    const record = this.records.get(id);
+    return record ? { ...record } : null;
+  }
+
+  async findBySha256(sha256: string, notExpiringBefore: number): Promise<UploadRecord | null> {
+    // The one that lives longest: the content it holds is safest to share.
+    const [best] = [...this.records.values()]
+      .filter((r) => r.sha256 === sha256 && r.expiresAt > notExpiringBefore)
+      .sort((a, b) => b.expiresAt - a.expiresAt);
+    return best ? { ...best } : null;
+  }
+
+  async setContentKey(id: string, contentKey: string): Promise<void> {
+    const record = this.records.get(id);
+    if (record) record.contentKey = contentKey;
+  }
+
+  async delete(id: string): Promise<UploadRemoval | null> {
+    const record = this.records.get(id);
+    if (!record) return null;
+    this.records.delete(id);
+    const shared = [...this.records.values()].some((r) => r.contentKey === record.contentKey);
+    return { contentKey: record.contentKey, contentUnused: !shared };
+  }
+
+  async findExpired(now: number, limit: number): Promise<UploadRecord[]> {
+    return [...this.records.values()]
+      .filter((r) => r.expiresAt <= now)
+      .sort((a, b) => a.expiresAt - b.expiresAt)
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
+}
