@@ -8,14 +8,16 @@ module.exports = {
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/', '<rootDir>/test/distributed/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/tmp/', '<rootDir>/.data/'],
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper: {
     '^@stepwise/tasks$': '<rootDir>/libs/tasks/src/index.ts',
     '^@stepwise/examples$': '<rootDir>/libs/examples/src/index.ts',
     '^@stepwise/client$': '<rootDir>/libs/client/src/index.ts',
   },
+  // tus (and srvx, under it) ship ESM only: compile them to CommonJS like our sources.
+  transformIgnorePatterns: ['/node_modules/(?!(@tus|srvx)/)'],
   transform: {
-    '^.+\\.(t|j)s$': [
+    '^.+\\.(t|m?j)s$': [
       '@swc/jest',
       {
         swcrc: false,

@@ -24,3 +24,10 @@ export * from './config';
 export * from './http';
 export * from './realtime';
 export * from './health';
+export {
+  RedisUploadLocker,
+  ResumableUploads,
+  RESUMABLE_UPLOADS,
+  UPLOAD_STORE,
+  type RedisUploadLockerOptions,
+} from './uploads';

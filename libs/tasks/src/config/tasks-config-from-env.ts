@@ -1,6 +1,6 @@
 import { ObjectKeys, type InvalidObjectKeyError } from '../adapters/s3/object-keys';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
-import type { TaskMode, TaskModuleOptions, TaskRole } from '../nest/task-module-options';
+import type { ResumableUploadOptions, TaskMode, TaskModuleOptions, TaskRole } from '../nest/task-module-options';
 
 type Env = Record<string, string | undefined>;
 
@@ -32,6 +32,9 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_SHUTDOWN_GRACE_MS` | `engine.shutdownGraceMs` | integer >= 0 |
  * | `UPLOAD_MAX_FILE_SIZE` | `uploads.maxFileSize` | bytes, or with a unit: `500MB`, `2GiB`, `64k` |
  * | `UPLOAD_MAX_FILES` | `uploads.maxFiles` | positive integer |
+ * | `UPLOAD_RESUMABLE` | `uploads.resumable` | `0`/`false` turns `/uploads/` (tus) off |
+ * | `UPLOAD_EXPIRE_AFTER_MS` | `uploads.resumable.expireAfterMs` | positive integer: incomplete uploads are deleted after it |
+ * | `UPLOAD_RETENTION_MS` | `uploads.resumable.retentionMs` | positive integer: finished uploads are deleted after it |
  * | `S3_BUCKET` | `s3.bucket` | storage is S3 when set, the filesystem under `DATA_DIR` otherwise (either mode) |
  * | `S3_REGION` | `s3.region` | default `us-east-1` |
  * | `S3_ENDPOINT` | `s3.endpoint` | `http(s)://` URL of an S3-compatible server (MinIO...); unset: AWS |
@@ -72,10 +75,23 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     },
     defaults.engine,
   );
+  const resumableOn = read.flag('UPLOAD_RESUMABLE');
+  const resumableDefaults = defaults.uploads?.resumable;
+  const resumable: ResumableUploadOptions | false =
+    resumableOn === false
+      ? false
+      : compact(
+          {
+            expireAfterMs: read.integer('UPLOAD_EXPIRE_AFTER_MS', 1),
+            retentionMs: read.integer('UPLOAD_RETENTION_MS', 1),
+          },
+          resumableDefaults === false ? undefined : resumableDefaults,
+        );
   const uploads = compact(
     {
       maxFileSize: read.byteSize('UPLOAD_MAX_FILE_SIZE'),
       maxFiles: read.integer('UPLOAD_MAX_FILES', 1),
+      resumable: resumable === false || Object.keys(resumable).length > 0 ? resumable : undefined,
     },
     defaults.uploads,
   );

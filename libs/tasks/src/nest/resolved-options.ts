@@ -4,7 +4,14 @@ import { resolve } from 'node:path';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { Placement } from '../model';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine';
-import type { RealtimeOptions, TaskMode, TaskModuleOptions, TaskRole, UploadLimits } from './task-module-options';
+import type {
+  RealtimeOptions,
+  ResumableUploadOptions,
+  TaskMode,
+  TaskModuleOptions,
+  TaskRole,
+  UploadLimits,
+} from './task-module-options';
 
 /** SigV4's ceiling on the lifetime of a presigned URL: seven days. */
 const MAX_PRESIGN_SECONDS = 604_800;
@@ -22,6 +29,8 @@ export interface ResolvedOptions {
   presignDownloads?: { expiresInSeconds: number };
   engine: EngineSettings;
   uploads: UploadLimits;
+  /** Null when resumable uploads are off. */
+  resumable: Required<Omit<ResumableUploadOptions, 'locker'>> | null;
   openApi: boolean;
   /** Serve the dashboard at `GET /`. */
   dashboard: boolean;
@@ -59,11 +68,28 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
       ...options.engine,
       workerId: options.engine?.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     },
-    uploads: { maxFileSize: 1024 ** 3, maxFiles: 20, maxFields: 50, ...options.uploads },
+    uploads: {
+      maxFileSize: options.uploads?.maxFileSize ?? 1024 ** 3,
+      maxFiles: options.uploads?.maxFiles ?? 20,
+      maxFields: options.uploads?.maxFields ?? 50,
+    },
+    resumable: resolveResumable(options.uploads?.resumable),
     openApi: options.openApi ?? true,
     dashboard: options.dashboard ?? true,
     realtime: resolveRealtime(options.realtime),
   };
+}
+
+function resolveResumable(
+  options: ResumableUploadOptions | false | undefined,
+): Required<Omit<ResumableUploadOptions, 'locker'>> | null {
+  if (options === false) return null;
+  const day = 86_400_000;
+  const { expireAfterMs = day, retentionMs = day, dedup = true, cleanupIntervalMs = 60_000 } = options ?? {};
+  for (const [name, value] of Object.entries({ expireAfterMs, retentionMs, cleanupIntervalMs })) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`Stepwise: uploads.resumable.${name} must be >= 1`);
+  }
+  return { expireAfterMs, retentionMs, dedup, cleanupIntervalMs };
 }
 
 function resolveRealtime(options: RealtimeOptions = {}): Required<RealtimeOptions> {

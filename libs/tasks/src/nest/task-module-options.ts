@@ -3,6 +3,7 @@ import type { EngineSettings } from '../engine';
 import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
 import type { OwnerResolver } from './owner-resolver';
 import type { WebhookOptions } from '../notify/webhook-settings';
+import type { Locker } from '@tus/utils';
 
 export type TaskMode = 'embedded' | 'distributed';
 export type TaskRole = 'api' | 'worker' | 'all';
@@ -15,6 +16,23 @@ export interface UploadLimits {
   maxFiles: number;
   /** Non-file fields per request. Default 50. */
   maxFields: number;
+}
+
+/** Resumable uploads over tus 1.0 at `/uploads/` (api role). */
+export interface ResumableUploadOptions {
+  /** An incomplete upload is deleted this long after its creation. Default 24 h. */
+  expireAfterMs?: number;
+  /** A finished upload (and its content, once no other upload shares it) is deleted after this. Default 24 h. */
+  retentionMs?: number;
+  /** Store the same content (same SHA-256) once. Default true. */
+  dedup?: boolean;
+  /** Period of the cleanup of expired uploads. Default 60 s. */
+  cleanupIntervalMs?: number;
+  /**
+   * The tus locker. Default: on Redis when `redisUrl` is set (several API
+   * instances share it), in memory otherwise (one API process).
+   */
+  locker?: Locker;
 }
 
 /** Live events: the Socket.IO gateway (namespace `/tasks`) and the SSE stream (`GET /tasks/{id}/events`). */
@@ -45,7 +63,11 @@ export interface TaskModuleOptions {
   redisUrl?: string;
   /** Engine tunables: lease, heartbeat, sweeper, concurrency, throttling, shutdown grace. */
   engine?: Partial<Omit<EngineSettings, 'workerId'>> & { workerId?: string };
-  uploads?: Partial<UploadLimits>;
+  /**
+   * Multipart limits (`maxFileSize` is also the largest resumable upload) and
+   * resumable uploads (`resumable: false` turns `/uploads/` off).
+   */
+  uploads?: Partial<UploadLimits> & { resumable?: ResumableUploadOptions | false };
   ownerResolver?: OwnerResolver;
   /**
    * S3 (or S3-compatible) object storage, in either mode: used when `bucket`

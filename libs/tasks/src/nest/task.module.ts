@@ -5,7 +5,8 @@ import { HealthController, StepwiseHealthIndicator } from '../health';
 import { randomUUID } from 'node:crypto';
 import { TaskRegistry } from '../definition';
 import { TaskEngine, type EngineDeps } from '../engine';
-import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore } from '../ports';
+import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore, UploadStore } from '../ports';
+import { UPLOAD_STORE, UploadsController, uploadProviders } from '../uploads';
 import { HTTP_CONTROLLERS, HTTP_PROVIDERS } from '../http';
 import { REALTIME_CONTROLLERS, REALTIME_PROVIDERS } from '../realtime';
 import { DASHBOARD_CONTROLLERS } from '../dashboard';
@@ -52,6 +53,7 @@ const coreProviders: Provider[] = [
       OBJECT_STORAGE,
       CLOCK,
       { token: TASK_NOTIFIER, optional: true },
+      UPLOAD_STORE,
     ],
     useFactory: (
       options: ResolvedOptions,
@@ -62,6 +64,7 @@ const coreProviders: Provider[] = [
       storage: ObjectStorage,
       clock: Clock,
       notifier: TaskNotifier | undefined,
+      uploads: UploadStore,
     ) => {
       const deps: EngineDeps = {
         store,
@@ -71,6 +74,7 @@ const coreProviders: Provider[] = [
         clock,
         registry,
         notifier,
+        uploads,
         logger: new Logger('Stepwise'),
         settings: options.engine,
         newId: () => randomUUID(),
@@ -94,6 +98,7 @@ const coreProviders: Provider[] = [
     ...REALTIME_CONTROLLERS,
     HealthController,
     ...webhookControllers,
+    UploadsController,
     ...DASHBOARD_CONTROLLERS,
   ],
   providers: [
@@ -103,7 +108,17 @@ const coreProviders: Provider[] = [
     ...REALTIME_PROVIDERS,
     StepwiseHealthIndicator,
     ...webhookProviders,
+    ...uploadProviders,
   ],
-  exports: [TaskEngine, TASK_STORE, TASK_QUEUE, EVENT_BUS, OBJECT_STORAGE, OWNER_RESOLVER, RESOLVED_OPTIONS],
+  exports: [
+    TaskEngine,
+    TASK_STORE,
+    TASK_QUEUE,
+    EVENT_BUS,
+    OBJECT_STORAGE,
+    OWNER_RESOLVER,
+    RESOLVED_OPTIONS,
+    UPLOAD_STORE,
+  ],
 })
 export class TaskModule extends ConfigurableTaskModule {}

@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type Provider,
+} from '@nestjs/common';
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { MemoryUploadStore } from '../adapters/memory/memory-upload-store';
+import { redisOptionsFromUrl } from '../adapters/redis/redis-connection';
+import { TypeOrmUploadStore } from '../adapters/typeorm/typeorm-upload-store';
+import { STEPWISE_DATA_SOURCE } from '../nest/port-providers';
+import type { ResolvedOptions } from '../nest/resolved-options';
+import { TASK_MODULE_OPTIONS } from '../nest/task-module.definition';
+import type { TaskModuleOptions } from '../nest/task-module-options';
+import { CLOCK, OBJECT_STORAGE, RESOLVED_OPTIONS } from '../nest/tokens';
+import type { Clock, ObjectStorage, UploadStore } from '../ports';
+import { RedisUploadLocker } from './redis-upload-locker';
+import { ResumableUploads } from './resumable-uploads';
+import { uploadLayout } from './upload-layout';
+import { RESUMABLE_UPLOADS, UPLOAD_STORE } from './upload-tokens';
+
+/** Runs the cleanup of expired uploads on the api side, and closes the locker's connections. */
+@Injectable()
+export class UploadJanitor implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Stepwise uploads');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  readonly connections: Redis[] = [];
+
+  constructor(
+    @Optional() @Inject(RESUMABLE_UPLOADS) private readonly uploads: ResumableUploads | null,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const interval = this.options.resumable?.cleanupIntervalMs;
+    if (!this.uploads || !interval) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.uploads!.cleanUp()
+        .then(({ incomplete, finished }) => {
+          if (incomplete + finished > 0)
+            this.logger.log(`deleted ${incomplete} abandoned, ${finished} expired upload(s)`);
+        })
+        .catch((error: unknown) => this.logger.warn(`upload cleanup failed: ${String(error)}`))
+        .finally(() => (this.running = undefined));
+    }, interval);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+    for (const connection of this.connections) connection.disconnect();
+  }
+}
+
+/** The upload registry (every role: steps read it) and the tus endpoint (api role). */
+export const uploadProviders: Provider[] = [
+  {
+    provide: UPLOAD_STORE,
+    inject: [STEPWISE_DATA_SOURCE],
+    useFactory: (dataSource: DataSource | null): UploadStore =>
+      dataSource ? new TypeOrmUploadStore(dataSource) : new MemoryUploadStore(),
+  },
+  {
+    provide: 'stepwise:UploadRedis',
+    inject: [RESOLVED_OPTIONS],
+    useFactory: (resolved: ResolvedOptions): Redis[] =>
+      resolved.redisUrl && resolved.resumable && resolved.role !== 'worker'
+        ? [0, 1].map(() => new Redis({ ...redisOptionsFromUrl(resolved.redisUrl!), lazyConnect: false }))
+        : [],
+  },
+  {
+    provide: RESUMABLE_UPLOADS,
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, OBJECT_STORAGE, UPLOAD_STORE, CLOCK, 'stepwise:UploadRedis'],
+    useFactory: (
+      options: TaskModuleOptions,
+      resolved: ResolvedOptions,
+      storage: ObjectStorage,
+      uploads: UploadStore,
+      clock: Clock,
+      redis: Redis[],
+    ): ResumableUploads | null => {
+      const settings = resolved.resumable;
+      if (!settings || resolved.role === 'worker') return null;
+      const logger = new Logger('Stepwise uploads');
+      if (options.storage && !resolved.s3) {
+        // The tus store must write where the storage port reads: only known for our own adapters.
+        logger.warn('resumable uploads are off: they need the filesystem or S3 storage of the module');
+        return null;
+      }
+      const [commands, subscriber] = redis;
+      const locker =
+        (options.uploads?.resumable || undefined)?.locker ??
+        (commands && subscriber ? new RedisUploadLocker({ redis: commands, subscriber }) : undefined);
+      return new ResumableUploads({
+        layout: uploadLayout({
+          expireAfterMs: settings.expireAfterMs,
+          s3: resolved.s3,
+          objectsDir: join(resolved.dataDir, 'objects'),
+        }),
+        storage,
+        uploads,
+        clock,
+        logger,
+        locker,
+        settings: {
+          path: '/uploads',
+          maxSize: resolved.uploads.maxFileSize,
+          expireAfterMs: settings.expireAfterMs,
+          retentionMs: settings.retentionMs,
+          dedup: settings.dedup,
+        },
+      });
+    },
+  },
+  {
+    provide: UploadJanitor,
+    inject: [RESUMABLE_UPLOADS, RESOLVED_OPTIONS, 'stepwise:UploadRedis'],
+    useFactory: (uploads: ResumableUploads | null, resolved: ResolvedOptions, redis: Redis[]) => {
+      const janitor = new UploadJanitor(uploads, resolved);
+      janitor.connections.push(...redis);
+      return janitor;
+    },
+  },
+];

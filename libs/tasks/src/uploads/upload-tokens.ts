@@ -1,0 +1,4 @@
+/** The registry of finished uploads (`UploadStore`). */
+export const UPLOAD_STORE = Symbol.for('stepwise:UploadStore');
+/** The tus endpoint (`ResumableUploads`), or null when off or in a worker. */
+export const RESUMABLE_UPLOADS = Symbol.for('stepwise:ResumableUploads');

@@ -1,0 +1,73 @@
+import { All, Controller, Inject, Param, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ApiError, notFound } from '../http/http-error';
+import { TaskExceptionFilter } from '../http/task-exception.filter';
+import type { OwnerResolver } from '../nest/owner-resolver';
+import { OWNER_RESOLVER } from '../nest/tokens';
+import type { ResumableUploads } from './resumable-uploads';
+import { RESUMABLE_UPLOADS } from './upload-tokens';
+
+/**
+ * `/uploads/`: the tus 1.0 protocol (creation, creation-with-upload,
+ * termination, expiration), served by `@tus/server` with the owner of the
+ * request attached. Finished uploads are answered from the registry: HEAD
+ * (their offset is their length) and DELETE (their content goes once no
+ * other upload shares it).
+ */
+@ApiExcludeController() // tus has its own protocol and clients (tus-js-client, Uppy)
+@UseFilters(TaskExceptionFilter)
+@Controller('uploads')
+export class UploadsController {
+  constructor(
+    @Inject(RESUMABLE_UPLOADS) private readonly uploads: ResumableUploads | null,
+    @Inject(OWNER_RESOLVER) private readonly owners: OwnerResolver,
+  ) {}
+
+  @All()
+  async collection(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const uploads = this.enabled();
+    // CORS preflight carries no credentials: answer it before resolving an owner.
+    const owner = req.method === 'OPTIONS' ? '' : await this.owner(req);
+    await uploads.handle(req, res, owner);
+  }
+
+  @All(':id')
+  async one(@Req() req: Request, @Res() res: Response, @Param('id') id: string): Promise<void> {
+    const uploads = this.enabled();
+    if (req.method === 'OPTIONS') return uploads.handle(req, res, '');
+    if (req.method === 'GET') throw new ApiError(405, 'uploads are read through the tasks that use them');
+    const owner = await this.owner(req);
+    if (req.method === 'HEAD') {
+      const finished = await uploads.finished(id, owner);
+      if (finished) {
+        res
+          .status(200)
+          .set({
+            'Tus-Resumable': '1.0.0',
+            'Upload-Offset': String(finished.size),
+            'Upload-Length': String(finished.size),
+            'Cache-Control': 'no-store',
+          })
+          .end();
+        return;
+      }
+    }
+    if (req.method === 'DELETE' && (await uploads.remove(id, owner))) {
+      res.status(204).set('Tus-Resumable', '1.0.0').end();
+      return;
+    }
+    await uploads.handle(req, res, owner);
+  }
+
+  private enabled(): ResumableUploads {
+    if (!this.uploads) throw notFound('resumable uploads are not served here');
+    return this.uploads;
+  }
+
+  private async owner(req: Request): Promise<string> {
+    const owner = await this.owners.resolve(req);
+    if (typeof owner !== 'string' || owner === '') throw new ApiError(401, 'No owner for this request');
+    return owner;
+  }
+}
