@@ -47,6 +47,9 @@ export class UploadRegistrar {
     const twin = this.deps.dedup ? await uploads.findBySha256(sha256, now + retentionMs / 2) : null;
     if (!twin) {
       await uploads.create(record);
+      // From now on the registry answers for the upload; without its metadata
+      // the tus store no longer knows it (a HEAD or PATCH after a delete is a 404).
+      await this.deleteSidecars(ownKey);
       return record;
     }
     await uploads.create({ ...record, contentKey: twin.contentKey });
@@ -61,8 +64,12 @@ export class UploadRegistrar {
 
   /** Deletes content and what the tus store wrote beside it. */
   async deleteContent(contentKey: string): Promise<void> {
-    const { storage, layout } = this.deps;
-    for (const key of [contentKey, ...layout.sidecarKeys(contentKey)]) await storage.delete(key);
+    await this.deps.storage.delete(contentKey);
+    await this.deleteSidecars(contentKey);
+  }
+
+  private async deleteSidecars(contentKey: string): Promise<void> {
+    for (const key of this.deps.layout.sidecarKeys(contentKey)) await this.deps.storage.delete(key);
   }
 }
 
