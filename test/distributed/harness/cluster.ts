@@ -11,9 +11,9 @@ import { RedisServer } from './redis-server';
 
 /**
  * A whole distributed deployment for tests: a real PostgreSQL and Redis
- * (harness servers on free loopback ports), the built api and N workers as
- * real child processes sharing one DATA_DIR, with timings short enough for
- * tests. Everything it starts, `stop()` ends, whatever state it is in.
+ * (harness servers on free loopback ports), the built api (or several api
+ * instances, `apis`) and N workers as real child processes sharing one
+ * DATA_DIR, with timings short enough for tests. Everything it starts, `stop()` ends, whatever state it is in.
  */
 
 /** Engine timings of the test cluster; a spec may override any of them. */
