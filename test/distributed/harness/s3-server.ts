@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync } from 'node:fs';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,7 +199,7 @@ export class S3Server {
     this.error(ctx, fault.status ?? 500, fault.code ?? 'InternalError', 'Injected by the test harness');
   }
 
-  /** What s3rver lacks: AbortMultipartUpload, ListMultipartUploads, ListObjectsV2 past one page. */
+  /** What s3rver lacks: AbortMultipartUpload, ListMultipartUploads, ListParts, ListObjectsV2 past one page. */
   private async missingOperations(ctx: S3rverContext, next: () => Promise<void>): Promise<void> {
     const segments = ctx.path.split('/').filter(Boolean);
     if (segments[0] !== this.bucket) return next();
@@ -227,6 +227,9 @@ export class S3Server {
         `</ListMultipartUploadsResult>`;
       return;
     }
+    if (ctx.method === 'GET' && segments.length > 1 && typeof uploadId === 'string') {
+      return this.listParts(ctx, segments.slice(1).join('/'), uploadId);
+    }
     if (ctx.method === 'GET' && segments.length === 1 && ctx.query['list-type'] === '2') {
       return this.listObjectsV2(ctx);
     }
@@ -238,6 +241,35 @@ export class S3Server {
       if (!('x-amz-copy-source' in ctx.headers)) return this.uploadPart(ctx, uploadId, partNumber);
     }
     return next();
+  }
+
+  /** ListParts (tus resumes from it): the whole parts received so far, with their MD5 ETags. */
+  private async listParts(ctx: S3rverContext, key: string, uploadId: string): Promise<void> {
+    const dir = join(this.directory, this.bucket, UPLOADS_DIR, uploadId);
+    if (!/^[0-9a-f]+$/.test(uploadId) || !(await stat(dir).catch(() => null))) {
+      return this.error(ctx, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+    }
+    const numbers = (await readdir(dir))
+      .filter((f) => /^\d+$/.test(f))
+      .map(Number)
+      .sort((a, b) => a - b);
+    const parts: string[] = [];
+    for (const n of numbers) {
+      const file = join(dir, String(n));
+      const md5 = createHash('md5');
+      for await (const chunk of createReadStream(file)) md5.update(chunk as Buffer);
+      const info = await stat(file);
+      parts.push(
+        `<Part><PartNumber>${n}</PartNumber><LastModified>${info.mtime.toISOString()}</LastModified>` +
+          `<ETag>"${md5.digest('hex')}"</ETag><Size>${info.size}</Size></Part>`,
+      );
+    }
+    ctx.type = 'application/xml';
+    ctx.body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Bucket>${xml(this.bucket)}</Bucket><Key>${xml(key)}</Key><UploadId>${uploadId}</UploadId>` +
+      `<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>${numbers.at(-1) ?? 0}</NextPartNumberMarker>` +
+      `<MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
   }
 
   /** UploadPart, stored whole or not at all, and only into an upload not aborted meanwhile. */

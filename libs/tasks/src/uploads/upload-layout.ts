@@ -46,6 +46,9 @@ export function uploadLayout(options: UploadLayoutOptions): UploadLayout {
     const { accessKeyId, secretAccessKey, sessionToken } = s3;
     const datastore = new S3Store({
       partSize: 8 * 1024 * 1024,
+      // Object tags feed bucket lifecycle rules, which we do not rely on (the cleanup lists
+      // incomplete multipart uploads); several S3-compatible servers refuse tagging.
+      useTags: false,
       expirationPeriodInMilliseconds: options.expireAfterMs,
       ...(options.cache ? { cache: options.cache } : {}),
       s3ClientConfig: {
