@@ -32,6 +32,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_SHUTDOWN_GRACE_MS` | `engine.shutdownGraceMs` | integer >= 0 |
  * | `UPLOAD_MAX_FILE_SIZE` | `uploads.maxFileSize` | bytes, or with a unit: `500MB`, `2GiB`, `64k` |
  * | `UPLOAD_MAX_FILES` | `uploads.maxFiles` | positive integer |
+ * | `UPLOAD_MAX_TOTAL_SIZE` | `uploads.maxTotalSize` | bytes, or with a unit, as `UPLOAD_MAX_FILE_SIZE` |
  * | `UPLOAD_RESUMABLE` | `uploads.resumable` | `0`/`false` turns `/uploads/` (tus) off |
  * | `UPLOAD_EXPIRE_AFTER_MS` | `uploads.resumable.expireAfterMs` | positive integer: incomplete uploads are deleted after it |
  * | `UPLOAD_RETENTION_MS` | `uploads.resumable.retentionMs` | positive integer: finished uploads are deleted after it |
@@ -91,6 +92,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     {
       maxFileSize: read.byteSize('UPLOAD_MAX_FILE_SIZE'),
       maxFiles: read.integer('UPLOAD_MAX_FILES', 1),
+      maxTotalSize: read.byteSize('UPLOAD_MAX_TOTAL_SIZE'),
       resumable: resumable === false || Object.keys(resumable).length > 0 ? resumable : undefined,
     },
     defaults.uploads,

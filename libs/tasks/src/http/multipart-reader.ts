@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import busboy, { type Busboy, type FieldInfo, type FileInfo } from 'busboy';
 import type { UploadedFile } from '../model';
 import type { UploadLimits } from '../nest/task-module-options';
@@ -52,6 +52,7 @@ class MultipartReader {
   private readonly abort = new AbortController();
   private failure: unknown = null;
   private fileCount = 0;
+  private totalBytes = 0;
   private parser?: Busboy;
   private settle: () => void = () => undefined;
 
@@ -75,6 +76,13 @@ class MultipartReader {
 
   private start(): void {
     const { limits } = this.options;
+    // A declared length past every limit is refused before a byte is read. The
+    // allowance covers the fields and the part headers around the files.
+    const declared = Number(this.req.headers['content-length']);
+    const allowance = limits.maxFields * MAX_JSON_BYTES + 1024 * 1024;
+    if (Number.isFinite(declared) && declared > limits.maxTotalSize + allowance) {
+      return this.fail(payloadTooLarge(`The files of one request may total at most ${limits.maxTotalSize} bytes`));
+    }
     try {
       this.parser = busboy({
         headers: this.req.headers,
@@ -129,7 +137,7 @@ class MultipartReader {
       this.fail(payloadTooLarge(`File "${name}" exceeds the limit of ${this.options.limits.maxFileSize} bytes`)),
     );
     const upload = this.storage
-      .put(key, stream, { contentType, signal: this.abort.signal })
+      .put(key, this.metered(stream), { contentType, signal: this.abort.signal })
       .then((stored) => {
         this.files[index] = { key, name, size: stored.size, sha256: stored.sha256, contentType };
       })
@@ -139,6 +147,24 @@ class MultipartReader {
         this.fail(error);
       });
     this.uploads.push(upload);
+  }
+
+  /** The part, counted against the request's total as it flows (a pipe: it keeps the back-pressure). */
+  private metered(stream: Readable): Readable {
+    const { maxTotalSize } = this.options.limits;
+    const meter = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        this.totalBytes += chunk.length;
+        if (this.totalBytes <= maxTotalSize) return done(null, chunk);
+        const error = payloadTooLarge(`The files of one request may total at most ${maxTotalSize} bytes`);
+        this.fail(error);
+        done(error);
+      },
+    });
+    // As for the part itself: failures reach fail() through the parser; here they must not go unhandled.
+    meter.on('error', () => undefined);
+    stream.on('error', (error) => meter.destroy(error));
+    return stream.pipe(meter);
   }
 
   private onField(name: string, value: string, info: FieldInfo): void {

@@ -116,7 +116,7 @@ class BoomTask {
 
 // ---------------------------------------------------------------- harness
 
-const LIMITS = { maxFileSize: 64 * 1024, maxFiles: 3, maxFields: 5 };
+const LIMITS = { maxFileSize: 64 * 1024, maxFiles: 3, maxFields: 5, maxTotalSize: 150 * 1024 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const VIEW_KEYS = [
   'createdAt',
@@ -774,6 +774,17 @@ describe('TasksController (HTTP)', () => {
         .attach('files', Buffer.from('x'), 'x.txt')
         .field('input', 'x'.repeat(200 * 1024));
       expectError(await big, 413);
+      expect(storedKeys()).toEqual(before);
+    });
+
+    it('answers 413 when the files of one request together pass the total limit; nothing is left', async () => {
+      const before = storedKeys();
+      // Each file within its own limit, all of them together over the total.
+      const each = Math.floor(LIMITS.maxTotalSize / 3) + 1;
+      let req = api().post('/tasks/bundle');
+      for (let i = 0; i < 3; i++) req = req.attach('files', Buffer.alloc(each, 'z'), `part${i}.bin`);
+      const body = expectError(await req, 413);
+      expect(body.message).toContain(String(LIMITS.maxTotalSize));
       expect(storedKeys()).toEqual(before);
     });
 

@@ -71,6 +71,7 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
     uploads: {
       maxFileSize: options.uploads?.maxFileSize ?? 1024 ** 3,
       maxFiles: options.uploads?.maxFiles ?? 20,
+      maxTotalSize: options.uploads?.maxTotalSize ?? 4 * 1024 ** 3,
       maxFields: options.uploads?.maxFields ?? 50,
     },
     resumable: resolveResumable(options.uploads?.resumable),

@@ -14,6 +14,8 @@ export interface UploadLimits {
   maxFileSize: number;
   /** Files per request. Default 20. */
   maxFiles: number;
+  /** All the files of one request together. Default 4 GiB. */
+  maxTotalSize: number;
   /** Non-file fields per request. Default 50. */
   maxFields: number;
 }
