@@ -56,6 +56,9 @@ describe('TypeOrmWebhookOutbox on SQLite: beyond the contract', () => {
       const tables = () =>
         dataSource.query(`SELECT name FROM sqlite_master WHERE name = 'stepwise_webhook_deliveries'`);
       expect(await tables()).toHaveLength(1);
+      // The uploads migration came after this one: undo both.
+      await dataSource.undoLastMigration();
+      expect(await tables()).toHaveLength(1);
       await dataSource.undoLastMigration();
       expect(await tables()).toEqual([]);
       await dataSource.runMigrations();
