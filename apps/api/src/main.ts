@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { closeOnSignals, setupOpenApi, taskModuleOptionsFromEnv } from '@stepwise/tasks';
@@ -12,6 +13,9 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule, { abortOnError: false });
   closeOnSignals(app); // graceful: running tasks are handed back, then exit 0
   setupOpenApi(app);
+  // Node cuts a request still arriving after 5 minutes (requestTimeout): an upload of a few GiB
+  // on a slow link takes longer. Headers must still arrive within headersTimeout (60 s).
+  (app.getHttpServer() as Server).requestTimeout = 0;
   await app.listen(port); // no host: every interface, IPv4 and IPv6
   const url = `http://localhost:${port}`;
   new Logger('Api').log(`listening on ${url} (OpenAPI: ${url}/docs)`);

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NonRetryableError, compileTask, type ObjectStorage } from '@stepwise/tasks';
-import * as yauzl from 'yauzl';
 import { fakeStepContext, readObject, tempStorage, upload, type FakeStepContext } from '../testing/fake-step-context';
 import {
   CreateZipTask,
@@ -10,32 +9,10 @@ import {
   type CreateZipInput,
   type ZipOutput,
 } from './create-zip.task';
+import { unzip } from '../testing/unzip';
 
 type Outputs = { acceptFiles: AcceptedFiles; createZipArchive: ZipOutput };
 type Ctx = FakeStepContext<CreateZipInput, Outputs>;
-
-/** Every entry of a ZIP, read back with yauzl. */
-async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  const file = await yauzl.fromBufferPromise(zip, { lazyEntries: true });
-  const entries = new Map<string, Buffer>();
-  return new Promise((resolve, reject) => {
-    file.on('error', reject);
-    file.on('end', () => resolve(entries));
-    file.on('entry', (entry: yauzl.Entry) => {
-      file.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          entries.set(entry.fileName, Buffer.concat(chunks));
-          file.readEntry();
-        });
-      });
-    });
-    file.readEntry();
-  });
-}
 
 async function validInput(raw: unknown): Promise<CreateZipInput> {
   const result = await createZipInput['~standard'].validate(raw);

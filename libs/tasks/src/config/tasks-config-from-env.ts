@@ -42,6 +42,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` | `s3.accessKeyId`, `s3.secretAccessKey` | both or neither (then the AWS default chain) |
  * | `S3_FORCE_PATH_STYLE` | `s3.forcePathStyle` | `1`/`true` or `0`/`false`; default true with `S3_ENDPOINT` |
  * | `S3_PREFIX` | `s3.prefix` | key prefix inside the bucket, e.g. `stepwise/` |
+ * | `S3_MAX_CONCURRENT_UPLOADS` | `s3.maxConcurrentUploads` | uploads to S3 in flight per process (default 3); the others wait unread |
  * | `S3_PUBLIC_ENDPOINT` | `s3.publicEndpoint` | endpoint presigned URLs name, when clients reach the storage elsewhere |
  * | `S3_PRESIGN_DOWNLOADS_SECONDS` | `presignDownloads.expiresInSeconds` | 1 to 604800: results carry a presigned URL |
  * | `WEBHOOK_SECRET` | `webhooks.secret` | HMAC key of `X-Stepwise-Signature`, at least 16 characters |
@@ -133,6 +134,7 @@ const S3_VARIABLES = [
   'S3_FORCE_PATH_STYLE',
   'S3_PREFIX',
   'S3_PUBLIC_ENDPOINT',
+  'S3_MAX_CONCURRENT_UPLOADS',
 ];
 
 /**
@@ -150,6 +152,7 @@ function readS3(read: EnvReader, defaults: S3StorageOptions | undefined): S3Stor
     secretAccessKey: read.string('S3_SECRET_ACCESS_KEY'),
     forcePathStyle: read.flag('S3_FORCE_PATH_STYLE'),
     prefix: read.keyPrefix('S3_PREFIX'),
+    maxConcurrentUploads: read.integer('S3_MAX_CONCURRENT_UPLOADS', 1),
   };
   const merged = compact(fromEnv, defaults) as Partial<S3StorageOptions>;
   if (!merged.bucket) {

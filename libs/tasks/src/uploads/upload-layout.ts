@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { S3Store } from '@tus/s3-store';
@@ -72,10 +73,11 @@ export function uploadLayout(options: UploadLayoutOptions): UploadLayout {
       sidecarKeys: (key) => [`${key}.info`, `${key}.part`],
     };
   }
-  const datastore = new FileStore({
-    directory: join(options.objectsDir, UPLOADS_PREFIX),
-    expirationPeriodInMilliseconds: options.expireAfterMs,
-  });
+  const directory = join(options.objectsDir, UPLOADS_PREFIX);
+  // FileStore creates its directory in the background and throws from the callback if that
+  // fails (an uncaught exception): create it here first, synchronously, so that it never has to.
+  mkdirSync(directory, { recursive: true });
+  const datastore = new FileStore({ directory, expirationPeriodInMilliseconds: options.expireAfterMs });
   return {
     datastore,
     datastoreId: (id) => id,

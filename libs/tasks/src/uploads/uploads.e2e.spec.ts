@@ -7,10 +7,10 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ExampleTasksModule } from '@stepwise/examples';
 import * as tus from 'tus-js-client';
-import * as yauzl from 'yauzl';
 import { HeaderOwnerResolver, TaskModule } from '../index';
 import type { ResumableUploads } from './resumable-uploads';
 import { RESUMABLE_UPLOADS } from './upload-tokens';
+import { unzip } from '../../../examples/src/testing/unzip';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -259,26 +259,3 @@ describe('resumable uploads (tus) on the embedded app', () => {
     expect((await zipOf([idOf(finished)])).status).toBe('failed');
   });
 });
-
-function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => {
-      if (error || !file) return reject(error);
-      const entries = new Map<string, Buffer>();
-      file.on('entry', (entry: yauzl.Entry) => {
-        file.openReadStream(entry, (err, stream) => {
-          if (err || !stream) return reject(err);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            entries.set(entry.fileName, Buffer.concat(chunks));
-            file.readEntry();
-          });
-        });
-      });
-      file.on('end', () => resolve(entries));
-      file.on('error', reject);
-      file.readEntry();
-    });
-  });
-}

@@ -43,4 +43,11 @@ export interface S3StorageOptions extends S3ConnectionOptions {
    * about `(queueSize + 1) * partSize`. Default 4.
    */
   queueSize?: number;
+  /**
+   * Uploads (`put`) in flight at once in this storage; the others wait, their
+   * source unread. With the defaults the part buffers of a process stay
+   * under about `3 * 5 * 8 MiB = 120 MiB` however many clients upload at
+   * once. Default 3.
+   */
+  maxConcurrentUploads?: number;
 }

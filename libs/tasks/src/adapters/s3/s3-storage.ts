@@ -18,6 +18,7 @@ import { createS3Client } from './s3-client';
 import { isNotFound, noSuchKey } from './s3-errors';
 import type { S3StorageOptions } from './s3-storage-options';
 import { streamingUpload } from './streaming-upload';
+import { UploadSlots } from './upload-slots';
 
 const MIB = 1024 * 1024;
 /** S3's floor for every part but the last. */
@@ -34,7 +35,8 @@ const OCTET_STREAM = 'application/octet-stream';
  *
  * - `put` is a multipart upload (8 MiB parts, 4 in flight: about 40 MiB per
  *   upload at most, whatever the object's size) that leaves nothing behind
- *   when it fails or is aborted (see {@link streamingUpload}).
+ *   when it fails or is aborted (see {@link streamingUpload}); at most
+ *   `maxConcurrentUploads` run at once, the others wait unread.
  * - `get` streams the object, or a byte range of it.
  * - `presignGet` gives a URL that reads the object without the API.
  *
@@ -51,6 +53,7 @@ export class S3Storage implements ObjectStorage {
   private readonly keys: ObjectKeys;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly slots: UploadSlots;
 
   /**
    * @param client - an S3 client to use instead of one built from the
@@ -70,6 +73,7 @@ export class S3Storage implements ObjectStorage {
     if (!Number.isSafeInteger(this.queueSize) || this.queueSize < 1) {
       throw new Error('S3Storage: queueSize must be a positive integer');
     }
+    this.slots = new UploadSlots(options.maxConcurrentUploads ?? 3);
     this.client = client ?? this.own(createS3Client(options));
     // A URL handed to clients must name the host they reach, and be signed for it.
     this.presigner =
@@ -86,17 +90,28 @@ export class S3Storage implements ObjectStorage {
       body.destroy();
       throw error;
     }
-    const stored = await streamingUpload({
-      client: this.client,
-      bucket: this.bucket,
-      key: bucketKey,
-      body,
-      contentType: options.contentType,
-      signal: options.signal,
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-    });
-    return { key, ...stored };
+    let release: () => void;
+    try {
+      release = await this.slots.acquire(options.signal);
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+    try {
+      const stored = await streamingUpload({
+        client: this.client,
+        bucket: this.bucket,
+        key: bucketKey,
+        body,
+        contentType: options.contentType,
+        signal: options.signal,
+        partSize: this.partSize,
+        queueSize: this.queueSize,
+      });
+      return { key, ...stored };
+    } finally {
+      release();
+    }
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
