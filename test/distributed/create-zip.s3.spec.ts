@@ -8,9 +8,9 @@ import { Test } from '@nestjs/testing';
 import { ExampleTasksModule } from '@stepwise/examples';
 import { TaskModule, type TaskResultView, type TaskView } from '@stepwise/tasks';
 import request from 'supertest';
-import * as yauzl from 'yauzl';
 import { createS3Client } from '../../libs/tasks/src/adapters/s3/s3-client';
 import { S3Server, type S3Request } from './harness/s3-server';
+import { unzip } from '../../libs/examples/src/testing/unzip';
 
 /**
  * The example create-zip task, unchanged, on S3 storage (s3rver started by
@@ -20,29 +20,6 @@ import { S3Server, type S3Request } from './harness/s3-server';
  */
 const MIB = 1024 * 1024;
 const PREFIX = 'zip/';
-
-/** Every entry of a ZIP, read back with yauzl. */
-async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  const file = await yauzl.fromBufferPromise(zip, { lazyEntries: true });
-  const entries = new Map<string, Buffer>();
-  return new Promise((resolve, reject) => {
-    file.on('error', reject);
-    file.on('end', () => resolve(entries));
-    file.on('entry', (entry: yauzl.Entry) => {
-      file.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          entries.set(entry.fileName, Buffer.concat(chunks));
-          file.readEntry();
-        });
-      });
-    });
-    file.readEntry();
-  });
-}
 
 const binary = (res: request.Response, done: (error: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import * as tus from 'tus-js-client';
-import * as yauzl from 'yauzl';
 import { createS3Client } from '../../libs/tasks/src/adapters/s3/s3-client';
 import { Cluster, waitFor } from './harness/cluster';
 import { S3Server } from './harness/s3-server';
+import { unzip } from '../../libs/examples/src/testing/unzip';
 
 const MIB = 1024 * 1024;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -133,26 +133,3 @@ describe('resumable uploads across API instances on S3', () => {
     })();
   }, 60_000);
 });
-
-function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => {
-      if (error || !file) return reject(error);
-      const entries = new Map<string, Buffer>();
-      file.on('entry', (entry: yauzl.Entry) => {
-        file.openReadStream(entry, (err, stream) => {
-          if (err || !stream) return reject(err);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            entries.set(entry.fileName, Buffer.concat(chunks));
-            file.readEntry();
-          });
-        });
-      });
-      file.on('end', () => resolve(entries));
-      file.on('error', reject);
-      file.readEntry();
-    });
-  });
-}
