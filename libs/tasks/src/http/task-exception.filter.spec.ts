@@ -60,6 +60,7 @@ describe('toErrorResponse', () => {
       new Error('outer', { cause: Object.assign(new Error('terminating connection'), { code: '57P01' }) }),
       Object.assign(new Error('Connection is closed.'), {}),
       Object.assign(new Error('x'), { name: 'CannotExecuteNotConnectedError' }),
+      new TypeError('The database connection is not open'),
     ];
     for (const error of wrapped) {
       expect(isUnavailableError(error)).toBe(true);

@@ -37,6 +37,8 @@ const MESSAGES = [
   /connection (is )?(closed|terminated|refused)/i,
   /timeout exceeded when trying to connect/i,
   /stream isn't writeable/i,
+  // better-sqlite3 once the app closed its database (a request still finishing during shutdown).
+  /database connection is not open/i,
 ];
 
 /**
