@@ -47,6 +47,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `S3_PRESIGN_DOWNLOADS_SECONDS` | `presignDownloads.expiresInSeconds` | 1 to 604800: results carry a presigned URL |
  * | `WEBHOOK_SECRET` | `webhooks.secret` | HMAC key of `X-Stepwise-Signature`, at least 16 characters |
  * | `WEBHOOK_ALLOW_PRIVATE` | `webhooks.allowPrivate` | `1`/`true` allows private, loopback and link-local targets |
+ * | `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_TIMEOUT_MS`, `WEBHOOK_RETRY_DELAY_MS`, `WEBHOOK_MAX_RETRY_DELAY_MS` | `webhooks.maxAttempts`, `.timeoutMs`, `.retryDelayMs`, `.maxRetryDelayMs` | positive integers |
  *
  * An empty variable counts as unset. `defaults` fill what the environment
  * leaves unset (the worker app defaults `role` to `worker`).
@@ -99,7 +100,14 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     defaults.uploads,
   );
   const webhooks = compact(
-    { secret: read.secret('WEBHOOK_SECRET', 16), allowPrivate: read.flag('WEBHOOK_ALLOW_PRIVATE') },
+    {
+      secret: read.secret('WEBHOOK_SECRET', 16),
+      allowPrivate: read.flag('WEBHOOK_ALLOW_PRIVATE'),
+      maxAttempts: read.integer('WEBHOOK_MAX_ATTEMPTS', 1),
+      timeoutMs: read.integer('WEBHOOK_TIMEOUT_MS', 1),
+      retryDelayMs: read.integer('WEBHOOK_RETRY_DELAY_MS', 1),
+      maxRetryDelayMs: read.integer('WEBHOOK_MAX_RETRY_DELAY_MS', 1),
+    },
     defaults.webhooks,
   );
   const s3 = readS3(read, defaults.s3);

@@ -31,6 +31,23 @@ describe('taskModuleOptionsFromEnv: webhooks', () => {
     });
   });
 
+  it('reads the delivery timings, and refuses ones that are not positive integers', () => {
+    const env = {
+      WEBHOOK_MAX_ATTEMPTS: '5',
+      WEBHOOK_TIMEOUT_MS: '2000',
+      WEBHOOK_RETRY_DELAY_MS: '100',
+      WEBHOOK_MAX_RETRY_DELAY_MS: '1000',
+    };
+    expect(taskModuleOptionsFromEnv(env).webhooks).toEqual({
+      maxAttempts: 5,
+      timeoutMs: 2000,
+      retryDelayMs: 100,
+      maxRetryDelayMs: 1000,
+    });
+    expect(() => taskModuleOptionsFromEnv({ WEBHOOK_MAX_ATTEMPTS: '0' })).toThrow(/WEBHOOK_MAX_ATTEMPTS/);
+    expect(() => taskModuleOptionsFromEnv({ WEBHOOK_TIMEOUT_MS: 'soon' })).toThrow(/WEBHOOK_TIMEOUT_MS/);
+  });
+
   it('refuses a short secret without echoing it, and a bad flag', () => {
     const run = () => taskModuleOptionsFromEnv({ WEBHOOK_SECRET: 'hunter2', WEBHOOK_ALLOW_PRIVATE: 'maybe' });
     expect(run).toThrow(ConfigError);

@@ -1,4 +1,18 @@
-import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Optional,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -23,6 +37,8 @@ import { TaskListDto, TaskResultDto, TaskViewDto } from './openapi-models';
 import { Owner } from './owner.decorator';
 import { assertCompleted } from './result-availability';
 import { ResultDownloadService } from './result-download.service';
+import { WEBHOOK_SETTINGS } from '../notify/webhook-tokens';
+import type { WebhookSettings } from '../notify/webhook-settings';
 import { parseSubmitOptions } from './submit-options';
 import { TaskExceptionFilter } from './task-exception.filter';
 import { TaskIdPipe } from './task-id.pipe';
@@ -48,6 +64,7 @@ export class TasksController {
     private readonly engine: TaskEngine,
     private readonly submissions: TaskSubmissionService,
     private readonly downloads: ResultDownloadService,
+    @Optional() @Inject(WEBHOOK_SETTINGS) private readonly webhooks?: Pick<WebhookSettings, 'allowPrivate'>,
   ) {}
 
   /**
@@ -118,7 +135,10 @@ export class TasksController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskView> {
-    const options = parseSubmitOptions(idempotencyKey, callbackUrl);
+    // What the URL alone shows to be private is a 400 now, not a failed delivery later.
+    const options = parseSubmitOptions(idempotencyKey, callbackUrl, {
+      allowPrivate: this.webhooks?.allowPrivate ?? false,
+    });
     const { task, created } = await this.submissions.submit(req, { type, owner, ...options });
     const view = toTaskView(task, tasksPath(req));
     res.setHeader('Location', view.links.self);

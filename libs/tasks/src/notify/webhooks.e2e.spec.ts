@@ -270,25 +270,25 @@ describe('Webhooks through TaskModule (HTTP + SQLite)', () => {
     expect(bodies(receiver)).toEqual([expect.objectContaining({ id: failed.id, taskId: id, output: { doubled: 10 } })]);
   });
 
-  it('refuses a private callback target without the allow flag, and says why in the log', async () => {
+  it('refuses a literal private callback target at submit without the allow flag: 400, no task, no delivery', async () => {
     const receiver = await startReceiver();
     const { allowPrivate: _allowed, ...guarded } = FAST;
     const app = await startApp(tempDir(), guarded);
-    // Submit-time refusal of literal private targets needs the controller to pass the policy;
-    // what reaches the dispatcher is refused there in any case.
+    // Names that only resolve to private addresses are refused by the dispatcher at each
+    // attempt (target-guard.spec.ts; test/distributed/webhooks.spec.ts with this host's name).
     const res = await request(app.getHttpServer())
       .post('/tasks/hook-quick')
       .query({ callbackUrl: receiver.url('/nope') })
       .set('x-owner-id', 'alice')
       .send({});
-    if (res.status === 400) {
-      expect(res.body).toMatchObject({ message: expect.stringMatching(/callbackUrl must not target 127\.0\.0\.1/) });
-      return;
-    }
-    expect(res.status).toBe(202);
-    const [delivery] = await settledLog(app, (res.body as { id: string }).id);
-    expect(delivery).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: null });
-    expect(delivery.lastError).toMatch(/^target refused: 127\.0\.0\.1 is a loopback address/);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      message: expect.stringMatching(/callbackUrl must not target 127\.0\.0\.1/),
+      details: [{ field: 'callbackUrl', message: expect.any(String) }],
+    });
+    const list = await request(app.getHttpServer()).get('/tasks').set('x-owner-id', 'alice');
+    expect(list.body.items).toEqual([]);
     expect(receiver.requests).toHaveLength(0);
   });
 });
