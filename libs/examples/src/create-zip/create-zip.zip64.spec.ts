@@ -31,9 +31,11 @@ const GIB = 1024 * MIB;
 const BIG_SIZE = 4 * GIB + MIB + 123;
 const SMALL_SIZE = 100 * KIB + 7;
 const NOTES = Buffer.from('Notes next to a file of more than 4 GiB.\n'.repeat(50));
-/** Generous: jest and the sources idle at ~200 MB; a buffered GiB would push it well past this. */
-const MAX_RSS = 400 * 1000 * 1000;
-/** What the run may add to the RSS it started with (it added ~15 MB when written). */
+/**
+ * What the run may add to the RSS it started with (it added ~15 MB when
+ * written; a buffered GiB would add ten times this). Relative, because a Jest
+ * worker carries what the test files before this one left on its heap.
+ */
 const MAX_RSS_GROWTH = 100 * 1000 * 1000;
 const HEAD_BYTES = MIB;
 const TAIL_BYTES = 4 * MIB;
@@ -445,7 +447,6 @@ describe('create-zip past 4 GiB (ZIP64)', () => {
     expect(ctx.progressReports.some((p) => p.message === 'file 2/3: big.zip')).toBe(true);
 
     // Bounded memory: nothing of the 4 GiB was held.
-    expect(storage.peakRss).toBeLessThan(MAX_RSS);
     expect(storage.peakRss - baselineRss).toBeLessThan(MAX_RSS_GROWTH);
   }, 300_000);
 });
