@@ -22,7 +22,7 @@ import type { Clock, ObjectStorage, UploadStore } from '../ports';
 import { RedisUploadLocker } from './redis-upload-locker';
 import { ResumableUploads } from './resumable-uploads';
 import { uploadLayout } from './upload-layout';
-import { RESUMABLE_UPLOADS, UPLOAD_STORE } from './upload-tokens';
+import { RESUMABLE_UPLOADS, UPLOAD_REDIS, UPLOAD_STORE } from './upload-tokens';
 
 /** Runs the cleanup of expired uploads on the api side, and closes the locker's connections. */
 @Injectable()
@@ -69,7 +69,7 @@ export const uploadProviders: Provider[] = [
       dataSource ? new TypeOrmUploadStore(dataSource) : new MemoryUploadStore(),
   },
   {
-    provide: 'stepwise:UploadRedis',
+    provide: UPLOAD_REDIS,
     inject: [RESOLVED_OPTIONS],
     useFactory: (resolved: ResolvedOptions): Redis[] =>
       resolved.redisUrl && resolved.resumable && resolved.role !== 'worker'
@@ -78,7 +78,7 @@ export const uploadProviders: Provider[] = [
   },
   {
     provide: RESUMABLE_UPLOADS,
-    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, OBJECT_STORAGE, UPLOAD_STORE, CLOCK, 'stepwise:UploadRedis'],
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, OBJECT_STORAGE, UPLOAD_STORE, CLOCK, UPLOAD_REDIS],
     useFactory: (
       options: TaskModuleOptions,
       resolved: ResolvedOptions,
@@ -122,7 +122,7 @@ export const uploadProviders: Provider[] = [
   },
   {
     provide: UploadJanitor,
-    inject: [RESUMABLE_UPLOADS, RESOLVED_OPTIONS, 'stepwise:UploadRedis'],
+    inject: [RESUMABLE_UPLOADS, RESOLVED_OPTIONS, UPLOAD_REDIS],
     useFactory: (uploads: ResumableUploads | null, resolved: ResolvedOptions, redis: Redis[]) => {
       const janitor = new UploadJanitor(uploads, resolved);
       janitor.connections.push(...redis);
