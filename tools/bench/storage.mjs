@@ -29,10 +29,10 @@
 // Results: tools/bench/results/storage.json and a markdown table on stdout.
 // Everything started here (servers, apps, temp dirs, the build) is cleaned
 // up on success, failure, Ctrl-C or a stuck run (deadline).
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -40,6 +40,7 @@ import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { build as buildWorkspace } from '../build.mjs';
 import { freePort, PostgresServer, RedisServer } from './servers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -213,34 +214,6 @@ async function startS3rver(directory) {
       clearTimeout(timer);
     },
   };
-}
-
-/** The workspace compiled into a directory of this run only (a concurrent build of dist/ cannot pull it away). */
-function buildWorkspace(dir) {
-  rmSync(dir, { recursive: true, force: true });
-  execFileSync(
-    process.execPath,
-    [
-      join(root, 'node_modules/@swc/cli/bin/swc.js'),
-      'apps',
-      'libs',
-      '-d',
-      dir,
-      '--config-file',
-      '.swcrc',
-      '--ignore',
-      '**/*.spec.ts',
-      '--copy-files',
-      '--quiet',
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
-  for (const name of readdirSync(join(root, 'libs'))) {
-    if (!existsSync(join(root, 'libs', name, 'src', 'index.ts'))) continue;
-    const link = join(dir, 'node_modules/@stepwise', name);
-    mkdirSync(link, { recursive: true });
-    writeFileSync(join(link, 'index.js'), `module.exports = require('../../../libs/${name}/src/index.js');\n`);
-  }
 }
 
 // ---------------------------------------------------------------- data and HTTP
@@ -661,6 +634,7 @@ async function main() {
   log('build');
   ctx.build = join(root, 'tools', 'bench', 'tmp', `storage-build-${process.pid}`);
   cleanups.push(() => rmSync(ctx.build, { recursive: true, force: true }));
+  // A directory of this run only: a concurrent build of dist/ cannot pull it away.
   buildWorkspace(ctx.build);
 
   log('servers: s3rver, PostgreSQL, Redis');
