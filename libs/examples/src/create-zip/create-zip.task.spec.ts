@@ -12,6 +12,9 @@ import {
 import { unzip } from '../testing/unzip';
 
 type Outputs = { acceptFiles: AcceptedFiles; createZipArchive: ZipOutput };
+/** An upload id, as `/uploads/` gives them. */
+const U1 = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
+
 type Ctx = FakeStepContext<CreateZipInput, Outputs>;
 
 async function validInput(raw: unknown): Promise<CreateZipInput> {
@@ -70,8 +73,11 @@ describe('create-zip', () => {
       expect(await issues({ files: [file], outputName: '../' })).toHaveLength(1);
     });
 
-    it('accepts `uploads` (ids of resumable uploads) in place of files', async () => {
-      expect(await issues({ uploads: ['abc'] })).toEqual([]);
+    it('accepts `uploads` (ids of resumable uploads) in place of files, and refuses what is not an upload id', async () => {
+      expect(await issues({ uploads: [U1] })).toEqual([]);
+      expect(await issues({ uploads: ['../../etc/passwd'] })).toEqual([
+        { path: 'uploads.0', message: 'must be the id of a finished upload: the last segment of its /uploads/ URL' },
+      ]);
     });
   });
 
@@ -144,29 +150,29 @@ describe('create-zip', () => {
 
   it('step 1 takes finished resumable uploads by id, next to the files, wherever their content is', async () => {
     // A resumable upload's content lives outside the task's prefix (shared by identical uploads).
-    const stored = await storage.put('uploads/u1', Readable.from([Buffer.from('resumed')]));
+    const stored = await storage.put(`uploads/${U1}`, Readable.from([Buffer.from('resumed')]));
     const resumable = {
-      key: 'uploads/u1',
+      key: `uploads/${U1}`,
       name: 'notes.txt',
       size: stored.size,
       sha256: stored.sha256,
       contentType: 'text/plain',
     };
     const file = await upload(storage, 't1', 'notes.txt', 'sent with the submit');
-    const input = await validInput({ files: [file], uploads: ['u1'] });
+    const input = await validInput({ files: [file], uploads: [U1] });
     const accepted = await task.acceptFiles(
-      fakeStepContext<CreateZipInput, Outputs>({ storage, input, taskId: 't1', uploads: { u1: resumable } }),
+      fakeStepContext<CreateZipInput, Outputs>({ storage, input, taskId: 't1', uploads: { [U1]: resumable } }),
     );
     expect(accepted.files.map((f) => [f.key, f.entryName, f.size])).toEqual([
       [file.key, 'notes.txt', 20],
-      ['uploads/u1', 'notes (2).txt', 7],
+      [`uploads/${U1}`, 'notes (2).txt', 7],
     ]);
   });
 
   it("step 1 fails for good on an upload that is unknown, unfinished or not the caller's", async () => {
-    const promise = task.acceptFiles(context(await validInput({ uploads: ['u1'] })));
+    const promise = task.acceptFiles(context(await validInput({ uploads: [U1] })));
     await expect(promise).rejects.toThrow(NonRetryableError);
-    await expect(promise).rejects.toThrow('upload "u1" is unknown or not finished');
+    await expect(promise).rejects.toThrow(`upload "${U1}" is unknown or not finished`);
   });
 
   it('aborting through the signal stops at once and leaves no output object', async () => {

@@ -5,12 +5,18 @@ import { z } from 'zod';
 import { sanitizeFileName, uniqueNames } from '../shared/file-names';
 import { assertOwnFile, uploadedFileSchema } from '../shared/uploaded-file';
 
+/** The ids the tus endpoint gives uploads (UUIDs). */
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const createZipInput = z
   .object({
     /** Multipart parts named `files`, already streamed to storage by the HTTP layer. */
     files: z.array(uploadedFileSchema).max(10_000).optional(),
     /** Ids of finished resumable uploads (`/uploads/`, tus): the last segment of their URL. */
-    uploads: z.array(z.string().min(1).max(200)).max(10_000).optional(),
+    uploads: z
+      .array(z.string().regex(UPLOAD_ID, 'must be the id of a finished upload: the last segment of its /uploads/ URL'))
+      .max(10_000)
+      .optional(),
     outputName: z
       .string()
       .max(255)
