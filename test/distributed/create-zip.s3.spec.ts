@@ -3,12 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { Module, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ExampleTasksModule } from '@stepwise/examples';
-import { TaskModule, type TaskResultView, type TaskView } from '@stepwise/tasks';
+import type { INestApplication } from '@nestjs/common';
+import type { TaskResultView, TaskView } from '@stepwise/tasks';
 import request from 'supertest';
 import { createS3Client } from '../../libs/tasks/src/adapters/s3/s3-client';
+import { startExampleApp } from './harness/example-app';
 import { S3Server, type S3Request } from './harness/s3-server';
 import { unzip } from '../../libs/examples/src/testing/unzip';
 
@@ -37,21 +36,12 @@ describe('create-zip on S3 storage', () => {
   beforeAll(async () => {
     await server.start();
     raw = createS3Client(server.storageOptions);
-    @Module({
-      imports: [
-        TaskModule.forRoot({
-          dataDir,
-          s3: { ...server.storageOptions, prefix: PREFIX },
-          engine: { sweepIntervalMs: 100 },
-          openApi: false,
-        }),
-        ExampleTasksModule,
-      ],
-    })
-    class AppModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: ['error'] });
-    await app.init();
+    app = await startExampleApp({
+      dataDir,
+      s3: { ...server.storageOptions, prefix: PREFIX },
+      engine: { sweepIntervalMs: 100 },
+      openApi: false,
+    });
   });
 
   afterAll(async () => {

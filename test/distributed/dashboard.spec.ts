@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import {
+  CHROMIUM,
+  launchChromium,
+  until,
+  expectText,
+  expectAttribute,
+} from '../../libs/tasks/src/dashboard/browser.spec-helper';
 import { Cluster, TERMINAL, type TaskView } from './harness/cluster';
 
 /**
@@ -13,7 +20,6 @@ import { Cluster, TERMINAL, type TaskView } from './harness/cluster';
  * owner room through Redis), with no reload of the list.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '../../test-artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'dashboard-distributed.png');
 
@@ -32,19 +38,7 @@ describe('dashboard on a distributed cluster (2 apis, 1 worker), in Chromium', (
         `The distributed dashboard test needs Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does).`,
       );
     }
-    const launching = chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const launching = launchChromium();
     // The browser and the cluster start side by side; afterAll cleans up both, whichever failed.
     const [launched, started] = await Promise.allSettled([launching, cluster.start()]);
     if (launched.status === 'fulfilled') browser = launched.value;
@@ -185,34 +179,4 @@ async function recordProgress(page: Page): Promise<void> {
       attributeFilter: ['aria-valuenow'],
     });
   });
-}
-
-// ---------------------------------------------------------------- waiting (deadlines, no sleeps)
-
-async function until(check: () => Promise<boolean>, describe: () => Promise<string>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${await describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function textOf(locator: Locator): Promise<string> {
-  return (await locator.count()) ? ((await locator.first().textContent()) ?? '') : '<absent>';
-}
-
-function expectText(locator: Locator, text: string, timeoutMs?: number): Promise<void> {
-  return until(
-    async () => (await textOf(locator)).includes(text),
-    async () => `expected ${locator} to contain ${JSON.stringify(text)}, got ${JSON.stringify(await textOf(locator))}`,
-    timeoutMs,
-  );
-}
-
-function expectAttribute(locator: Locator, name: string, value: string): Promise<void> {
-  const read = async () => ((await locator.count()) ? await locator.first().getAttribute(name) : null);
-  return until(
-    async () => (await read()) === value,
-    async () => `expected ${locator} [${name}] to be ${value}, got ${await read()}`,
-  );
 }

@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { openSse, type SseResponse } from '../../libs/tasks/src/realtime/sse-client.spec-helper';
 import { io, type Socket } from 'socket.io-client';
 import { Cluster, waitFor, type EventRow, type TaskView } from './harness/cluster';
 
@@ -94,79 +94,7 @@ class Recorder {
   }
 }
 
-interface SseMessage {
-  id?: string;
-  event?: string;
-  data?: string;
-}
-
-interface SseStream {
-  status: number;
-  headers: IncomingHttpHeaders;
-  raw: string;
-  messages: SseMessage[];
-  isEnded(): boolean;
-  close(): void;
-}
-
-/** `GET path` as an event stream, parsed as it arrives; resolves once the headers are in. */
-function openSse(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<SseStream> {
-  const url = new URL(path, baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      path: `${url.pathname}${url.search}`,
-      headers: { accept: 'text/event-stream', ...headers },
-      timeout: 30_000,
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error(`no answer to GET ${path}`)));
-    req.on('response', (res) => {
-      let buffer = '';
-      let ended = false;
-      const stream: SseStream = {
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        raw: '',
-        messages: [],
-        isEnded: () => ended,
-        close: () => req.destroy(),
-      };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        stream.raw += chunk;
-        buffer += chunk;
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const message: SseMessage = {};
-          let isMessage = false;
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) continue; // keep-alive comment
-            const colon = line.indexOf(':');
-            const field = colon < 0 ? line : line.slice(0, colon);
-            const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-            if (field === 'id' || field === 'event' || field === 'data') {
-              message[field] = value;
-              isMessage = true;
-            }
-          }
-          if (isMessage) stream.messages.push(message);
-        }
-      });
-      res.on('error', () => undefined);
-      const finish = () => (ended = true);
-      res.on('end', finish);
-      res.on('close', finish);
-      resolve(stream);
-    });
-    req.end();
-  });
-}
-
-async function ended(stream: SseStream, timeoutMs = 20_000): Promise<void> {
+async function ended(stream: SseResponse, timeoutMs = 20_000): Promise<void> {
   await waitFor(() => stream.isEnded(), {
     timeoutMs,
     intervalMs: 10,
@@ -328,11 +256,11 @@ describe('live events across API instances (Socket.IO and SSE)', () => {
 
   it('streams SSE from the second instance, and a Last-Event-ID resume replays only later events', async () => {
     await cluster.diagnose(async () => {
-      const base = cluster.apiBaseUrl(1);
+      const port = cluster.apiPorts[1]!;
       const task = await cluster.submit('countdown', { ticks: 10, tickMs: 150 });
 
       // First connection: read a few live messages, then drop it mid-run.
-      const first = await openSse(base, `/tasks/${task.id}/events`);
+      const first = await openSse(port, `/tasks/${task.id}/events`);
       expect(first.status).toBe(200);
       expect(first.headers['content-type']).toMatch(/^text\/event-stream/);
       await waitFor(() => first.messages.filter((m) => m.event === 'task.progress').length >= 2, {
@@ -347,7 +275,7 @@ describe('live events across API instances (Socket.IO and SSE)', () => {
       expect(firstPart.some((m) => TERMINAL_EVENTS.includes(m.event!))).toBe(false);
 
       // Resume where it stopped: only later events, then the stream ends after the terminal event.
-      const second = await openSse(base, `/tasks/${task.id}/events`, { 'Last-Event-ID': lastId });
+      const second = await openSse(port, `/tasks/${task.id}/events`, { 'Last-Event-ID': lastId });
       expect(second.status).toBe(200);
       await ended(second);
       const secondPart = second.messages;
@@ -368,12 +296,12 @@ describe('live events across API instances (Socket.IO and SSE)', () => {
 
       // After the end: a resume from the middle replays exactly the events after it...
       const middle = log[Math.floor(log.length / 2)];
-      const replay = await openSse(base, `/tasks/${task.id}/events`, { 'Last-Event-ID': String(middle.seq) });
+      const replay = await openSse(port, `/tasks/${task.id}/events`, { 'Last-Event-ID': String(middle.seq) });
       expect(replay.status).toBe(200);
       await ended(replay);
       expect(replay.messages.map((m) => Number(m.id))).toEqual(log.filter((e) => e.seq > middle.seq).map((e) => e.seq));
       // ... and a client that already has the terminal event gets 204 (EventSource stops reconnecting).
-      const done = await openSse(base, `/tasks/${task.id}/events`, { 'Last-Event-ID': String(log.at(-1)!.seq) });
+      const done = await openSse(port, `/tasks/${task.id}/events`, { 'Last-Event-ID': String(log.at(-1)!.seq) });
       await ended(done);
       expect(done.status).toBe(204);
       expect(done.messages).toEqual([]);

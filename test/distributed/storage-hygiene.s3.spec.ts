@@ -3,12 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Module, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ExampleTasksModule } from '@stepwise/examples';
-import { TaskEngine, TaskModule } from '@stepwise/tasks';
+import type { INestApplication } from '@nestjs/common';
+import { TaskEngine } from '@stepwise/tasks';
 import request from 'supertest';
 import { createS3Client } from '../../libs/tasks/src/adapters/s3/s3-client';
+import { startExampleApp } from './harness/example-app';
 import { S3Server } from './harness/s3-server';
 
 const PREFIX = 'hygiene/';
@@ -29,23 +28,14 @@ describe('storage hygiene on S3', () => {
   beforeAll(async () => {
     await s3.start();
     raw = createS3Client(s3.storageOptions);
-    @Module({
-      imports: [
-        TaskModule.forRoot({
-          dataDir,
-          s3: { ...s3.storageOptions, prefix: PREFIX },
-          uploads: LIMITS,
-          // The test runs the reconciliation itself, with no grace.
-          engine: { sweepIntervalMs: 100, reconcileIntervalMs: 0, orphanGraceMs: 0 },
-          openApi: false,
-        }),
-        ExampleTasksModule,
-      ],
-    })
-    class AppModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: ['error'] });
-    await app.init();
+    app = await startExampleApp({
+      dataDir,
+      s3: { ...s3.storageOptions, prefix: PREFIX },
+      uploads: LIMITS,
+      // The test runs the reconciliation itself, with no grace.
+      engine: { sweepIntervalMs: 100, reconcileIntervalMs: 0, orphanGraceMs: 0 },
+      openApi: false,
+    });
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { createCipheriv, createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -138,4 +138,24 @@ export function tap(see: (chunk: Buffer) => void): Transform {
       done(null, chunk);
     },
   });
+}
+
+/** GETs `path` into the file `to`, streamed, hashing it on the way: the answer, its size and SHA-256. */
+export async function download(
+  port: number,
+  path: string,
+  to: string,
+): Promise<{ res: IncomingMessage; bytes: number; sha256: string }> {
+  const res = await get(port, path);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  await pipeline(
+    res,
+    tap((chunk) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }),
+    createWriteStream(to),
+  );
+  return { res, bytes, sha256: hash.digest('hex') };
 }

@@ -7,14 +7,14 @@ import { Script } from 'node:vm';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ExampleTasksModule } from '@stepwise/examples';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium, until, expectText, expectAttribute, expectCount } from './browser.spec-helper';
 import request from 'supertest';
 import { TaskModule, type TaskModuleOptions } from '../nest';
 import { TaskEventsGateway } from '../realtime';
 import { DASHBOARD_CSP } from './dashboard.controller';
 import { escapeHtml } from './dashboard-page';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '../../../../test-artifacts');
 
 interface RunningApp {
@@ -195,19 +195,7 @@ if (!browserAvailable) {
       );
     }
     running = await startApp();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') problems.push(`console: ${message.text()}`);
@@ -431,40 +419,3 @@ if (!browserAvailable) {
     await expectText(item(countdown).locator('.badge'), 'Cancelled');
   }, 30_000);
 });
-
-// ---------------------------------------------------------------- waiting (deadlines, no sleeps)
-
-async function until(check: () => Promise<boolean>, describe: () => Promise<string>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${await describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function textOf(locator: Locator): Promise<string> {
-  return (await locator.count()) ? ((await locator.first().textContent()) ?? '') : '<absent>';
-}
-
-function expectText(locator: Locator, text: string, timeoutMs?: number): Promise<void> {
-  return until(
-    async () => (await textOf(locator)).includes(text),
-    async () => `expected ${locator} to contain ${JSON.stringify(text)}, got ${JSON.stringify(await textOf(locator))}`,
-    timeoutMs,
-  );
-}
-
-function expectAttribute(locator: Locator, name: string, value: string): Promise<void> {
-  const read = async () => ((await locator.count()) ? await locator.first().getAttribute(name) : null);
-  return until(
-    async () => (await read()) === value,
-    async () => `expected ${locator} [${name}] to be ${value}, got ${await read()}`,
-  );
-}
-
-function expectCount(locator: Locator, count: number): Promise<void> {
-  return until(
-    async () => (await locator.count()) === count,
-    async () => `expected ${count} of ${locator}, got ${await locator.count()}`,
-  );
-}
