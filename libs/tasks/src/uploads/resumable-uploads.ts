@@ -124,11 +124,16 @@ export class ResumableUploads {
     }
   }
 
-  /** Owner of an upload, finished or in progress; null when there is no such upload. */
+  /**
+   * Owner of an upload, in progress (the tus store's metadata: what every
+   * PATCH asks, and the store caches it) or finished (the registry: a
+   * finished upload's metadata is deleted when it is recorded); null when
+   * there is no such upload.
+   */
   private async ownerOf(datastoreId: string): Promise<string | null> {
-    const record = await this.deps.uploads.get(this.deps.layout.uploadId(datastoreId));
-    if (record) return record.owner;
     const upload = await this.deps.layout.datastore.getUpload(datastoreId).catch(() => null);
-    return upload ? (upload.metadata?.[OWNER_METADATA] ?? null) : null;
+    if (upload) return upload.metadata?.[OWNER_METADATA] ?? null;
+    const record = await this.deps.uploads.get(this.deps.layout.uploadId(datastoreId));
+    return record?.owner ?? null;
   }
 }

@@ -30,11 +30,11 @@ export class UploadJanitor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Stepwise uploads');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
-  readonly connections: Redis[] = [];
 
   constructor(
     @Optional() @Inject(RESUMABLE_UPLOADS) private readonly uploads: ResumableUploads | null,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+    @Inject(UPLOAD_REDIS) private readonly connections: Redis[],
   ) {}
 
   onApplicationBootstrap(): void {
@@ -120,13 +120,5 @@ export const uploadProviders: Provider[] = [
       });
     },
   },
-  {
-    provide: UploadJanitor,
-    inject: [RESUMABLE_UPLOADS, RESOLVED_OPTIONS, UPLOAD_REDIS],
-    useFactory: (uploads: ResumableUploads | null, resolved: ResolvedOptions, redis: Redis[]) => {
-      const janitor = new UploadJanitor(uploads, resolved);
-      janitor.connections.push(...redis);
-      return janitor;
-    },
-  },
+  UploadJanitor,
 ];
