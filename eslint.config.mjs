@@ -81,6 +81,25 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 
+  // Where request and response streams are handled, a listener that throws would end the
+  // process from inside an emit(). Listeners go through guardedListeners(), which funnels
+  // their exceptions into the request's error path.
+  {
+    files: ['libs/tasks/src/{http,notify,realtime,uploads}/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.spec-helper.ts', '**/guarded-listeners.ts', '**/redis-upload-locker.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(on|once|addListener|prependListener|prependOnceListener)$/]',
+          message:
+            "Attach event and stream listeners through guardedListeners(): a throw inside a listener must reach the request's error path, not crash the process.",
+        },
+      ],
+    },
+  },
+
   // Processes, tools and the distributed suite (which reports what it measured)
   // may write to the console; library code should not.
   {

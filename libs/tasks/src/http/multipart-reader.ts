@@ -5,7 +5,8 @@ import type { UploadedFile } from '../model';
 import type { UploadLimits } from '../nest/task-module-options';
 import type { ObjectStorage } from '../ports';
 import { sanitizeFileName } from './file-name';
-import { badRequest, clip, payloadTooLarge } from './http-error';
+import { guardedListeners } from './guarded-listeners';
+import { badRequest, clip, payloadTooLarge, unsupportedMediaType } from './http-error';
 import { MAX_JSON_BYTES } from './request-body';
 
 /** The non-file fields (in arrival order; a repeated name gives several values) and the stored files. */
@@ -55,6 +56,9 @@ class MultipartReader {
   private totalBytes = 0;
   private parser?: Busboy;
   private settle: () => void = () => undefined;
+  // Every listener below runs inside an emit() of busboy, a part or the socket: a throw there
+  // would end the process, so each one funnels into fail(), the request's error path.
+  private readonly listeners = guardedListeners((error) => this.fail(error));
 
   constructor(
     private readonly req: IncomingMessage,
@@ -76,6 +80,13 @@ class MultipartReader {
 
   private start(): void {
     const { limits } = this.options;
+    // Parts would be stored still encoded: refuse what we do not decode (RFC 7694: 415).
+    const encoding = this.req.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      return this.fail(
+        unsupportedMediaType(`A multipart body must not have a Content-Encoding (got "${clip(encoding)}")`),
+      );
+    }
     // A declared length past every limit is refused before a byte is read. The
     // allowance covers the fields and the part headers around the files.
     const declared = Number(this.req.headers['content-length']);
@@ -102,29 +113,33 @@ class MultipartReader {
       return this.fail(badRequest(`Malformed multipart request: ${(error as Error).message}`));
     }
     const parser = this.parser;
-    parser.on('file', (name, stream, info) => this.onFile(name, stream, info));
-    parser.on('field', (name, value, info) => this.onField(name, value, info));
-    parser.on('filesLimit', () => this.fail(payloadTooLarge(`At most ${limits.maxFiles} files per request`)));
-    parser.on('fieldsLimit', () => this.fail(payloadTooLarge(`At most ${limits.maxFields} fields per request`)));
-    parser.on('error', (error) => this.fail(badRequest(`Malformed multipart body: ${(error as Error).message}`)));
-    parser.on('close', () => this.settle());
+    const { on } = this.listeners;
+    on(parser, 'file', (name: string | undefined, stream: Readable, info: FileInfo) => this.onFile(name, stream, info));
+    on(parser, 'field', (name: string | undefined, value: string, info: FieldInfo) => this.onField(name, value, info));
+    on(parser, 'filesLimit', () => this.fail(payloadTooLarge(`At most ${limits.maxFiles} files per request`)));
+    on(parser, 'fieldsLimit', () => this.fail(payloadTooLarge(`At most ${limits.maxFields} fields per request`)));
+    on(parser, 'error', (error: Error) => this.fail(badRequest(`Malformed multipart body: ${error.message}`)));
+    on(parser, 'close', () => this.settle());
     // An abort is the client's doing, not a backend's: its ECONNRESET must not read as a 503.
-    this.req.on('error', () => this.fail(clientAborted()));
-    this.req.on('close', () => {
+    on(this.req, 'error', () => this.fail(clientAborted()));
+    on(this.req, 'close', () => {
       if (!this.req.complete) this.fail(clientAborted());
     });
     this.req.pipe(parser);
   }
 
-  private onFile(field: string, stream: Readable & { truncated?: boolean }, info: FileInfo): void {
+  /** `field` is undefined when the part's Content-Disposition names no field at all. */
+  private onFile(field: string | undefined, stream: Readable, info: FileInfo): void {
+    const { on, once } = this.listeners;
     // The parser destroys a part with an error on a truncated body, possibly before the storage
     // has attached its own listeners (it may await a mkdir first). The parser reports the same
     // error on itself, where fail() handles it; here it only must not go unhandled.
-    stream.on('error', () => undefined);
+    on(stream, 'error', () => undefined);
     if (this.failure) return void stream.resume();
     if (field !== FILES_FIELD) {
       stream.resume();
-      return this.fail(badRequest(`File parts must be named "${FILES_FIELD}", not "${clip(field)}"`));
+      const named = field === undefined ? 'a part without a name' : `"${clip(field)}"`;
+      return this.fail(badRequest(`File parts must be named "${FILES_FIELD}", not ${named}`));
     }
     // An empty file input of a browser form: nothing was chosen.
     if (info.filename === '') return void stream.resume();
@@ -133,7 +148,7 @@ class MultipartReader {
     const name = sanitizeFileName(info.filename ?? 'file');
     const key = `${this.options.prefix}input/${index}-${name}`;
     const contentType = MEDIA_TYPE.test(info.mimeType) ? info.mimeType.toLowerCase() : 'application/octet-stream';
-    stream.once('limit', () =>
+    once(stream, 'limit', () =>
       this.fail(payloadTooLarge(`File "${name}" exceeds the limit of ${this.options.limits.maxFileSize} bytes`)),
     );
     const upload = this.storage
@@ -162,13 +177,15 @@ class MultipartReader {
       },
     });
     // As for the part itself: failures reach fail() through the parser; here they must not go unhandled.
-    meter.on('error', () => undefined);
-    stream.on('error', (error) => meter.destroy(error));
+    const { on } = this.listeners;
+    on(meter, 'error', () => undefined);
+    on(stream, 'error', (error: Error) => meter.destroy(error));
     return stream.pipe(meter);
   }
 
-  private onField(name: string, value: string, info: FieldInfo): void {
+  private onField(name: string | undefined, value: string, info: FieldInfo): void {
     if (this.failure) return;
+    if (name === undefined) return this.fail(badRequest('Every form field needs a name'));
     if (info.nameTruncated || info.valueTruncated) {
       return this.fail(payloadTooLarge(`Field "${clip(name)}" is too large`));
     }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { guardedListeners } from './guarded-listeners';
 import { badRequest, payloadTooLarge } from './http-error';
 
 /** Same default as Nest's JSON body parser. */
@@ -44,18 +45,19 @@ export async function readJsonBody(
 /** Events, not `for await`: leaving an async iterator early would destroy the socket before the 413 is sent. */
 function readText(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const { on, once, off } = guardedListeners(reject);
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);
       // Keep reading into the void so that the client gets the 413 rather than a reset.
-      req.off('data', onData);
+      off(req, 'data', onData);
       req.resume();
       reject(payloadTooLarge(`JSON body exceeds ${limit} bytes`));
     };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
+    on(req, 'data', onData);
+    once(req, 'end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    once(req, 'error', reject);
   });
 }

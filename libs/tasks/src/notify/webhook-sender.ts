@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { guardedListeners } from '../http/guarded-listeners';
 import { resolveTarget, type ResolveHost, type VettedTarget } from './target-guard';
 
 export interface WebhookRequest {
@@ -91,14 +92,15 @@ function post(
   const send = https ? httpsRequest : httpRequest;
   return new Promise<WebhookResponse>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
+    const { on } = guardedListeners(reject);
     const req = send(options, (res: IncomingMessage) => {
       // The body is drained (a bounded part of it) so the receiver sees a clean exchange.
       let read = 0;
-      res.on('data', (chunk: Buffer) => {
+      on(res, 'data', (chunk: Buffer) => {
         read += chunk.length;
         if (read > MAX_DRAIN_BYTES) res.destroy();
       });
-      res.on('error', () => undefined);
+      on(res, 'error', () => undefined);
       resolve({
         statusCode: res.statusCode ?? 0,
         ...(typeof res.headers.location === 'string' ? { location: res.headers.location } : {}),
@@ -106,12 +108,12 @@ function post(
     });
     const onAbort = () => req.destroy(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
-    req.on('close', () => {
+    on(req, 'close', () => {
       signal.removeEventListener('abort', onAbort);
       release();
     });
     // After the answer, a late error (the timeout cutting a stalled body) changes nothing.
-    req.on('error', reject);
+    on(req, 'error', reject);
     req.end(request.body);
   });
 }

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { isTerminal, type TaskEvent, type TaskRecord } from '../model';
+import { guardedListeners } from '../http/guarded-listeners';
 import type { EventBus } from '../ports';
 import { isPublicEvent, isTerminalEvent, toTaskEventView } from './task-event-view';
 
@@ -99,7 +100,9 @@ export class TaskEventStream {
       return this.close();
     }
 
-    this.res.on('close', () => this.close());
+    // A throw in a close listener must not end the process; the stream is over either way.
+    const { on } = guardedListeners((error) => this.res.destroy(error as Error));
+    on(this.res, 'close', () => this.close());
     this.res.status(200);
     this.res.setHeader('Content-Type', 'text/event-stream');
     this.res.setHeader('Cache-Control', 'no-cache');
