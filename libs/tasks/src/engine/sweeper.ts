@@ -1,5 +1,9 @@
+import type { DueCursor, DueTask } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { wakeUp } from './wake-up';
+
+/** Most tasks per reason in one pass. */
+const SWEEP_LIMIT = 500;
 
 /**
  * The safety net: re-dispatches tasks whose wake-up call was lost (queue
@@ -9,6 +13,8 @@ import { wakeUp } from './wake-up';
 export class Sweeper {
   private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  /** Where the next pass resumes each of the store's scans: successive passes cover a backlog of any size. */
+  private cursor: DueCursor | undefined;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -28,13 +34,26 @@ export class Sweeper {
   /** One pass; returns how many tasks were dispatched again. */
   async sweep(): Promise<number> {
     const { store, clock, settings } = this.deps;
-    const due = await store.findDue(clock.now(), settings.pendingGraceMs, 500);
+    const page = await store.findDue({
+      now: clock.now(),
+      pendingGraceMs: settings.pendingGraceMs,
+      limit: SWEEP_LIMIT,
+      after: this.cursor,
+    });
+    this.cursor = page.next;
+    // Dead workers' tasks and cancels first, each task once: a backlog of
+    // pending tasks never holds them back.
+    const due = new Map<string, DueTask>();
+    for (const task of [...page.expired, ...page.cancels, ...page.pending]) {
+      if (!due.has(task.id)) due.set(task.id, task);
+    }
     // Keyed by version: the job of a worker that died may still sit in the
     // queue as active (until the queue's own stall check), and a plain
-    // re-add of the same job id would be swallowed by it.
-    for (const task of due) await wakeUp(this.deps, task, { dedupeKey: String(task.version) });
+    // re-add of the same job id would be swallowed by it. A wake-up still
+    // queued for the same version is not added twice (the queues dedupe).
+    for (const task of due.values()) await wakeUp(this.deps, task, { dedupeKey: String(task.version) });
     await this.expire();
-    return due.length;
+    return due.size;
   }
 
   private async expire(): Promise<void> {

@@ -18,10 +18,17 @@ export interface MemoryTaskQueueOptions {
   maxWaiting?: number;
 }
 
-/** In-process queue for embedded mode: priorities, delays, a concurrency limit per lane. */
+/**
+ * In-process queue for embedded mode: priorities, delays, a concurrency limit
+ * per lane. Like BullMQ's job ids, a wake-up already queued is not added
+ * twice: a task waits in a lane at most once, and a delayed wake-up with the
+ * same task id and dedupe key (row version) as one still delayed is dropped.
+ */
 export class MemoryTaskQueue implements TaskQueue {
   private readonly lanes = new Map<string, Lane>();
   private readonly timers = new Set<() => void>();
+  /** Job ids (task id and dedupe key) of the delayed wake-ups. */
+  private readonly delayed = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
   private closed = false;
@@ -35,8 +42,12 @@ export class MemoryTaskQueue implements TaskQueue {
   async dispatch(message: Dispatch): Promise<void> {
     if (this.closed) return;
     if (message.delayMs && message.delayMs > 0) {
+      const job = message.dedupeKey === undefined ? message.taskId : `${message.taskId}.${message.dedupeKey}`;
+      if (this.delayed.has(job)) return;
+      this.delayed.add(job);
       const cancel = this.clock.setTimer(message.delayMs, () => {
         this.timers.delete(cancel);
+        this.delayed.delete(job);
         void this.dispatch({ ...message, delayMs: 0 });
       });
       this.timers.add(cancel);
@@ -66,6 +77,7 @@ export class MemoryTaskQueue implements TaskQueue {
     this.closed = true;
     for (const cancel of this.timers) cancel();
     this.timers.clear();
+    this.delayed.clear();
     for (const lane of this.lanes.values()) {
       lane.waiting = [];
       lane.queued.clear();

@@ -9,6 +9,7 @@ import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-schema';
 import { WebhookDeliveries1700000000001 } from './migrations/1700000000001-webhook-deliveries';
 import { Uploads1700000000002 } from './migrations/1700000000002-uploads';
+import { DueIndexes1700000000003 } from './migrations/1700000000003-due-indexes';
 
 export interface StepwiseDataSourceOptions {
   /** `postgres://` or `postgresql://` URL; without it, SQLite at `sqlitePath`. */
@@ -21,7 +22,12 @@ export interface StepwiseDataSourceOptions {
 /** Listed one by one, not globbed: the code is bundled and compiled by swc. */
 const common = {
   entities: [TaskEntity, TaskStepEntity, TaskEventEntity, WebhookDeliveryEntity, UploadEntity],
-  migrations: [InitialSchema1700000000000, WebhookDeliveries1700000000001, Uploads1700000000002],
+  migrations: [
+    InitialSchema1700000000000,
+    WebhookDeliveries1700000000001,
+    Uploads1700000000002,
+    DueIndexes1700000000003,
+  ],
   // Our own name, so we never collide with the host application's migrations table.
   migrationsTableName: 'stepwise_migrations',
   migrationsRun: true,

@@ -10,3 +10,4 @@ export * from './migrations/1700000000001-webhook-deliveries';
 export * from './typeorm-upload-store';
 export * from './entities/upload.entity';
 export * from './migrations/1700000000002-uploads';
+export * from './migrations/1700000000003-due-indexes';

@@ -1,6 +1,6 @@
 import type { EntityManager, FindOptionsWhere } from 'typeorm';
 import { TERMINAL_STATUSES, type TaskEvent, type TaskRecord } from '../../model';
-import type { DueTask, ListPage, ListQuery } from '../../ports';
+import type { DueKey, DuePage, DueQuery, DueTask, ListPage, ListQuery } from '../../ports';
 import { decodeCursor, encodeCursor } from '../list-cursor';
 import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';
@@ -59,20 +59,76 @@ async function withStepsOfPage(em: EntityManager, rows: TaskRow[]): Promise<Task
   );
 }
 
-/** The three cases of MemoryTaskStore.findDue, oldest runAt first; a NULL expiry counts as long past. */
-export async function findDueTasks(em: EntityManager, now: number, graceMs: number, limit: number): Promise<DueTask[]> {
-  const expired = 'COALESCE(t.leaseExpiresAt, 0) < :now';
-  const rows = await em
+// The sweeper's scans, one per reason, each served by a partial index of
+// migration 1700000000003. Statuses are literals, not parameters: a planner
+// uses a partial index only when it sees the query's WHERE imply the index's.
+const LEASED = "t.status IN ('running', 'compensating')";
+const NOT_TERMINAL = `t.status NOT IN (${TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+const DUE_COLUMNS = ['t.id', 't.queue', 't.placement', 't.priority', 't.version'];
+/** Epoch milliseconds on PostgreSQL's clock, for a store whose leases run on it. */
+const DATABASE_NOW = '(EXTRACT(EPOCH FROM now()) * 1000)::bigint';
+
+/**
+ * The tasks to dispatch again, by reason, each reason one keyset scan after
+ * its cursor: expired leases by (leaseExpiresAt, id), unheld cancels by id,
+ * overdue pending tasks by (runAt, id).
+ */
+export async function findDueTasks(
+  em: EntityManager,
+  query: DueQuery,
+  options: { databaseClock?: boolean } = {},
+): Promise<DuePage> {
+  const now = options.databaseClock ? DATABASE_NOW : ':now';
+  const params = { now: query.now, grace: query.pendingGraceMs, before: query.now - query.pendingGraceMs };
+  const after = query.after;
+  const scan = (where: string, sortBy: 'leaseExpiresAt' | 'runAt' | null, from: DueKey | null) =>
+    keysetScan(em, { where, params, sortBy, from, limit: query.limit });
+  const expired = await scan(`${LEASED} AND t.leaseExpiresAt < ${now}`, 'leaseExpiresAt', after?.expired ?? null);
+  const cancels = await scan(
+    `t.cancelRequested = TRUE AND ${NOT_TERMINAL} AND (t.leaseExpiresAt IS NULL OR t.leaseExpiresAt < ${now})`,
+    null,
+    after?.cancels ? { at: 0, id: after.cancels } : null,
+  );
+  const overdue = options.databaseClock ? `${DATABASE_NOW} - :grace` : ':before';
+  const pending = await scan(`t.status = 'pending' AND t.runAt <= ${overdue}`, 'runAt', after?.pending ?? null);
+  return {
+    expired: expired.tasks,
+    cancels: cancels.tasks,
+    pending: pending.tasks,
+    next: { expired: expired.next, cancels: cancels.next?.id ?? null, pending: pending.next },
+  };
+}
+
+interface KeysetScan {
+  where: string;
+  params: Record<string, unknown>;
+  /** The leading sort column; null sorts by id alone. */
+  sortBy: 'leaseExpiresAt' | 'runAt' | null;
+  from: DueKey | null;
+  limit: number;
+}
+
+/** One page after `from`; reads one row more to tell whether the scan goes on. */
+async function keysetScan(
+  em: EntityManager,
+  { where, params, sortBy, from, limit }: KeysetScan,
+): Promise<{ tasks: DueTask[]; next: DueKey | null }> {
+  const qb = em
     .createQueryBuilder(TaskEntity, 't')
-    .select(['t.id', 't.queue', 't.placement', 't.priority', 't.version'])
-    .where("(t.status = 'pending' AND t.runAt <= :pendingBefore)")
-    .orWhere(`(t.status IN ('running', 'compensating') AND ${expired})`)
-    .orWhere(`(t.cancelRequested = :yes AND t.status NOT IN (:...terminal) AND ${expired})`)
-    .setParameters({ now, pendingBefore: now - graceMs, yes: true, terminal: TERMINAL_STATUSES })
-    .orderBy('t.runAt', 'ASC')
-    .take(limit)
+    .select(sortBy ? [...DUE_COLUMNS, `t.${sortBy}`] : DUE_COLUMNS)
+    .where(where, params);
+  if (from) qb.andWhere(sortBy ? `(t.${sortBy}, t.id) > (:at, :id)` : 't.id > :id', { at: from.at, id: from.id });
+  if (sortBy) qb.orderBy(`t.${sortBy}`, 'ASC');
+  const rows = await qb
+    .addOrderBy('t.id', 'ASC')
+    .limit(limit + 1)
     .getMany();
-  return rows.map(({ id, queue, placement, priority, version }) => ({ id, queue, placement, priority, version }));
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    tasks: page.map(({ id, queue, placement, priority, version }) => ({ id, queue, placement, priority, version })),
+    next: rows.length > limit && last ? { at: sortBy ? Number(last[sortBy]) : 0, id: last.id } : null,
+  };
 }
 
 export async function findFinishedIds(

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataSource } from 'typeorm';
+import type { DataSource, Logger } from 'typeorm';
 import { describeTaskStoreContract, newTask } from '../store-contract.spec-helper';
 import { createStepwiseDataSource } from './data-source';
 import { TaskEntity } from './entities/task.entity';
@@ -63,10 +63,24 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
       )
         .map((row) => row.name)
         .sort();
+    const dueIndexes = async () =>
+      (
+        (await dataSource.query(
+          `SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'IDX_stepwise_tasks_due_%'`,
+        )) as { name: string }[]
+      )
+        .map((row) => row.name)
+        .sort();
     // Newest migration first: the table each one adds.
     const added = ['stepwise_uploads', 'stepwise_webhook_deliveries'];
     const initial = ['stepwise_task_events', 'stepwise_task_steps', 'stepwise_tasks'];
     const all = [...initial, ...added].sort();
+    expect(await tables()).toEqual(all);
+    // The sweeper's partial indexes replace the initial migration's two.
+    const partial = ['cancels', 'expired', 'overdue'].map((name) => `IDX_stepwise_tasks_due_${name}`);
+    expect(await dueIndexes()).toEqual(partial);
+    await dataSource.undoLastMigration();
+    expect(await dueIndexes()).toEqual(['IDX_stepwise_tasks_due_lease', 'IDX_stepwise_tasks_due_pending']);
     expect(await tables()).toEqual(all);
     for (const [i, table] of added.entries()) {
       await dataSource.undoLastMigration();
@@ -77,6 +91,38 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     expect(await tables()).toEqual([]);
     await dataSource.runMigrations();
     expect(await tables()).toEqual(all);
+    expect(await dueIndexes()).toEqual(partial);
+  });
+
+  it("serves each of the sweeper's scans from its partial index, in index order", async () => {
+    const dataSource = await connect();
+    const store = new TypeOrmTaskStore(dataSource);
+    const selects: Array<[string, unknown[]]> = [];
+    const logger = dataSource.logger;
+    Object.assign(dataSource, {
+      logger: Object.assign(Object.create(logger) as Logger, {
+        logQuery: (query: string, parameters?: unknown[]) => {
+          if (/^SELECT/i.test(query)) selects.push([query, parameters ?? []]);
+        },
+      }),
+    });
+    const cursor = { expired: { at: 1, id: 'a' }, cancels: 'a', pending: { at: 1, id: 'a' } };
+    await store.findDue({ now: 2_000_000, pendingGraceMs: 1000, limit: 10 });
+    await store.findDue({ now: 2_000_000, pendingGraceMs: 1000, limit: 10, after: cursor });
+    Object.assign(dataSource, { logger });
+    const plans: string[] = [];
+    for (const [query, parameters] of selects) {
+      const rows = (await dataSource.query(`EXPLAIN QUERY PLAN ${query}`, parameters)) as { detail: string }[];
+      plans.push(rows.map((row) => row.detail).join('; '));
+    }
+    // Expired leases, cancels, overdue pending tasks; first without, then with cursors.
+    const scans = ['expired', 'cancels', 'overdue'].map(
+      (name) => new RegExp(`USING INDEX IDX_stepwise_tasks_due_${name}\\b`),
+    );
+    expect(plans).toHaveLength(6);
+    plans.forEach((plan, i) => expect(plan).toMatch(scans[i % 3]));
+    // Read in index order, so a LIMIT stops the scan: no sort of all matching rows.
+    for (const plan of plans) expect(plan).not.toMatch(/TEMP B-TREE/);
   });
 
   it('lets one of two connections to the same file win a claim (the version check, not the gate)', async () => {
