@@ -103,9 +103,9 @@ describe('duplicate deliveries and racing claims', () => {
       expect(row.lease_owner).toBe(winner.leaseOwner);
       // The loser's writes are refused; the winner's go through.
       const loserStore = winnerStore === storeA ? storeB : storeA;
-      expect(await loserStore.save({ ...winner, progress: 0.5 }, loserId, [])).toBe(false);
-      expect((await loserStore.renewLease(task.id, loserId, now + 120_000)).held).toBe(false);
-      expect(await winnerStore.save({ ...winner, progress: 0.25 }, winner.leaseOwner!, [])).toBe(true);
+      expect(await loserStore.save({ ...winner, progress: 0.5 }, loserId)).toBe(false);
+      expect((await loserStore.renewLease(task.id, loserId, 120_000, now)).held).toBe(false);
+      expect(await winnerStore.save({ ...winner, progress: 0.25 }, winner.leaseOwner!)).toBe(true);
       expect((await storeB.get(task.id))!.progress).toBe(0.25);
     }
     // Both sides won some races: the claims really did run against each other.

@@ -18,5 +18,5 @@ describeTaskStoreContract('TypeOrmTaskStore on PostgreSQL', async () => {
     dataSource = await initializeStepwiseDataSource({ url: postgres.url });
   }
   await dataSource.query('TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks');
-  return { store: new TypeOrmTaskStore(dataSource), close: async () => undefined };
+  return { store: new TypeOrmTaskStore(dataSource, { clock: 'caller' }), close: async () => undefined };
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StepRecord, TaskEvent } from '../model';
-import type { NewTask, TaskStore } from '../ports';
+import type { DueCursor, DueTask, NewTask, TaskStore } from '../ports';
 
 /** A store under test and how to dispose of it. */
 export interface StoreUnderTest {
@@ -216,10 +216,10 @@ export function describeTaskStoreContract(
         const task = await claimed();
         Object.assign(task, { progress: 0.5, message: 'half', output: { ok: 1 }, updatedAt: T0 + 10 });
         Object.assign(task.steps[0], { status: 'completed', attempts: 1, output: { keys: ['x'] }, finishedAt: T0 + 9 });
-        expect(await store.save(task, 'w1', ['acceptFiles'])).toBe(true);
+        expect(await store.save(task, 'w1', { steps: ['acceptFiles'] })).toBe(true);
         expect(task.version).toBe(3);
         expect(await reload(task.id)).toEqual(task);
-        expect(await store.save(task, 'w1', [])).toBe(true);
+        expect(await store.save(task, 'w1')).toBe(true);
         expect((await reload(task.id)).version).toBe(4);
       });
 
@@ -229,20 +229,20 @@ export function describeTaskStoreContract(
         const before = await reload(lost.id);
         Object.assign(lost, { status: 'completed', progress: 1 });
         lost.steps[1].status = 'completed';
-        expect(await store.save(lost, 'w1', ['createZipArchive'])).toBe(false);
+        expect(await store.save(lost, 'w1', { steps: ['createZipArchive'] })).toBe(false);
         expect(await reload(lost.id)).toEqual(before);
         expect(before.leaseOwner).toBe(winner?.leaseOwner);
-        expect(await store.save({ ...lost, id: randomUUID() }, 'w1', [])).toBe(false);
+        expect(await store.save({ ...lost, id: randomUUID() }, 'w1')).toBe(false);
       });
 
       contract('appends the event given with the write, in the same write', async () => {
         const task = await claimed();
         Object.assign(task, { status: 'completed', progress: 1, updatedAt: T0 + 10 });
         const done = event(task.id, { type: 'task.completed', status: 'completed', progress: 1 });
-        expect(await store.save(task, 'w1', ['acceptFiles'], done)).toBe(true);
+        expect(await store.save(task, 'w1', { steps: ['acceptFiles'], events: [done] })).toBe(true);
         expect(done.seq).toEqual(expect.any(Number));
         expect(await store.listEvents(task.id)).toEqual([done]);
-        expect(await store.save(task, 'w1', [], event(task.id, { type: 'task.progress' }))).toBe(true);
+        expect(await store.save(task, 'w1', { events: [event(task.id, { type: 'task.progress' })] })).toBe(true);
         expect((await store.listEvents(task.id)).map((e) => e.type)).toEqual(['task.completed', 'task.progress']);
       });
 
@@ -250,7 +250,9 @@ export function describeTaskStoreContract(
         const lost = await claimed();
         await store.claim({ taskId: lost.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
         const late = event(lost.id, { type: 'task.completed', status: 'completed' });
-        expect(await store.save({ ...lost, status: 'completed' }, 'w1', ['acceptFiles'], late)).toBe(false);
+        expect(
+          await store.save({ ...lost, status: 'completed' }, 'w1', { steps: ['acceptFiles'], events: [late] }),
+        ).toBe(false);
         expect(late.seq).toBeUndefined();
         expect(await store.listEvents(lost.id)).toEqual([]);
       });
@@ -258,9 +260,9 @@ export function describeTaskStoreContract(
       contract('never overwrites the flags, nor moves a held lease', async () => {
         const task = await claimed();
         await store.setFlags(task.id, { cancelRequested: true, pauseRequested: true });
-        await store.renewLease(task.id, 'w1', T0 + 99_000);
+        await store.renewLease(task.id, 'w1', 99_000, T0);
         Object.assign(task, { leaseExpiresAt: T0 + 1, cancelRequested: false, pauseRequested: false });
-        expect(await store.save(task, 'w1', [])).toBe(true);
+        expect(await store.save(task, 'w1')).toBe(true);
         const stored = await reload(task.id);
         expect(stored).toMatchObject({ cancelRequested: true, pauseRequested: true, leaseExpiresAt: T0 + 99_000 });
       });
@@ -268,9 +270,9 @@ export function describeTaskStoreContract(
       contract('releases the lease when leaseOwner is null', async () => {
         const task = await claimed();
         Object.assign(task, { status: 'pending', runAt: T0 + 500, leaseOwner: null, leaseExpiresAt: null });
-        expect(await store.save(task, 'w1', [])).toBe(true);
+        expect(await store.save(task, 'w1', { runAfterMs: 500 })).toBe(true);
         expect(await reload(task.id)).toMatchObject({ leaseOwner: null, leaseExpiresAt: null, status: 'pending' });
-        expect(await store.save(task, 'w1', [])).toBe(false);
+        expect(await store.save(task, 'w1')).toBe(false);
         expect(await store.claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + 500 })).not.toBeNull();
       });
     });
@@ -278,28 +280,28 @@ export function describeTaskStoreContract(
     describe('renewLease and setFlags', () => {
       contract('extends a held lease and reports the flags', async () => {
         const task = await claimed();
-        expect(await store.renewLease(task.id, 'w1', T0 + 50_000)).toEqual({
+        expect(await store.renewLease(task.id, 'w1', 50_000, T0)).toEqual({
           held: true,
           cancelRequested: false,
           pauseRequested: false,
         });
         expect((await reload(task.id)).leaseExpiresAt).toBe(T0 + 50_000);
         await store.setFlags(task.id, { pauseRequested: true });
-        expect(await store.renewLease(task.id, 'w1', T0 + 60_000)).toMatchObject({ held: true, pauseRequested: true });
+        expect(await store.renewLease(task.id, 'w1', 60_000, T0)).toMatchObject({ held: true, pauseRequested: true });
         await store.setFlags(task.id, { cancelRequested: true, pauseRequested: false });
-        const state = await store.renewLease(task.id, 'w1', T0 + 60_000);
+        const state = await store.renewLease(task.id, 'w1', 60_000, T0);
         expect(state).toEqual({ held: true, cancelRequested: true, pauseRequested: false });
       });
 
       contract('reports a lease that is not held, and leaves it alone', async () => {
         const task = await claimed();
-        expect(await store.renewLease(task.id, 'w2', T0 + 99_000)).toEqual({
+        expect(await store.renewLease(task.id, 'w2', 99_000, T0)).toEqual({
           held: false,
           cancelRequested: false,
           pauseRequested: false,
         });
         expect((await reload(task.id)).leaseExpiresAt).toBe(T0 + LEASE);
-        expect((await store.renewLease(randomUUID(), 'w1', T0)).held).toBe(false);
+        expect((await store.renewLease(randomUUID(), 'w1', 0, T0)).held).toBe(false);
       });
 
       contract('sets flags without bumping the version', async () => {
@@ -337,6 +339,10 @@ export function describeTaskStoreContract(
       const GRACE = 1000;
       const NOW = T0 + 10_000;
 
+      const ids = (tasks: DueTask[]) => tasks.map((t) => t.id);
+      const findDue = (limit: number, after?: DueCursor) =>
+        store.findDue({ now: NOW, pendingGraceMs: GRACE, limit, after });
+
       contract('finds pending tasks past the grace, expired leases and unheld cancels', async () => {
         const due = await created({ runAt: NOW - GRACE - 1, queue: 'q1', placement: 'worker', priority: 3 });
         await created({ runAt: NOW - GRACE + 1 });
@@ -345,19 +351,71 @@ export function describeTaskStoreContract(
         await claimed({}, 'w2', NOW);
         const cancelled = await created({ status: 'paused' });
         await store.setFlags(cancelled.id, { cancelRequested: true });
+        const held = await claimed({}, 'w3', NOW);
+        await store.setFlags(held.id, { cancelRequested: true });
         await created({ status: 'paused' });
         await created({ status: 'completed', runAt: 0, cancelRequested: true });
-        const found = await store.findDue(NOW, GRACE, 100);
-        expect(found.map((t) => t.id).sort()).toEqual([due.id, expired.id, cancelled.id].sort());
-        expect(found.find((t) => t.id === due.id)).toEqual({
-          id: due.id,
-          queue: 'q1',
-          placement: 'worker',
-          priority: 3,
-          version: 1,
-        });
-        expect(found.find((t) => t.id === expired.id)?.version).toBe(2);
-        expect(await store.findDue(NOW, GRACE, 2)).toHaveLength(2);
+        const found = await findDue(100);
+        expect(ids(found.expired)).toEqual([expired.id]);
+        expect(ids(found.cancels)).toEqual([cancelled.id]);
+        expect(found.pending).toEqual([{ id: due.id, queue: 'q1', placement: 'worker', priority: 3, version: 1 }]);
+        expect(found.expired[0].version).toBe(2);
+        expect(found.next).toEqual({ expired: null, cancels: null, pending: null });
+      });
+
+      contract(
+        'serves an expired lease and a cancel ahead of a backlog of pending tasks, and covers the backlog over passes',
+        async () => {
+          // Queued before the others, more of them than a pass takes (runAt ties broken by id).
+          const backlog: string[] = [];
+          for (let i = 0; i < 520; i++) backlog.push((await created({ runAt: T0 - 60_000 + (i % 7) })).id);
+          const expired = await claimed({ runAt: NOW - LEASE - 1 }, 'dead', NOW - LEASE - 1);
+          const cancel = await created({ status: 'paused', runAt: NOW - GRACE });
+          await store.setFlags(cancel.id, { cancelRequested: true });
+
+          const first = await findDue(500);
+          expect(ids(first.expired)).toEqual([expired.id]);
+          expect(ids(first.cancels)).toEqual([cancel.id]);
+          expect(first.pending).toHaveLength(500);
+          expect(first.next.pending).not.toBeNull();
+          const second = await findDue(500, first.next);
+          expect(ids(second.expired)).toEqual([expired.id]); // still due: nobody claimed it
+          expect(ids(second.cancels)).toEqual([cancel.id]);
+          expect(second.pending).toHaveLength(20);
+          expect(second.next.pending).toBeNull();
+          expect([...ids(first.pending), ...ids(second.pending)].sort()).toEqual([...backlog].sort());
+          // The scan reached its end: the next pass starts over.
+          expect(ids((await findDue(500, second.next)).pending)).toEqual(ids(first.pending));
+        },
+      );
+
+      contract('pages each reason after its own cursor, and starts it over at its end', async () => {
+        const expired: string[] = [];
+        for (let i = 0; i < 3; i++) expired.push((await claimed({ runAt: 0 }, `w${i}`, NOW - LEASE - 10 + i)).id);
+        const cancels: string[] = [];
+        for (let i = 0; i < 4; i++) {
+          const task = await created({ status: 'paused' });
+          await store.setFlags(task.id, { cancelRequested: true });
+          cancels.push(task.id);
+        }
+        const pending: string[] = [];
+        for (let i = 0; i < 5; i++) pending.push((await created({ runAt: T0 })).id);
+
+        const pages = [];
+        let after: DueCursor | undefined;
+        for (let pass = 0; pass < 3; pass++) {
+          const page = await findDue(2, after);
+          pages.push({ expired: ids(page.expired), cancels: ids(page.cancels), pending: ids(page.pending) });
+          after = page.next;
+        }
+        // Expired leases oldest expiry first; 3 of them: 2, 1, then from the start.
+        expect(pages.map((p) => p.expired)).toEqual([expired.slice(0, 2), expired.slice(2), expired.slice(0, 2)]);
+        // Exactly two pages of cancels: the second ends the scan, the third starts over.
+        expect(pages.map((p) => p.cancels.length)).toEqual([2, 2, 2]);
+        expect([...pages[0].cancels, ...pages[1].cancels].sort()).toEqual([...cancels].sort());
+        expect(pages[2].cancels).toEqual(pages[0].cancels);
+        expect(pages.map((p) => p.pending.length)).toEqual([2, 2, 1]);
+        expect(pages.flatMap((p) => p.pending).sort()).toEqual([...pending].sort());
       });
 
       contract('finds finished tasks of a type that finished before a time', async () => {

@@ -13,7 +13,7 @@ export function keepLease(deps: EngineDeps, exec: Execution): () => void {
     if (stopped) return;
     try {
       const { settings, clock, store } = deps;
-      const state = await store.renewLease(exec.task.id, settings.workerId, clock.now() + settings.leaseMs);
+      const state = await store.renewLease(exec.task.id, settings.workerId, settings.leaseMs, clock.now());
       if (!state.held) exec.abort(new LeaseLostError(exec.task.id));
       else if (state.cancelRequested) exec.abort(new TaskCancelledError());
       if (state.held) exec.task.pauseRequested = state.pauseRequested;

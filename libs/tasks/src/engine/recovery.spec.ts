@@ -153,16 +153,16 @@ describe('recovery', () => {
 
     // The loser writing anyway is refused; the winner's write goes through.
     const forged = { ...winner, leaseOwner: loserId, message: 'forged' };
-    expect(await f.store.save(forged, loserId, [])).toBe(false);
-    expect(await f.store.save({ ...winner, message: 'real' }, winner.leaseOwner!, [])).toBe(true);
+    expect(await f.store.save(forged, loserId)).toBe(false);
+    expect(await f.store.save({ ...winner, message: 'real' }, winner.leaseOwner!)).toBe(true);
     expect((await f.store.get(task.id))?.message).toBe('real');
 
     // Once the lease expired, another claimant takes over and the old holder is locked out.
     const taken = await f.store.claim({ taskId: task.id, workerId: loserId, leaseMs: 1000, now: now + 1001 });
     expect(taken?.leaseOwner).toBe(loserId);
-    expect(await f.store.save({ ...winner, message: 'stale' }, winner.leaseOwner!, [])).toBe(false);
+    expect(await f.store.save({ ...winner, message: 'stale' }, winner.leaseOwner!)).toBe(false);
     expect((await f.store.get(task.id))?.message).toBe('real');
-    expect((await f.store.renewLease(task.id, winner.leaseOwner!, now + 5000)).held).toBe(false);
+    expect((await f.store.renewLease(task.id, winner.leaseOwner!, 5000, now)).held).toBe(false);
   });
 
   it('re-dispatches a task whose wake-up call was lost', async () => {

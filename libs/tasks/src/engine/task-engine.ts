@@ -1,6 +1,6 @@
 import type { TaskDefinition } from '../definition';
 import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TaskStatus } from '../model';
-import type { ListPage } from '../ports';
+import type { ListPage, NewTask } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
 import { validateInput } from './input-validation';
@@ -63,14 +63,10 @@ export class TaskEngine {
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     const definition = this.definition(request.type);
     const { store, clock, newId } = this.deps;
-    if (request.idempotencyKey) {
-      const existing = await store.findByIdempotencyKey(request.owner, request.idempotencyKey);
-      if (existing) return this.replay(existing, request);
-    }
     const input = await validateInput(definition, request.input);
     const now = clock.now();
     const first = definition.steps[0];
-    const { task, created } = await store.create({
+    const record: NewTask = {
       id: request.id ?? newId(),
       type: definition.name,
       queue: definition.queue,
@@ -106,9 +102,12 @@ export class TaskEngine {
         startedAt: null,
         finishedAt: null,
       })),
-    });
+    };
+    // The idempotency key is looked up once, by the insert itself: a twin makes it insert nothing.
+    const event = this.events.build({ ...record, version: 1, leaseOwner: null, leaseExpiresAt: null }, 'task.created');
+    const { task, created } = await store.create(record, event);
     if (!created) return this.replay(task, request);
-    await this.events.record(task, 'task.created');
+    await this.events.fanOut(task, event);
     await this.dispatch(task);
     return { task, created: true };
   }

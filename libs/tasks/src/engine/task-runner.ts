@@ -1,5 +1,5 @@
 import type { StepDefinition } from '../definition';
-import type { StepRecord, TaskError, TaskEventType } from '../model';
+import type { StepRecord, TaskError, TaskEventType, TaskRecord } from '../model';
 import { isRetryable, retryDelay } from './backoff';
 import type { EngineDeps } from './engine-deps';
 import { LeaseLostError, ShutdownError, TaskCancelledError, TaskTimeoutError, toTaskError } from './errors';
@@ -87,11 +87,11 @@ export class TaskRunner {
       record.error = null;
       task.message = null;
       task.status = 'running';
-      await this.persist([record.name], 'task.step', { step: record.name, stepStatus: 'running' });
+      await this.persist([record.name], [['task.step', { step: record.name, stepStatus: 'running' }]]);
 
-      const progress = new ProgressReporter(this.deps, index, steps.length, record, task, async () => {
-        await this.persist([record.name], 'task.progress', { step: record.name });
-      });
+      const progress = new ProgressReporter(this.deps, index, steps.length, record, task, () =>
+        this.persistProgress(record),
+      );
       const outcome = await runAttempt(
         this.exec,
         def,
@@ -107,7 +107,10 @@ export class TaskRunner {
         record.progress = 1;
         record.finishedAt = this.deps.clock.now();
         task.progress = Math.max(task.progress, (index + 1) / steps.length);
-        await this.persist([record.name], 'task.step', { step: record.name, stepStatus: 'completed' });
+        const stepDone: PendingEvent = ['task.step', { step: record.name, stepStatus: 'completed' }];
+        // The last step's checkpoint rides with the finish: one write, not two.
+        if (index === steps.length - 1) return this.complete(record.name, stepDone);
+        await this.persist([record.name], [stepDone]);
         continue;
       }
       if (outcome.kind === 'aborted') return this.onAborted(record, outcome.reason);
@@ -126,14 +129,14 @@ export class TaskRunner {
       task.runAt = this.deps.clock.now() + delay;
       task.message = `retrying ${record.name} in ${delay} ms: ${record.error.message}`;
       this.release();
-      await this.persist([record.name], 'task.retrying', { step: record.name });
+      await this.persist([record.name], [['task.retrying', { step: record.name }]], delay);
       // The delay lives in the queue, not in this worker slot.
       await this.dispatch(delay);
       return;
     }
     record.status = 'failed';
     record.finishedAt = this.deps.clock.now();
-    await this.persist([record.name], 'task.step', { step: record.name, stepStatus: 'failed' });
+    await this.persist([record.name], [['task.step', { step: record.name, stepStatus: 'failed' }]]);
     return this.compensate('failed', record.error);
   }
 
@@ -146,14 +149,14 @@ export class TaskRunner {
       this.task.status = 'pending';
       this.task.runAt = this.deps.clock.now();
       this.release();
-      await this.persist([record.name]);
+      await this.persist([record.name], [], 0);
       await this.dispatch(0);
       return;
     }
     record.status = 'failed';
     record.error = toTaskError(reason, record.name);
     record.finishedAt = this.deps.clock.now();
-    await this.persist([record.name], 'task.step', { step: record.name, stepStatus: 'failed' });
+    await this.persist([record.name], [['task.step', { step: record.name, stepStatus: 'failed' }]]);
     if (reason instanceof TaskCancelledError) return this.compensate('cancelled', record.error);
     return this.compensate('failed', record.error);
   }
@@ -167,13 +170,13 @@ export class TaskRunner {
       .reverse();
     if (candidates.length > 0) {
       task.status = 'compensating';
-      await this.persist([], 'task.compensating');
+      await this.persist([], [['task.compensating', {}]]);
     }
     const failures: string[] = [];
     for (const def of candidates) {
       const record = this.stepRecord(def.name);
       record.status = 'compensating';
-      await this.persist([record.name]);
+      await this.persist([record.name], []);
       // Compensation is not aborted by the cancel that caused it; only by a lost lease.
       const signal = new AbortController().signal;
       try {
@@ -189,26 +192,31 @@ export class TaskRunner {
         failures.push(`${def.name}: ${record.error.message}`);
       }
       record.finishedAt = this.deps.clock.now();
-      await this.persist([record.name], 'task.step', { step: def.name, stepStatus: record.status });
+      await this.persist([record.name], [['task.step', { step: def.name, stepStatus: record.status }]]);
     }
     if (failures.length > 0) task.message = `compensation failed for ${failures.join('; ')}`;
     await this.finish(outcome === 'cancelled' ? 'cancelled' : 'failed');
   }
 
-  private async complete(): Promise<void> {
+  /** Ends the task `completed`; `lastStep` is the final step's checkpoint when it was not written yet. */
+  private async complete(lastStep?: string, stepDone?: PendingEvent): Promise<void> {
     const task = this.task;
     const steps = this.exec.definition.steps;
     task.output = this.stepRecord(steps[steps.length - 1].name).output;
     task.progress = 1;
-    await this.finish('completed');
+    await this.finish('completed', lastStep ? [lastStep] : [], stepDone ? [stepDone] : []);
   }
 
-  private async finish(status: 'completed' | 'failed' | 'cancelled'): Promise<void> {
+  private async finish(
+    status: 'completed' | 'failed' | 'cancelled',
+    steps: string[] = [],
+    before: PendingEvent[] = [],
+  ): Promise<void> {
     const task = this.task;
     task.status = status;
     task.finishedAt = this.deps.clock.now();
     this.release();
-    await this.persist([], `task.${status}`);
+    await this.persist(steps, [...before, [`task.${status}`, {}]]);
   }
 
   private async handOver(placement: 'api' | 'worker'): Promise<void> {
@@ -216,20 +224,20 @@ export class TaskRunner {
     this.task.status = 'pending';
     this.task.runAt = this.deps.clock.now();
     this.release();
-    await this.persist([]);
+    await this.persist([], [], 0);
     await this.dispatch(0);
   }
 
   private async pause(): Promise<void> {
     this.task.status = 'paused';
     this.release();
-    await this.persist([], 'task.paused');
+    await this.persist([], [['task.paused', {}]]);
   }
 
   /** Reads the flags other processes set (pause, cancel); doubles as a heartbeat. */
   private async refreshFlags(): Promise<void> {
     const { store, settings, clock } = this.deps;
-    const state = await store.renewLease(this.task.id, settings.workerId, clock.now() + settings.leaseMs);
+    const state = await store.renewLease(this.task.id, settings.workerId, settings.leaseMs, clock.now());
     if (!state.held) {
       const lost = new LeaseLostError(this.task.id);
       this.exec.abort(lost);
@@ -253,24 +261,56 @@ export class TaskRunner {
   }
 
   /**
-   * Serialised conditional write; a lost lease stops the run. The event, if
-   * any, is appended in the same transaction, then fanned out.
+   * Serialised conditional write of the task as it is NOW (a snapshot taken
+   * at the call, not when the write's turn comes: a write queued behind
+   * another must not carry state decided after it). A lost lease stops the
+   * run. The events go in the same transaction, then are fanned out.
    */
-  private persist(changedSteps: string[], type?: TaskEventType, extra?: EventExtra): Promise<void> {
-    const write = this.writes.then(async () => {
-      const task = this.task;
-      task.updatedAt = this.deps.clock.now();
-      const event = type ? this.events.build(task, type, extra) : undefined;
-      const held = await this.deps.store.save(task, this.deps.settings.workerId, changedSteps, event);
-      if (!held) {
-        const lost = new LeaseLostError(task.id);
-        this.exec.abort(lost);
-        throw lost;
-      }
-      if (event) await this.events.fanOut(task, event);
+  private persist(steps: string[], events: PendingEvent[], runAfterMs?: number): Promise<void> {
+    const task = this.task;
+    task.updatedAt = this.deps.clock.now();
+    const snapshot: TaskRecord = { ...task, steps: task.steps.map((s) => ({ ...s })) };
+    const built = events.map(([type, extra]) => this.events.build(snapshot, type, extra));
+    return this.enqueue(async () => {
+      const held = await this.deps.store.save(snapshot, this.deps.settings.workerId, {
+        steps,
+        events: built,
+        runAfterMs,
+      });
+      if (!held) this.lost();
+      task.version = snapshot.version;
+      for (const event of built) await this.events.fanOut(snapshot, event);
     });
-    this.writes = write.catch(() => undefined);
-    return write;
+  }
+
+  /** A progress report: writes the progress columns only, never the task's state. */
+  private persistProgress(record: StepRecord): Promise<void> {
+    const task = this.task;
+    const change = {
+      progress: task.progress,
+      message: task.message,
+      step: record.name,
+      stepProgress: record.progress,
+      updatedAt: this.deps.clock.now(),
+    };
+    const snapshot: TaskRecord = { ...task, steps: task.steps.map((s) => ({ ...s })) };
+    const event = this.events.build(snapshot, 'task.progress', { step: record.name });
+    return this.enqueue(async () => {
+      if (!(await this.deps.store.saveProgress(task.id, this.deps.settings.workerId, change, event))) this.lost();
+      await this.events.fanOut(snapshot, event);
+    });
+  }
+
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(write);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  private lost(): never {
+    const lost = new LeaseLostError(this.task.id);
+    this.exec.abort(lost);
+    throw lost;
   }
 
   private stepRecord(name: string): StepRecord {
@@ -279,6 +319,9 @@ export class TaskRunner {
     return record;
   }
 }
+
+/** An event to record with a write: its type and what it adds to the task's fields. */
+type PendingEvent = [TaskEventType, EventExtra];
 
 function cancelledError(): TaskError {
   return toTaskError(new TaskCancelledError());

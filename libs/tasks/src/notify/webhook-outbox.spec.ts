@@ -56,7 +56,8 @@ describe('TypeOrmWebhookOutbox on SQLite: beyond the contract', () => {
       const tables = () =>
         dataSource.query(`SELECT name FROM sqlite_master WHERE name = 'stepwise_webhook_deliveries'`);
       expect(await tables()).toHaveLength(1);
-      // The uploads migration came after this one: undo both.
+      // The uploads and the due-index migrations came after this one: undo all three.
+      await dataSource.undoLastMigration();
       await dataSource.undoLastMigration();
       expect(await tables()).toHaveLength(1);
       await dataSource.undoLastMigration();

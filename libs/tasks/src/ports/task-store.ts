@@ -7,6 +7,11 @@ export interface ClaimRequest {
   taskId: string;
   workerId: string;
   leaseMs: number;
+  /**
+   * The calling process's clock. Only a store without a clock of its own uses
+   * it (memory; SQLite, which is one process's database): PostgreSQL checks
+   * leases and due times on its own clock, which every process shares.
+   */
   now: number;
   /** Only tasks of these types are claimable (the ones this process can run). */
   types?: readonly string[];
@@ -37,6 +42,49 @@ export interface DueTask {
   version: number;
 }
 
+/** Where one of `findDue`'s keyset scans stopped: the sort key of the last task it returned. */
+export interface DueKey {
+  /** `leaseExpiresAt` in the scan of expired leases, `runAt` in the scan of pending tasks. */
+  at: number;
+  id: string;
+}
+
+/** Where each scan of `findDue` resumes; null starts it from the beginning. */
+export interface DueCursor {
+  expired: DueKey | null;
+  /** Cancels are scanned by id alone. */
+  cancels: string | null;
+  pending: DueKey | null;
+}
+
+export interface DueQuery {
+  now: number;
+  /** A pending task is due again once its `runAt` is this far in the past (its own wake-up had that long). */
+  pendingGraceMs: number;
+  /** Most tasks per reason: each reason is its own query with its own limit. */
+  limit: number;
+  /** The `next` of the previous page; absent, every scan starts from the beginning. */
+  after?: DueCursor;
+}
+
+/**
+ * The tasks to dispatch again, by reason, in the order they are served. A
+ * task may be under two reasons (a cancel requested on an overdue pending task).
+ */
+export interface DuePage {
+  /** Running or compensating with an expired lease (its worker died): by (leaseExpiresAt, id). */
+  expired: DueTask[];
+  /** Cancel requested, not terminal, no live lease: by id. */
+  cancels: DueTask[];
+  /** Pending and due for longer than the grace: by (runAt, id). */
+  pending: DueTask[];
+  /**
+   * Per reason: after its last task when more remain, else null (the next
+   * pass starts over), so successive passes cover a backlog of any size.
+   */
+  next: DueCursor;
+}
+
 export interface LeaseState {
   /** False when the lease was lost (taken over, or the task deleted). */
   held: boolean;
@@ -44,13 +92,36 @@ export interface LeaseState {
   pauseRequested: boolean;
 }
 
+/** What a lease holder's write changes besides the task's own columns. */
+export interface TaskChange {
+  /** Names of the step records to write with it. */
+  steps?: readonly string[];
+  /** Events to append in the same transaction, in order; each gets its `seq`. */
+  events?: readonly TaskEvent[];
+  /** Makes the task due this many ms from now, on the store's clock (a retry's backoff, a hand-over). */
+  runAfterMs?: number;
+}
+
+/** A progress report: it changes these columns and nothing else. */
+export interface ProgressChange {
+  progress: number;
+  message: string | null;
+  step: string;
+  stepProgress: number;
+  updatedAt: number;
+}
+
 /**
  * Persistence port. Every mutation that follows a claim is conditional on the
  * lease owner, so a worker that lost its lease can never overwrite the winner.
  */
 export interface TaskStore {
-  /** Inserts a task, or returns the existing one with the same owner + idempotency key. */
-  create(task: NewTask): Promise<{ task: TaskRecord; created: boolean }>;
+  /**
+   * Inserts a task with its steps and `event` (its `task.created`, whose `seq`
+   * is set) in one transaction, or returns the existing one with the same
+   * owner + idempotency key (and appends nothing).
+   */
+  create(task: NewTask, event?: TaskEvent): Promise<{ task: TaskRecord; created: boolean }>;
   get(id: string): Promise<TaskRecord | null>;
   findByIdempotencyKey(owner: string, key: string): Promise<TaskRecord | null>;
   list(query: ListQuery): Promise<ListPage>;
@@ -60,18 +131,21 @@ export interface TaskStore {
    * paused) or a cancel was requested. Null when another claimant won.
    */
   claim(request: ClaimRequest): Promise<TaskRecord | null>;
-  /** Extends a held lease and reports the flags set by other processes. */
-  renewLease(taskId: string, workerId: string, until: number): Promise<LeaseState>;
+  /** Extends a held lease to `leaseMs` from now (the store's clock) and reports the flags set by other processes. */
+  renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState>;
   /**
    * Writes the task (and the named steps) if `workerId` still holds the lease.
    * Returns false when it does not: the caller must stop working on the task.
    * Never writes `cancelRequested`/`pauseRequested` (other processes set them)
    * and never moves a held lease's expiry (heartbeats do); clears the lease
-   * when `task.leaseOwner` is null. When `event` is given it is appended to
-   * the log in the same transaction (its `seq` is set): a crash never leaves
-   * a state change without its event, nor an event without its state.
+   * when `task.leaseOwner` is null. Never rewrites the input. The change's
+   * events are appended to the log in the same transaction (their `seq` is
+   * set): a crash never leaves a state change without its event, nor an event
+   * without its state.
    */
-  save(task: TaskRecord, workerId: string, changedSteps: readonly string[], event?: TaskEvent): Promise<boolean>;
+  save(task: TaskRecord, workerId: string, change?: TaskChange): Promise<boolean>;
+  /** Writes a progress report (and its event) if `workerId` holds the lease; touches nothing else. */
+  saveProgress(taskId: string, workerId: string, change: ProgressChange, event?: TaskEvent): Promise<boolean>;
   /** Sets request flags that the lease holder reads (cancel, pause). */
   setFlags(taskId: string, flags: { cancelRequested?: boolean; pauseRequested?: boolean }): Promise<void>;
   /**
@@ -85,8 +159,13 @@ export interface TaskStore {
     patch: Partial<Pick<TaskRecord, 'status' | 'runAt' | 'message'>>,
   ): Promise<boolean>;
   delete(taskId: string): Promise<void>;
-  /** Tasks to re-dispatch: pending and due for longer than `pendingGraceMs`, or lease expired. */
-  findDue(now: number, pendingGraceMs: number, limit: number): Promise<DueTask[]>;
+  /**
+   * Tasks to dispatch again, one indexed keyset scan per reason: expired
+   * leases, unheld cancels, pending tasks overdue by more than the grace. A
+   * running task always has a lease expiry (a claim sets one, a release leaves
+   * `running`), so a NULL expiry is never an expired lease.
+   */
+  findDue(query: DueQuery): Promise<DuePage>;
   /** Ids of finished tasks of `type` that finished before `before`, for retention. */
   findFinishedBefore(type: string, before: number, limit: number): Promise<string[]>;
   appendEvent(event: TaskEvent): Promise<TaskEvent>;

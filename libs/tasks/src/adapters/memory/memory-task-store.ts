@@ -1,5 +1,18 @@
 import { isTerminal, type TaskEvent, type TaskRecord } from '../../model';
-import type { ClaimRequest, DueTask, LeaseState, ListPage, ListQuery, NewTask, TaskStore } from '../../ports';
+import type {
+  ClaimRequest,
+  DueKey,
+  DuePage,
+  DueQuery,
+  DueTask,
+  LeaseState,
+  ListPage,
+  ListQuery,
+  NewTask,
+  ProgressChange,
+  TaskChange,
+  TaskStore,
+} from '../../ports';
 import { decodeCursor, encodeCursor } from '../list-cursor';
 
 /**
@@ -11,7 +24,7 @@ export class MemoryTaskStore implements TaskStore {
   private readonly events: TaskEvent[] = [];
   private seq = 0;
 
-  async create(task: NewTask): Promise<{ task: TaskRecord; created: boolean }> {
+  async create(task: NewTask, event?: TaskEvent): Promise<{ task: TaskRecord; created: boolean }> {
     // Looked up and inserted without an await in between: concurrent creates
     // with one key must yield one task, as the SQL unique index guarantees.
     const existing = task.idempotencyKey ? this.byKey(task.owner, task.idempotencyKey) : undefined;
@@ -19,6 +32,7 @@ export class MemoryTaskStore implements TaskStore {
     if (this.tasks.has(task.id)) throw new Error(`duplicate task id ${task.id}`);
     const record: TaskRecord = { ...structuredClone(task), version: 1, leaseOwner: null, leaseExpiresAt: null };
     this.tasks.set(task.id, record);
+    if (event) event.seq = (await this.appendEvent(event)).seq;
     return { task: structuredClone(record), created: true };
   }
 
@@ -71,22 +85,23 @@ export class MemoryTaskStore implements TaskStore {
     return structuredClone(task);
   }
 
-  async renewLease(taskId: string, workerId: string, until: number): Promise<LeaseState> {
+  async renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState> {
     const task = this.tasks.get(taskId);
     if (!task || task.leaseOwner !== workerId) return { held: false, cancelRequested: false, pauseRequested: false };
-    task.leaseExpiresAt = until;
+    task.leaseExpiresAt = now + leaseMs;
     return { held: true, cancelRequested: task.cancelRequested, pauseRequested: task.pauseRequested };
   }
 
-  async save(
-    task: TaskRecord,
-    workerId: string,
-    _changedSteps?: readonly string[],
-    event?: TaskEvent,
-  ): Promise<boolean> {
+  async save(task: TaskRecord, workerId: string, change: TaskChange = {}): Promise<boolean> {
     const current = this.tasks.get(task.id);
     if (!current || current.leaseOwner !== workerId) return false;
     const next = structuredClone(task);
+    // What the SQL stores never write: the identity, the input, and the steps not named.
+    next.input = current.input;
+    next.steps = current.steps.map((step) =>
+      change.steps?.includes(step.name) ? structuredClone(task.steps.find((s) => s.name === step.name)!) : step,
+    );
+    if (change.runAfterMs === undefined) next.runAt = current.runAt;
     next.cancelRequested = current.cancelRequested;
     next.pauseRequested = current.pauseRequested;
     if (task.leaseOwner !== null) {
@@ -96,6 +111,18 @@ export class MemoryTaskStore implements TaskStore {
     next.version = current.version + 1;
     this.tasks.set(task.id, next);
     task.version = next.version;
+    for (const event of change.events ?? []) event.seq = (await this.appendEvent(event)).seq;
+    return true;
+  }
+
+  async saveProgress(taskId: string, workerId: string, change: ProgressChange, event?: TaskEvent): Promise<boolean> {
+    const current = this.tasks.get(taskId);
+    if (!current || current.leaseOwner !== workerId) return false;
+    current.progress = change.progress;
+    current.message = change.message;
+    current.updatedAt = change.updatedAt;
+    const step = current.steps.find((s) => s.name === change.step);
+    if (step) step.progress = change.stepProgress;
     if (event) event.seq = (await this.appendEvent(event)).seq;
     return true;
   }
@@ -126,16 +153,35 @@ export class MemoryTaskStore implements TaskStore {
     for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i].taskId === taskId) this.events.splice(i, 1);
   }
 
-  async findDue(now: number, pendingGraceMs: number, limit: number): Promise<DueTask[]> {
-    return [...this.tasks.values()]
-      .filter(
-        (t) =>
-          (t.status === 'pending' && t.runAt <= now - pendingGraceMs) ||
-          (['running', 'compensating'].includes(t.status) && (t.leaseExpiresAt ?? 0) < now) ||
-          (t.cancelRequested && !isTerminal(t.status) && (t.leaseExpiresAt ?? 0) < now),
-      )
-      .slice(0, limit)
-      .map((t) => ({ id: t.id, queue: t.queue, placement: t.placement, priority: t.priority, version: t.version }));
+  async findDue(query: DueQuery): Promise<DuePage> {
+    const { now, limit, after } = query;
+    const tasks = [...this.tasks.values()];
+    // The three scans of the SQL stores, with their keys.
+    const leased = (t: TaskRecord) => t.status === 'running' || t.status === 'compensating';
+    const expired = keysetPage(
+      tasks.filter((t) => leased(t) && t.leaseExpiresAt !== null && t.leaseExpiresAt < now),
+      (t) => ({ at: t.leaseExpiresAt ?? 0, id: t.id }),
+      after?.expired ?? null,
+      limit,
+    );
+    const cancels = keysetPage(
+      tasks.filter((t) => t.cancelRequested && !isTerminal(t.status) && (t.leaseExpiresAt ?? 0) < now),
+      (t) => ({ at: 0, id: t.id }),
+      after?.cancels ? { at: 0, id: after.cancels } : null,
+      limit,
+    );
+    const pending = keysetPage(
+      tasks.filter((t) => t.status === 'pending' && t.runAt <= now - query.pendingGraceMs),
+      (t) => ({ at: t.runAt, id: t.id }),
+      after?.pending ?? null,
+      limit,
+    );
+    return {
+      expired: expired.tasks,
+      cancels: cancels.tasks,
+      pending: pending.tasks,
+      next: { expired: expired.next, cancels: cancels.next?.id ?? null, pending: pending.next },
+    };
   }
 
   async findFinishedBefore(type: string, before: number, limit: number): Promise<string[]> {
@@ -158,4 +204,21 @@ export class MemoryTaskStore implements TaskStore {
   async ping(): Promise<void> {
     return;
   }
+}
+
+/** A keyset page by (at, id) after `from`, as the SQL scans read it, and where the next page starts. */
+function keysetPage(
+  tasks: TaskRecord[],
+  key: (task: TaskRecord) => DueKey,
+  from: DueKey | null,
+  limit: number,
+): { tasks: DueTask[]; next: DueKey | null } {
+  const compare = (a: DueKey, b: DueKey) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const rest = tasks.filter((t) => !from || compare(key(t), from) > 0).sort((a, b) => compare(key(a), key(b)));
+  const page = rest.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    tasks: page.map(({ id, queue, placement, priority, version }) => ({ id, queue, placement, priority, version })),
+    next: rest.length > limit && last ? key(last) : null,
+  };
 }

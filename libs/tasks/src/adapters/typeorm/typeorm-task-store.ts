@@ -1,18 +1,44 @@
 import type { DataSource, EntityManager, QueryDeepPartialEntity, UpdateQueryBuilder } from 'typeorm';
-import { isTerminal, type TaskEvent, type TaskRecord } from '../../model';
-import type { ClaimRequest, DueTask, LeaseState, ListPage, ListQuery, NewTask, TaskStore } from '../../ports';
+import type { TaskEvent, TaskRecord } from '../../model';
+import type {
+  ClaimRequest,
+  DuePage,
+  DueQuery,
+  LeaseState,
+  ListPage,
+  ListQuery,
+  NewTask,
+  ProgressChange,
+  TaskChange,
+  TaskStore,
+} from '../../ports';
 import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';
 import { TaskEntity, type TaskRow } from './entities/task.entity';
 import { gateFor, type Gate } from './serial-gate';
-import { toEventRow, toNewTaskRow, toSavedColumns, toStepRow } from './task-mapper';
-import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks, withSteps } from './task-queries';
-import { isUniqueViolation } from './unique-violation';
+import { fromRawTask } from './raw-rows';
+import { dialectOf, type SqlDialect } from './sql-statement';
+import { toEventRow } from './task-mapper';
+import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
+import {
+  claimTask,
+  createTask,
+  insertEvents,
+  insertTask,
+  renewLease,
+  saveHeldTask,
+  saveProgress,
+  stepsOf,
+  updateHeldTask,
+  updateProgress,
+  updateStepProgress,
+  upsertSteps,
+  type Built,
+} from './task-writes';
 
 type TaskChanges = QueryDeepPartialEntity<TaskRow>;
 const NOT_HELD: LeaseState = { held: false, cancelRequested: false, pauseRequested: false };
 const BUMP = { version: () => 'version + 1' };
-const STEP_COLUMNS = 'step_order placement status attempts progress output error started_at finished_at'.split(' ');
 // WHERE clauses of updates name columns (snake_case): both databases take them unquoted.
 const LEASE_FREE = '(lease_owner IS NULL OR COALESCE(lease_expires_at, 0) <= :now)';
 
@@ -23,36 +49,52 @@ const LEASE_FREE = '(lease_owner IS NULL OR COALESCE(lease_expires_at, 0) <= :no
  */
 export class TypeOrmTaskStore implements TaskStore {
   private readonly gate: Gate;
-  /** PostgreSQL returns the bumped version from the UPDATE itself; SQLite needs a read. */
-  private readonly returning: boolean;
+  private readonly d: SqlDialect;
 
-  constructor(private readonly dataSource: DataSource) {
+  /**
+   * @param options.clock whose clock rules leases and due times on PostgreSQL:
+   *   the database's (default; every process shares it) or the caller's `now`
+   *   (for tests that step a manual clock). SQLite always uses the caller's.
+   */
+  constructor(
+    private readonly dataSource: DataSource,
+    options: { clock?: 'database' | 'caller' } = {},
+  ) {
     this.gate = gateFor(dataSource);
-    this.returning = dataSource.driver.isReturningSqlSupported('update');
+    this.d = dialectOf(dataSource, options.clock);
   }
 
   private get em(): EntityManager {
     return this.dataSource.manager;
   }
 
-  create(task: NewTask): Promise<{ task: TaskRecord; created: boolean }> {
-    const key = task.idempotencyKey;
-    const byKey = () => (key ? findTask(this.em, { owner: task.owner, idempotencyKey: key }) : null);
-    const steps = task.steps.map((s) => toStepRow(task.id, s));
+  create(task: NewTask, event?: TaskEvent): Promise<{ task: TaskRecord; created: boolean }> {
+    const events = event ? [event] : [];
+    const byKey = () =>
+      task.idempotencyKey ? findTask(this.em, { owner: task.owner, idempotencyKey: task.idempotencyKey }) : null;
     return this.gate(async () => {
-      const existing = await byKey();
-      if (existing) return { task: existing, created: false };
-      try {
-        await this.dataSource.transaction(async (em) => {
-          await em.insert(TaskEntity, toNewTaskRow(task));
-          if (steps.length) await em.insert(TaskStepEntity, steps);
+      let seqs: number[] | null;
+      if (this.d.postgres) {
+        const { sql, params } = createTask(this.d, task, events);
+        const [row] = (await this.dataSource.query(sql, params)) as Array<{ seqs: unknown }>;
+        seqs = row ? toSeqs(row.seqs) : null;
+      } else {
+        seqs = await this.dataSource.transaction(async (em) => {
+          const insert = this.d.statement();
+          const text = insertTask(this.d, insert, task);
+          const inserted = (await em.query(`${text} RETURNING id`, insert.params)) as unknown[];
+          if (inserted.length === 0) return null;
+          if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
+          return events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
         });
-      } catch (error) {
-        // Lost a race on the same key (another process): the winner's task is the answer.
-        const winner = isUniqueViolation(error) ? await byKey() : null;
-        if (!winner) throw error;
+      }
+      if (seqs === null) {
+        // Lost to an existing task with the same key (this process's or another's): that one is the answer.
+        const winner = await byKey();
+        if (!winner) throw new Error(`task ${task.id} was not inserted and has no idempotent twin`);
         return { task: winner, created: false };
       }
+      if (event) event.seq = seqs[0];
       return { task: structuredClone({ ...task, version: 1, leaseOwner: null, leaseExpiresAt: null }), created: true };
     });
   }
@@ -71,59 +113,76 @@ export class TypeOrmTaskStore implements TaskStore {
 
   claim(request: ClaimRequest): Promise<TaskRecord | null> {
     return this.gate(async () => {
-      const row = await this.em.findOneBy(TaskEntity, { id: request.taskId });
-      if (!row || !isClaimable(row, request.now)) return null;
-      if (request.types && !request.types.includes(row.type)) return null;
-      const lease = {
-        leaseOwner: request.workerId,
-        leaseExpiresAt: request.now + request.leaseMs,
-        status: row.status === 'compensating' ? 'compensating' : 'running',
-        updatedAt: request.now,
-      } as const;
-      // Conditional on the version read: of two claimants, only one matches.
-      const won = await this.updateTask(this.em, { ...lease, ...BUMP })
-        .where('id = :id AND version = :version', { id: row.id, version: row.version })
-        .execute();
-      if (won.affected !== 1) return null;
-      return withSteps(this.em, { ...row, ...lease, version: row.version + 1 });
+      const { sql, params } = claimTask(this.d, request);
+      const [row] = (await this.dataSource.query(sql, params)) as Array<Record<string, unknown>>;
+      if (!row) return null;
+      if (this.d.postgres) return fromRawTask(row, (row.steps as Array<Record<string, unknown>> | null) ?? []);
+      return fromRawTask(row, await run(this.em, stepsOf(this.d, request.taskId)));
     });
   }
 
-  renewLease(taskId: string, workerId: string, until: number): Promise<LeaseState> {
+  renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState> {
     return this.gate(async () => {
-      const renewed = await this.updateTask(this.em, { leaseExpiresAt: until })
-        .where('id = :taskId AND lease_owner = :workerId', { taskId, workerId })
-        .execute();
-      if (renewed.affected !== 1) return NOT_HELD;
-      const flags = await this.em.findOne(TaskEntity, {
-        where: { id: taskId },
-        select: { id: true, cancelRequested: true, pauseRequested: true },
-      });
+      const { sql, params } = renewLease(this.d, taskId, workerId, leaseMs, now);
+      const [flags] = (await this.dataSource.query(sql, params)) as Array<Record<string, unknown>>;
       if (!flags) return NOT_HELD;
       return {
         held: true,
-        cancelRequested: Boolean(flags.cancelRequested),
-        pauseRequested: Boolean(flags.pauseRequested),
+        cancelRequested: Boolean(flags.cancel_requested),
+        pauseRequested: Boolean(flags.pause_requested),
       };
     });
   }
 
-  save(task: TaskRecord, workerId: string, changedSteps: readonly string[], event?: TaskEvent): Promise<boolean> {
-    const steps = task.steps.filter((s) => changedSteps.includes(s.name)).map((s) => toStepRow(task.id, s));
+  save(task: TaskRecord, workerId: string, change: TaskChange = {}): Promise<boolean> {
+    const steps = task.steps.filter((s) => change.steps?.includes(s.name));
+    const events = change.events ?? [];
     return this.gate(async () => {
-      // A lone UPDATE is atomic: the transaction is only paid for when steps or an event go with it.
-      const version =
-        steps.length || event
-          ? await this.dataSource.transaction(async (em) => {
-              const bumped = await this.saveTask(em, task, workerId);
-              if (bumped === null) return null;
-              if (steps.length) await upsertSteps(em, steps);
-              if (event) event.seq = await insertEvent(em, event);
-              return bumped;
-            })
-          : await this.saveTask(this.em, task, workerId);
-      if (version === null) return false;
-      task.version = version;
+      let result: { version: number; seqs: number[] } | null;
+      if (this.d.postgres) {
+        const { sql, params } = saveHeldTask(this.d, task, workerId, { steps, events, runAfterMs: change.runAfterMs });
+        const [row] = (await this.dataSource.query(sql, params)) as Array<{ version: unknown; seqs: unknown }>;
+        result = row ? { version: Number(row.version), seqs: toSeqs(row.seqs) } : null;
+      } else {
+        const write = async (em: EntityManager) => {
+          const update = this.d.statement();
+          const text = updateHeldTask(this.d, update, task, workerId, change.runAfterMs);
+          const [row] = (await em.query(`${text} RETURNING version`, update.params)) as Array<{ version: unknown }>;
+          if (!row) return null;
+          if (steps.length) await run(em, upsertSteps(this.d, task.id, steps));
+          const seqs = events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
+          return { version: Number(row.version), seqs };
+        };
+        // A lone UPDATE is atomic: the transaction is only paid for when steps or events go with it.
+        result = steps.length || events.length ? await this.dataSource.transaction(write) : await write(this.em);
+      }
+      if (result === null) return false;
+      task.version = result.version;
+      events.forEach((event, i) => (event.seq = result!.seqs[i]));
+      return true;
+    });
+  }
+
+  saveProgress(taskId: string, workerId: string, change: ProgressChange, event?: TaskEvent): Promise<boolean> {
+    const events = event ? [event] : [];
+    return this.gate(async () => {
+      let seqs: number[] | null;
+      if (this.d.postgres) {
+        const { sql, params } = saveProgress(this.d, taskId, workerId, change, events);
+        const [row] = (await this.dataSource.query(sql, params)) as Array<{ seqs: unknown }>;
+        seqs = row ? toSeqs(row.seqs) : null;
+      } else {
+        seqs = await this.dataSource.transaction(async (em) => {
+          const update = this.d.statement();
+          const text = updateProgress(this.d, update, taskId, workerId, change);
+          if (((await em.query(`${text} RETURNING id`, update.params)) as unknown[]).length === 0) return null;
+          const step = this.d.statement();
+          await em.query(updateStepProgress(this.d, step, taskId, change), step.params);
+          return events.length ? eventIds(await run(em, insertEvents(this.d, taskId, events))) : [];
+        });
+      }
+      if (seqs === null) return false;
+      if (event) event.seq = seqs[0];
       return true;
     });
   }
@@ -161,8 +220,8 @@ export class TypeOrmTaskStore implements TaskStore {
     );
   }
 
-  findDue(now: number, pendingGraceMs: number, limit: number): Promise<DueTask[]> {
-    return this.gate(() => findDueTasks(this.em, now, pendingGraceMs, limit));
+  findDue(query: DueQuery): Promise<DuePage> {
+    return this.gate(() => findDueTasks(this.em, query, { databaseClock: this.d.databaseClock }));
   }
 
   findFinishedBefore(type: string, before: number, limit: number): Promise<string[]> {
@@ -183,35 +242,9 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
-  /** The conditional write of `save`: the new version, or null when the lease is not ours. */
-  private async saveTask(em: EntityManager, task: TaskRecord, workerId: string): Promise<number | null> {
-    // A held lease's expiry belongs to heartbeats; a null owner means "release".
-    const release = task.leaseOwner === null ? { leaseOwner: null, leaseExpiresAt: null } : {};
-    const update = this.updateTask(em, { ...toSavedColumns(task), ...release, ...BUMP }).where(
-      'id = :id AND lease_owner = :workerId',
-      { id: task.id, workerId },
-    );
-    if (this.returning) {
-      const result = await update.returning('version').execute();
-      return result.affected === 1 ? Number((result.raw as Array<{ version: unknown }>)[0].version) : null;
-    }
-    if ((await update.execute()).affected !== 1) return null;
-    // Under the SQLite gate (and in the transaction, if any) nobody wrote in between.
-    const row = await em.findOne(TaskEntity, { where: { id: task.id }, select: { id: true, version: true } });
-    return row?.version ?? null;
-  }
-
   private updateTask(em: EntityManager, set: TaskChanges): UpdateQueryBuilder<TaskRow> {
     return em.createQueryBuilder().update(TaskEntity).set(set);
   }
-}
-
-/** The rule of MemoryTaskStore.claim: not terminal, no live lease, due or cancel requested. */
-function isClaimable(row: TaskRow, now: number): boolean {
-  if (isTerminal(row.status)) return false;
-  if (row.leaseOwner !== null && (row.leaseExpiresAt ?? 0) > now) return false;
-  const due = row.runAt <= now && row.status !== 'paused';
-  return due || Boolean(row.cancelRequested);
 }
 
 /** Appends one event; returns its position in the log. */
@@ -220,15 +253,17 @@ async function insertEvent(em: EntityManager, event: TaskEvent): Promise<number>
   return Number(result.identifiers[0]?.id);
 }
 
-/** One INSERT ... ON CONFLICT DO UPDATE for all the changed steps (both databases have it). */
-async function upsertSteps(em: EntityManager, steps: QueryDeepPartialEntity<unknown>[]): Promise<void> {
-  await em
-    .createQueryBuilder()
-    .insert()
-    .into(TaskStepEntity)
-    .values(steps)
-    .orUpdate(STEP_COLUMNS, ['task_id', 'name'])
-    .execute();
+/** Runs a built statement; its rows. */
+async function run(em: EntityManager, { sql, params }: Built): Promise<Array<Record<string, unknown>>> {
+  return (await em.query(sql, params)) as Array<Record<string, unknown>>;
+}
+
+const eventIds = (rows: Array<Record<string, unknown>>): number[] => rows.map((r) => Number(r.id));
+
+/** The `json_agg` of event ids (a JSON array, or its text), as numbers. */
+function toSeqs(value: unknown): number[] {
+  const ids = typeof value === 'string' ? (JSON.parse(value) as unknown[]) : ((value as unknown[] | null) ?? []);
+  return ids.map(Number);
 }
 
 function definedOnly<T extends object>(values: T): Partial<T> {

@@ -1,0 +1,63 @@
+import type { StepRecord, TaskRecord } from '../../model';
+
+// Rows of hand-written statements, as the drivers return them: snake_case
+// columns, int8 as strings on PostgreSQL, booleans as 0/1 on SQLite, JSON as
+// text (or, inside json_agg, as a JSON string).
+
+type Raw = Record<string, unknown>;
+
+const num = (value: unknown): number => Number(value);
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+const json = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : (value ?? null));
+const str = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+export function fromRawStep(raw: Raw): StepRecord {
+  return {
+    name: String(raw.name),
+    order: num(raw.step_order),
+    on: raw.placement as StepRecord['on'],
+    status: raw.status as StepRecord['status'],
+    attempts: num(raw.attempts),
+    progress: num(raw.progress),
+    output: json(raw.output),
+    error: json(raw.error) as StepRecord['error'],
+    startedAt: numOrNull(raw.started_at),
+    finishedAt: numOrNull(raw.finished_at),
+  };
+}
+
+export function fromRawTask(raw: Raw, steps: Raw[]): TaskRecord {
+  return {
+    id: String(raw.id),
+    type: String(raw.type),
+    queue: String(raw.queue),
+    owner: String(raw.owner),
+    status: raw.status as TaskRecord['status'],
+    placement: raw.placement as TaskRecord['placement'],
+    priority: num(raw.priority),
+    input: json(raw.input),
+    output: json(raw.output),
+    resultFile: json(raw.result_file) as TaskRecord['resultFile'],
+    progress: num(raw.progress),
+    message: str(raw.message),
+    error: json(raw.error) as TaskRecord['error'],
+    idempotencyKey: str(raw.idempotency_key),
+    callbackUrl: str(raw.callback_url),
+    cancelRequested: Boolean(raw.cancel_requested),
+    pauseRequested: Boolean(raw.pause_requested),
+    version: num(raw.version),
+    leaseOwner: str(raw.lease_owner),
+    leaseExpiresAt: numOrNull(raw.lease_expires_at),
+    runAt: num(raw.run_at),
+    deadlineAt: numOrNull(raw.deadline_at),
+    createdAt: num(raw.created_at),
+    updatedAt: num(raw.updated_at),
+    startedAt: numOrNull(raw.started_at),
+    finishedAt: numOrNull(raw.finished_at),
+    steps: steps.map(fromRawStep).sort((a, b) => a.order - b.order),
+  };
+}
+
+/** JSON text of a value for a `text` column; null stays SQL NULL. */
+export const jsonParam = (value: unknown): string | null =>
+  value === undefined || value === null ? null : JSON.stringify(value);

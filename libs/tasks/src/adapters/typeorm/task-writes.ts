@@ -1,0 +1,265 @@
+import type { StepRecord, TaskEvent, TaskRecord } from '../../model';
+import type { ClaimRequest, NewTask, ProgressChange } from '../../ports';
+import { jsonParam } from './raw-rows';
+import type { SqlDialect, SqlStatement } from './sql-statement';
+
+// The task's state transitions as hand-written SQL. Each is one conditional
+// statement whose WHERE is the rule; on PostgreSQL, what goes with it (steps,
+// events) rides in the same statement as data-modifying CTEs, so a transition
+// is one round trip and atomic. SQLite has no such CTEs: the store runs the
+// same pieces in one transaction (an in-process call, not a round trip).
+
+export const TERMINAL_SQL = `('completed', 'failed', 'cancelled')`;
+
+export interface Built {
+  sql: string;
+  params: unknown[];
+}
+
+const built = (sql: SqlStatement, text: string): Built => ({ sql: text, params: sql.params });
+
+/** The claim rule: not terminal, no live lease, and due (not paused) or a cancel to run. */
+export function claimRule(d: SqlDialect, sql: SqlStatement, request: ClaimRequest): string {
+  // A placeholder per use: SQLite's `?` are positional.
+  const now = () => d.now(sql, request.now);
+  const types = () =>
+    request.types
+      ? request.types.length === 0
+        ? ' AND 1 = 0'
+        : d.postgres
+          ? ` AND type = ANY(${sql.p([...request.types], 'varchar[]')})`
+          : ` AND type IN (${request.types.map((t) => sql.p(t)).join(', ')})`
+      : '';
+  return (
+    `status NOT IN ${TERMINAL_SQL} AND (lease_owner IS NULL OR COALESCE(lease_expires_at, 0) <= ${now()})` +
+    ` AND ((run_at <= ${now()} AND status <> 'paused') OR cancel_requested = ${d.postgres ? 'TRUE' : '1'})${types()}`
+  );
+}
+
+/** UPDATE ... WHERE id AND <claimable> RETURNING the task (and, on PostgreSQL, its steps). */
+export function claimTask(d: SqlDialect, request: ClaimRequest): Built {
+  const sql = d.statement();
+  const worker = sql.p(request.workerId);
+  const until = `${d.now(sql, request.now)} + ${sql.p(request.leaseMs, 'bigint')}`;
+  const updated = d.now(sql, request.now);
+  const id = sql.p(request.taskId);
+  const rule = claimRule(d, sql, request);
+  const update =
+    `UPDATE stepwise_tasks SET lease_owner = ${worker}, lease_expires_at = ${until},` +
+    ` status = CASE WHEN status = 'compensating' THEN 'compensating' ELSE 'running' END,` +
+    ` updated_at = ${updated}, version = version + 1 WHERE id = ${id} AND ${rule} RETURNING *`;
+  if (!d.postgres) return built(sql, update);
+  return built(
+    sql,
+    `WITH c AS (${update}) SELECT c.*, (SELECT json_agg(s) FROM stepwise_task_steps s WHERE s.task_id = c.id) AS steps FROM c`,
+  );
+}
+
+export function stepsOf(d: SqlDialect, taskId: string): Built {
+  const sql = d.statement();
+  return built(sql, `SELECT * FROM stepwise_task_steps WHERE task_id = ${sql.p(taskId)}`);
+}
+
+/** Extends a held lease on the database's clock; returns the flags others set. */
+export function renewLease(d: SqlDialect, taskId: string, workerId: string, leaseMs: number, now: number): Built {
+  const sql = d.statement();
+  const until = `${d.now(sql, now)} + ${sql.p(leaseMs, 'bigint')}`;
+  const update =
+    `UPDATE stepwise_tasks SET lease_expires_at = ${until} WHERE id = ${sql.p(taskId)} AND lease_owner = ${sql.p(workerId)}` +
+    ` RETURNING cancel_requested, pause_requested`;
+  // TypeORM answers a bare UPDATE on PostgreSQL with [rows, count]; a SELECT answers rows.
+  return built(sql, d.postgres ? `WITH r AS (${update}) SELECT * FROM r` : update);
+}
+
+export interface SaveChange {
+  steps: readonly StepRecord[];
+  events: readonly TaskEvent[];
+  runAfterMs?: number;
+}
+
+/**
+ * The lease holder's write of what it owns: status, placement, progress,
+ * outcome, times. Never the input, the identity, the flags others set, nor a
+ * held lease's expiry (heartbeats own it); a null owner releases the lease.
+ */
+export function updateHeldTask(
+  d: SqlDialect,
+  sql: SqlStatement,
+  task: TaskRecord,
+  workerId: string,
+  runAfterMs?: number,
+) {
+  const release = task.leaseOwner === null ? ', lease_owner = NULL, lease_expires_at = NULL' : '';
+  // Built in text order: SQLite's `?` are positional.
+  const runAt = () =>
+    runAfterMs === undefined
+      ? ''
+      : `, run_at = ${d.databaseClock ? `${d.now(sql, 0)} + ${sql.p(runAfterMs, 'bigint')}` : sql.p(task.runAt)}`;
+  return (
+    `UPDATE stepwise_tasks SET status = ${sql.p(task.status)}, placement = ${sql.p(task.placement)},` +
+    ` output = ${sql.p(jsonParam(task.output))}, result_file = ${sql.p(jsonParam(task.resultFile))},` +
+    ` progress = ${sql.p(task.progress)}, message = ${sql.p(task.message)}, error = ${sql.p(jsonParam(task.error))},` +
+    ` deadline_at = ${sql.p(task.deadlineAt)}, updated_at = ${sql.p(task.updatedAt)},` +
+    ` started_at = ${sql.p(task.startedAt)}, finished_at = ${sql.p(task.finishedAt)}${runAt()}${release},` +
+    ` version = version + 1 WHERE id = ${sql.p(task.id)} AND lease_owner = ${sql.p(workerId)}`
+  );
+}
+
+const STEP_COLUMNS = 'name, step_order, placement, status, attempts, progress, output, error, started_at, finished_at';
+const STEP_UPDATES = STEP_COLUMNS.split(', ')
+  .slice(1)
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
+
+function stepValues(sql: SqlStatement, steps: readonly StepRecord[], taskId?: string): string {
+  return steps
+    .map(
+      (s) =>
+        `(${taskId === undefined ? '' : `${sql.p(taskId)}, `}${sql.p(s.name, 'varchar')}, ${sql.p(s.order, 'int')}, ${sql.p(s.on, 'varchar')}, ${sql.p(s.status, 'varchar')},` +
+        ` ${sql.p(s.attempts, 'int')}, ${sql.p(s.progress, 'float8')}, ${sql.p(jsonParam(s.output), 'text')},` +
+        ` ${sql.p(jsonParam(s.error), 'text')}, ${sql.p(s.startedAt, 'bigint')}, ${sql.p(s.finishedAt, 'bigint')})`,
+    )
+    .join(', ');
+}
+
+const EVENT_COLUMNS = 'owner, type, task_type, status, progress, step, step_status, message, at';
+
+function eventValues(sql: SqlStatement, events: readonly TaskEvent[], taskId?: string): string {
+  return events
+    .map(
+      (e) =>
+        `(${taskId === undefined ? '' : `${sql.p(taskId)}, `}${sql.p(e.owner, 'varchar')}, ${sql.p(e.type, 'varchar')}, ${sql.p(e.taskType, 'varchar')}, ${sql.p(e.status, 'varchar')},` +
+        ` ${sql.p(e.progress, 'float8')}, ${sql.p(e.step ?? null, 'varchar')}, ${sql.p(e.stepStatus ?? null, 'varchar')},` +
+        ` ${sql.p(e.message ?? null, 'text')}, ${sql.p(e.at, 'bigint')})`,
+    )
+    .join(', ');
+}
+
+/** Steps of one task, inserted or brought up to date. */
+export function upsertSteps(d: SqlDialect, taskId: string, steps: readonly StepRecord[]): Built {
+  const sql = d.statement();
+  return built(
+    sql,
+    `INSERT INTO stepwise_task_steps (task_id, ${STEP_COLUMNS}) VALUES ${stepValues(sql, steps, taskId)}` +
+      ` ON CONFLICT (task_id, name) DO UPDATE SET ${STEP_UPDATES}`,
+  );
+}
+
+/** Events of one task, appended; RETURNING their positions in the log. */
+export function insertEvents(d: SqlDialect, taskId: string, events: readonly TaskEvent[]): Built {
+  const sql = d.statement();
+  return built(
+    sql,
+    `INSERT INTO stepwise_task_events (task_id, ${EVENT_COLUMNS}) VALUES ${eventValues(sql, events, taskId)} RETURNING id`,
+  );
+}
+
+/** PostgreSQL: the held-task update with its steps and events, in one statement. */
+export function saveHeldTask(d: SqlDialect, task: TaskRecord, workerId: string, change: SaveChange): Built {
+  const sql = d.statement();
+  const parts = [`t AS (${updateHeldTask(d, sql, task, workerId, change.runAfterMs)} RETURNING id, version)`];
+  parts.push(...cteRows(sql, change.steps, change.events));
+  const seqs = change.events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
+  return built(sql, `WITH ${parts.join(', ')} SELECT t.version, ${seqs} AS seqs FROM t`);
+}
+
+/** The steps and events CTEs that follow a CTE `t` yielding the task's id (nothing when `t` is empty). */
+function cteRows(sql: SqlStatement, steps: readonly StepRecord[], events: readonly TaskEvent[]): string[] {
+  const parts: string[] = [];
+  if (steps.length) {
+    parts.push(
+      `s AS (INSERT INTO stepwise_task_steps (task_id, ${STEP_COLUMNS}) SELECT t.id, v.* FROM t,` +
+        ` (VALUES ${stepValues(sql, steps)}) AS v(${STEP_COLUMNS}) ON CONFLICT (task_id, name) DO UPDATE SET ${STEP_UPDATES})`,
+    );
+  }
+  if (events.length) {
+    parts.push(
+      `e AS (INSERT INTO stepwise_task_events (task_id, ${EVENT_COLUMNS}) SELECT t.id, v.* FROM t,` +
+        ` (VALUES ${eventValues(sql, events)}) AS v(${EVENT_COLUMNS}) RETURNING id)`,
+    );
+  }
+  return parts;
+}
+
+const TASK_COLUMNS =
+  'id, type, queue, owner, status, placement, priority, input, output, result_file, progress, message, error,' +
+  ' idempotency_key, callback_url, cancel_requested, pause_requested, version, lease_owner, lease_expires_at,' +
+  ' run_at, deadline_at, created_at, updated_at, started_at, finished_at';
+
+export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
+  const values = [
+    task.id,
+    task.type,
+    task.queue,
+    task.owner,
+    task.status,
+    task.placement,
+    task.priority,
+    jsonParam(task.input),
+    jsonParam(task.output),
+    jsonParam(task.resultFile),
+    task.progress,
+    task.message,
+    jsonParam(task.error),
+    task.idempotencyKey,
+    task.callbackUrl,
+    task.cancelRequested,
+    task.pauseRequested,
+    1,
+    null,
+    null,
+    task.runAt,
+    task.deadlineAt,
+    task.createdAt,
+    task.updatedAt,
+    task.startedAt,
+    task.finishedAt,
+  ];
+  // A lost race on the idempotency key inserts nothing; the caller then reads the winner.
+  return `INSERT INTO stepwise_tasks (${TASK_COLUMNS}) VALUES (${values.map((v) => sql.p(v)).join(', ')}) ON CONFLICT DO NOTHING`;
+}
+
+/** PostgreSQL: a new task with its steps and its `task.created` event, in one statement. */
+export function createTask(d: SqlDialect, task: NewTask, events: readonly TaskEvent[]): Built {
+  const sql = d.statement();
+  const parts = [`t AS (${insertTask(d, sql, task)} RETURNING id)`, ...cteRows(sql, task.steps, events)];
+  const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
+  return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
+}
+
+/** A progress report: the progress columns of the task and its step, nothing else. */
+export function updateProgress(
+  d: SqlDialect,
+  sql: SqlStatement,
+  taskId: string,
+  workerId: string,
+  change: ProgressChange,
+) {
+  return (
+    `UPDATE stepwise_tasks SET progress = ${sql.p(change.progress)}, message = ${sql.p(change.message)},` +
+    ` updated_at = ${sql.p(change.updatedAt)} WHERE id = ${sql.p(taskId)} AND lease_owner = ${sql.p(workerId)}`
+  );
+}
+
+export function updateStepProgress(d: SqlDialect, sql: SqlStatement, taskId: string, change: ProgressChange) {
+  return `UPDATE stepwise_task_steps SET progress = ${sql.p(change.stepProgress)} WHERE task_id = ${sql.p(taskId)} AND name = ${sql.p(change.step)}`;
+}
+
+/** PostgreSQL: the progress write with its step and event, in one statement. */
+export function saveProgress(
+  d: SqlDialect,
+  taskId: string,
+  workerId: string,
+  change: ProgressChange,
+  events: readonly TaskEvent[],
+): Built {
+  const sql = d.statement();
+  const parts = [`t AS (${updateProgress(d, sql, taskId, workerId, change)} RETURNING id)`];
+  parts.push(
+    `p AS (UPDATE stepwise_task_steps SET progress = ${sql.p(change.stepProgress)} FROM t` +
+      ` WHERE stepwise_task_steps.task_id = t.id AND stepwise_task_steps.name = ${sql.p(change.step)})`,
+  );
+  parts.push(...cteRows(sql, [], events));
+  const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
+  return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
+}

@@ -1,0 +1,121 @@
+import type { DataSource, Logger } from 'typeorm';
+import { ManualClock } from '../../libs/tasks/src/adapters/memory';
+import { newTask } from '../../libs/tasks/src/adapters/store-contract.spec-helper';
+import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../../libs/tasks/src/adapters/typeorm';
+import { Step, Task } from '../../libs/tasks/src/definition';
+import { createEngineFixture } from '../../libs/tasks/src/engine/testing/engine-fixture';
+import { PostgresServer } from './harness/postgres-server';
+
+/** Every statement TypeORM sends, while `on`. */
+class StatementLog implements Logger {
+  on = false;
+  readonly statements: string[] = [];
+  logQuery(query: string) {
+    if (this.on) this.statements.push(query.replace(/\s+/g, ' ').trim());
+  }
+  logQueryError() {}
+  logQuerySlow() {}
+  logSchemaBuild() {}
+  logMigration() {}
+  log() {}
+}
+
+@Task({ name: 'noop' })
+class Noop {
+  @Step({ order: 1 })
+  run() {
+    return 'done';
+  }
+}
+
+const postgres = new PostgresServer();
+let dataSource: DataSource;
+
+beforeAll(async () => {
+  await postgres.start();
+  dataSource = await initializeStepwiseDataSource({ url: postgres.url });
+}, 60_000);
+
+afterAll(async () => {
+  await dataSource?.destroy();
+  await postgres.stop();
+});
+
+beforeEach(async () => {
+  await dataSource.query('TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks');
+});
+
+describe('leases on the database clock (PostgreSQL)', () => {
+  const LEASE = 30_000;
+
+  it('a claimant whose own clock runs 27 s (or a day) ahead cannot take a live lease', async () => {
+    const store = new TypeOrmTaskStore(dataSource);
+    const now = Date.now();
+    await store.create(newTask({ runAt: now - 1000 }));
+    const [{ id }] = (await dataSource.query('SELECT id FROM stepwise_tasks')) as Array<{ id: string }>;
+    const held = await store.claim({ taskId: id, workerId: 'A', leaseMs: LEASE, now });
+    expect(held?.leaseOwner).toBe('A');
+    for (const ahead of [27_000, 86_400_000]) {
+      expect(await store.claim({ taskId: id, workerId: 'B', leaseMs: LEASE, now: now + ahead })).toBeNull();
+    }
+    // A's heartbeat from a clock a day behind still extends the lease from the database's now.
+    expect((await store.renewLease(id, 'A', LEASE, now - 86_400_000)).held).toBe(true);
+    const [row] = (await dataSource.query(
+      'SELECT lease_owner, lease_expires_at - (EXTRACT(EPOCH FROM now()) * 1000)::bigint AS left_ms FROM stepwise_tasks',
+    )) as Array<{ lease_owner: string; left_ms: string }>;
+    expect(row.lease_owner).toBe('A');
+    expect(Number(row.left_ms)).toBeGreaterThan(LEASE - 5_000);
+  });
+
+  it('a retry is due after its delay on the database clock, whatever the worker clock says', async () => {
+    const store = new TypeOrmTaskStore(dataSource);
+    await store.create(newTask({ runAt: 0 }));
+    const [{ id }] = (await dataSource.query('SELECT id FROM stepwise_tasks')) as Array<{ id: string }>;
+    const held = (await store.claim({ taskId: id, workerId: 'A', leaseMs: LEASE, now: Date.now() }))!;
+    // The worker's clock is a day ahead: its own runAt would be meaningless to everyone else.
+    Object.assign(held, { status: 'pending', runAt: Date.now() + 86_400_000, leaseOwner: null, leaseExpiresAt: null });
+    expect(await store.save(held, 'A', { runAfterMs: 60_000 })).toBe(true);
+    const [row] = (await dataSource.query(
+      'SELECT run_at - (EXTRACT(EPOCH FROM now()) * 1000)::bigint AS due_in FROM stepwise_tasks',
+    )) as Array<{ due_in: string }>;
+    expect(Number(row.due_in)).toBeGreaterThan(55_000);
+    expect(Number(row.due_in)).toBeLessThanOrEqual(60_000);
+    expect(await store.claim({ taskId: id, workerId: 'B', leaseMs: LEASE, now: Date.now() + 86_400_000 })).toBeNull();
+  });
+});
+
+describe('hot path (PostgreSQL)', () => {
+  it('a 1-step task from submit to completed costs at most 4 statements and no explicit transaction', async () => {
+    const log = new StatementLog();
+    (dataSource as unknown as { logger: Logger }).logger = log;
+    const clock = new ManualClock();
+    const f = createEngineFixture({ tasks: [new Noop()], store: new TypeOrmTaskStore(dataSource), clock });
+    await f.engine.start(['worker']);
+    for (let i = 0; i < 5; i++) await f.flush(); // the sweeper's first pass is not per task
+    let done = false;
+    f.bus.subscribe((e) => {
+      if (e.type === 'task.completed') done = true;
+    });
+    log.on = true;
+    const { task } = await f.submit('noop');
+    for (let i = 0; i < 200 && !done; i++) {
+      await f.flush();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    log.on = false;
+    await f.engine.stop();
+    expect((await f.store.get(task.id))!.status).toBe('completed');
+    // The sweeper may pass meanwhile: its reads are not the task's cost.
+    const perTask = log.statements.filter((s) => !/^SELECT/i.test(s));
+    const transactions = perTask.filter((s) => /^(BEGIN|START TRANSACTION)/i.test(s));
+    expect(transactions).toEqual([]);
+    // create (with steps and task.created), claim (with the steps), step started, step completed + finish.
+    expect(perTask).toHaveLength(4);
+    expect((await f.store.listEvents(task.id)).map((e) => e.type)).toEqual([
+      'task.created',
+      'task.step',
+      'task.step',
+      'task.completed',
+    ]);
+  });
+});
