@@ -1,5 +1,8 @@
 import type { DataSource } from 'typeorm';
 
+/** PostgreSQL's clock in epoch milliseconds, the unit of every time column. */
+export const DATABASE_NOW = '(EXTRACT(EPOCH FROM now()) * 1000)::bigint';
+
 /**
  * A hand-written statement for the hot path, with its parameters numbered for
  * the database at hand (`$1` on PostgreSQL, `?` on SQLite). The query builder
@@ -37,8 +40,7 @@ export function dialectOf(dataSource: DataSource, clock: 'database' | 'caller' =
   return {
     postgres,
     databaseClock,
-    now: (sql, processNow) =>
-      databaseClock ? `(EXTRACT(EPOCH FROM now()) * 1000)::bigint` : sql.p(processNow, 'bigint'),
+    now: (sql, processNow) => (databaseClock ? DATABASE_NOW : sql.p(processNow, 'bigint')),
     statement: () => new SqlStatement(postgres),
   };
 }

@@ -2,6 +2,7 @@ import type { EntityManager, FindOptionsWhere } from 'typeorm';
 import { TERMINAL_STATUSES, type TaskEvent, type TaskRecord } from '../../model';
 import type { DueKey, DuePage, DueQuery, DueTask, ListPage, ListQuery } from '../../ports';
 import { decodeCursor, encodeCursor } from '../list-cursor';
+import { DATABASE_NOW } from './sql-statement';
 import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';
 import { TaskEntity, type TaskRow } from './entities/task.entity';
@@ -65,8 +66,6 @@ async function withStepsOfPage(em: EntityManager, rows: TaskRow[]): Promise<Task
 const LEASED = "t.status IN ('running', 'compensating')";
 const NOT_TERMINAL = `t.status NOT IN (${TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 const DUE_COLUMNS = ['t.id', 't.queue', 't.placement', 't.priority', 't.version'];
-/** Epoch milliseconds on PostgreSQL's clock, for a store whose leases run on it. */
-const DATABASE_NOW = '(EXTRACT(EPOCH FROM now()) * 1000)::bigint';
 
 /**
  * The tasks to dispatch again, by reason, each reason one keyset scan after
