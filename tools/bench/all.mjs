@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const suites = [
-  ['engine', 'run.mjs', 'issue 3: raw BullMQ vs Stepwise, throughput and pickup latency'],
+  ['engine', 'run.mjs', 'issue 3: raw BullMQ, pg-boss, graphile-worker vs Stepwise, throughput and pickup latency'],
   ['storage', 'storage.mjs', 'issue 4: S3 -> ZIP -> S3 vs raw copy, memory, concurrent uploads'],
   ['realtime', 'realtime.mjs', 'issue 5: progress to Socket.IO latency, 1,000 clients'],
 ];

@@ -1,11 +1,12 @@
 // Issue 3's benchmark: raw BullMQ vs Stepwise (distributed mode) on the same
-// Redis, in one run. `npm run bench` (BENCH_SCALE=0.5 halves every count,
+// Redis, and pg-boss and graphile-worker (baselines/) on the same PostgreSQL,
+// each in its own database, in one run. `npm run bench` (BENCH_SCALE=0.5 halves every count,
 // 2 doubles them; BENCH_SKIP_BUILD=1 reuses tools/bench/tmp/build;
 // BENCH_PG_FSYNC=on runs PostgreSQL with fsync).
 //
 // Processes: this orchestrator (producer of raw jobs, HTTP client, poller),
 // a raw BullMQ worker, a Stepwise worker (role worker), a Stepwise submitter
-// (role api), later the HTTP apps. Redis and PostgreSQL are started here.
+// (role api), later the HTTP apps; a pg-boss and a graphile-worker worker. Redis and PostgreSQL are started here.
 // Results: tools/bench/results/latest.json and a markdown table on stdout.
 import { fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
@@ -16,6 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { build, buildDir } from './build.mjs';
 import { freePort, PostgresServer, RedisServer } from './servers.mjs';
+import { pgBossBaseline } from './baselines/pg-boss.mjs';
+import { graphileWorkerBaseline } from './baselines/graphile-worker.mjs';
+import { baselineCostLines, baselineRows, comparisonLines, comparisons } from './baselines/report.mjs';
 
 const require = createRequire(import.meta.url);
 const { Queue } = require('bullmq');
@@ -39,11 +43,14 @@ const N = {
   httpThroughput: count(3_000, 100),
   httpLatency: count(300),
   appsThroughput: count(3_000, 100),
+  pgQueueThroughput: count(10_000, 200),
+  pgQueueBatch: count(20_000, 200),
+  pgQueueLatency: count(500),
 };
 const CONCURRENCY = 50;
 const IN_FLIGHT = 50;
 const GAP_MS = 20;
-const TARGETS = { throughputRatio: 0.4, pickupP50Factor: 3, pickupP99Ms: 25 };
+const TARGETS = { throughputRatio: 0.25, pickupP50Factor: 3, pickupP99Ms: 25 };
 
 // ---------------------------------------------------------------- helpers
 
@@ -189,7 +196,10 @@ function cpuMs(pid) {
   }
 }
 
-/** CPU time of the PostgreSQL server: the postmaster and all its children. */
+/**
+ * CPU time of the PostgreSQL server: the postmaster and its live children, plus the
+ * children it has reaped (cutime + cstime), so a backend that exits does not go negative.
+ */
 function pgCpuMs(pgServer) {
   let total = 0;
   const postmaster = Number(readFileSync(join(pgServer.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -201,6 +211,7 @@ function pgCpuMs(pgServer) {
       if (Number(entry) === postmaster || Number(fields[1]) === postmaster) {
         total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
       }
+      if (Number(entry) === postmaster) total += ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
     } catch {
       // gone
     }
@@ -767,6 +778,7 @@ function verdict(ok) {
 function tables(r) {
   const A = r.raw.plain.throughput;
   const B = r.raw.plain.pickup.fromAddCallMs;
+  const BR = r.raw.plain.pickup.fromAddResolvedMs;
   const C = r.engine.throughput;
   const D = r.engine.pickup.fromSubmitCallMs;
   const H = r.http.throughput;
@@ -804,7 +816,7 @@ function tables(r) {
       '',
       fmt(B.p50),
       fmt(B.p99),
-      'baseline',
+      `baseline (from add resolved: p50 ${fmt(BR.p50)}, p99 ${fmt(BR.p99)} ms)`,
     ],
     [
       'C. Stepwise engine, TaskEngine.submit ×50 in flight → completed',
@@ -851,6 +863,7 @@ function tables(r) {
       '',
       tput(E),
     ],
+    ...baselineRows(r.baselines, { ratio, fmt }),
   ];
   const header = [
     'scenario',
@@ -865,6 +878,7 @@ function tables(r) {
     `| ${header.join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
+    ...comparisonLines(r, r.comparisons, { fmt, verdict }),
   ];
 
   const cost = (name, c) =>
@@ -885,6 +899,7 @@ function tables(r) {
     cost('D. Stepwise one at a time', r.engine.pickup.cost),
     cost('E. Stepwise HTTP noop', H.cost),
     cost('F. built apps countdown', E.cost),
+    ...baselineCostLines(r.baselines, cost),
   ];
   const prof = r.engine.profile;
   const profLines = [
@@ -954,6 +969,13 @@ async function main() {
       plain: await rawBullmq(ctx, { jobOptions: plainOpts, label: 'plain' }),
       stepwiseOptions: await rawBullmq(ctx, { jobOptions: stepwiseOpts, label: 'stepwise-opts' }),
     };
+    // The PostgreSQL queues; one failing is reported in its rows, not the end of the run.
+    const kit = { Child, Meter, summary, round, now, sleep, N, CONCURRENCY, IN_FLIGHT, GAP_MS };
+    const baseline = (fn) => fn(ctx, kit).catch((error) => ({ error: String(error?.stack ?? error) }));
+    step('pg-boss (G)');
+    results.baselines = { pgBoss: await baseline(pgBossBaseline) };
+    step('graphile-worker (H)');
+    results.baselines.graphileWorker = await baseline(graphileWorkerBaseline);
     step('Stepwise worker start');
     const worker = await startStepwise(ctx, 'stepwise worker', 'worker');
     try {
@@ -967,6 +989,7 @@ async function main() {
     step('built apps (F)');
     results.apps = await builtAppsScenario(ctx);
     results.seconds = Math.round((Date.now() - started) / 1000);
+    results.comparisons = comparisons(results, TARGETS);
 
     const table = tables(results);
     results.table = table;
