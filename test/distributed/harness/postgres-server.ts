@@ -23,7 +23,11 @@ export class PostgresServer {
     if (isRoot()) chownSync(this.dir, uid('postgres'), gid('postgres'));
     this.port = await freePort();
     runAsPostgres(initdb, ['-D', this.dir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-    this.ctl('start', ['-w', '-o', `-p ${this.port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off`]);
+    this.ctl('start', [
+      '-w',
+      '-o',
+      `-p ${this.port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c track_activity_query_size=16384`,
+    ]);
     return this;
   }
 
@@ -33,7 +37,11 @@ export class PostgresServer {
   }
 
   startServer(): void {
-    this.ctl('start', ['-w', '-o', `-p ${this.port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off`]);
+    this.ctl('start', [
+      '-w',
+      '-o',
+      `-p ${this.port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c track_activity_query_size=16384`,
+    ]);
   }
 
   async stop(): Promise<void> {
