@@ -36,6 +36,33 @@ export interface ClusterOptions {
   apis?: number;
   /** Environment of every process, over {@link TEST_TIMINGS}. */
   env?: Record<string, string>;
+  /**
+   * What worker `index` gets on top of `env` (its own variables, node
+   * options), at boot and at every restart by {@link Cluster.startWorker}
+   * that is not given its own. E.g. `(i) => (i === 1 ? skewedClock(60_000) : {})`.
+   */
+  worker?: (index: number) => WorkerOptions;
+}
+
+/** What one worker process gets on top of the cluster's environment. */
+export interface WorkerOptions {
+  /** Variables of this worker only, over the cluster's `env`. */
+  env?: Record<string, string>;
+  /** Node options of this worker (`NODE_OPTIONS`, after any the test process has), e.g. `['--require', file]`. */
+  nodeOptions?: string[];
+}
+
+/** The preload that shifts `Date` in a worker: see skewed-clock.cjs. */
+export const SKEWED_CLOCK_PRELOAD = join(__dirname, 'skewed-clock.cjs');
+
+/**
+ * A worker whose wall clock (`Date.now()`, `new Date()`) runs `skewMs` ahead
+ * (behind when negative) of every other process; its timers and
+ * `performance.now()` are untouched. The worker prints a `skewed-clock:` line
+ * at start with the skew it measured.
+ */
+export function skewedClock(skewMs: number): WorkerOptions {
+  return { env: { SKEW_MS: String(skewMs) }, nodeOptions: ['--require', SKEWED_CLOCK_PRELOAD] };
 }
 
 export interface StepView {
@@ -241,8 +268,11 @@ export class Cluster {
     await api.start(async () => (await fetch(this.apiUrl(index, '/tasks?limit=1'))).ok, START_TIMEOUT_MS);
   }
 
-  /** Starts (or restarts) worker `index`; resolves once it consumes its queues. */
-  async startWorker(index: number): Promise<AppProcess> {
+  /**
+   * Starts (or restarts) worker `index`; resolves once it consumes its queues.
+   * `options` default to the cluster's {@link ClusterOptions.worker} for that index.
+   */
+  async startWorker(index: number, options: WorkerOptions = this.options.worker?.(index) ?? {}): Promise<AppProcess> {
     if (this.stopped) throw new Error('cluster stopped');
     const previous = this.workers[index];
     if (previous) {
@@ -252,6 +282,8 @@ export class Cluster {
     const worker = new AppProcess(`${this.dist}/apps/worker/src/main.js`, {
       ...this.commonEnv(),
       TASKS_ROLE: 'worker',
+      ...options.env,
+      ...(options.nodeOptions?.length ? { NODE_OPTIONS: nodeOptions(options.nodeOptions) } : {}),
     });
     this.workers[index] = worker;
     // The worker logs this once TaskModule has started consuming (onApplicationBootstrap is done).
@@ -519,6 +551,12 @@ function snapshotDist(build: string): string {
   cpSync(join(ROOT, build), join(ROOT, relative), { recursive: true });
   if (!existsSync(join(ROOT, relative, 'apps/worker/src/main.js'))) throw new Error(`${build} has no worker app`);
   return relative;
+}
+
+/** `NODE_OPTIONS` with `extra` after what the test process has; each quoted, paths may hold spaces. */
+function nodeOptions(extra: string[]): string {
+  const quoted = extra.map((arg) => `"${arg.replace(/["\\]/g, '\\$&')}"`);
+  return [process.env.NODE_OPTIONS, ...quoted].filter(Boolean).join(' ');
 }
 
 /** `api` for the first instance (as before there were several), `api <index>` for the others. */
