@@ -269,7 +269,7 @@ export class TaskRunner {
   private persist(steps: string[], events: PendingEvent[], runAfterMs?: number): Promise<void> {
     const task = this.task;
     task.updatedAt = this.deps.clock.now();
-    const snapshot: TaskRecord = { ...task, steps: task.steps.map((s) => ({ ...s })) };
+    const snapshot = this.snapshot();
     const built = events.map(([type, extra]) => this.events.build(snapshot, type, extra));
     return this.enqueue(async () => {
       const held = await this.deps.store.save(snapshot, this.deps.settings.workerId, {
@@ -293,12 +293,17 @@ export class TaskRunner {
       stepProgress: record.progress,
       updatedAt: this.deps.clock.now(),
     };
-    const snapshot: TaskRecord = { ...task, steps: task.steps.map((s) => ({ ...s })) };
+    const snapshot = this.snapshot();
     const event = this.events.build(snapshot, 'task.progress', { step: record.name });
     return this.enqueue(async () => {
       if (!(await this.deps.store.saveProgress(task.id, this.deps.settings.workerId, change, event))) this.lost();
       await this.events.fanOut(snapshot, event);
     });
+  }
+
+  /** The task and its step records as they are now; outputs are never mutated, so they are shared. */
+  private snapshot(): TaskRecord {
+    return { ...this.task, steps: this.task.steps.map((s) => ({ ...s })) };
   }
 
   private enqueue(write: () => Promise<void>): Promise<void> {

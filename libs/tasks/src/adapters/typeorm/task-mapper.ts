@@ -1,14 +1,12 @@
-import type { QueryDeepPartialEntity } from 'typeorm';
 import type { StepRecord, TaskEvent, TaskRecord } from '../../model';
-import type { NewTask } from '../../ports';
 import type { TaskEventRow } from './entities/task-event.entity';
 import type { TaskStepRow } from './entities/task-step.entity';
 import type { TaskRow } from './entities/task.entity';
 
-// Rows <-> model. The entities' transformers already turn bigint strings into
-// numbers and JSON text into values; this file only reshapes. TypeORM's write
-// types reject `unknown` fields (input, output) although the JSON transformer
-// takes any value: hence the casts to its partial-entity type.
+// Entity rows <-> model, for the reads that go through TypeORM's entities (the
+// transformers already turn bigint strings into numbers and JSON text into
+// values; this file only reshapes). The hand-written hot path maps its raw
+// rows in raw-rows.ts.
 
 export function toTaskRecord(row: TaskRow, steps: TaskStepRow[]): TaskRecord {
   return {
@@ -21,28 +19,6 @@ export function toTaskRecord(row: TaskRow, steps: TaskStepRow[]): TaskRecord {
 
 export function toStepRecord(row: TaskStepRow): StepRecord {
   return omit(row, ['taskId']);
-}
-
-/** The row of a new task: version 1, nobody holds it. */
-export function toNewTaskRow(task: NewTask): QueryDeepPartialEntity<TaskRow> {
-  const row: TaskRow = { ...omit(task, ['steps']), version: 1, leaseOwner: null, leaseExpiresAt: null };
-  return row as QueryDeepPartialEntity<TaskRow>;
-}
-
-export function toStepRow(taskId: string, step: StepRecord): QueryDeepPartialEntity<TaskStepRow> {
-  const row: TaskStepRow = { ...step, taskId };
-  return row as QueryDeepPartialEntity<TaskStepRow>;
-}
-
-/**
- * What `save` writes: everything the lease holder owns. Not the identity (it
- * never changes), not the flags other processes set, not the lease (the caller
- * decides), not the version (SQL bumps it), not the steps (their own table).
- */
-export function toSavedColumns(task: TaskRecord): QueryDeepPartialEntity<TaskRow> {
-  const identity = ['id', 'type', 'owner', 'idempotencyKey', 'createdAt'] as const;
-  const others = ['cancelRequested', 'pauseRequested', 'leaseOwner', 'leaseExpiresAt', 'version', 'steps'] as const;
-  return omit(task, [...identity, ...others]) as QueryDeepPartialEntity<TaskRow>;
 }
 
 export function toEventRow(event: TaskEvent): Omit<TaskEventRow, 'id'> {

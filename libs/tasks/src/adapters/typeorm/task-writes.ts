@@ -186,7 +186,7 @@ const TASK_COLUMNS =
   ' idempotency_key, callback_url, cancel_requested, pause_requested, version, lease_owner, lease_expires_at,' +
   ' run_at, deadline_at, created_at, updated_at, started_at, finished_at';
 
-export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
+export function insertTask(sql: SqlStatement, task: NewTask): string {
   const values = [
     task.id,
     task.type,
@@ -222,26 +222,20 @@ export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): str
 /** PostgreSQL: a new task with its steps and its `task.created` event, in one statement. */
 export function createTask(d: SqlDialect, task: NewTask, events: readonly TaskEvent[]): Built {
   const sql = d.statement();
-  const parts = [`t AS (${insertTask(d, sql, task)} RETURNING id)`, ...cteRows(sql, task.steps, events)];
+  const parts = [`t AS (${insertTask(sql, task)} RETURNING id)`, ...cteRows(sql, task.steps, events)];
   const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
   return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
 }
 
 /** A progress report: the progress columns of the task and its step, nothing else. */
-export function updateProgress(
-  d: SqlDialect,
-  sql: SqlStatement,
-  taskId: string,
-  workerId: string,
-  change: ProgressChange,
-) {
+export function updateProgress(sql: SqlStatement, taskId: string, workerId: string, change: ProgressChange) {
   return (
     `UPDATE stepwise_tasks SET progress = ${sql.p(change.progress)}, message = ${sql.p(change.message)},` +
     ` updated_at = ${sql.p(change.updatedAt)} WHERE id = ${sql.p(taskId)} AND lease_owner = ${sql.p(workerId)}`
   );
 }
 
-export function updateStepProgress(d: SqlDialect, sql: SqlStatement, taskId: string, change: ProgressChange) {
+export function updateStepProgress(sql: SqlStatement, taskId: string, change: ProgressChange) {
   return `UPDATE stepwise_task_steps SET progress = ${sql.p(change.stepProgress)} WHERE task_id = ${sql.p(taskId)} AND name = ${sql.p(change.step)}`;
 }
 
@@ -254,7 +248,7 @@ export function saveProgress(
   events: readonly TaskEvent[],
 ): Built {
   const sql = d.statement();
-  const parts = [`t AS (${updateProgress(d, sql, taskId, workerId, change)} RETURNING id)`];
+  const parts = [`t AS (${updateProgress(sql, taskId, workerId, change)} RETURNING id)`];
   parts.push(
     `p AS (UPDATE stepwise_task_steps SET progress = ${sql.p(change.stepProgress)} FROM t` +
       ` WHERE stepwise_task_steps.task_id = t.id AND stepwise_task_steps.name = ${sql.p(change.step)})`,

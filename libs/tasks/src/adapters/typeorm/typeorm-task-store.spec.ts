@@ -4,10 +4,7 @@ import { join } from 'node:path';
 import type { DataSource, Logger } from 'typeorm';
 import { describeTaskStoreContract, newTask } from '../store-contract.spec-helper';
 import { createStepwiseDataSource } from './data-source';
-import { TaskEntity } from './entities/task.entity';
-import { toNewTaskRow } from './task-mapper';
 import { TypeOrmTaskStore } from './typeorm-task-store';
-import { isUniqueViolation } from './unique-violation';
 
 async function openSqlite(dir: string): Promise<DataSource> {
   return createStepwiseDataSource({ sqlitePath: join(dir, 'nested', 'tasks.sqlite') }).initialize();
@@ -153,14 +150,5 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
     expect((await store.get(task.id))?.cancelRequested).toBe(true);
     expect(await store.listEvents(task.id)).toHaveLength(1);
-  });
-
-  it('recognises a unique violation of (owner, idempotency key)', async () => {
-    const dataSource = await connect();
-    const insert = () => dataSource.manager.insert(TaskEntity, toNewTaskRow(newTask({ idempotencyKey: 'k' })));
-    await insert();
-    const error = await insert().catch((e: unknown) => e);
-    expect(isUniqueViolation(error)).toBe(true);
-    expect(isUniqueViolation(new Error('x'))).toBe(false);
   });
 });

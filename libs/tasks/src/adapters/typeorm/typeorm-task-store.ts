@@ -81,7 +81,7 @@ export class TypeOrmTaskStore implements TaskStore {
       } else {
         seqs = await this.dataSource.transaction(async (em) => {
           const insert = this.d.statement();
-          const text = insertTask(this.d, insert, task);
+          const text = insertTask(insert, task);
           const inserted = (await em.query(`${text} RETURNING id`, insert.params)) as unknown[];
           if (inserted.length === 0) return null;
           if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
@@ -174,10 +174,10 @@ export class TypeOrmTaskStore implements TaskStore {
       } else {
         seqs = await this.dataSource.transaction(async (em) => {
           const update = this.d.statement();
-          const text = updateProgress(this.d, update, taskId, workerId, change);
+          const text = updateProgress(update, taskId, workerId, change);
           if (((await em.query(`${text} RETURNING id`, update.params)) as unknown[]).length === 0) return null;
           const step = this.d.statement();
-          await em.query(updateStepProgress(this.d, step, taskId, change), step.params);
+          await em.query(updateStepProgress(step, taskId, change), step.params);
           return events.length ? eventIds(await run(em, insertEvents(this.d, taskId, events))) : [];
         });
       }
