@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster, TEST_TIMINGS, waitFor } from './harness/cluster';
+import { Timeline } from './harness/timeline';
 
 const BACKLOG = 5_000;
 /** Parallel REST submits of the backlog. */
@@ -42,25 +43,19 @@ const OVERTIME_MS = 15_000;
  */
 describe('a worker killed mid-step while 5,000 overdue tasks are pending', () => {
   const cluster = new Cluster({ workers: 1 });
-  const timeline: string[] = [];
-  let t0 = 0;
-  const mark = (what: string) => timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
+  const timeline = new Timeline();
+  const mark = (what: string) => timeline.mark(what);
 
   beforeAll(async () => {
     await cluster.start();
   }, 120_000);
 
   afterAll(async () => {
-    if (timeline.length) console.log(`backlog-recovery timeline:\n${timeline.join('\n')}`);
+    timeline.print('backlog-recovery timeline');
     await cluster.stop();
   }, 60_000);
 
-  const counts = async (): Promise<Record<string, number>> => {
-    const rows = await cluster.sql<{ status: string; n: string }>(
-      'SELECT status, count(*) AS n FROM stepwise_tasks GROUP BY status',
-    );
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  };
+  const counts = () => cluster.countsByStatus();
 
   /** The victim's row and its zip step, as PostgreSQL has them. */
   const victimRow = async (id: string) => {
@@ -75,7 +70,7 @@ describe('a worker killed mid-step while 5,000 overdue tasks are pending', () =>
 
   it('resumes the dead worker task within a lease and two sweeps, and completes it', async () => {
     await cluster.diagnose(async () => {
-      t0 = Date.now();
+      timeline.start();
       let next = 0;
       await Promise.all(
         Array.from({ length: SUBMITTERS }, async () => {

@@ -1,4 +1,5 @@
 import { Cluster, TEST_TIMINGS, waitFor, type EventRow } from './harness/cluster';
+import { Timeline } from './harness/timeline';
 
 const TASKS = 200;
 const INPUT = { ticks: 5, tickMs: 80 };
@@ -18,25 +19,19 @@ describe('chaos: Redis flushed and a worker killed twice, under load', () => {
   /** Per kill: when, and the tasks the victim held a lease on. */
   const kills: Array<{ at: number; pid: number; held: string[] }> = [];
   let events: EventRow[] = [];
-  const timeline: string[] = [];
-  let t0 = 0;
-  const mark = (what: string) => timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
+  const timeline = new Timeline();
+  const mark = (what: string) => timeline.mark(what);
 
   beforeAll(async () => {
     await cluster.start();
   }, 120_000);
 
   afterAll(async () => {
-    if (timeline.length) console.log(`chaos timeline:\n${timeline.join('\n')}`);
+    timeline.print('chaos timeline');
     await cluster.stop();
   }, 60_000);
 
-  const counts = async (): Promise<Record<string, number>> => {
-    const rows = await cluster.sql<{ status: string; n: string }>(
-      'SELECT status, count(*) AS n FROM stepwise_tasks GROUP BY status',
-    );
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  };
+  const counts = () => cluster.countsByStatus();
   const done = async () => {
     const c = await counts();
     return (c.completed ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0);
@@ -76,7 +71,7 @@ describe('chaos: Redis flushed and a worker killed twice, under load', () => {
 
   it('completes every task exactly once', async () => {
     await cluster.diagnose(async () => {
-      t0 = Date.now();
+      timeline.start();
       // Submitting overlaps the chaos: the flush and the kills hit a busy cluster.
       const submitting = (async () => {
         for (let i = 0; i < TASKS; i += 10) {
@@ -101,7 +96,7 @@ describe('chaos: Redis flushed and a worker killed twice, under load', () => {
       await waitFor(async () => (await done()) >= TASKS, {
         timeoutMs: 75_000,
         intervalMs: 200,
-        what: () => `every task to finish (${JSON.stringify(timeline)})`,
+        what: () => `every task to finish (${JSON.stringify(timeline.entries)})`,
       });
       mark(`all finished; ${JSON.stringify(await counts())}`);
       expect(await counts()).toEqual({ completed: TASKS });

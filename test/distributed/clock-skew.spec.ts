@@ -39,12 +39,7 @@ describe('a worker whose clock runs 60 s ahead', () => {
     await cluster.stop();
   }, 60_000);
 
-  const counts = async (): Promise<Record<string, number>> => {
-    const rows = await cluster.sql<{ status: string; n: string }>(
-      'SELECT status, count(*) AS n FROM stepwise_tasks GROUP BY status',
-    );
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  };
+  const counts = () => cluster.countsByStatus();
 
   it('completes all 200 tasks, with both workers alive throughout', async () => {
     await cluster.diagnose(async () => {

@@ -426,6 +426,14 @@ export class Cluster {
     return (await this.db.query(text, params)) as T[];
   }
 
+  /** How many tasks are in each status, from the database. */
+  async countsByStatus(): Promise<Record<string, number>> {
+    const rows = await this.sql<{ status: string; n: string }>(
+      'SELECT status, count(*) AS n FROM stepwise_tasks GROUP BY status',
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
   /** The event log (`stepwise_task_events`), oldest first; one task's, or all. */
   async events(taskId?: string): Promise<EventRow[]> {
     const rows = await this.sql<Record<string, unknown>>(
