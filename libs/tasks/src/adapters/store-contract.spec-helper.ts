@@ -314,6 +314,53 @@ export function describeTaskStoreContract(
       });
     });
 
+    describe('setPaused', () => {
+      contract('pauses a pending task nobody holds at once, and reports the status before and after', async () => {
+        const task = await created();
+        expect(await store.setPaused(task.id, true, T0)).toEqual({ before: 'pending', after: 'paused' });
+        expect(await reload(task.id)).toMatchObject({ status: 'paused', pauseRequested: true, version: 2 });
+        // Asking again changes nothing more.
+        expect(await store.setPaused(task.id, true, T0)).toEqual({ before: 'paused', after: 'paused' });
+        expect((await reload(task.id)).version).toBe(2);
+      });
+
+      contract('only requests the pause of a held task: its runner pauses it', async () => {
+        const task = await claimed();
+        expect(await store.setPaused(task.id, true, T0 + 1)).toEqual({ before: 'running', after: 'running' });
+        expect(await reload(task.id)).toMatchObject({ status: 'running', pauseRequested: true, version: task.version });
+      });
+
+      contract('resumes a paused task: pending, due now, request cleared', async () => {
+        const task = await created({ runAt: T0 });
+        await store.setPaused(task.id, true, T0);
+        expect(await store.setPaused(task.id, false, T0 + 5_000)).toEqual({ before: 'paused', after: 'pending' });
+        expect(await reload(task.id)).toMatchObject({ status: 'pending', pauseRequested: false, runAt: T0 + 5_000 });
+      });
+
+      contract(
+        'a resume of a running task clears the request, and the runner pause write is then refused',
+        async () => {
+          const task = await claimed();
+          await store.setPaused(task.id, true, T0 + 1);
+          expect(await store.setPaused(task.id, false, T0 + 2)).toEqual({ before: 'running', after: 'running' });
+          const pausing = { ...task, status: 'paused' as const, leaseOwner: null, leaseExpiresAt: null };
+          expect(await store.save(pausing, 'w1', { whilePauseRequested: true })).toBe(false);
+          expect(await reload(task.id)).toMatchObject({ status: 'running', leaseOwner: 'w1', pauseRequested: false });
+          // While requested, the same write goes through.
+          await store.setPaused(task.id, true, T0 + 3);
+          expect(await store.save(pausing, 'w1', { whilePauseRequested: true })).toBe(true);
+          expect(await reload(task.id)).toMatchObject({ status: 'paused', leaseOwner: null });
+        },
+      );
+
+      contract('answers null for an unknown or a terminal task', async () => {
+        expect(await store.setPaused(randomUUID(), true, T0)).toBeNull();
+        const task = await claimed();
+        expect(await store.save({ ...task, status: 'completed', leaseOwner: null }, 'w1')).toBe(true);
+        expect(await store.setPaused(task.id, false, T0)).toBeNull();
+      });
+    });
+
     describe('update', () => {
       contract('patches a task nobody holds when the version matches', async () => {
         const task = await created();

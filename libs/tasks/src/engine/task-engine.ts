@@ -149,13 +149,8 @@ export class TaskEngine {
 
   /** Pauses between steps; a waiting task pauses at once. */
   async pause(id: string, owner: string): Promise<TaskRecord> {
-    const task = await this.get(id, owner);
-    if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
-    await this.deps.store.setFlags(id, { pauseRequested: true });
-    if (
-      task.status === 'pending' &&
-      (await this.deps.store.update(id, task.version, this.deps.clock.now(), { status: 'paused' }))
-    ) {
+    const outcome = await this.setPaused(id, owner, true);
+    if (outcome.before !== 'paused' && outcome.after === 'paused') {
       const paused = await this.get(id, owner);
       await this.events.record(paused, 'task.paused');
       return paused;
@@ -164,20 +159,25 @@ export class TaskEngine {
   }
 
   async resume(id: string, owner: string): Promise<TaskRecord> {
-    const task = await this.get(id, owner);
-    if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
-    await this.deps.store.setFlags(id, { pauseRequested: false });
-    const now = this.deps.clock.now();
-    if (
-      task.status === 'paused' &&
-      (await this.deps.store.update(id, task.version, now, { status: 'pending', runAt: now }))
-    ) {
+    const outcome = await this.setPaused(id, owner, false);
+    if (outcome.before === 'paused') {
       const resumed = await this.get(id, owner);
       await this.events.record(resumed, 'task.resumed');
       await this.dispatch(resumed);
       return resumed;
     }
     return this.get(id, owner);
+  }
+
+  /** One conditional statement: right whatever the runner writes meanwhile (its pause is conditional on the flag). */
+  private async setPaused(id: string, owner: string, paused: boolean) {
+    const task = await this.get(id, owner);
+    const outcome = isTerminal(task.status) ? null : await this.deps.store.setPaused(id, paused, this.deps.clock.now());
+    if (!outcome) {
+      const now = (await this.deps.store.get(id))?.status ?? task.status;
+      throw conflict(`Task ${id} is already ${now}`, { status: now });
+    }
+    return outcome;
   }
 
   /** Cancels if needed, then deletes the record, its events and its stored files. */

@@ -79,7 +79,12 @@ export class TaskRunner {
       if (boundary) await this.refreshFlags();
       boundary = true;
       if (task.cancelRequested) return this.compensate('cancelled', cancelledError());
-      if (task.pauseRequested) return this.pause();
+      if (task.pauseRequested) {
+        if (await this.pause()) return;
+        // A resume cleared the request before our write: carry on (or stop, if the lease is gone).
+        await this.refreshFlags();
+        if (task.cancelRequested) return this.compensate('cancelled', cancelledError());
+      }
 
       record.status = 'running';
       record.attempts += 1;
@@ -228,10 +233,23 @@ export class TaskRunner {
     await this.dispatch(0);
   }
 
-  private async pause(): Promise<void> {
-    this.task.status = 'paused';
-    this.release();
-    await this.persist([], [['task.paused', {}]]);
+  /**
+   * Pauses between steps, only while the pause is still requested: a resume
+   * that cleared it first wins, and the run goes on. False when not paused.
+   */
+  private async pause(): Promise<boolean> {
+    const task = this.task;
+    const snapshot: TaskRecord = { ...this.snapshot(), status: 'paused', leaseOwner: null, leaseExpiresAt: null };
+    const event = this.events.build(snapshot, 'task.paused');
+    let paused = false;
+    await this.enqueue(async () => {
+      const change = { events: [event], whilePauseRequested: true };
+      paused = await this.deps.store.save(snapshot, this.deps.settings.workerId, change);
+      if (!paused) return;
+      Object.assign(task, { status: 'paused', leaseOwner: null, leaseExpiresAt: null, version: snapshot.version });
+      await this.events.fanOut(snapshot, event);
+    });
+    return paused;
   }
 
   /** Reads the flags other processes set (pause, cancel); doubles as a heartbeat. */

@@ -100,6 +100,14 @@ export interface TaskChange {
   events?: readonly TaskEvent[];
   /** Makes the task due this many ms from now, on the store's clock (a retry's backoff, a hand-over). */
   runAfterMs?: number;
+  /** Writes only while a pause is still requested (the runner's pause: a resume may have cleared it). */
+  whilePauseRequested?: boolean;
+}
+
+/** A task's status before and after a pause or resume request. */
+export interface PauseOutcome {
+  before: TaskStatus;
+  after: TaskStatus;
 }
 
 /** A progress report: it changes these columns and nothing else. */
@@ -146,7 +154,14 @@ export interface TaskStore {
   save(task: TaskRecord, workerId: string, change?: TaskChange): Promise<boolean>;
   /** Writes a progress report (and its event) if `workerId` holds the lease; touches nothing else. */
   saveProgress(taskId: string, workerId: string, change: ProgressChange, event?: TaskEvent): Promise<boolean>;
-  /** Sets request flags that the lease holder reads (cancel, pause). */
+  /**
+   * Sets (`paused`) or clears the pause request in one conditional statement,
+   * whatever runs meanwhile: pausing also pauses a pending task nobody holds;
+   * resuming also makes a paused task pending and due now. Null when the task
+   * is unknown or terminal.
+   */
+  setPaused(taskId: string, paused: boolean, now: number): Promise<PauseOutcome | null>;
+  /** Sets request flags that the lease holder reads (cancel). */
   setFlags(taskId: string, flags: { cancelRequested?: boolean; pauseRequested?: boolean }): Promise<void>;
   /**
    * Changes a task that no worker holds (pause or resume of a waiting task);

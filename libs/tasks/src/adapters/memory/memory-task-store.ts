@@ -9,6 +9,7 @@ import type {
   ListPage,
   ListQuery,
   NewTask,
+  PauseOutcome,
   ProgressChange,
   TaskChange,
   TaskStore,
@@ -95,6 +96,7 @@ export class MemoryTaskStore implements TaskStore {
   async save(task: TaskRecord, workerId: string, change: TaskChange = {}): Promise<boolean> {
     const current = this.tasks.get(task.id);
     if (!current || current.leaseOwner !== workerId) return false;
+    if (change.whilePauseRequested && !current.pauseRequested) return false;
     const next = structuredClone(task);
     // What the SQL stores never write: the identity, the input, and the steps not named.
     next.input = current.input;
@@ -125,6 +127,22 @@ export class MemoryTaskStore implements TaskStore {
     if (step) step.progress = change.stepProgress;
     if (event) event.seq = (await this.appendEvent(event)).seq;
     return true;
+  }
+
+  async setPaused(taskId: string, paused: boolean, now: number): Promise<PauseOutcome | null> {
+    const task = this.tasks.get(taskId);
+    if (!task || isTerminal(task.status)) return null;
+    const before = task.status;
+    task.pauseRequested = paused;
+    const leaseFree = task.leaseOwner === null || (task.leaseExpiresAt ?? 0) <= now;
+    if (paused && before === 'pending' && leaseFree) {
+      task.status = 'paused';
+      task.version++;
+    } else if (!paused && before === 'paused') {
+      Object.assign(task, { status: 'pending', runAt: now });
+      task.version++;
+    }
+    return { before, after: task.status };
   }
 
   async setFlags(taskId: string, flags: { cancelRequested?: boolean; pauseRequested?: boolean }): Promise<void> {

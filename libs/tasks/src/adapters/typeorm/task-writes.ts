@@ -75,6 +75,7 @@ export interface SaveChange {
   steps: readonly StepRecord[];
   events: readonly TaskEvent[];
   runAfterMs?: number;
+  whilePauseRequested?: boolean;
 }
 
 /**
@@ -88,6 +89,7 @@ export function updateHeldTask(
   task: TaskRecord,
   workerId: string,
   runAfterMs?: number,
+  whilePauseRequested = false,
 ) {
   const release = task.leaseOwner === null ? ', lease_owner = NULL, lease_expires_at = NULL' : '';
   // Built in text order: SQLite's `?` are positional.
@@ -101,7 +103,8 @@ export function updateHeldTask(
     ` progress = ${sql.p(task.progress)}, message = ${sql.p(task.message)}, error = ${sql.p(jsonParam(task.error))},` +
     ` deadline_at = ${sql.p(task.deadlineAt)}, updated_at = ${sql.p(task.updatedAt)},` +
     ` started_at = ${sql.p(task.startedAt)}, finished_at = ${sql.p(task.finishedAt)}${runAt()}${release},` +
-    ` version = version + 1 WHERE id = ${sql.p(task.id)} AND lease_owner = ${sql.p(workerId)}`
+    ` version = version + 1 WHERE id = ${sql.p(task.id)} AND lease_owner = ${sql.p(workerId)}` +
+    (whilePauseRequested ? ` AND pause_requested = ${d.postgres ? 'TRUE' : '1'}` : '')
   );
 }
 
@@ -157,7 +160,8 @@ export function insertEvents(d: SqlDialect, taskId: string, events: readonly Tas
 /** PostgreSQL: the held-task update with its steps and events, in one statement. */
 export function saveHeldTask(d: SqlDialect, task: TaskRecord, workerId: string, change: SaveChange): Built {
   const sql = d.statement();
-  const parts = [`t AS (${updateHeldTask(d, sql, task, workerId, change.runAfterMs)} RETURNING id, version)`];
+  const update = updateHeldTask(d, sql, task, workerId, change.runAfterMs, change.whilePauseRequested);
+  const parts = [`t AS (${update} RETURNING id, version)`];
   parts.push(...cteRows(sql, change.steps, change.events));
   const seqs = change.events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
   return built(sql, `WITH ${parts.join(', ')} SELECT t.version, ${seqs} AS seqs FROM t`);
@@ -256,4 +260,40 @@ export function saveProgress(
   parts.push(...cteRows(sql, [], events));
   const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
   return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
+}
+
+/**
+ * Sets or clears the pause request, and moves the status with it where the
+ * rule says so, in one statement: pausing pauses a pending task nobody holds;
+ * resuming makes a paused task pending and due now. Returns the status before
+ * and after: on PostgreSQL the FROM sub-select locks the row and hands back
+ * its status before; SQLite (one process, its store serialised) reads it just
+ * before, in the same transaction (`before` is then not in the statement).
+ */
+export function setPaused(d: SqlDialect, taskId: string, paused: boolean, now: number): Built {
+  const sql = d.statement();
+  // Each use gets its own placeholder, in text order: SQLite's `?` are positional.
+  const moves = () =>
+    paused
+      ? `status = 'pending' AND (lease_owner IS NULL OR COALESCE(lease_expires_at, 0) <= ${d.now(sql, now)})`
+      : `status = 'paused'`;
+  const set =
+    `pause_requested = ${paused ? (d.postgres ? 'TRUE' : '1') : d.postgres ? 'FALSE' : '0'},` +
+    ` status = CASE WHEN ${moves()} THEN '${paused ? 'paused' : 'pending'}' ELSE status END,` +
+    (paused ? '' : ` run_at = CASE WHEN ${moves()} THEN ${d.now(sql, now)} ELSE run_at END,`) +
+    ` version = version + CASE WHEN ${moves()} THEN 1 ELSE 0 END`;
+  if (!d.postgres) {
+    return built(
+      sql,
+      `UPDATE stepwise_tasks SET ${set} WHERE id = ${sql.p(taskId)} AND status NOT IN ${TERMINAL_SQL} RETURNING status AS after`,
+    );
+  }
+  const id = sql.p(taskId);
+  return built(
+    sql,
+    `WITH r AS (UPDATE stepwise_tasks SET ${set}` +
+      ` FROM (SELECT id AS locked, status AS before FROM stepwise_tasks WHERE id = ${id} FOR UPDATE) b` +
+      ` WHERE stepwise_tasks.id = b.locked AND stepwise_tasks.status NOT IN ${TERMINAL_SQL}` +
+      ` RETURNING b.before, stepwise_tasks.status AS after) SELECT * FROM r`,
+  );
 }

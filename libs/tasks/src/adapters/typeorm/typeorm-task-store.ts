@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, QueryDeepPartialEntity, UpdateQueryBuilder } from 'typeorm';
-import type { TaskEvent, TaskRecord } from '../../model';
+import type { TaskEvent, TaskRecord, TaskStatus } from '../../model';
 import type {
   ClaimRequest,
   DuePage,
@@ -8,6 +8,7 @@ import type {
   ListPage,
   ListQuery,
   NewTask,
+  PauseOutcome,
   ProgressChange,
   TaskChange,
   TaskStore,
@@ -28,6 +29,7 @@ import {
   renewLease,
   saveHeldTask,
   saveProgress,
+  setPaused,
   stepsOf,
   updateHeldTask,
   updateProgress,
@@ -140,13 +142,13 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(async () => {
       let result: { version: number; seqs: number[] } | null;
       if (this.d.postgres) {
-        const { sql, params } = saveHeldTask(this.d, task, workerId, { steps, events, runAfterMs: change.runAfterMs });
+        const { sql, params } = saveHeldTask(this.d, task, workerId, { ...change, steps, events });
         const [row] = (await this.dataSource.query(sql, params)) as Array<{ version: unknown; seqs: unknown }>;
         result = row ? { version: Number(row.version), seqs: toSeqs(row.seqs) } : null;
       } else {
         const write = async (em: EntityManager) => {
           const update = this.d.statement();
-          const text = updateHeldTask(this.d, update, task, workerId, change.runAfterMs);
+          const text = updateHeldTask(this.d, update, task, workerId, change.runAfterMs, change.whilePauseRequested);
           const [row] = (await em.query(`${text} RETURNING version`, update.params)) as Array<{ version: unknown }>;
           if (!row) return null;
           if (steps.length) await run(em, upsertSteps(this.d, task.id, steps));
@@ -184,6 +186,23 @@ export class TypeOrmTaskStore implements TaskStore {
       if (seqs === null) return false;
       if (event) event.seq = seqs[0];
       return true;
+    });
+  }
+
+  setPaused(taskId: string, paused: boolean, now: number): Promise<PauseOutcome | null> {
+    const { sql, params } = setPaused(this.d, taskId, paused, now);
+    return this.gate(async () => {
+      if (this.d.postgres) {
+        const [row] = (await this.dataSource.query(sql, params)) as Array<{ before: TaskStatus; after: TaskStatus }>;
+        return row ? { before: row.before, after: row.after } : null;
+      }
+      return this.dataSource.transaction(async (em) => {
+        const [read] = (await em.query('SELECT status FROM stepwise_tasks WHERE id = ?', [taskId])) as Array<{
+          status: TaskStatus;
+        }>;
+        const [row] = (await em.query(sql, params)) as Array<{ after: TaskStatus }>;
+        return read && row ? { before: read.status, after: row.after } : null;
+      });
     });
   }
 
