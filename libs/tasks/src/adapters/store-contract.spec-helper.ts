@@ -361,27 +361,6 @@ export function describeTaskStoreContract(
       });
     });
 
-    describe('update', () => {
-      contract('patches a task nobody holds when the version matches', async () => {
-        const task = await created();
-        expect(await store.update(task.id, 1, T0 + 7, { status: 'paused', message: 'paused by user' })).toBe(true);
-        const stored = await reload(task.id);
-        expect(stored).toMatchObject({ status: 'paused', message: 'paused by user', version: 2, updatedAt: T0 + 7 });
-        expect(await store.update(task.id, 2, T0 + 8, { status: 'pending', runAt: T0 + 8 })).toBe(true);
-        expect(await reload(task.id)).toMatchObject({ status: 'pending', runAt: T0 + 8, message: 'paused by user' });
-      });
-
-      contract('refuses a moved version, a live lease or an unknown task', async () => {
-        const task = await created();
-        expect(await store.update(task.id, 5, T0, { status: 'paused' })).toBe(false);
-        await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 });
-        expect(await store.update(task.id, 2, T0 + 1, { status: 'paused' })).toBe(false);
-        expect((await reload(task.id)).status).toBe('running');
-        expect(await store.update(task.id, 2, T0 + LEASE + 1, { message: 'after expiry' })).toBe(true);
-        expect(await store.update(randomUUID(), 1, T0, { status: 'paused' })).toBe(false);
-      });
-    });
-
     describe('findDue and findFinishedBefore', () => {
       const GRACE = 1000;
       const NOW = T0 + 10_000;

@@ -163,16 +163,6 @@ export interface TaskStore {
   setPaused(taskId: string, paused: boolean, now: number): Promise<PauseOutcome | null>;
   /** Sets request flags that the lease holder reads (cancel). */
   setFlags(taskId: string, flags: { cancelRequested?: boolean; pauseRequested?: boolean }): Promise<void>;
-  /**
-   * Changes a task that no worker holds (pause or resume of a waiting task);
-   * false if its version moved or a live lease exists.
-   */
-  update(
-    taskId: string,
-    expectedVersion: number,
-    now: number,
-    patch: Partial<Pick<TaskRecord, 'status' | 'runAt' | 'message'>>,
-  ): Promise<boolean>;
   delete(taskId: string): Promise<void>;
   /**
    * Tasks to dispatch again, one indexed keyset scan per reason: expired

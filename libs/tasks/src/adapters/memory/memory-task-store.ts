@@ -152,20 +152,6 @@ export class MemoryTaskStore implements TaskStore {
     Object.assign(task, flags);
   }
 
-  async update(
-    taskId: string,
-    expectedVersion: number,
-    now: number,
-    patch: Partial<Pick<TaskRecord, 'status' | 'runAt' | 'message'>>,
-  ): Promise<boolean> {
-    const task = this.tasks.get(taskId);
-    if (!task || task.version !== expectedVersion) return false;
-    if (task.leaseOwner !== null && (task.leaseExpiresAt ?? 0) > now) return false;
-    Object.assign(task, patch, { updatedAt: now });
-    task.version++;
-    return true;
-  }
-
   async delete(taskId: string): Promise<void> {
     this.tasks.delete(taskId);
     for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i].taskId === taskId) this.events.splice(i, 1);

@@ -40,9 +40,6 @@ import {
 
 type TaskChanges = QueryDeepPartialEntity<TaskRow>;
 const NOT_HELD: LeaseState = { held: false, cancelRequested: false, pauseRequested: false };
-const BUMP = { version: () => 'version + 1' };
-// WHERE clauses of updates name columns (snake_case): both databases take them unquoted.
-const LEASE_FREE = '(lease_owner IS NULL OR COALESCE(lease_expires_at, 0) <= :now)';
 
 /**
  * TaskStore on TypeORM, for SQLite (embedded) and PostgreSQL (distributed).
@@ -212,20 +209,6 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(async () => {
       // Flags are orthogonal to the lease holder's writes: no version bump.
       await this.updateTask(this.em, set).where('id = :taskId', { taskId }).execute();
-    });
-  }
-
-  update(
-    taskId: string,
-    expectedVersion: number,
-    now: number,
-    patch: Partial<Pick<TaskRecord, 'status' | 'runAt' | 'message'>>,
-  ): Promise<boolean> {
-    return this.gate(async () => {
-      const result = await this.updateTask(this.em, { ...definedOnly(patch), updatedAt: now, ...BUMP })
-        .where(`id = :taskId AND version = :expectedVersion AND ${LEASE_FREE}`, { taskId, expectedVersion, now })
-        .execute();
-      return result.affected === 1;
     });
   }
 
