@@ -51,7 +51,7 @@ describe('leases on the database clock (PostgreSQL)', () => {
   it('a claimant whose own clock runs 27 s (or a day) ahead cannot take a live lease', async () => {
     const store = new TypeOrmTaskStore(dataSource);
     const now = Date.now();
-    await store.create(newTask({ runAt: now - 1000 }));
+    await store.create(newTask({ createdAt: now - 1000, runAt: now - 1000 }));
     const [{ id }] = (await dataSource.query('SELECT id FROM stepwise_tasks')) as Array<{ id: string }>;
     const held = await store.claim({ taskId: id, workerId: 'A', leaseMs: LEASE, now });
     expect(held?.leaseOwner).toBe('A');
@@ -65,6 +65,24 @@ describe('leases on the database clock (PostgreSQL)', () => {
     )) as Array<{ lease_owner: string; left_ms: string }>;
     expect(row.lease_owner).toBe('A');
     expect(Number(row.left_ms)).toBeGreaterThan(LEASE - 5_000);
+  });
+
+  it('a task submitted by a process whose clock runs ahead or behind is due on the database clock', async () => {
+    const store = new TypeOrmTaskStore(dataSource);
+    for (const skew of [86_400_000, -86_400_000]) {
+      const at = Date.now() + skew;
+      await store.create(newTask({ createdAt: at, runAt: at }));
+    }
+    await store.create(newTask({ createdAt: Date.now() - 86_400_000, runAt: Date.now() - 86_400_000 + 60_000 }));
+    const rows = (await dataSource.query(
+      'SELECT run_at - (EXTRACT(EPOCH FROM now()) * 1000)::bigint AS due_in FROM stepwise_tasks ORDER BY run_at',
+    )) as Array<{ due_in: string }>;
+    const dueIn = rows.map((r) => Number(r.due_in));
+    // Due now (not a day early, which the sweeper would re-dispatch at once, nor a day late)...
+    expect(Math.abs(dueIn[0])).toBeLessThan(5_000);
+    expect(Math.abs(dueIn[1])).toBeLessThan(5_000);
+    // ...and a delay stays a delay.
+    expect(dueIn[2]).toBeGreaterThan(55_000);
   });
 
   it('a retry is due after its delay on the database clock, whatever the worker clock says', async () => {

@@ -1,7 +1,7 @@
 import type { StepRecord, TaskEvent, TaskRecord } from '../../model';
 import type { ClaimRequest, NewTask, ProgressChange } from '../../ports';
 import { jsonParam } from './raw-rows';
-import type { SqlDialect, SqlStatement } from './sql-statement';
+import { DATABASE_NOW, type SqlDialect, type SqlStatement } from './sql-statement';
 
 // The task's state transitions as hand-written SQL. Each is one conditional
 // statement whose WHERE is the rule; on PostgreSQL, what goes with it (steps,
@@ -190,7 +190,8 @@ const TASK_COLUMNS =
   ' idempotency_key, callback_url, cancel_requested, pause_requested, version, lease_owner, lease_expires_at,' +
   ' run_at, deadline_at, created_at, updated_at, started_at, finished_at';
 
-export function insertTask(sql: SqlStatement, task: NewTask): string {
+export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
+  const runAt = Symbol('run_at');
   const values = [
     task.id,
     task.type,
@@ -212,7 +213,7 @@ export function insertTask(sql: SqlStatement, task: NewTask): string {
     1,
     null,
     null,
-    task.runAt,
+    runAt,
     task.deadlineAt,
     task.createdAt,
     task.updatedAt,
@@ -220,13 +221,23 @@ export function insertTask(sql: SqlStatement, task: NewTask): string {
     task.finishedAt,
   ];
   // A lost race on the idempotency key inserts nothing; the caller then reads the winner.
-  return `INSERT INTO stepwise_tasks (${TASK_COLUMNS}) VALUES (${values.map((v) => sql.p(v)).join(', ')}) ON CONFLICT DO NOTHING`;
+  return `INSERT INTO stepwise_tasks (${TASK_COLUMNS}) VALUES (${values.map((v) => (v === runAt ? dueAt(d, sql, task) : sql.p(v))).join(', ')}) ON CONFLICT DO NOTHING`;
+}
+
+/**
+ * On the database clock a new task is due after its delay on that clock: the
+ * submitting process's own clock, ahead or behind, would otherwise hold it
+ * back or hand it to the sweeper at once.
+ */
+function dueAt(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
+  if (!d.databaseClock) return sql.p(task.runAt);
+  return `${DATABASE_NOW} + ${sql.p(Math.max(0, task.runAt - task.createdAt), 'bigint')}`;
 }
 
 /** PostgreSQL: a new task with its steps and its `task.created` event, in one statement. */
 export function createTask(d: SqlDialect, task: NewTask, events: readonly TaskEvent[]): Built {
   const sql = d.statement();
-  const parts = [`t AS (${insertTask(sql, task)} RETURNING id)`, ...cteRows(sql, task.steps, events)];
+  const parts = [`t AS (${insertTask(d, sql, task)} RETURNING id)`, ...cteRows(sql, task.steps, events)];
   const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
   return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
 }

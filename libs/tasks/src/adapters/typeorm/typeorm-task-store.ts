@@ -80,7 +80,7 @@ export class TypeOrmTaskStore implements TaskStore {
       } else {
         seqs = await this.dataSource.transaction(async (em) => {
           const insert = this.d.statement();
-          const text = insertTask(insert, task);
+          const text = insertTask(this.d, insert, task);
           const inserted = (await em.query(`${text} RETURNING id`, insert.params)) as unknown[];
           if (inserted.length === 0) return null;
           if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
