@@ -13,7 +13,17 @@ const LEASE = 30_000;
 
 function step(name: string, order: number, overrides: Partial<StepRecord> = {}): StepRecord {
   const on = order === 1 ? 'api' : 'worker';
-  const base = { name, order, on, status: 'pending', attempts: 0, progress: 0, output: null, error: null } as const;
+  const base = {
+    name,
+    order,
+    on,
+    status: 'pending',
+    attempts: 0,
+    abandoned: 0,
+    progress: 0,
+    output: null,
+    error: null,
+  } as const;
   return { ...base, startedAt: null, finishedAt: null, ...overrides };
 }
 

@@ -30,6 +30,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_SWEEP_INTERVAL_MS` | `engine.sweepIntervalMs` | positive integer |
  * | `TASKS_PENDING_GRACE_MS` | `engine.pendingGraceMs` | integer >= 0 |
  * | `TASKS_SHUTDOWN_GRACE_MS` | `engine.shutdownGraceMs` | integer >= 0 |
+ * | `TASKS_ABORT_GRACE_MS` | `engine.abortGraceMs` | integer >= 0: an aborted step that ignores its signal longer is abandoned |
  * | `UPLOAD_MAX_FILE_SIZE` | `uploads.maxFileSize` | bytes, or with a unit: `500MB`, `2GiB`, `64k` |
  * | `UPLOAD_MAX_FILES` | `uploads.maxFiles` | positive integer |
  * | `UPLOAD_MAX_TOTAL_SIZE` | `uploads.maxTotalSize` | bytes, or with a unit, as `UPLOAD_MAX_FILE_SIZE` |
@@ -75,6 +76,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
       sweepIntervalMs: read.integer('TASKS_SWEEP_INTERVAL_MS', 1),
       pendingGraceMs: read.integer('TASKS_PENDING_GRACE_MS', 0),
       shutdownGraceMs: read.integer('TASKS_SHUTDOWN_GRACE_MS', 0),
+      abortGraceMs: read.integer('TASKS_ABORT_GRACE_MS', 0),
     },
     defaults.engine,
   );

@@ -51,6 +51,11 @@ class CancellableTask {
   undoA(ctx: StepContext) {
     this.log.push(`undo a ${ctx.taskId}`);
   }
+
+  @Compensate('b')
+  undoB(ctx: StepContext) {
+    this.log.push(`undo b ${ctx.taskId}`);
+  }
 }
 
 @Task({ name: 'uncancellable', cancellable: false })
@@ -83,29 +88,27 @@ async function started(
 }
 
 describe('cancellation', () => {
-  it.each<[Mode, string]>([
-    ['honour', 'a step that honours its signal'],
-    ['ignore', 'a step that ignores its signal'],
-  ])('cancels %s mid-step promptly and compensates finished steps (%s)', async (mode) => {
-    const { f, task: saga } = await started(() => mode);
+  it('cancels a step that honours its signal at once and compensates the finished steps', async () => {
+    const { f, task: saga } = await started(() => 'honour');
     const { task } = await f.submit('cancellable');
     await f.flush();
     expect((await f.task(task.id)).steps[1].status).toBe('running');
 
     const answer = await f.engine.cancel(task.id, 'alice');
     expect(answer.cancelRequested).toBe(true);
-    // No time passes: cancellation must not wait for a heartbeat or the step.
+    // No time passes: cancellation must not wait for a heartbeat.
     const stored = await f.settle(task.id, 'cancelled');
 
     expect(stored.status).toBe('cancelled');
     expect(stored.leaseOwner).toBeNull();
     expect(stored.error).toMatchObject({ code: 'CANCELLED' });
-    expect(stored.steps.map((s) => [s.name, s.status])).toEqual([
-      ['a', 'compensated'],
-      ['b', 'failed'],
-      ['c', 'pending'],
+    expect(stored.steps.map((s) => [s.name, s.status, s.abandoned])).toEqual([
+      ['a', 'compensated', 0],
+      ['b', 'failed', 0],
+      ['c', 'pending', 0],
     ]);
     expect(stored.steps[1].error).toMatchObject({ code: 'CANCELLED', step: 'b' });
+    // b gave up without doing its work: only a is undone.
     expect(saga.log).toEqual([`a ${task.id}`, `b ${task.id}`, `undo a ${task.id}`]);
     expect(saga.signals[0].aborted).toBe(true);
     expect(saga.signals[0].reason).toBeInstanceOf(TaskCancelledError);
@@ -120,12 +123,52 @@ describe('cancellation', () => {
       'a:compensated',
       'task.cancelled',
     ]);
+  });
 
-    // A step that ignored its signal and returns late changes nothing.
+  it('waits out the grace for a step that ignores its signal: one that finishes in time is done, and undone', async () => {
+    const { f, task: saga } = await started(() => 'ignore');
+    const { task } = await f.submit('cancellable');
+    await f.flush();
+    await f.engine.cancel(task.id, 'alice');
+    await f.flush();
+    // Nothing is decided while b may still finish.
+    expect((await f.task(task.id)).status).toBe('running');
+    await f.clock.advance(f.settings.abortGraceMs - 1);
+    saga.gate.resolve('late');
+    const stored = await f.settle(task.id, 'cancelled');
+    expect(stored.steps.map((s) => [s.name, s.status])).toEqual([
+      ['a', 'compensated'],
+      ['b', 'compensated'],
+      ['c', 'pending'],
+    ]);
+    expect(stored.steps[1].output).toBe('late');
+    expect(saga.log).toEqual([`a ${task.id}`, `b ${task.id}`, `undo b ${task.id}`, `undo a ${task.id}`]);
+  });
+
+  it('abandons a step that ignores its signal past the grace: compensated as possibly done, its slot kept busy', async () => {
+    const { f, task: saga } = await started(() => 'ignore', { concurrency: 1 });
+    const { task } = await f.submit('cancellable');
+    await f.flush();
+    await f.engine.cancel(task.id, 'alice');
+    await f.clock.advance(f.settings.abortGraceMs);
+    const stored = await f.settle(task.id, 'cancelled');
+    expect(stored.steps.map((s) => [s.name, s.status, s.abandoned])).toEqual([
+      ['a', 'compensated', 0],
+      ['b', 'compensated', 1],
+      ['c', 'pending', 0],
+    ]);
+    expect(saga.log).toEqual([`a ${task.id}`, `b ${task.id}`, `undo b ${task.id}`, `undo a ${task.id}`]);
+    expect(f.logger.messages('warn').join('\n')).toMatch(/step "b" ignored its abort signal .* abandoned/);
+
+    // The abandoned attempt still holds the only slot: the next task waits for it.
+    const { task: next } = await f.submit('cancellable');
+    await f.settle(next.id, 'running');
+    expect(saga.log).not.toContain(`a ${next.id}`);
+    // It ends late: that changes nothing recorded, and frees the slot.
     const before = await f.task(task.id);
     saga.gate.resolve('late');
-    await f.flush();
-    await f.clock.advance(60_000);
+    await f.settle(next.id, 'running');
+    expect(saga.log).toContain(`a ${next.id}`);
     expect(await f.task(task.id)).toEqual(before);
     expect(saga.log).not.toContain(`c ${task.id}`);
   });

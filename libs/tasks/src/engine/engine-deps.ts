@@ -17,6 +17,13 @@ export interface EngineSettings {
   concurrency: number;
   /** Minimum time between two progress writes of one task. */
   progressThrottleMs: number;
+  /**
+   * An aborted step (cancel, step or task timeout, shutdown, lost lease) or a
+   * compensation stopped by a lost lease gets this long to settle; one that
+   * ignores its signal longer is abandoned: recorded, left running, its slot
+   * kept busy, its step compensated as possibly done.
+   */
+  abortGraceMs: number;
   /** Running steps get this long to finish on shutdown before they are handed over. */
   shutdownGraceMs: number;
   /** Default retention of finished tasks, when the task declares none. */
@@ -34,6 +41,7 @@ export const DEFAULT_ENGINE_SETTINGS: Omit<EngineSettings, 'workerId'> = {
   pendingGraceMs: 10_000,
   concurrency: 4,
   progressThrottleMs: 200,
+  abortGraceMs: 5_000,
   shutdownGraceMs: 10_000,
   reconcileIntervalMs: 3_600_000,
   orphanGraceMs: 3_600_000,

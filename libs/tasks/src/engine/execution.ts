@@ -1,6 +1,6 @@
 import type { TaskDefinition } from '../definition';
 import type { Placement, TaskRecord } from '../model';
-import type { AbortReason } from './errors';
+import { type AbortReason, LeaseLostError } from './errors';
 
 /**
  * One claimed run of a task in this process. Its signal aborts the running
@@ -9,6 +9,8 @@ import type { AbortReason } from './errors';
  */
 export class Execution {
   private readonly controller = new AbortController();
+  private readonly leaseController = new AbortController();
+  private readonly lingering: Array<Promise<unknown>> = [];
 
   constructor(
     readonly task: TaskRecord,
@@ -20,11 +22,30 @@ export class Execution {
     return this.controller.signal;
   }
 
+  /**
+   * Aborts only when the lease is lost, even after another reason aborted
+   * {@link signal}: compensations run through a cancel, never past a lost lease.
+   */
+  get leaseSignal(): AbortSignal {
+    return this.leaseController.signal;
+  }
+
   get reason(): AbortReason | undefined {
     return this.signal.aborted ? (this.signal.reason as AbortReason) : undefined;
   }
 
   abort(reason: AbortReason): void {
     if (!this.signal.aborted) this.controller.abort(reason);
+    if (reason instanceof LeaseLostError && !this.leaseSignal.aborted) this.leaseController.abort(reason);
+  }
+
+  /** An abandoned attempt still running: it keeps this run's worker slot busy until it ends. */
+  linger(running: Promise<unknown>): void {
+    this.lingering.push(running);
+  }
+
+  /** Settles when every abandoned attempt of this run has ended. */
+  async abandonedSettled(): Promise<void> {
+    await Promise.allSettled(this.lingering);
   }
 }

@@ -24,7 +24,10 @@ export class ProgressReporter {
   hooks(setResultFile: (file: ResultFile) => void): AttemptHooks {
     return {
       progress: (fraction, message) => this.report(fraction, message),
-      setResultFile,
+      // An abandoned attempt that finishes late must not change the task.
+      setResultFile: (file) => {
+        if (!this.stopped) setResultFile(file);
+      },
     };
   }
 

@@ -5,7 +5,14 @@ import { AbortReason, StepTimeoutError } from './errors';
 import type { Execution } from './execution';
 
 export type AttemptOutcome =
-  { kind: 'completed'; output: unknown } | { kind: 'threw'; error: unknown } | { kind: 'aborted'; reason: AbortReason };
+  | { kind: 'completed'; output: unknown }
+  | { kind: 'threw'; error: unknown }
+  | { kind: 'aborted'; reason: AbortReason }
+  /**
+   * Aborted (or timed out), and the step ignored its signal for the whole
+   * grace: it may still do its work. `running` settles when it ends.
+   */
+  | { kind: 'abandoned'; reason: AbortReason; running: Promise<unknown> };
 
 export interface AttemptHooks {
   progress(fraction: number, message?: string): void;
@@ -57,8 +64,10 @@ async function ownUpload(uploads: UploadStore | undefined, owner: string, id: st
 }
 
 /**
- * Runs one attempt of a step. Resolves as soon as the execution aborts or the
- * step times out, even if the step ignores its signal: cancellation is prompt.
+ * Runs one attempt of a step. When the execution aborts or the step times
+ * out, the step gets `graceMs` to settle: one that ends in time (even with
+ * its work done) is taken at its word, so a retry never starts beside it;
+ * one that does not is abandoned, still running.
  */
 export async function runAttempt(
   exec: Execution,
@@ -66,30 +75,59 @@ export async function runAttempt(
   attempt: number,
   env: AttemptEnv,
   hooks: AttemptHooks,
+  graceMs: number,
 ): Promise<AttemptOutcome> {
+  if (exec.signal.aborted) return { kind: 'aborted', reason: exec.signal.reason as AbortReason };
   const controller = new AbortController();
   const forward = () => controller.abort(exec.signal.reason);
-  if (exec.signal.aborted) return { kind: 'aborted', reason: exec.signal.reason as AbortReason };
   exec.signal.addEventListener('abort', forward, { once: true });
   const stopTimer = step.timeoutMs
     ? env.clock.setTimer(step.timeoutMs, () => controller.abort(new StepTimeoutError(step.name, step.timeoutMs!)))
     : () => undefined;
-  const aborted = new Promise<never>((_, reject) =>
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
-  );
-  aborted.catch(() => undefined);
   try {
     const ctx = stepContext(exec.task, step.name, attempt, controller.signal, env, hooks);
-    const output = await Promise.race([Promise.resolve().then(() => step.run(ctx)), aborted]);
-    if (controller.signal.aborted) return outcomeOfAbort(controller.signal.reason);
-    return { kind: 'completed', output: output ?? null };
-  } catch (error) {
-    if (controller.signal.aborted) return outcomeOfAbort(controller.signal.reason);
-    return { kind: 'threw', error };
+    const settled = await settleWithin(() => step.run(ctx), controller.signal, env.clock, graceMs);
+    if (settled.kind === 'ok') return { kind: 'completed', output: settled.value ?? null };
+    const reason = controller.signal.reason as AbortReason;
+    if (settled.kind === 'running') return { kind: 'abandoned', reason, running: settled.running };
+    // Aborted and it gave up: the abort is the cause, whatever it threw.
+    if (controller.signal.aborted) return outcomeOfAbort(reason);
+    return { kind: 'threw', error: settled.error };
   } finally {
     stopTimer();
     exec.signal.removeEventListener('abort', forward);
   }
+}
+
+export type Settled =
+  { kind: 'ok'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'running'; running: Promise<unknown> };
+
+/**
+ * Runs `work` to its end; once `signal` aborts, waits at most `graceMs`
+ * more for it, then reports it still running (never a second copy of it).
+ */
+export async function settleWithin(
+  work: () => unknown,
+  signal: AbortSignal,
+  clock: Clock,
+  graceMs: number,
+): Promise<Settled> {
+  const running = Promise.resolve().then(work);
+  const outcome = running.then(
+    (value): Settled => ({ kind: 'ok', value }),
+    (error: unknown): Settled => ({ kind: 'threw', error }),
+  );
+  const aborted = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const first = await Promise.race([outcome, aborted.then(() => null)]);
+  if (first) return first;
+  let cancelGrace: () => void = () => undefined;
+  const grace = new Promise<null>((resolve) => (cancelGrace = clock.setTimer(graceMs, () => resolve(null))));
+  const late = await Promise.race([outcome, grace]);
+  cancelGrace();
+  return late ?? { kind: 'running', running: outcome };
 }
 
 function outcomeOfAbort(reason: unknown): AttemptOutcome {

@@ -96,6 +96,7 @@ export class TaskEngine {
         on: s.on,
         status: 'pending',
         attempts: 0,
+        abandoned: 0,
         progress: 0,
         output: null,
         error: null,

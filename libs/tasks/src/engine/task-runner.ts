@@ -2,11 +2,19 @@ import type { StepDefinition } from '../definition';
 import type { StepRecord, TaskError, TaskEventType, TaskRecord } from '../model';
 import { isRetryable, retryDelay } from './backoff';
 import type { EngineDeps } from './engine-deps';
-import { LeaseLostError, ShutdownError, TaskCancelledError, TaskTimeoutError, toTaskError } from './errors';
+import { sleep } from '../ports';
+import {
+  LeaseLostError,
+  ShutdownError,
+  StepTimeoutError,
+  TaskCancelledError,
+  TaskTimeoutError,
+  toTaskError,
+} from './errors';
 import type { EventExtra, EventRecorder } from './event-recorder';
 import type { Execution } from './execution';
 import { ProgressReporter } from './progress-reporter';
-import { runAttempt, stepContext } from './step-attempt';
+import { runAttempt, settleWithin, stepContext } from './step-attempt';
 import { wakeUp } from './wake-up';
 
 /**
@@ -74,6 +82,9 @@ export class TaskRunner {
       const def = steps[index];
       const record = this.stepRecord(def.name);
       if (record.status === 'completed') continue;
+      // Recorded as failed for good by a run that could not go on (a store
+      // outage, a crash): never run it again, compensate.
+      if (record.status === 'failed') return this.compensate('failed', record.error);
       if (def.on !== this.exec.placement) return this.handOver(def.on);
       // The claim read the flags; between two steps they may have changed.
       if (boundary) await this.refreshFlags();
@@ -103,8 +114,14 @@ export class TaskRunner {
         record.attempts,
         this.deps,
         progress.hooks((file) => (task.resultFile = file)),
+        this.deps.settings.abortGraceMs,
       );
       progress.stop();
+      if (outcome.kind === 'abandoned') {
+        this.abandon(record, outcome.running);
+        if (outcome.reason instanceof StepTimeoutError) return this.onFailure(def, record, outcome.reason);
+        return this.onAborted(record, outcome.reason);
+      }
 
       if (outcome.kind === 'completed') {
         record.status = 'completed';
@@ -145,6 +162,19 @@ export class TaskRunner {
     return this.compensate('failed', record.error);
   }
 
+  /**
+   * The attempt ignored its abort for the whole grace: it keeps this run's
+   * worker slot, and its step counts as possibly done (compensated).
+   */
+  private abandon(record: StepRecord, running: Promise<unknown>): void {
+    record.abandoned += 1;
+    this.exec.linger(running);
+    this.deps.logger.warn(
+      `task ${this.task.id}: step "${record.name}" ignored its abort signal for ${this.deps.settings.abortGraceMs} ms;` +
+        ` attempt ${record.attempts} abandoned (it may still finish; its compensation will run)`,
+    );
+  }
+
   private async onAborted(record: StepRecord, reason: Error): Promise<void> {
     if (reason instanceof LeaseLostError) throw reason;
     if (reason instanceof ShutdownError) {
@@ -166,12 +196,16 @@ export class TaskRunner {
     return this.compensate('failed', record.error);
   }
 
-  /** Runs the compensations of finished steps in reverse, then ends the task. */
+  /**
+   * Runs the compensations of finished (or possibly finished) steps in
+   * reverse, then ends the task. The cancel that caused it does not stop it;
+   * a lost lease does, before any further write.
+   */
   private async compensate(outcome: 'failed' | 'cancelled', error: TaskError | null): Promise<void> {
     const task = this.task;
     task.error = error;
     const candidates = this.exec.definition.steps
-      .filter((def) => def.compensate && ['completed', 'compensating'].includes(this.stepRecord(def.name).status))
+      .filter((def) => def.compensate && this.needsCompensation(def))
       .reverse();
     if (candidates.length > 0) {
       task.status = 'compensating';
@@ -182,16 +216,22 @@ export class TaskRunner {
       const record = this.stepRecord(def.name);
       record.status = 'compensating';
       await this.persist([record.name], []);
-      // Compensation is not aborted by the cancel that caused it; only by a lost lease.
-      const signal = new AbortController().signal;
-      try {
-        const ctx = stepContext(task, def.name, record.attempts, signal, this.deps, {
-          progress: () => undefined,
-          setResultFile: () => undefined,
-        });
-        await def.compensate!(ctx);
-        record.status = 'compensated';
-      } catch (err) {
+      const lease = this.exec.leaseSignal;
+      const ctx = stepContext(task, def.name, record.attempts, lease, this.deps, {
+        progress: () => undefined,
+        setResultFile: () => undefined,
+      });
+      const settled = await settleWithin(
+        () => def.compensate!(ctx),
+        lease,
+        this.deps.clock,
+        this.deps.settings.abortGraceMs,
+      );
+      if (settled.kind === 'running') this.exec.linger(settled.running);
+      if (lease.aborted) throw lease.reason;
+      if (settled.kind === 'ok') record.status = 'compensated';
+      else {
+        const err = settled.kind === 'threw' ? settled.error : lease.reason;
         record.status = 'failed';
         record.error = toTaskError(err, def.name);
         failures.push(`${def.name}: ${record.error.message}`);
@@ -201,6 +241,13 @@ export class TaskRunner {
     }
     if (failures.length > 0) task.message = `compensation failed for ${failures.join('; ')}`;
     await this.finish(outcome === 'cancelled' ? 'cancelled' : 'failed');
+  }
+
+  /** Done, being undone, or an abandoned attempt that may have done its work. */
+  private needsCompensation(def: StepDefinition): boolean {
+    const record = this.stepRecord(def.name);
+    if (record.status === 'completed' || record.status === 'compensating') return true;
+    return record.abandoned > 0 && record.status !== 'compensated';
   }
 
   /** Ends the task `completed`; `lastStep` is the final step's checkpoint when it was not written yet. */
@@ -244,7 +291,7 @@ export class TaskRunner {
     let paused = false;
     await this.enqueue(async () => {
       const change = { events: [event], whilePauseRequested: true };
-      paused = await this.deps.store.save(snapshot, this.deps.settings.workerId, change);
+      paused = await this.retrying(() => this.deps.store.save(snapshot, this.deps.settings.workerId, change));
       if (!paused) return;
       Object.assign(task, { status: 'paused', leaseOwner: null, leaseExpiresAt: null, version: snapshot.version });
       await this.events.fanOut(snapshot, event);
@@ -255,7 +302,9 @@ export class TaskRunner {
   /** Reads the flags other processes set (pause, cancel); doubles as a heartbeat. */
   private async refreshFlags(): Promise<void> {
     const { store, settings, clock } = this.deps;
-    const state = await store.renewLease(this.task.id, settings.workerId, settings.leaseMs, clock.now());
+    const state = await this.retrying(() =>
+      store.renewLease(this.task.id, settings.workerId, settings.leaseMs, clock.now()),
+    );
     if (!state.held) {
       const lost = new LeaseLostError(this.task.id);
       this.exec.abort(lost);
@@ -290,15 +339,31 @@ export class TaskRunner {
     const snapshot = this.snapshot();
     const built = events.map(([type, extra]) => this.events.build(snapshot, type, extra));
     return this.enqueue(async () => {
-      const held = await this.deps.store.save(snapshot, this.deps.settings.workerId, {
-        steps,
-        events: built,
-        runAfterMs,
-      });
+      const change = { steps, events: built, runAfterMs };
+      const held = await this.retrying(() => this.deps.store.save(snapshot, this.deps.settings.workerId, change));
       if (!held) this.lost();
       task.version = snapshot.version;
       for (const event of built) await this.events.fanOut(snapshot, event);
     });
+  }
+
+  /**
+   * A state write that failed (a dropped connection, a failover) is tried
+   * again after a short backoff: the write is conditional on the lease, so a
+   * retry of one that did commit changes nothing but the events. Past the
+   * last try the run stops; its lease expires and another run resumes from
+   * what was written.
+   */
+  private async retrying<T>(write: () => Promise<T>): Promise<T> {
+    for (const delay of STATE_WRITE_BACKOFF_MS) {
+      try {
+        return await write();
+      } catch (error) {
+        this.deps.logger.warn(`task ${this.task.id}: state write failed, retrying in ${delay} ms: ${String(error)}`);
+        await sleep(this.deps.clock, delay);
+      }
+    }
+    return write();
   }
 
   /** A progress report: writes the progress columns only, never the task's state. */
@@ -342,6 +407,9 @@ export class TaskRunner {
     return record;
   }
 }
+
+/** Waits between the tries of a failed state write: about 3.5 s in all, well inside a lease. */
+const STATE_WRITE_BACKOFF_MS = [100, 400, 1_000, 2_000];
 
 /** An event to record with a write: its type and what it adds to the task's fields. */
 type PendingEvent = [TaskEventType, EventExtra];

@@ -66,6 +66,8 @@ export class TaskWorker {
       });
     this.active.set(task.id, { exec, done });
     await done;
+    // An abandoned attempt still running keeps this slot busy (not the task: its next run may start).
+    await exec.abandonedSettled();
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Compensate, Step, Task, type StepContext } from '../definition';
 import { StepTimeoutError, TaskTimeoutError } from './errors';
-import { createEngineFixture, type EngineFixture } from './testing/engine-fixture';
+import { createEngineFixture, deferred, type Deferred, type EngineFixture } from './testing/engine-fixture';
 
 const never = () => new Promise<never>(() => undefined);
 
@@ -45,12 +45,32 @@ class DeadlineTask {
   }
 }
 
+/** Each attempt waits on its own gate, ignoring its signal, then does its side effect. */
+@Task({ name: 'hung' })
+class HungTask {
+  inFlight = 0;
+  maxInFlight = 0;
+  sideEffects = 0;
+  readonly gates: Deferred[] = [];
+
+  @Step({ order: 1, timeoutMs: 100, retry: { attempts: 2, backoff: 'fixed', delayMs: 10, jitter: false } })
+  async work() {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const gate = deferred();
+    this.gates.push(gate);
+    await gate.promise;
+    this.sideEffects++;
+    this.inFlight--;
+  }
+}
+
 describe('timeouts', () => {
   let f: EngineFixture;
 
   it('times out one attempt of a step and retries it per its policy', async () => {
     const slow = new SlowStepTask([1]);
-    f = createEngineFixture({ tasks: [slow] });
+    f = createEngineFixture({ tasks: [slow], settings: { abortGraceMs: 20 } });
     await f.engine.start(['worker']);
     const { task } = await f.submit('slow-step');
     await f.flush();
@@ -58,10 +78,13 @@ describe('timeouts', () => {
     await f.clock.advance(99);
     expect((await f.task(task.id)).status).toBe('running');
 
+    // Timed out, and it ignores its signal: the grace runs before anything is decided.
     await f.clock.advance(1);
+    expect((await f.task(task.id)).status).toBe('running');
+    await f.clock.advance(20);
     let stored = await f.task(task.id);
     expect(stored.status).toBe('pending');
-    expect(stored.steps[0]).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(stored.steps[0]).toMatchObject({ status: 'pending', attempts: 1, abandoned: 1 });
     expect(stored.steps[0].error).toMatchObject({ code: 'STEP_TIMEOUT', step: 'slow' });
     expect(slow.signals[0].reason).toBeInstanceOf(StepTimeoutError);
     expect(f.engine.worker.running()).toEqual([]);
@@ -75,18 +98,36 @@ describe('timeouts', () => {
 
   it('fails with STEP_TIMEOUT when every attempt times out', async () => {
     const slow = new SlowStepTask([1, 2]);
-    f = createEngineFixture({ tasks: [slow] });
+    f = createEngineFixture({ tasks: [slow], settings: { abortGraceMs: 20 } });
     await f.engine.start(['worker']);
     const { task } = await f.submit('slow-step');
     await f.flush();
-    await f.clock.advance(100);
+    await f.clock.advance(120);
     await f.clock.advance(50);
-    await f.clock.advance(100);
+    await f.clock.advance(120);
     const stored = await f.settle(task.id, 'failed');
     expect(stored.status).toBe('failed');
     expect(stored.error).toMatchObject({ code: 'STEP_TIMEOUT', step: 'slow', name: 'StepTimeoutError' });
-    expect(stored.steps[0].attempts).toBe(2);
+    expect(stored.steps[0]).toMatchObject({ attempts: 2, abandoned: 2 });
     expect(slow.signals).toHaveLength(2);
+  });
+
+  it('never starts a retry beside a timed-out attempt that ignores its signal but ends within the grace', async () => {
+    const hung = new HungTask();
+    f = createEngineFixture({ tasks: [hung] });
+    await f.engine.start(['worker']);
+    const { task } = await f.submit('hung');
+    await f.flush();
+    await f.clock.advance(100); // attempt 1 times out, and keeps running
+    await f.clock.advance(10); // a retry would be due here
+    await f.flush();
+    expect(hung.gates).toHaveLength(1);
+    hung.gates[0].resolve();
+    const stored = await f.settle(task.id, 'completed');
+    // Its work is done once: taken at its word, not retried.
+    expect(stored.status).toBe('completed');
+    expect(stored.steps[0]).toMatchObject({ status: 'completed', attempts: 1, abandoned: 0 });
+    expect(hung).toMatchObject({ maxInFlight: 1, sideEffects: 1 });
   });
 
   it('fails the whole task with TASK_TIMEOUT at its deadline and compensates', async () => {

@@ -26,6 +26,11 @@ export interface StepRecord {
   on: Placement;
   status: StepStatus;
   attempts: number;
+  /**
+   * Attempts that ignored their abort signal past the grace and were left
+   * running: the step may have done its work, so compensation covers it.
+   */
+  abandoned: number;
   progress: number;
   output: unknown;
   error: TaskError | null;

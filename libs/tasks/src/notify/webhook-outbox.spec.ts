@@ -56,12 +56,19 @@ describe('TypeOrmWebhookOutbox on SQLite: beyond the contract', () => {
       const tables = () =>
         dataSource.query(`SELECT name FROM sqlite_master WHERE name = 'stepwise_webhook_deliveries'`);
       expect(await tables()).toHaveLength(1);
-      // The uploads and the due-index migrations came after this one: undo all three.
-      await dataSource.undoLastMigration();
-      await dataSource.undoLastMigration();
-      expect(await tables()).toHaveLength(1);
-      await dataSource.undoLastMigration();
-      expect(await tables()).toEqual([]);
+      // Undo the newest migrations one by one: the table goes with its own migration, not before.
+      const newest = async () =>
+        (
+          (await dataSource.query('SELECT name FROM stepwise_migrations ORDER BY id DESC LIMIT 1')) as {
+            name: string;
+          }[]
+        )[0]?.name;
+      let undone: string | undefined;
+      while ((await tables()).length > 0) {
+        undone = await newest();
+        await dataSource.undoLastMigration();
+      }
+      expect(undone).toBe('WebhookDeliveries1700000000001');
       await dataSource.runMigrations();
       expect(await tables()).toHaveLength(1);
     } finally {

@@ -10,6 +10,7 @@ import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-s
 import { WebhookDeliveries1700000000001 } from './migrations/1700000000001-webhook-deliveries';
 import { Uploads1700000000002 } from './migrations/1700000000002-uploads';
 import { DueIndexes1700000000003 } from './migrations/1700000000003-due-indexes';
+import { AbandonedAndDeleteRequests1700000000004 } from './migrations/1700000000004-abandoned-and-delete-requests';
 
 export interface StepwiseDataSourceOptions {
   /** `postgres://` or `postgresql://` URL; without it, SQLite at `sqlitePath`. */
@@ -27,6 +28,7 @@ const common = {
     WebhookDeliveries1700000000001,
     Uploads1700000000002,
     DueIndexes1700000000003,
+    AbandonedAndDeleteRequests1700000000004,
   ],
   // Our own name, so we never collide with the host application's migrations table.
   migrationsTableName: 'stepwise_migrations',

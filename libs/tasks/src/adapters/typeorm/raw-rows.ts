@@ -18,6 +18,7 @@ export function fromRawStep(raw: Raw): StepRecord {
     on: raw.placement as StepRecord['on'],
     status: raw.status as StepRecord['status'],
     attempts: num(raw.attempts),
+    abandoned: num(raw.abandoned ?? 0),
     progress: num(raw.progress),
     output: json(raw.output),
     error: json(raw.error) as StepRecord['error'],

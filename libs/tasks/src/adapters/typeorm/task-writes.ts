@@ -108,7 +108,8 @@ export function updateHeldTask(
   );
 }
 
-const STEP_COLUMNS = 'name, step_order, placement, status, attempts, progress, output, error, started_at, finished_at';
+const STEP_COLUMNS =
+  'name, step_order, placement, status, attempts, abandoned, progress, output, error, started_at, finished_at';
 const STEP_UPDATES = STEP_COLUMNS.split(', ')
   .slice(1)
   .map((c) => `${c} = excluded.${c}`)
@@ -119,7 +120,7 @@ function stepValues(sql: SqlStatement, steps: readonly StepRecord[], taskId?: st
     .map(
       (s) =>
         `(${taskId === undefined ? '' : `${sql.p(taskId)}, `}${sql.p(s.name, 'varchar')}, ${sql.p(s.order, 'int')}, ${sql.p(s.on, 'varchar')}, ${sql.p(s.status, 'varchar')},` +
-        ` ${sql.p(s.attempts, 'int')}, ${sql.p(s.progress, 'float8')}, ${sql.p(jsonParam(s.output), 'text')},` +
+        ` ${sql.p(s.attempts, 'int')}, ${sql.p(s.abandoned, 'int')}, ${sql.p(s.progress, 'float8')}, ${sql.p(jsonParam(s.output), 'text')},` +
         ` ${sql.p(jsonParam(s.error), 'text')}, ${sql.p(s.startedAt, 'bigint')}, ${sql.p(s.finishedAt, 'bigint')})`,
     )
     .join(', ');

@@ -76,6 +76,13 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     // The sweeper's partial indexes replace the initial migration's two.
     const partial = ['cancels', 'expired', 'overdue'].map((name) => `IDX_stepwise_tasks_due_${name}`);
     expect(await dueIndexes()).toEqual(partial);
+    const columns = async (table: string) =>
+      ((await dataSource.query(`PRAGMA table_info(${table})`)) as { name: string }[]).map((c) => c.name);
+    expect(await columns('stepwise_task_steps')).toContain('abandoned');
+    expect(await columns('stepwise_tasks')).toContain('delete_requested');
+    await dataSource.undoLastMigration();
+    expect(await columns('stepwise_task_steps')).not.toContain('abandoned');
+    expect(await columns('stepwise_tasks')).not.toContain('delete_requested');
     await dataSource.undoLastMigration();
     expect(await dueIndexes()).toEqual(['IDX_stepwise_tasks_due_lease', 'IDX_stepwise_tasks_due_pending']);
     expect(await tables()).toEqual(all);

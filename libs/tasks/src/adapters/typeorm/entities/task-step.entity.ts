@@ -19,6 +19,7 @@ export const TaskStepEntity = new EntitySchema<TaskStepRow>({
     on: stringColumn('placement'),
     status: stringColumn('status'),
     attempts: intColumn('attempts'),
+    abandoned: { ...intColumn('abandoned'), default: 0 },
     progress: fractionColumn('progress'),
     output: jsonColumn('output'),
     error: jsonColumn('error'),
