@@ -74,10 +74,15 @@ export class TaskHandle {
     return body;
   }
 
-  /** `DELETE /tasks/{id}`: cancels if needed, then deletes the task and its files. */
-  async delete(options: RequestOptions = {}): Promise<void> {
+  /**
+   * `DELETE /tasks/{id}`: a finished task is deleted at once (resolves with
+   * null); an unfinished one is cancelled, compensated, then deleted (resolves
+   * with the task as it is now, its `cancelRequested` set).
+   */
+  async delete(options: RequestOptions = {}): Promise<TaskView | null> {
     const response = await this.ctx.http.send({ method: 'DELETE', path: this.path, ...options });
-    await response.text();
+    const text = await response.text();
+    return response.status === 202 && text ? (JSON.parse(text) as TaskView) : null;
   }
 
   /**

@@ -47,6 +47,7 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
     callbackUrl: null,
     cancelRequested: false,
     pauseRequested: false,
+    deleteRequested: false,
     runAt: T0,
     deadlineAt: null,
     createdAt: T0,
@@ -294,13 +295,14 @@ export function describeTaskStoreContract(
           held: true,
           cancelRequested: false,
           pauseRequested: false,
+          deleteRequested: false,
         });
         expect((await reload(task.id)).leaseExpiresAt).toBe(T0 + 50_000);
         await store.setFlags(task.id, { pauseRequested: true });
         expect(await store.renewLease(task.id, 'w1', 60_000, T0)).toMatchObject({ held: true, pauseRequested: true });
         await store.setFlags(task.id, { cancelRequested: true, pauseRequested: false });
         const state = await store.renewLease(task.id, 'w1', 60_000, T0);
-        expect(state).toEqual({ held: true, cancelRequested: true, pauseRequested: false });
+        expect(state).toEqual({ held: true, cancelRequested: true, pauseRequested: false, deleteRequested: false });
       });
 
       contract('reports a lease that is not held, and leaves it alone', async () => {
@@ -309,6 +311,7 @@ export function describeTaskStoreContract(
           held: false,
           cancelRequested: false,
           pauseRequested: false,
+          deleteRequested: false,
         });
         expect((await reload(task.id)).leaseExpiresAt).toBe(T0 + LEASE);
         expect((await store.renewLease(randomUUID(), 'w1', 0, T0)).held).toBe(false);
@@ -321,6 +324,42 @@ export function describeTaskStoreContract(
         await store.setFlags(task.id, { pauseRequested: true });
         expect(await reload(task.id)).toMatchObject({ cancelRequested: true, pauseRequested: true, version: 1 });
         await expect(store.setFlags(randomUUID(), { cancelRequested: true })).resolves.toBeUndefined();
+      });
+    });
+
+    describe('requestDelete and findDeleteRequested', () => {
+      contract(
+        'requests the delete (and the cancel, when asked) of an unfinished task, without a version bump',
+        async () => {
+          const running = await claimed();
+          expect(await store.requestDelete(running.id, { cancel: true })).toBe(true);
+          expect(await reload(running.id)).toMatchObject({ deleteRequested: true, cancelRequested: true, version: 2 });
+          expect(await store.renewLease(running.id, 'w1', LEASE, T0)).toMatchObject({
+            held: true,
+            deleteRequested: true,
+          });
+          const uncancellable = await created();
+          expect(await store.requestDelete(uncancellable.id, { cancel: false })).toBe(true);
+          expect(await reload(uncancellable.id)).toMatchObject({ deleteRequested: true, cancelRequested: false });
+          // A save by the lease holder never clears it.
+          const held = await reload(running.id);
+          expect(await store.save({ ...held, progress: 0.5, deleteRequested: false }, 'w1')).toBe(true);
+          expect((await reload(running.id)).deleteRequested).toBe(true);
+        },
+      );
+
+      contract('refuses for a terminal or unknown task; finds terminal tasks whose delete was requested', async () => {
+        const done = await claimed();
+        const running = await claimed();
+        expect(await store.requestDelete(done.id, { cancel: true })).toBe(true);
+        expect(await store.requestDelete(running.id, { cancel: true })).toBe(true);
+        expect(await store.findDeleteRequested(10)).toEqual([]);
+        const finished = { ...(await reload(done.id)), status: 'cancelled' as const, finishedAt: T0, leaseOwner: null };
+        expect(await store.save(finished, 'w1')).toBe(true);
+        expect(await store.findDeleteRequested(10)).toEqual([done.id]);
+        expect(await store.requestDelete(done.id, { cancel: true })).toBe(false);
+        expect(await store.requestDelete(randomUUID(), { cancel: true })).toBe(false);
+        expect(await store.findDeleteRequested(0)).toHaveLength(0);
       });
     });
 

@@ -24,6 +24,7 @@ export function keepLease(deps: EngineDeps, exec: Execution): () => void {
       if (state.held) {
         heldSince = at;
         exec.task.pauseRequested = state.pauseRequested;
+        exec.task.deleteRequested = state.deleteRequested;
       }
     } catch (error) {
       logger.warn(`heartbeat of ${exec.task.id} failed: ${String(error)}`);

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { MemoryTaskStore } from '../adapters/memory';
-import { createStepwiseDataSource, TypeOrmTaskStore } from '../adapters/typeorm';
 import { Step, Task } from '../definition';
 import type { TaskRecord } from '../model';
 import type { TaskChange, TaskStore } from '../ports';
 import { createEngineFixture, deferred, type Deferred } from './testing/engine-fixture';
+import { ENGINE_STORES } from './testing/engine-stores';
 
 @Task({ name: 'two-steps' })
 class TwoStepTask {
@@ -39,29 +35,13 @@ function holding(store: TaskStore) {
   return hold;
 }
 
-const stores: Array<[string, () => Promise<{ store: TaskStore; close: () => Promise<void> }>]> = [
-  ['memory', async () => ({ store: new MemoryTaskStore(), close: async () => undefined })],
-  [
-    'SQLite',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'stepwise-pause-race-'));
-      const ds = await createStepwiseDataSource({ sqlitePath: join(dir, 'db.sqlite') }).initialize();
-      const close = async () => {
-        await ds.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      };
-      return { store: new TypeOrmTaskStore(ds), close };
-    },
-  ],
-];
-
 /**
  * A resume that lands while the runner's pause write is in flight. Before,
  * the resume found the task still running (nothing to resume), cleared the
  * request, and the pause write then parked the task `paused` with no pause
  * requested, forever. Now the pause write is conditional on the request.
  */
-describe.each(stores)('resume racing the runner pause (%s)', (_name, open) => {
+describe.each(ENGINE_STORES)('resume racing the runner pause (%s)', (_name, open) => {
   it('the resume wins: the pause write is refused and the task runs to the end', async () => {
     const { store, close } = await open();
     try {

@@ -58,6 +58,8 @@ export class Sweeper {
 
   private async expire(): Promise<void> {
     const { store, clock, registry, settings } = this.deps;
+    // Deletes requested while the task ran, which its run did not get to (a crash, a race with its end).
+    for (const id of await store.findDeleteRequested(100)) await this.remove(id);
     for (const definition of registry.all()) {
       const retention = definition.retentionMs ?? settings.retentionMs;
       if (retention === undefined) continue;

@@ -48,7 +48,7 @@ export class TaskEngine {
 
   constructor(readonly deps: EngineDeps) {
     this.events = new EventRecorder(deps);
-    this.worker = new TaskWorker(deps, this.events);
+    this.worker = new TaskWorker(deps, this.events, (id) => this.purge(id));
     this.sweeper = new Sweeper(deps, (id) => this.purge(id));
     this.reconciler = new Reconciler(deps);
   }
@@ -84,6 +84,7 @@ export class TaskEngine {
       callbackUrl: request.callbackUrl ?? null,
       cancelRequested: false,
       pauseRequested: false,
+      deleteRequested: false,
       runAt: now,
       deadlineAt: null,
       createdAt: now,
@@ -141,11 +142,15 @@ export class TaskEngine {
     if (!task.cancelRequested) {
       await this.deps.store.setFlags(id, { cancelRequested: true });
       task.cancelRequested = true;
-      await this.events.record(task, 'task.cancel_requested');
-      // Waiting tasks have no runner to notice: run the cancellation here if we can claim it.
-      if (!this.hasLiveLease(task)) void this.worker.handle(id, task.placement);
+      await this.announceCancel(task);
     }
     return task;
+  }
+
+  /** Records a new cancel request; a waiting task has no runner to notice it, so it runs here if we can claim it. */
+  private async announceCancel(task: TaskRecord): Promise<void> {
+    await this.events.record(task, 'task.cancel_requested');
+    if (!this.hasLiveLease(task)) void this.worker.handle(task.id, task.placement);
   }
 
   /** Pauses between steps; a waiting task pauses at once. */
@@ -181,14 +186,24 @@ export class TaskEngine {
     return outcome;
   }
 
-  /** Cancels if needed, then deletes the record, its events and its stored files. */
-  async remove(id: string, owner: string): Promise<void> {
+  /**
+   * Deletes the task, its events, its webhook deliveries and its stored files.
+   * A finished task goes at once (null). An unfinished one is cancelled
+   * first, compensated, and deleted once it has ended: the answer is the
+   * task with its requests set (a task that cannot be cancelled runs to its
+   * end first).
+   */
+  async remove(id: string, owner: string): Promise<TaskRecord | null> {
     const task = await this.get(id, owner);
-    if (!isTerminal(task.status) && !task.cancelRequested) {
-      await this.deps.store.setFlags(id, { cancelRequested: true });
-      await this.events.record({ ...task, cancelRequested: true }, 'task.cancel_requested');
+    const cancel = this.definition(task.type).cancellable;
+    if (isTerminal(task.status) || !(await this.deps.store.requestDelete(id, { cancel }))) {
+      await this.purge(id);
+      return null;
     }
-    await this.purge(id);
+    const newlyCancelled = cancel && !task.cancelRequested;
+    Object.assign(task, { deleteRequested: true, cancelRequested: task.cancelRequested || cancel });
+    if (newlyCancelled) await this.announceCancel(task);
+    return task;
   }
 
   /** Starts the worker for the given placements and the sweeper. */

@@ -311,6 +311,7 @@ export class TaskRunner {
       throw lost;
     }
     this.task.pauseRequested = state.pauseRequested;
+    this.task.deleteRequested = state.deleteRequested;
     if (state.cancelRequested) {
       this.task.cancelRequested = true;
       this.exec.abort(new TaskCancelledError());

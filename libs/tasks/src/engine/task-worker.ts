@@ -1,4 +1,4 @@
-import type { Placement, TaskEvent } from '../model';
+import { isTerminal, type Placement, type TaskEvent } from '../model';
 import { sleep } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { ShutdownError, TaskCancelledError, toTaskError } from './errors';
@@ -16,6 +16,8 @@ export class TaskWorker {
   constructor(
     private readonly deps: EngineDeps,
     private readonly events: EventRecorder,
+    /** Deletes a task and everything it owns (a delete requested while it ran). */
+    private readonly remove: (taskId: string) => Promise<void>,
   ) {}
 
   /** Starts consuming every registered queue for the given placements. */
@@ -59,6 +61,7 @@ export class TaskWorker {
     const stopLease = keepLease(this.deps, exec);
     const done = new TaskRunner(this.deps, this.events, exec)
       .run()
+      .then(() => this.removeIfRequested(exec))
       .catch((error) => this.deps.logger.error(`task ${task.id} crashed the runner: ${toTaskError(error).message}`))
       .finally(() => {
         stopLease();
@@ -83,6 +86,16 @@ export class TaskWorker {
     grace.abort();
     for (const { exec } of this.active.values()) exec.abort(new ShutdownError());
     await all();
+  }
+
+  /** A run that ended the task carries out a delete requested meanwhile (else the sweeper does). */
+  private async removeIfRequested(exec: Execution): Promise<void> {
+    const { task } = exec;
+    if (!isTerminal(task.status)) return;
+    // A delete cancels: a cancelled run may not have read the delete request yet.
+    const requested =
+      task.deleteRequested || (task.status === 'cancelled' && (await this.deps.store.get(task.id))?.deleteRequested);
+    if (requested) await this.remove(task.id);
   }
 
   private onEvent(event: TaskEvent): void {

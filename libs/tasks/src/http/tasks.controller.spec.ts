@@ -516,9 +516,15 @@ describe('TasksController (HTTP)', () => {
       expect(storedKeys().filter((k) => k.startsWith(`tasks/${id}/`))).toEqual([]);
     });
 
-    it('deletes a running task (cancelling it) with 204', async () => {
+    it('deletes a running task with 202: cancelled and compensated first, then gone', async () => {
       const { id } = await submit('slow', { ms: 30_000 });
-      expect((await api().delete(`/tasks/${id}`)).status).toBe(204);
+      await waitFor(id, (t) => t.status === 'running');
+      const del = await api().delete(`/tasks/${id}`);
+      expect(del.status).toBe(202);
+      expect(del.body as TaskView).toMatchObject({ id, status: 'running' });
+      for (let i = 0; i < 200 && (await api().get(`/tasks/${id}`)).status === 200; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
       expectError(await api().get(`/tasks/${id}`), 404);
     });
   });

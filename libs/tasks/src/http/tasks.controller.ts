@@ -249,15 +249,29 @@ export class TasksController {
     return toTaskView(await this.engine.resume(id, owner), tasksPath(req));
   }
 
-  /** Cancels if needed, then deletes the task and its stored files: `204`. */
+  /**
+   * A finished task is deleted at once with its events, files and webhook
+   * deliveries: `204`. An unfinished one is cancelled, compensated, then
+   * deleted: `202` with the task as it is now.
+   */
   @Delete(':id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a task and its files' })
+  @ApiOperation({
+    summary: 'Delete a task and its files',
+    description: 'A finished task goes at once (204); an unfinished one is cancelled, compensated, then deleted (202).',
+  })
   @ApiParam(ID_PARAM)
   @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiAcceptedResponse({ type: TaskViewDto, description: 'Cancelling; deleted once compensated' })
   @ApiErrors(404, 503)
-  async remove(@Param('id', TaskIdPipe) id: string, @Owner() owner: string): Promise<void> {
-    await this.engine.remove(id, owner);
+  async remove(
+    @Param('id', TaskIdPipe) id: string,
+    @Owner() owner: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaskView | undefined> {
+    const pending = await this.engine.remove(id, owner);
+    res.status(pending ? 202 : 204);
+    return pending ? toTaskView(pending, tasksPath(req)) : undefined;
   }
 }
 

@@ -61,6 +61,8 @@ export interface TaskRecord {
   callbackUrl: string | null;
   cancelRequested: boolean;
   pauseRequested: boolean;
+  /** A delete of the unfinished task: carried out once it has ended (cancelled and compensated). */
+  deleteRequested: boolean;
   /** Optimistic concurrency: bumped by every write. */
   version: number;
   leaseOwner: string | null;

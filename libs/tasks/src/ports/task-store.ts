@@ -90,6 +90,7 @@ export interface LeaseState {
   held: boolean;
   cancelRequested: boolean;
   pauseRequested: boolean;
+  deleteRequested: boolean;
 }
 
 /** What a lease holder's write changes besides the task's own columns. */
@@ -163,6 +164,14 @@ export interface TaskStore {
   setPaused(taskId: string, paused: boolean, now: number): Promise<PauseOutcome | null>;
   /** Sets request flags that the lease holder reads (cancel). */
   setFlags(taskId: string, flags: { cancelRequested?: boolean; pauseRequested?: boolean }): Promise<void>;
+  /**
+   * Asks for an unfinished task to be deleted once it has ended, in one
+   * conditional statement; with `cancel`, also requests its cancel. False
+   * when the task is unknown or already terminal (the caller deletes it now).
+   */
+  requestDelete(taskId: string, options: { cancel: boolean }): Promise<boolean>;
+  /** Ids of terminal tasks whose delete was requested: deletes a crash or a race left undone. */
+  findDeleteRequested(limit: number): Promise<string[]>;
   delete(taskId: string): Promise<void>;
   /**
    * Tasks to dispatch again, one indexed keyset scan per reason: expired

@@ -88,9 +88,12 @@ export class MemoryTaskStore implements TaskStore {
 
   async renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState> {
     const task = this.tasks.get(taskId);
-    if (!task || task.leaseOwner !== workerId) return { held: false, cancelRequested: false, pauseRequested: false };
+    if (!task || task.leaseOwner !== workerId) {
+      return { held: false, cancelRequested: false, pauseRequested: false, deleteRequested: false };
+    }
     task.leaseExpiresAt = now + leaseMs;
-    return { held: true, cancelRequested: task.cancelRequested, pauseRequested: task.pauseRequested };
+    const { cancelRequested, pauseRequested, deleteRequested } = task;
+    return { held: true, cancelRequested, pauseRequested, deleteRequested };
   }
 
   async save(task: TaskRecord, workerId: string, change: TaskChange = {}): Promise<boolean> {
@@ -106,6 +109,7 @@ export class MemoryTaskStore implements TaskStore {
     if (change.runAfterMs === undefined) next.runAt = current.runAt;
     next.cancelRequested = current.cancelRequested;
     next.pauseRequested = current.pauseRequested;
+    next.deleteRequested = current.deleteRequested;
     if (task.leaseOwner !== null) {
       next.leaseOwner = current.leaseOwner;
       next.leaseExpiresAt = current.leaseExpiresAt;
@@ -150,6 +154,21 @@ export class MemoryTaskStore implements TaskStore {
     if (!task) return;
     // Flags are orthogonal to the lease holder's writes: no version bump.
     Object.assign(task, flags);
+  }
+
+  async requestDelete(taskId: string, options: { cancel: boolean }): Promise<boolean> {
+    const task = this.tasks.get(taskId);
+    if (!task || isTerminal(task.status)) return false;
+    task.deleteRequested = true;
+    if (options.cancel) task.cancelRequested = true;
+    return true;
+  }
+
+  async findDeleteRequested(limit: number): Promise<string[]> {
+    return [...this.tasks.values()]
+      .filter((t) => t.deleteRequested && isTerminal(t.status))
+      .slice(0, limit)
+      .map((t) => t.id);
   }
 
   async delete(taskId: string): Promise<void> {

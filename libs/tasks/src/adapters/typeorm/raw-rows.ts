@@ -46,6 +46,7 @@ export function fromRawTask(raw: Raw, steps: Raw[]): TaskRecord {
     callbackUrl: str(raw.callback_url),
     cancelRequested: Boolean(raw.cancel_requested),
     pauseRequested: Boolean(raw.pause_requested),
+    deleteRequested: Boolean(raw.delete_requested),
     version: num(raw.version),
     leaseOwner: str(raw.lease_owner),
     leaseExpiresAt: numOrNull(raw.lease_expires_at),

@@ -13,6 +13,7 @@ export function toTaskRecord(row: TaskRow, steps: TaskStepRow[]): TaskRecord {
     ...row,
     cancelRequested: Boolean(row.cancelRequested),
     pauseRequested: Boolean(row.pauseRequested),
+    deleteRequested: Boolean(row.deleteRequested),
     steps: [...steps].sort((a, b) => a.order - b.order).map(toStepRecord),
   };
 }

@@ -66,8 +66,18 @@ export function renewLease(d: SqlDialect, taskId: string, workerId: string, leas
   const until = `${d.now(sql, now)} + ${sql.p(leaseMs, 'bigint')}`;
   const update =
     `UPDATE stepwise_tasks SET lease_expires_at = ${until} WHERE id = ${sql.p(taskId)} AND lease_owner = ${sql.p(workerId)}` +
-    ` RETURNING cancel_requested, pause_requested`;
+    ` RETURNING cancel_requested, pause_requested, delete_requested`;
   // TypeORM answers a bare UPDATE on PostgreSQL with [rows, count]; a SELECT answers rows.
+  return built(sql, d.postgres ? `WITH r AS (${update}) SELECT * FROM r` : update);
+}
+
+/** Sets the delete request (and the cancel request, when asked) of an unfinished task; returns its id. */
+export function requestDelete(d: SqlDialect, taskId: string, cancel: boolean): Built {
+  const sql = d.statement();
+  const yes = d.postgres ? 'TRUE' : '1';
+  const update =
+    `UPDATE stepwise_tasks SET delete_requested = ${yes}${cancel ? `, cancel_requested = ${yes}` : ''}` +
+    ` WHERE id = ${sql.p(taskId)} AND status NOT IN ${TERMINAL_SQL} RETURNING id`;
   return built(sql, d.postgres ? `WITH r AS (${update}) SELECT * FROM r` : update);
 }
 

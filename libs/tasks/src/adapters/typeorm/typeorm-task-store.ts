@@ -27,6 +27,8 @@ import {
   insertEvents,
   insertTask,
   renewLease,
+  requestDelete,
+  TERMINAL_SQL,
   saveHeldTask,
   saveProgress,
   setPaused,
@@ -39,7 +41,7 @@ import {
 } from './task-writes';
 
 type TaskChanges = QueryDeepPartialEntity<TaskRow>;
-const NOT_HELD: LeaseState = { held: false, cancelRequested: false, pauseRequested: false };
+const NOT_HELD: LeaseState = { held: false, cancelRequested: false, pauseRequested: false, deleteRequested: false };
 
 /**
  * TaskStore on TypeORM, for SQLite (embedded) and PostgreSQL (distributed).
@@ -129,6 +131,7 @@ export class TypeOrmTaskStore implements TaskStore {
         held: true,
         cancelRequested: Boolean(flags.cancel_requested),
         pauseRequested: Boolean(flags.pause_requested),
+        deleteRequested: Boolean(flags.delete_requested),
       };
     });
   }
@@ -209,6 +212,22 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(async () => {
       // Flags are orthogonal to the lease holder's writes: no version bump.
       await this.updateTask(this.em, set).where('id = :taskId', { taskId }).execute();
+    });
+  }
+
+  requestDelete(taskId: string, options: { cancel: boolean }): Promise<boolean> {
+    return this.gate(async () => {
+      const { sql, params } = requestDelete(this.d, taskId, options.cancel);
+      return ((await this.dataSource.query(sql, params)) as unknown[]).length > 0;
+    });
+  }
+
+  findDeleteRequested(limit: number): Promise<string[]> {
+    return this.gate(async () => {
+      const rows = (await this.dataSource.query(
+        `SELECT id FROM stepwise_tasks WHERE delete_requested = TRUE AND status IN ${TERMINAL_SQL} ORDER BY id LIMIT ${Math.max(0, Math.floor(limit))}`,
+      )) as Array<{ id: string }>;
+      return rows.map((r) => r.id);
     });
   }
 

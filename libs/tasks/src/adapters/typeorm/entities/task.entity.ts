@@ -30,6 +30,7 @@ export const TaskEntity = new EntitySchema<TaskRow>({
     callbackUrl: { name: 'callback_url', type: 'text', nullable: true },
     cancelRequested: { name: 'cancel_requested', type: 'boolean' },
     pauseRequested: { name: 'pause_requested', type: 'boolean' },
+    deleteRequested: { name: 'delete_requested', type: 'boolean', default: false },
     version: intColumn('version'),
     leaseOwner: stringColumn('lease_owner', true),
     leaseExpiresAt: timeColumn('lease_expires_at', true),
