@@ -89,7 +89,7 @@ describe('duplicate deliveries and racing claims', () => {
       const { task } = await storeA.create(newTask());
       const now = Date.now();
       const claim = (store: TypeOrmTaskStore, workerId: string) =>
-        store.claim({ taskId: task.id, workerId, leaseMs: 60_000, now });
+        store.claim({ taskId: task.id, workerId, leaseMs: 60_000, now }).then((c) => c?.task ?? null);
       // Who asks first alternates, so that neither side is favoured by the order of the calls.
       const [byA, byB] =
         i % 2 === 0

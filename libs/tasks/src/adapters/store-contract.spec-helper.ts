@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StepRecord, TaskEvent } from '../model';
-import type { DueCursor, DueTask, NewTask, TaskStore } from '../ports';
+import type { ClaimRequest, DueCursor, DueTask, NewTask, TaskStore } from '../ports';
 
 /** A store under test and how to dispose of it. */
 export interface StoreUnderTest {
@@ -48,6 +48,7 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
     cancelRequested: false,
     pauseRequested: false,
     deleteRequested: false,
+    timeoutMs: null,
     runAt: T0,
     deadlineAt: null,
     createdAt: T0,
@@ -94,9 +95,11 @@ export function describeTaskStoreContract(
     afterEach(() => handle.close());
 
     const created = async (overrides: Partial<NewTask> = {}) => (await store.create(newTask(overrides))).task;
+    /** The claimed task, or null. */
+    const claim = async (request: ClaimRequest) => (await store.claim(request))?.task ?? null;
     const claimed = async (overrides: Partial<NewTask> = {}, workerId = 'w1', now = T0) => {
       const task = await created(overrides);
-      const record = await store.claim({ taskId: task.id, workerId, leaseMs: LEASE, now });
+      const record = await claim({ taskId: task.id, workerId, leaseMs: LEASE, now });
       if (!record) throw new Error('fixture claim failed');
       return record;
     };
@@ -160,7 +163,7 @@ export function describeTaskStoreContract(
     describe('claim', () => {
       contract('leases a due task: running, version bumped, steps included', async () => {
         const task = await created();
-        const record = await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 + 5 });
+        const record = await claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 + 5 });
         expect(record).toMatchObject({
           status: 'running',
           leaseOwner: 'w1',
@@ -174,14 +177,14 @@ export function describeTaskStoreContract(
 
       contract('refuses a second claimant while the lease lives, and lets it take over once expired', async () => {
         const task = await claimed();
-        expect(await store.claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE - 1 })).toBeNull();
-        const takeover = await store.claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
+        expect(await claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE - 1 })).toBeNull();
+        const takeover = await claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
         expect(takeover).toMatchObject({ leaseOwner: 'w2', version: 3 });
       });
 
       contract('lets exactly one of two concurrent claimants win', async () => {
         const task = await created();
-        const request = (workerId: string) => store.claim({ taskId: task.id, workerId, leaseMs: LEASE, now: T0 });
+        const request = (workerId: string) => claim({ taskId: task.id, workerId, leaseMs: LEASE, now: T0 });
         const results = await Promise.all([request('w1'), request('w2'), request('w3')]);
         const winners = results.filter((r) => r !== null);
         expect(winners).toHaveLength(1);
@@ -190,27 +193,27 @@ export function describeTaskStoreContract(
 
       contract('does not claim a task whose runAt is in the future, unless a cancel was requested', async () => {
         const task = await created({ runAt: T0 + 1000 });
-        expect(await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
+        expect(await claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
         await store.setFlags(task.id, { cancelRequested: true });
-        expect(await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).not.toBeNull();
+        expect(await claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).not.toBeNull();
       });
 
       contract('does not claim a paused task, unless a cancel was requested', async () => {
         const task = await created({ status: 'paused' });
-        expect(await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
+        expect(await claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
         await store.setFlags(task.id, { cancelRequested: true });
-        const record = await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 });
+        const record = await claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 });
         expect(record?.status).toBe('running');
       });
 
       contract('never claims a terminal task, keeps compensating, and ignores unknown ids', async () => {
         for (const status of ['completed', 'failed', 'cancelled'] as const) {
           const task = await created({ status, cancelRequested: true });
-          expect(await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
+          expect(await claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
         }
         const compensating = await claimed({ status: 'compensating' });
         expect(compensating.status).toBe('compensating');
-        expect(await store.claim({ taskId: randomUUID(), workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
+        expect(await claim({ taskId: randomUUID(), workerId: 'w1', leaseMs: LEASE, now: T0 })).toBeNull();
       });
 
       contract('hands out copies: changing a returned record changes nothing stored', async () => {
@@ -236,7 +239,7 @@ export function describeTaskStoreContract(
 
       contract('refuses a worker that lost its lease, and changes nothing', async () => {
         const lost = await claimed();
-        const winner = await store.claim({ taskId: lost.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
+        const winner = await claim({ taskId: lost.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
         const before = await reload(lost.id);
         Object.assign(lost, { status: 'completed', progress: 1 });
         lost.steps[1].status = 'completed';
@@ -259,7 +262,7 @@ export function describeTaskStoreContract(
 
       contract('appends no event when the lease is lost', async () => {
         const lost = await claimed();
-        await store.claim({ taskId: lost.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
+        await claim({ taskId: lost.id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
         const late = event(lost.id, { type: 'task.completed', status: 'completed' });
         expect(
           await store.save({ ...lost, status: 'completed' }, 'w1', { steps: ['acceptFiles'], events: [late] }),
@@ -284,7 +287,95 @@ export function describeTaskStoreContract(
         expect(await store.save(task, 'w1', { runAfterMs: 500 })).toBe(true);
         expect(await reload(task.id)).toMatchObject({ leaseOwner: null, leaseExpiresAt: null, status: 'pending' });
         expect(await store.save(task, 'w1')).toBe(false);
-        expect(await store.claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + 500 })).not.toBeNull();
+        expect(await claim({ taskId: task.id, workerId: 'w2', leaseMs: LEASE, now: T0 + 500 })).not.toBeNull();
+      });
+    });
+
+    describe('claim that starts the next step', () => {
+      const request = (taskId: string, placement: 'api' | 'worker' = 'api', now = T0 + 5): ClaimRequest => ({
+        taskId,
+        workerId: 'w1',
+        leaseMs: LEASE,
+        now,
+        start: { placement },
+      });
+
+      contract(
+        'starts it in the claim: running, one more attempt, its event appended, the message cleared',
+        async () => {
+          const task = await created({ message: 'retrying acceptFiles in 10 ms', timeoutMs: 60_000 });
+          const claimed = await store.claim(request(task.id));
+          expect(claimed?.started).toMatchObject({
+            taskId: task.id,
+            owner: 'alice',
+            taskType: 'create-zip',
+            type: 'task.step',
+            status: 'running',
+            step: 'acceptFiles',
+            stepStatus: 'running',
+            at: T0 + 5,
+          });
+          expect(claimed?.started?.seq).toEqual(expect.any(Number));
+          const stored = await reload(task.id);
+          expect(claimed?.task).toEqual(stored);
+          expect(stored).toMatchObject({
+            status: 'running',
+            message: null,
+            startedAt: T0 + 5,
+            deadlineAt: T0 + 5 + 60_000,
+          });
+          expect(stored.steps[0]).toMatchObject({ status: 'running', attempts: 1, startedAt: T0 + 5, error: null });
+          expect(stored.steps[1]).toMatchObject({ status: 'pending', attempts: 0 });
+          const events = await store.listEvents(task.id);
+          expect(events.map((e) => [e.seq, e.type, e.step])).toEqual([
+            [claimed?.started?.seq, 'task.step', 'acceptFiles'],
+          ]);
+        },
+      );
+
+      contract('starts the first unfinished step, and restarts one a dead worker left running', async () => {
+        const steps = [
+          { ...newTask().steps[0], status: 'completed' as const, attempts: 1 },
+          { ...newTask().steps[1], status: 'running' as const, attempts: 2, error: { name: 'E', message: 'x' } },
+        ];
+        const task = await created({ steps, placement: 'worker', startedAt: T0 - 1000, deadlineAt: null });
+        const claimed = await store.claim(request(task.id, 'worker'));
+        expect(claimed?.started?.step).toBe('createZipArchive');
+        expect(claimed?.task.startedAt).toBe(T0 - 1000);
+        expect((await reload(task.id)).steps.map((s) => [s.status, s.attempts, s.error])).toEqual([
+          ['completed', 1, null],
+          ['running', 3, null],
+        ]);
+      });
+
+      contract('only claims when the task is not plainly ready to run its next step here', async () => {
+        const failed = [newTask().steps[0], newTask().steps[1]].map((s, i) =>
+          i === 0 ? { ...s, status: 'failed' as const } : s,
+        );
+        const cases: Array<[string, Partial<NewTask>, 'api' | 'worker']> = [
+          ['placed elsewhere', {}, 'worker'],
+          ['cancel requested', { cancelRequested: true }, 'api'],
+          ['pause requested', { pauseRequested: true }, 'api'],
+          ['compensating', { status: 'compensating' }, 'api'],
+          ['past its deadline', { startedAt: T0 - 10_000, deadlineAt: T0 }, 'api'],
+          ['past its timeout on this first claim', { startedAt: T0 - 10_000, timeoutMs: 1_000 }, 'api'],
+          ['its next step failed for good', { steps: failed }, 'api'],
+        ];
+        for (const [why, overrides, placement] of cases) {
+          const task = await created({ message: 'kept', ...overrides });
+          const claimed = await store.claim(request(task.id, placement));
+          expect([why, claimed?.task.leaseOwner, claimed?.started]).toEqual([why, 'w1', null]);
+          const stored = await reload(task.id);
+          expect([why, stored.message, stored.steps.map((s) => s.attempts)]).toEqual([why, 'kept', [0, 0]]);
+          expect(await store.listEvents(task.id)).toEqual([]);
+        }
+      });
+
+      contract('a claim without `start` starts nothing', async () => {
+        const task = await created();
+        const claimed = await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 });
+        expect(claimed?.started).toBeNull();
+        expect((await reload(task.id)).steps.map((s) => s.status)).toEqual(['pending', 'pending']);
       });
     });
 

@@ -1,5 +1,5 @@
 import type { TaskDefinition } from '../definition';
-import type { Placement, TaskRecord } from '../model';
+import type { Placement, TaskEvent, TaskRecord } from '../model';
 import { type AbortReason, LeaseLostError } from './errors';
 
 /**
@@ -16,6 +16,8 @@ export class Execution {
     readonly task: TaskRecord,
     readonly definition: TaskDefinition,
     readonly placement: Placement,
+    /** The `task.step` event of the step the claim started (already written), if it did. */
+    readonly started: TaskEvent | null = null,
   ) {}
 
   get signal(): AbortSignal {

@@ -144,7 +144,7 @@ describe('recovery', () => {
       f.store.claim({ taskId: task.id, workerId: 'w1', leaseMs: 1000, now }),
       f.store.claim({ taskId: task.id, workerId: 'w2', leaseMs: 1000, now }),
     ]);
-    const winners = claims.filter((c) => c !== null);
+    const winners = claims.filter((c) => c !== null).map((c) => c.task);
     expect(winners).toHaveLength(1);
     const winner = winners[0]!;
     const loserId = winner.leaseOwner === 'w1' ? 'w2' : 'w1';
@@ -159,7 +159,7 @@ describe('recovery', () => {
 
     // Once the lease expired, another claimant takes over and the old holder is locked out.
     const taken = await f.store.claim({ taskId: task.id, workerId: loserId, leaseMs: 1000, now: now + 1001 });
-    expect(taken?.leaseOwner).toBe(loserId);
+    expect(taken?.task.leaseOwner).toBe(loserId);
     expect(await f.store.save({ ...winner, message: 'stale' }, winner.leaseOwner!)).toBe(false);
     expect((await f.store.get(task.id))?.message).toBe('real');
     expect((await f.store.renewLease(task.id, winner.leaseOwner!, 5000, now)).held).toBe(false);

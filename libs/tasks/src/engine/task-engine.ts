@@ -85,6 +85,7 @@ export class TaskEngine {
       cancelRequested: false,
       pauseRequested: false,
       deleteRequested: false,
+      timeoutMs: definition.timeoutMs ?? null,
       runAt: now,
       deadlineAt: null,
       createdAt: now,

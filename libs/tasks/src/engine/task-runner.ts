@@ -88,6 +88,8 @@ export class TaskRunner {
       if (def.on !== this.exec.placement) return this.handOver(def.on);
       // The claim read the flags; between two steps they may have changed.
       if (boundary) await this.refreshFlags();
+      // The claim starts the first step it finds ready by the same rules as above.
+      const startedByClaim = !boundary && this.exec.started?.step === record.name;
       boundary = true;
       if (task.cancelRequested) return this.compensate('cancelled', cancelledError());
       if (task.pauseRequested) {
@@ -97,13 +99,18 @@ export class TaskRunner {
         if (task.cancelRequested) return this.compensate('cancelled', cancelledError());
       }
 
-      record.status = 'running';
-      record.attempts += 1;
-      record.startedAt = this.deps.clock.now();
-      record.error = null;
-      task.message = null;
-      task.status = 'running';
-      await this.persist([record.name], [['task.step', { step: record.name, stepStatus: 'running' }]]);
+      if (startedByClaim) {
+        // The claim wrote this step's start and its event: announce it only.
+        await this.events.fanOut(this.snapshot(), this.exec.started!);
+      } else {
+        record.status = 'running';
+        record.attempts += 1;
+        record.startedAt = this.deps.clock.now();
+        record.error = null;
+        task.message = null;
+        task.status = 'running';
+        await this.persist([record.name], [['task.step', { step: record.name, stepStatus: 'running' }]]);
+      }
 
       const progress = new ProgressReporter(this.deps, index, steps.length, record, task, () =>
         this.persistProgress(record),

@@ -67,6 +67,8 @@ export interface TaskRecord {
   version: number;
   leaseOwner: string | null;
   leaseExpiresAt: number | null;
+  /** The whole task's timeout from its first start, as declared when it was submitted; null for none. */
+  timeoutMs: number | null;
   /** Earliest time the task may be claimed (retry backoff). */
   runAt: number;
   deadlineAt: number | null;

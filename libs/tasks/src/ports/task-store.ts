@@ -15,6 +15,20 @@ export interface ClaimRequest {
   now: number;
   /** Only tasks of these types are claimable (the ones this process can run). */
   types?: readonly string[];
+  /**
+   * Also start the task's next step in the same statement when it is plainly
+   * ready to run here: not compensating, no cancel or pause requested, not
+   * past its deadline, and its first unfinished step is pending (or was left
+   * running by a dead worker) and placed on `placement`. The step becomes
+   * `running` with one more attempt, and its `task.step` event is appended.
+   */
+  start?: { placement: Placement };
+}
+
+/** A won claim: the task as claimed, and the `task.step` event of the step the claim started, if it did. */
+export interface Claimed {
+  task: TaskRecord;
+  started: TaskEvent | null;
 }
 
 export interface ListQuery {
@@ -135,11 +149,13 @@ export interface TaskStore {
   findByIdempotencyKey(owner: string, key: string): Promise<TaskRecord | null>;
   list(query: ListQuery): Promise<ListPage>;
   /**
-   * Takes the lease (conditional on the version read) if the task is not
+   * Takes the lease in one conditional statement if the task is not
    * terminal, nobody holds a live lease, and it is due (`runAt <= now`, not
-   * paused) or a cancel was requested. Null when another claimant won.
+   * paused) or a cancel was requested; sets its start time and deadline on
+   * its first claim; with `start`, starts its next step too. Null when it is
+   * not claimable (another claimant won).
    */
-  claim(request: ClaimRequest): Promise<TaskRecord | null>;
+  claim(request: ClaimRequest): Promise<Claimed | null>;
   /** Extends a held lease to `leaseMs` from now (the store's clock) and reports the flags set by other processes. */
   renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState>;
   /**

@@ -28,10 +28,13 @@ export class FilesystemStorage implements ObjectStorage {
         done(null, chunk);
       },
     });
+    const out = createWriteStream(temp);
     try {
-      await pipeline(body, measure, createWriteStream(temp), { signal: options.signal });
+      await pipeline(body, measure, out, { signal: options.signal });
       await rename(temp, target);
     } catch (error) {
+      // A source that fails early can beat the file's own open: remove it only once the stream has closed.
+      if (!out.closed) await new Promise((resolve) => out.once('close', resolve));
       await rm(temp, { force: true });
       throw error;
     }

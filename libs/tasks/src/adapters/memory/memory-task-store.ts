@@ -1,6 +1,7 @@
-import { isTerminal, type TaskEvent, type TaskRecord } from '../../model';
+import { isTerminal, type Placement, type StepRecord, type TaskEvent, type TaskRecord } from '../../model';
 import type {
   ClaimRequest,
+  Claimed,
   DueKey,
   DuePage,
   DueQuery,
@@ -71,19 +72,31 @@ export class MemoryTaskStore implements TaskStore {
     };
   }
 
-  async claim(request: ClaimRequest): Promise<TaskRecord | null> {
+  async claim(request: ClaimRequest): Promise<Claimed | null> {
+    const { now } = request;
     const task = this.tasks.get(request.taskId);
     if (!task || isTerminal(task.status)) return null;
     if (request.types && !request.types.includes(task.type)) return null;
-    if (task.leaseOwner !== null && (task.leaseExpiresAt ?? 0) > request.now) return null;
-    const due = task.runAt <= request.now && task.status !== 'paused';
+    if (task.leaseOwner !== null && (task.leaseExpiresAt ?? 0) > now) return null;
+    const due = task.runAt <= now && task.status !== 'paused';
     if (!due && !task.cancelRequested) return null;
     task.leaseOwner = request.workerId;
-    task.leaseExpiresAt = request.now + request.leaseMs;
+    task.leaseExpiresAt = now + request.leaseMs;
     task.status = task.status === 'compensating' ? 'compensating' : 'running';
+    task.startedAt ??= now;
+    if (task.deadlineAt === null && task.timeoutMs !== null) task.deadlineAt = task.startedAt + task.timeoutMs;
     task.version++;
-    task.updatedAt = request.now;
-    return structuredClone(task);
+    task.updatedAt = now;
+    const step = request.start ? stepToStart(task, request.start.placement, now) : undefined;
+    if (!step) return { task: structuredClone(task), started: null };
+    Object.assign(step, { status: 'running', attempts: step.attempts + 1, startedAt: now, error: null });
+    task.message = null;
+    const { id: taskId, owner, type: taskType, status, progress } = task;
+    const started = await this.appendEvent({
+      ...{ taskId, owner, taskType, status, progress, at: now },
+      ...{ type: 'task.step', step: step.name, stepStatus: 'running' },
+    });
+    return { task: structuredClone(task), started };
   }
 
   async renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState> {
@@ -230,6 +243,15 @@ export class MemoryTaskStore implements TaskStore {
 }
 
 /** A keyset page by (at, id) after `from`, as the SQL scans read it, and where the next page starts. */
+/** The claim's rule for starting the next step, as the SQL stores spell it (task-writes.ts: startsStep). */
+function stepToStart(task: TaskRecord, placement: Placement, now: number): StepRecord | undefined {
+  if (task.status !== 'running' || task.cancelRequested || task.pauseRequested) return undefined;
+  if (task.deadlineAt !== null && task.deadlineAt <= now) return undefined;
+  const next = [...task.steps].sort((a, b) => a.order - b.order).find((s) => s.status !== 'completed');
+  if (!next || !['pending', 'running'].includes(next.status) || next.on !== placement) return undefined;
+  return next;
+}
+
 function keysetPage(
   tasks: TaskRecord[],
   key: (task: TaskRecord) => DueKey,

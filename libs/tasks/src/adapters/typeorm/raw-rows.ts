@@ -50,6 +50,7 @@ export function fromRawTask(raw: Raw, steps: Raw[]): TaskRecord {
     version: num(raw.version),
     leaseOwner: str(raw.lease_owner),
     leaseExpiresAt: numOrNull(raw.lease_expires_at),
+    timeoutMs: numOrNull(raw.timeout_ms),
     runAt: num(raw.run_at),
     deadlineAt: numOrNull(raw.deadline_at),
     createdAt: num(raw.created_at),

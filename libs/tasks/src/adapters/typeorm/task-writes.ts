@@ -1,5 +1,5 @@
 import type { StepRecord, TaskEvent, TaskRecord } from '../../model';
-import type { ClaimRequest, NewTask, ProgressChange } from '../../ports';
+import type { NewTask, ProgressChange } from '../../ports';
 import { jsonParam } from './raw-rows';
 import { DATABASE_NOW, type SqlDialect, type SqlStatement } from './sql-statement';
 
@@ -16,51 +16,8 @@ export interface Built {
   params: unknown[];
 }
 
-const built = (sql: SqlStatement, text: string): Built => ({ sql: text, params: sql.params });
+export const built = (sql: SqlStatement, text: string): Built => ({ sql: text, params: sql.params });
 
-/** The claim rule: not terminal, no live lease, and due (not paused) or a cancel to run. */
-export function claimRule(d: SqlDialect, sql: SqlStatement, request: ClaimRequest): string {
-  // A placeholder per use: SQLite's `?` are positional.
-  const now = () => d.now(sql, request.now);
-  const types = () =>
-    request.types
-      ? request.types.length === 0
-        ? ' AND 1 = 0'
-        : d.postgres
-          ? ` AND type = ANY(${sql.p([...request.types], 'varchar[]')})`
-          : ` AND type IN (${request.types.map((t) => sql.p(t)).join(', ')})`
-      : '';
-  return (
-    `status NOT IN ${TERMINAL_SQL} AND (lease_owner IS NULL OR COALESCE(lease_expires_at, 0) <= ${now()})` +
-    ` AND ((run_at <= ${now()} AND status <> 'paused') OR cancel_requested = ${d.postgres ? 'TRUE' : '1'})${types()}`
-  );
-}
-
-/** UPDATE ... WHERE id AND <claimable> RETURNING the task (and, on PostgreSQL, its steps). */
-export function claimTask(d: SqlDialect, request: ClaimRequest): Built {
-  const sql = d.statement();
-  const worker = sql.p(request.workerId);
-  const until = `${d.now(sql, request.now)} + ${sql.p(request.leaseMs, 'bigint')}`;
-  const updated = d.now(sql, request.now);
-  const id = sql.p(request.taskId);
-  const rule = claimRule(d, sql, request);
-  const update =
-    `UPDATE stepwise_tasks SET lease_owner = ${worker}, lease_expires_at = ${until},` +
-    ` status = CASE WHEN status = 'compensating' THEN 'compensating' ELSE 'running' END,` +
-    ` updated_at = ${updated}, version = version + 1 WHERE id = ${id} AND ${rule} RETURNING *`;
-  if (!d.postgres) return built(sql, update);
-  return built(
-    sql,
-    `WITH c AS (${update}) SELECT c.*, (SELECT json_agg(s) FROM stepwise_task_steps s WHERE s.task_id = c.id) AS steps FROM c`,
-  );
-}
-
-export function stepsOf(d: SqlDialect, taskId: string): Built {
-  const sql = d.statement();
-  return built(sql, `SELECT * FROM stepwise_task_steps WHERE task_id = ${sql.p(taskId)}`);
-}
-
-/** Extends a held lease on the database's clock; returns the flags others set. */
 export function renewLease(d: SqlDialect, taskId: string, workerId: string, leaseMs: number, now: number): Built {
   const sql = d.statement();
   const until = `${d.now(sql, now)} + ${sql.p(leaseMs, 'bigint')}`;
@@ -199,7 +156,7 @@ function cteRows(sql: SqlStatement, steps: readonly StepRecord[], events: readon
 const TASK_COLUMNS =
   'id, type, queue, owner, status, placement, priority, input, output, result_file, progress, message, error,' +
   ' idempotency_key, callback_url, cancel_requested, pause_requested, version, lease_owner, lease_expires_at,' +
-  ' run_at, deadline_at, created_at, updated_at, started_at, finished_at';
+  ' run_at, deadline_at, created_at, updated_at, started_at, finished_at, timeout_ms';
 
 export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
   const runAt = Symbol('run_at');
@@ -230,6 +187,7 @@ export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): str
     task.updatedAt,
     task.startedAt,
     task.finishedAt,
+    task.timeoutMs,
   ];
   // A lost race on the idempotency key inserts nothing; the caller then reads the winner.
   return `INSERT INTO stepwise_tasks (${TASK_COLUMNS}) VALUES (${values.map((v) => (v === runAt ? dueAt(d, sql, task) : sql.p(v))).join(', ')}) ON CONFLICT DO NOTHING`;

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager, QueryDeepPartialEntity, UpdateQueryBuil
 import type { TaskEvent, TaskRecord, TaskStatus } from '../../model';
 import type {
   ClaimRequest,
+  Claimed,
   DuePage,
   DueQuery,
   LeaseState,
@@ -17,12 +18,13 @@ import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';
 import { TaskEntity, type TaskRow } from './entities/task.entity';
 import { gateFor, type Gate } from './serial-gate';
+import { sqliteTransaction } from './sqlite-transaction';
 import { fromRawTask } from './raw-rows';
 import { dialectOf, type SqlDialect } from './sql-statement';
 import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
+import { claimRow, claimTask, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
 import {
-  claimTask,
   createTask,
   insertEvents,
   insertTask,
@@ -32,7 +34,6 @@ import {
   saveHeldTask,
   saveProgress,
   setPaused,
-  stepsOf,
   updateHeldTask,
   updateProgress,
   updateStepProgress,
@@ -112,13 +113,29 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(() => listTasks(this.em, query));
   }
 
-  claim(request: ClaimRequest): Promise<TaskRecord | null> {
+  claim(request: ClaimRequest): Promise<Claimed | null> {
     return this.gate(async () => {
-      const { sql, params } = claimTask(this.d, request);
-      const [row] = (await this.dataSource.query(sql, params)) as Array<Record<string, unknown>>;
-      if (!row) return null;
-      if (this.d.postgres) return fromRawTask(row, (row.steps as Array<Record<string, unknown>> | null) ?? []);
-      return fromRawTask(row, await run(this.em, stepsOf(this.d, request.taskId)));
+      if (this.d.postgres) {
+        const { sql, params } = claimTask(this.d, request);
+        const [row] = (await this.dataSource.query(sql, params)) as Raw[];
+        if (!row) return null;
+        const started = row.started_step as Raw | null;
+        const steps = ((row.steps as Raw[] | null) ?? []).map((s) =>
+          started && s.name === started.name ? started : s,
+        );
+        return claimed(fromRawTask(row, steps), started, row.started_event as Raw | null);
+      }
+      return sqliteTransaction(this.dataSource, (run) => {
+        const [row] = run(claimRow(this.d, request));
+        if (!row) return null;
+        let step: Raw | null = null;
+        let event: Raw | null = null;
+        if (Number(row.starts)) {
+          [step] = run(startNextStep(this.d, request.taskId, request.now));
+          [event] = run(startedStepEvent(this.d, request.taskId, String(step.name), request.now));
+        }
+        return claimed(fromRawTask(row, run(stepsOf(this.d, request.taskId))), step, event);
+      });
     });
   }
 
@@ -275,13 +292,27 @@ async function insertEvent(em: EntityManager, event: TaskEvent): Promise<number>
 }
 
 /** Runs a built statement; its rows. */
-async function run(em: EntityManager, { sql, params }: Built): Promise<Array<Record<string, unknown>>> {
+type Raw = Record<string, unknown>;
+
+async function run(em: EntityManager, { sql, params }: Built): Promise<Raw[]> {
   return (await em.query(sql, params)) as Array<Record<string, unknown>>;
 }
 
 const eventIds = (rows: Array<Record<string, unknown>>): number[] => rows.map((r) => Number(r.id));
 
 /** The `json_agg` of event ids (a JSON array, or its text), as numbers. */
+/** The claim's answer: the task, and the event of the step it started (from the rows the statement returned). */
+function claimed(task: TaskRecord, step: Raw | null, event: Raw | null): Claimed {
+  if (!step || !event) return { task, started: null };
+  const { id: taskId, owner, type: taskType, status, progress } = task;
+  const at = Number(event.at);
+  const started: TaskEvent = {
+    ...{ seq: Number(event.id), taskId, owner, taskType, status, progress, at },
+    ...{ type: 'task.step', step: String(step.name), stepStatus: 'running' },
+  };
+  return { task, started };
+}
+
 function toSeqs(value: unknown): number[] {
   const ids = typeof value === 'string' ? (JSON.parse(value) as unknown[]) : ((value as unknown[] | null) ?? []);
   return ids.map(Number);

@@ -34,6 +34,7 @@ export const TaskEntity = new EntitySchema<TaskRow>({
     version: intColumn('version'),
     leaseOwner: stringColumn('lease_owner', true),
     leaseExpiresAt: timeColumn('lease_expires_at', true),
+    timeoutMs: timeColumn('timeout_ms', true),
     runAt: timeColumn('run_at'),
     deadlineAt: timeColumn('deadline_at', true),
     createdAt: timeColumn('created_at'),

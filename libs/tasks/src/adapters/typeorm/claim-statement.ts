@@ -1,0 +1,128 @@
+import type { ClaimRequest } from '../../ports';
+import type { SqlDialect, SqlStatement } from './sql-statement';
+import { built, TERMINAL_SQL, type Built } from './task-writes';
+
+// The claim: one conditional UPDATE whose WHERE is the rule, which also sets
+// the start time and deadline of a first claim and, when the caller asks,
+// starts the next step. The memory store mirrors these rules
+// (memory-task-store.ts), held to them by the store contract tests.
+
+/** Claimable: not terminal, no live lease, and due (not paused) or a cancel to run. */
+function claimable(d: SqlDialect, sql: SqlStatement, request: ClaimRequest): string {
+  // A placeholder per use, in text order: SQLite's `?` are positional.
+  const now = () => d.now(sql, request.now);
+  const types = () =>
+    request.types
+      ? request.types.length === 0
+        ? ' AND 1 = 0'
+        : d.postgres
+          ? ` AND type = ANY(${sql.p([...request.types], 'varchar[]')})`
+          : ` AND type IN (${request.types.map((t) => sql.p(t)).join(', ')})`
+      : '';
+  return (
+    `status NOT IN ${TERMINAL_SQL} AND (lease_owner IS NULL OR COALESCE(lease_expires_at, 0) <= ${now()})` +
+    ` AND ((run_at <= ${now()} AND status <> 'paused') OR cancel_requested = ${d.postgres ? 'TRUE' : '1'})${types()}`
+  );
+}
+
+/** The deadline a first claim sets: the declared timeout from the first start. */
+const deadline = (d: SqlDialect, sql: SqlStatement, now: number) =>
+  `COALESCE(deadline_at, COALESCE(started_at, ${d.now(sql, now)}) + timeout_ms)`;
+
+/** The first unfinished step of the task row in scope. */
+const NEXT_STEP =
+  "SELECT n.name, n.status, n.placement FROM stepwise_task_steps n WHERE n.task_id = stepwise_tasks.id AND n.status <> 'completed' ORDER BY n.step_order LIMIT 1";
+
+/**
+ * Starts the next step: the task (row in scope, before or after the claim's
+ * SET) is not compensating, has no cancel or pause requested, is not past its
+ * deadline, and its first unfinished step is pending (or left running by a
+ * dead worker) and placed here.
+ */
+function startsStep(d: SqlDialect, sql: SqlStatement, request: ClaimRequest & { start: object }): string {
+  const no = d.postgres ? 'FALSE' : '0';
+  return (
+    `(status IN ('pending', 'running') AND cancel_requested = ${no} AND pause_requested = ${no}` +
+    ` AND (${deadline(d, sql, request.now)} IS NULL OR ${deadline(d, sql, request.now)} > ${d.now(sql, request.now)})` +
+    ` AND EXISTS (SELECT 1 FROM (${NEXT_STEP}) f WHERE f.status IN ('pending', 'running')` +
+    ` AND f.placement = ${sql.p(request.start.placement, 'varchar')}))`
+  );
+}
+
+/** UPDATE ... WHERE id AND <claimable> RETURNING the task, and whether it starts its next step. */
+function claimUpdate(d: SqlDialect, sql: SqlStatement, request: ClaimRequest): string {
+  const now = () => d.now(sql, request.now);
+  const start = request.start ? { ...request, start: request.start } : null;
+  return (
+    `UPDATE stepwise_tasks SET lease_owner = ${sql.p(request.workerId)},` +
+    ` lease_expires_at = ${now()} + ${sql.p(request.leaseMs, 'bigint')},` +
+    ` status = CASE WHEN status = 'compensating' THEN 'compensating' ELSE 'running' END,` +
+    ` started_at = COALESCE(started_at, ${now()}), deadline_at = ${deadline(d, sql, request.now)},` +
+    (start ? ` message = CASE WHEN ${startsStep(d, sql, start)} THEN NULL ELSE message END,` : '') +
+    ` updated_at = ${now()}, version = version + 1 WHERE id = ${sql.p(request.taskId)} AND ${claimable(d, sql, request)}` +
+    ` RETURNING *, ${start ? startsStep(d, sql, start) : d.postgres ? 'FALSE' : '0'} AS starts`
+  );
+}
+
+const STARTED_STEP =
+  "UPDATE stepwise_task_steps SET status = 'running', attempts = attempts + 1, started_at = %NOW%, error = NULL";
+const STEP_EVENT =
+  'INSERT INTO stepwise_task_events (task_id, owner, type, task_type, status, progress, step, step_status, message, at)';
+
+/**
+ * PostgreSQL: the claim, the step it starts and that step's event, in one
+ * statement; answers the task (with its steps as they were), `started_step`
+ * and `started_event` (null when no step started).
+ */
+export function claimTask(d: SqlDialect, request: ClaimRequest): Built {
+  const sql = d.statement();
+  const update = claimUpdate(d, sql, request);
+  if (!request.start) {
+    return built(
+      sql,
+      `WITH c AS (${update}) SELECT c.*, (SELECT json_agg(s) FROM stepwise_task_steps s WHERE s.task_id = c.id) AS steps FROM c`,
+    );
+  }
+  const now = d.now(sql, request.now);
+  return built(
+    sql,
+    `WITH c AS (${update}),` +
+      ` s AS (${STARTED_STEP.replace('%NOW%', now)} FROM c WHERE c.starts AND stepwise_task_steps.task_id = c.id` +
+      ` AND stepwise_task_steps.name = (SELECT n.name FROM stepwise_task_steps n WHERE n.task_id = c.id AND n.status <> 'completed' ORDER BY n.step_order LIMIT 1)` +
+      ` RETURNING stepwise_task_steps.*),` +
+      ` e AS (${STEP_EVENT} SELECT c.id, c.owner, 'task.step', c.type, c.status, c.progress, s.name, 'running', NULL, ${now} FROM c, s RETURNING id, at)` +
+      ` SELECT c.*, (SELECT json_agg(x) FROM stepwise_task_steps x WHERE x.task_id = c.id) AS steps,` +
+      ` (SELECT row_to_json(s) FROM s) AS started_step, (SELECT row_to_json(e) FROM e) AS started_event FROM c`,
+  );
+}
+
+/** SQLite, step 1 of the claim's transaction: the claim itself. */
+export function claimRow(d: SqlDialect, request: ClaimRequest): Built {
+  const sql = d.statement();
+  return built(sql, claimUpdate(d, sql, request));
+}
+
+/** SQLite, step 2 when the claim starts a step: the step, then its event. */
+export function startNextStep(d: SqlDialect, taskId: string, now: number): Built {
+  const sql = d.statement();
+  return built(
+    sql,
+    `${STARTED_STEP.replace('%NOW%', sql.p(now))} WHERE task_id = ${sql.p(taskId)}` +
+      ` AND name = (SELECT n.name FROM stepwise_task_steps n WHERE n.task_id = ${sql.p(taskId)} AND n.status <> 'completed' ORDER BY n.step_order LIMIT 1)` +
+      ' RETURNING *',
+  );
+}
+
+export function startedStepEvent(d: SqlDialect, taskId: string, step: string, now: number): Built {
+  const sql = d.statement();
+  return built(
+    sql,
+    `${STEP_EVENT} SELECT id, owner, 'task.step', type, status, progress, ${sql.p(step)}, 'running', NULL, ${sql.p(now)}` +
+      ` FROM stepwise_tasks WHERE id = ${sql.p(taskId)} RETURNING id, at`,
+  );
+}
+
+export function stepsOf(d: SqlDialect, taskId: string): Built {
+  const sql = d.statement();
+  return built(sql, `SELECT * FROM stepwise_task_steps WHERE task_id = ${sql.p(taskId)}`);
+}
