@@ -34,7 +34,7 @@ export class FilesystemStorage implements ObjectStorage {
       await rename(temp, target);
     } catch (error) {
       // A source that fails early can beat the file's own open: remove it only once the stream has closed.
-      if (!out.closed) await new Promise((resolve) => out.once('close', resolve));
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await rm(temp, { force: true });
       throw error;
     }

@@ -18,6 +18,7 @@ import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';
 import { TaskEntity, type TaskRow } from './entities/task.entity';
 import { gateFor, type Gate } from './serial-gate';
+import { hotPathStatements, type HotPathStatement } from './hot-path-statements';
 import { sqliteTransaction } from './sqlite-transaction';
 import { fromRawTask } from './raw-rows';
 import { dialectOf, type SqlDialect } from './sql-statement';
@@ -52,6 +53,7 @@ const NOT_HELD: LeaseState = { held: false, cancelRequested: false, pauseRequest
 export class TypeOrmTaskStore implements TaskStore {
   private readonly gate: Gate;
   private readonly d: SqlDialect;
+  private readonly statement: HotPathStatement;
 
   /**
    * @param options.clock whose clock rules leases and due times on PostgreSQL:
@@ -64,6 +66,7 @@ export class TypeOrmTaskStore implements TaskStore {
   ) {
     this.gate = gateFor(dataSource);
     this.d = dialectOf(dataSource, options.clock);
+    this.statement = hotPathStatements(dataSource, this.d.postgres);
   }
 
   private get em(): EntityManager {
@@ -78,7 +81,7 @@ export class TypeOrmTaskStore implements TaskStore {
       let seqs: number[] | null;
       if (this.d.postgres) {
         const { sql, params } = createTask(this.d, task, events);
-        const [row] = (await this.dataSource.query(sql, params)) as Array<{ seqs: unknown }>;
+        const [row] = (await this.statement({ sql, params })) as Array<{ seqs: unknown }>;
         seqs = row ? toSeqs(row.seqs) : null;
       } else {
         seqs = await this.dataSource.transaction(async (em) => {
@@ -117,7 +120,7 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(async () => {
       if (this.d.postgres) {
         const { sql, params } = claimTask(this.d, request);
-        const [row] = (await this.dataSource.query(sql, params)) as Raw[];
+        const [row] = (await this.statement({ sql, params })) as Raw[];
         if (!row) return null;
         const started = row.started_step as Raw | null;
         const steps = ((row.steps as Raw[] | null) ?? []).map((s) =>
@@ -142,7 +145,7 @@ export class TypeOrmTaskStore implements TaskStore {
   renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState> {
     return this.gate(async () => {
       const { sql, params } = renewLease(this.d, taskId, workerId, leaseMs, now);
-      const [flags] = (await this.dataSource.query(sql, params)) as Array<Record<string, unknown>>;
+      const [flags] = (await this.statement({ sql, params })) as Array<Record<string, unknown>>;
       if (!flags) return NOT_HELD;
       return {
         held: true,
@@ -160,7 +163,7 @@ export class TypeOrmTaskStore implements TaskStore {
       let result: { version: number; seqs: number[] } | null;
       if (this.d.postgres) {
         const { sql, params } = saveHeldTask(this.d, task, workerId, { ...change, steps, events });
-        const [row] = (await this.dataSource.query(sql, params)) as Array<{ version: unknown; seqs: unknown }>;
+        const [row] = (await this.statement({ sql, params })) as Array<{ version: unknown; seqs: unknown }>;
         result = row ? { version: Number(row.version), seqs: toSeqs(row.seqs) } : null;
       } else {
         const write = async (em: EntityManager) => {
@@ -188,7 +191,7 @@ export class TypeOrmTaskStore implements TaskStore {
       let seqs: number[] | null;
       if (this.d.postgres) {
         const { sql, params } = saveProgress(this.d, taskId, workerId, change, events);
-        const [row] = (await this.dataSource.query(sql, params)) as Array<{ seqs: unknown }>;
+        const [row] = (await this.statement({ sql, params })) as Array<{ seqs: unknown }>;
         seqs = row ? toSeqs(row.seqs) : null;
       } else {
         seqs = await this.dataSource.transaction(async (em) => {
@@ -210,7 +213,7 @@ export class TypeOrmTaskStore implements TaskStore {
     const { sql, params } = setPaused(this.d, taskId, paused, now);
     return this.gate(async () => {
       if (this.d.postgres) {
-        const [row] = (await this.dataSource.query(sql, params)) as Array<{ before: TaskStatus; after: TaskStatus }>;
+        const [row] = (await this.statement({ sql, params })) as Array<{ before: TaskStatus; after: TaskStatus }>;
         return row ? { before: row.before, after: row.after } : null;
       }
       return this.dataSource.transaction(async (em) => {
@@ -235,7 +238,7 @@ export class TypeOrmTaskStore implements TaskStore {
   requestDelete(taskId: string, options: { cancel: boolean }): Promise<boolean> {
     return this.gate(async () => {
       const { sql, params } = requestDelete(this.d, taskId, options.cancel);
-      return ((await this.dataSource.query(sql, params)) as unknown[]).length > 0;
+      return ((await this.statement({ sql, params })) as unknown[]).length > 0;
     });
   }
 
