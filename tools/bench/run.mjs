@@ -2,7 +2,7 @@
 // Redis, and pg-boss and graphile-worker (baselines/) on the same PostgreSQL,
 // each in its own database, in one run. `npm run bench` (BENCH_SCALE=0.5 halves every count,
 // 2 doubles them; BENCH_SKIP_BUILD=1 reuses tools/bench/tmp/build;
-// BENCH_PG_FSYNC=on runs PostgreSQL with fsync).
+// BENCH_PG_FSYNC=on runs PostgreSQL with fsync; BENCH_CPU_PROF=<dir> writes a CPU profile of each child).
 //
 // Processes: this orchestrator (producer of raw jobs, HTTP client, poller),
 // a raw BullMQ worker, a Stepwise worker (role worker), a Stepwise submitter
@@ -99,7 +99,16 @@ class Child {
   }
 
   static fork(name, script, args, env) {
-    const proc = fork(script, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // BENCH_CPU_PROF=<dir>: every child writes a V8 CPU profile there when it exits (open in Chrome DevTools).
+    const profile = process.env.BENCH_CPU_PROF;
+    const execArgv = profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name.replace(/\W+/g, '-')}.cpuprofile`]
+      : [];
+    const proc = fork(script, args, {
+      env: { ...process.env, ...env },
+      execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     return new Child(name, proc);
   }
 

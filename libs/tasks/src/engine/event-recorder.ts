@@ -36,18 +36,23 @@ export class EventRecorder {
     return stored;
   }
 
-  /** Tells the notifier and the bus of an event already in the log. */
-  async fanOut(task: TaskRecord, stored: TaskEvent): Promise<void> {
-    if (this.deps.notifier) {
-      await this.deps.notifier
-        .notify(task, stored)
-        .catch((error) => this.deps.logger.warn(`notifier failed for ${task.id}: ${String(error)}`));
+  /** Tells the bus and the notifier of events already in the log, in order. */
+  async fanOut(task: TaskRecord, ...stored: TaskEvent[]): Promise<void> {
+    // Published first, all in one tick and not awaited: the run does not wait
+    // a round trip for live subscribers, the events of one write can leave in
+    // one write to the bus, and still in order (one connection). The log holds
+    // them; a subscriber that missed one catches up from there.
+    for (const event of stored) {
+      this.deps.bus
+        .publish(event)
+        .catch((error) => this.deps.logger.warn(`event bus publish failed for ${task.id}: ${String(error)}`));
     }
-    try {
-      await this.deps.bus.publish(stored);
-    } catch (error) {
-      // The log holds the event; live subscribers catch up from it.
-      this.deps.logger.warn(`event bus publish failed for ${task.id}: ${String(error)}`);
+    const notifier = this.deps.notifier;
+    if (!notifier) return;
+    for (const event of stored) {
+      await notifier
+        .notify(task, event)
+        .catch((error) => this.deps.logger.warn(`notifier failed for ${task.id}: ${String(error)}`));
     }
   }
 }

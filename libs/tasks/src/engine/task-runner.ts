@@ -351,7 +351,7 @@ export class TaskRunner {
       const held = await this.retrying(() => this.deps.store.save(snapshot, this.deps.settings.workerId, change));
       if (!held) this.lost();
       task.version = snapshot.version;
-      for (const event of built) await this.events.fanOut(snapshot, event);
+      await this.events.fanOut(snapshot, ...built);
     });
   }
 

@@ -19,7 +19,13 @@ export class RedisEventBus implements EventBus {
   ) {
     // Publishing fails fast during an outage (the event log keeps the event);
     // the subscriber reconnects and resubscribes by itself.
-    this.publisher = new Redis({ ...connection, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    // Auto-pipelining: the events of many tasks published in one tick leave in one write.
+    this.publisher = new Redis({
+      ...connection,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+    });
     this.subscriber = new Redis({ ...connection, maxRetriesPerRequest: null });
     this.publisher.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
