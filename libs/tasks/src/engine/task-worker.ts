@@ -22,7 +22,8 @@ export class TaskWorker {
 
   /** Starts consuming every registered queue for the given placements. */
   async start(placements: Placement[]): Promise<void> {
-    this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event));
+    // Only cancels matter here: a worker does not even receive the other events.
+    this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event), { types: ['task.cancel_requested'] });
     for (const queue of this.deps.registry.queues()) {
       for (const placement of placements) {
         await this.deps.queue.consume(queue, placement, (taskId) => this.handle(taskId, placement), {

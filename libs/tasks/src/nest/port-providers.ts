@@ -58,7 +58,12 @@ export const portProviders: Provider[] = [
     useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions) => {
       if (options.eventBus) return options.eventBus;
       // With Redis, events cross processes: a worker's progress reaches every API instance.
-      if (resolved.redisUrl) return new RedisEventBus(redisOptionsFromUrl(resolved.redisUrl));
+      // A worker process takes only the events its listeners ask for (cancels).
+      if (resolved.redisUrl) {
+        return new RedisEventBus(redisOptionsFromUrl(resolved.redisUrl), undefined, {
+          allEvents: resolved.role !== 'worker',
+        });
+      }
       return new MemoryEventBus();
     },
   },

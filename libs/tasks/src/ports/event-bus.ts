@@ -1,6 +1,12 @@
-import type { TaskEvent } from '../model';
+import type { TaskEvent, TaskEventType } from '../model';
 
 export type EventListener = (event: TaskEvent) => void;
+
+/** What a listener wants; without `types`, every event. */
+export interface EventSubscription {
+  /** Only events of these types: a bus may then not even receive the others (a worker wants only cancels). */
+  types?: readonly TaskEventType[];
+}
 
 /**
  * Fan-out of task events to every process (API instances, workers). Also
@@ -10,6 +16,6 @@ export type EventListener = (event: TaskEvent) => void;
 export interface EventBus {
   publish(event: TaskEvent): Promise<void>;
   /** Returns a function that removes the listener. */
-  subscribe(listener: EventListener): () => void;
+  subscribe(listener: EventListener, subscription?: EventSubscription): () => void;
   close(): Promise<void>;
 }

@@ -1,12 +1,13 @@
 import type { TaskEvent } from '../../model';
-import type { EventBus, EventListener } from '../../ports';
+import type { EventBus, EventListener, EventSubscription } from '../../ports';
 
 /** In-process fan-out: embedded mode, and tests. */
 export class MemoryEventBus implements EventBus {
-  private readonly listeners = new Set<EventListener>();
+  private readonly listeners = new Map<EventListener, EventSubscription>();
 
   async publish(event: TaskEvent): Promise<void> {
-    for (const listener of [...this.listeners]) {
+    for (const [listener, { types }] of [...this.listeners]) {
+      if (types && !types.includes(event.type)) continue;
       try {
         listener(event);
       } catch {
@@ -15,8 +16,8 @@ export class MemoryEventBus implements EventBus {
     }
   }
 
-  subscribe(listener: EventListener): () => void {
-    this.listeners.add(listener);
+  subscribe(listener: EventListener, subscription: EventSubscription = {}): () => void {
+    this.listeners.set(listener, subscription);
     return () => this.listeners.delete(listener);
   }
 
