@@ -418,38 +418,57 @@ export function describeTaskStoreContract(
       });
     });
 
-    describe('requestDelete and findDeleteRequested', () => {
+    describe('requestStop and findDeleteRequested', () => {
+      const cancelEvent = (taskId: string) => event(taskId, { type: 'task.cancel_requested', status: 'running' });
+
+      contract('sets the cancel with its event in one write, once; a second request appends nothing', async () => {
+        const task = await claimed();
+        const first = cancelEvent(task.id);
+        expect(await store.requestStop(task.id, { cancel: true, delete: false, event: first })).toEqual({
+          cancelled: true,
+        });
+        expect(first.seq).toEqual(expect.any(Number));
+        expect(await reload(task.id)).toMatchObject({ cancelRequested: true, deleteRequested: false, version: 2 });
+        const again = cancelEvent(task.id);
+        expect(await store.requestStop(task.id, { cancel: true, delete: true, event: again })).toEqual({
+          cancelled: false,
+        });
+        expect(again.seq).toBeUndefined();
+        expect(await reload(task.id)).toMatchObject({ cancelRequested: true, deleteRequested: true });
+        expect((await store.listEvents(task.id)).map((e) => [e.seq, e.type])).toEqual([
+          [first.seq, 'task.cancel_requested'],
+        ]);
+        expect(await store.renewLease(task.id, 'w1', LEASE, T0)).toMatchObject({ held: true, deleteRequested: true });
+      });
+
       contract(
-        'requests the delete (and the cancel, when asked) of an unfinished task, without a version bump',
+        'requests a delete without a cancel (a task that cannot be cancelled); a save never clears it',
         async () => {
-          const running = await claimed();
-          expect(await store.requestDelete(running.id, { cancel: true })).toBe(true);
-          expect(await reload(running.id)).toMatchObject({ deleteRequested: true, cancelRequested: true, version: 2 });
-          expect(await store.renewLease(running.id, 'w1', LEASE, T0)).toMatchObject({
-            held: true,
-            deleteRequested: true,
+          const task = await claimed();
+          const unused = cancelEvent(task.id);
+          expect(await store.requestStop(task.id, { cancel: false, delete: true, event: unused })).toEqual({
+            cancelled: false,
           });
-          const uncancellable = await created();
-          expect(await store.requestDelete(uncancellable.id, { cancel: false })).toBe(true);
-          expect(await reload(uncancellable.id)).toMatchObject({ deleteRequested: true, cancelRequested: false });
-          // A save by the lease holder never clears it.
-          const held = await reload(running.id);
+          expect(await reload(task.id)).toMatchObject({ deleteRequested: true, cancelRequested: false });
+          expect(await store.listEvents(task.id)).toEqual([]);
+          const held = await reload(task.id);
           expect(await store.save({ ...held, progress: 0.5, deleteRequested: false }, 'w1')).toBe(true);
-          expect((await reload(running.id)).deleteRequested).toBe(true);
+          expect((await reload(task.id)).deleteRequested).toBe(true);
         },
       );
 
       contract('refuses for a terminal or unknown task; finds terminal tasks whose delete was requested', async () => {
         const done = await claimed();
         const running = await claimed();
-        expect(await store.requestDelete(done.id, { cancel: true })).toBe(true);
-        expect(await store.requestDelete(running.id, { cancel: true })).toBe(true);
+        const stop = { cancel: true, delete: true };
+        expect(await store.requestStop(done.id, stop)).toEqual({ cancelled: true });
+        expect(await store.requestStop(running.id, stop)).toEqual({ cancelled: true });
         expect(await store.findDeleteRequested(10)).toEqual([]);
         const finished = { ...(await reload(done.id)), status: 'cancelled' as const, finishedAt: T0, leaseOwner: null };
         expect(await store.save(finished, 'w1')).toBe(true);
         expect(await store.findDeleteRequested(10)).toEqual([done.id]);
-        expect(await store.requestDelete(done.id, { cancel: true })).toBe(false);
-        expect(await store.requestDelete(randomUUID(), { cancel: true })).toBe(false);
+        expect(await store.requestStop(done.id, stop)).toBeNull();
+        expect(await store.requestStop(randomUUID(), stop)).toBeNull();
         expect(await store.findDeleteRequested(0)).toHaveLength(0);
       });
     });
@@ -492,6 +511,31 @@ export function describeTaskStoreContract(
           expect(await reload(task.id)).toMatchObject({ status: 'paused', leaseOwner: null });
         },
       );
+
+      contract('appends the paused or resumed event with the move, and none when the status did not move', async () => {
+        const pending = await created();
+        const held = await claimed();
+        const ev = (taskId: string, type: 'task.paused' | 'task.resumed') => event(taskId, { type, status: 'paused' });
+        const paused = ev(pending.id, 'task.paused');
+        expect(await store.setPaused(pending.id, true, T0, paused)).toEqual({ before: 'pending', after: 'paused' });
+        const again = ev(pending.id, 'task.paused');
+        await store.setPaused(pending.id, true, T0, again);
+        const resumed = ev(pending.id, 'task.resumed');
+        expect(await store.setPaused(pending.id, false, T0 + 1, resumed)).toEqual({
+          before: 'paused',
+          after: 'pending',
+        });
+        expect([paused.seq, again.seq, resumed.seq]).toEqual([expect.any(Number), undefined, expect.any(Number)]);
+        expect((await store.listEvents(pending.id)).map((e) => [e.seq, e.type])).toEqual([
+          [paused.seq, 'task.paused'],
+          [resumed.seq, 'task.resumed'],
+        ]);
+        // A held task's pause is only requested: its runner records the pause.
+        expect(await store.setPaused(held.id, true, T0 + 1, ev(held.id, 'task.paused'))).toMatchObject({
+          after: 'running',
+        });
+        expect(await store.listEvents(held.id)).toEqual([]);
+      });
 
       contract('answers null for an unknown or a terminal task', async () => {
         expect(await store.setPaused(randomUUID(), true, T0)).toBeNull();

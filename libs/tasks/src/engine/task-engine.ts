@@ -141,49 +141,66 @@ export class TaskEngine {
     if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
     if (!this.definition(task.type).cancellable) throw conflict(`Tasks of type "${task.type}" cannot be cancelled`);
     if (!task.cancelRequested) {
-      await this.deps.store.setFlags(id, { cancelRequested: true });
-      task.cancelRequested = true;
-      await this.announceCancel(task);
+      const stopped = await this.requestStop(task, { cancel: true, delete: false });
+      if (!stopped) {
+        const now = (await this.deps.store.get(id))?.status ?? task.status;
+        throw conflict(`Task ${id} is already ${now}`, { status: now });
+      }
     }
     return task;
   }
 
-  /** Records a new cancel request; a waiting task has no runner to notice it, so it runs here if we can claim it. */
-  private async announceCancel(task: TaskRecord): Promise<void> {
-    await this.events.record(task, 'task.cancel_requested');
-    if (!this.hasLiveLease(task)) void this.worker.handle(task.id, task.placement);
+  /**
+   * Sets the cancel and/or delete request with its `task.cancel_requested`
+   * in one statement; a waiting task has no runner to notice a new cancel,
+   * so it runs here if we can claim it. False when the task had ended.
+   */
+  private async requestStop(task: TaskRecord, request: { cancel: boolean; delete: boolean }): Promise<boolean> {
+    const flagged = { ...task, cancelRequested: task.cancelRequested || request.cancel };
+    const event = this.events.build(flagged, 'task.cancel_requested');
+    const outcome = await this.deps.store.requestStop(task.id, { ...request, event });
+    if (!outcome) return false;
+    Object.assign(task, {
+      cancelRequested: flagged.cancelRequested,
+      deleteRequested: task.deleteRequested || request.delete,
+    });
+    if (outcome.cancelled) {
+      await this.events.fanOut(task, event);
+      if (!this.hasLiveLease(task)) void this.worker.handle(task.id, task.placement);
+    }
+    return true;
   }
 
   /** Pauses between steps; a waiting task pauses at once. */
   async pause(id: string, owner: string): Promise<TaskRecord> {
-    const outcome = await this.setPaused(id, owner, true);
-    if (outcome.before !== 'paused' && outcome.after === 'paused') {
-      const paused = await this.get(id, owner);
-      await this.events.record(paused, 'task.paused');
-      return paused;
-    }
+    await this.setPaused(id, owner, true);
     return this.get(id, owner);
   }
 
   async resume(id: string, owner: string): Promise<TaskRecord> {
     const outcome = await this.setPaused(id, owner, false);
-    if (outcome.before === 'paused') {
-      const resumed = await this.get(id, owner);
-      await this.events.record(resumed, 'task.resumed');
-      await this.dispatch(resumed);
-      return resumed;
-    }
-    return this.get(id, owner);
+    const resumed = await this.get(id, owner);
+    if (outcome.before === 'paused') await this.dispatch(resumed);
+    return resumed;
   }
 
-  /** One conditional statement: right whatever the runner writes meanwhile (its pause is conditional on the flag). */
+  /**
+   * One conditional statement with its event: right whatever the runner
+   * writes meanwhile (its pause is conditional on the flag).
+   */
   private async setPaused(id: string, owner: string, paused: boolean) {
     const task = await this.get(id, owner);
-    const outcome = isTerminal(task.status) ? null : await this.deps.store.setPaused(id, paused, this.deps.clock.now());
+    // The event the move deserves, appended only if the status moves.
+    const moved = { ...task, status: paused ? ('paused' as const) : ('pending' as const) };
+    const event = this.events.build(moved, paused ? 'task.paused' : 'task.resumed');
+    const outcome = isTerminal(task.status)
+      ? null
+      : await this.deps.store.setPaused(id, paused, this.deps.clock.now(), event);
     if (!outcome) {
       const now = (await this.deps.store.get(id))?.status ?? task.status;
       throw conflict(`Task ${id} is already ${now}`, { status: now });
     }
+    if (event.seq !== undefined) await this.events.fanOut(moved, event);
     return outcome;
   }
 
@@ -197,13 +214,10 @@ export class TaskEngine {
   async remove(id: string, owner: string): Promise<TaskRecord | null> {
     const task = await this.get(id, owner);
     const cancel = this.definition(task.type).cancellable;
-    if (isTerminal(task.status) || !(await this.deps.store.requestDelete(id, { cancel }))) {
+    if (isTerminal(task.status) || !(await this.requestStop(task, { cancel, delete: true }))) {
       await this.purge(id);
       return null;
     }
-    const newlyCancelled = cancel && !task.cancelRequested;
-    Object.assign(task, { deleteRequested: true, cancelRequested: task.cancelRequested || cancel });
-    if (newlyCancelled) await this.announceCancel(task);
     return task;
   }
 

@@ -125,6 +125,14 @@ export interface PauseOutcome {
   after: TaskStatus;
 }
 
+/** A request to stop an unfinished task: cancel it, and/or delete it once it has ended. */
+export interface StopRequest {
+  cancel: boolean;
+  delete: boolean;
+  /** Its `task.cancel_requested`: appended (its `seq` set) only when this request newly sets the cancel. */
+  event?: TaskEvent;
+}
+
 /** A progress report: it changes these columns and nothing else. */
 export interface ProgressChange {
   progress: number;
@@ -174,18 +182,21 @@ export interface TaskStore {
   /**
    * Sets (`paused`) or clears the pause request in one conditional statement,
    * whatever runs meanwhile: pausing also pauses a pending task nobody holds;
-   * resuming also makes a paused task pending and due now. Null when the task
-   * is unknown or terminal.
+   * resuming also makes a paused task pending and due now. `event`
+   * (`task.paused` or `task.resumed`) is appended in the same transaction
+   * when the status moved (its `seq` set). Null when the task is unknown or
+   * terminal.
    */
-  setPaused(taskId: string, paused: boolean, now: number): Promise<PauseOutcome | null>;
+  setPaused(taskId: string, paused: boolean, now: number, event?: TaskEvent): Promise<PauseOutcome | null>;
   /** Sets request flags that the lease holder reads (cancel). */
   setFlags(taskId: string, flags: { cancelRequested?: boolean; pauseRequested?: boolean }): Promise<void>;
   /**
-   * Asks for an unfinished task to be deleted once it has ended, in one
-   * conditional statement; with `cancel`, also requests its cancel. False
-   * when the task is unknown or already terminal (the caller deletes it now).
+   * Sets the cancel and/or delete request of an unfinished task in one
+   * conditional statement, with its event when the cancel is new. Null when
+   * the task is unknown or already terminal; else whether this request set
+   * the cancel (false when it was requested before, or not asked for).
    */
-  requestDelete(taskId: string, options: { cancel: boolean }): Promise<boolean>;
+  requestStop(taskId: string, request: StopRequest): Promise<{ cancelled: boolean } | null>;
   /** Ids of terminal tasks whose delete was requested: deletes a crash or a race left undone. */
   findDeleteRequested(limit: number): Promise<string[]>;
   delete(taskId: string): Promise<void>;

@@ -11,6 +11,7 @@ import type {
   ListQuery,
   NewTask,
   PauseOutcome,
+  StopRequest,
   ProgressChange,
   TaskChange,
   TaskStore,
@@ -146,7 +147,7 @@ export class MemoryTaskStore implements TaskStore {
     return true;
   }
 
-  async setPaused(taskId: string, paused: boolean, now: number): Promise<PauseOutcome | null> {
+  async setPaused(taskId: string, paused: boolean, now: number, event?: TaskEvent): Promise<PauseOutcome | null> {
     const task = this.tasks.get(taskId);
     if (!task || isTerminal(task.status)) return null;
     const before = task.status;
@@ -159,6 +160,8 @@ export class MemoryTaskStore implements TaskStore {
       Object.assign(task, { status: 'pending', runAt: now });
       task.version++;
     }
+    const moved = paused ? before !== 'paused' && task.status === 'paused' : before === 'paused';
+    if (moved && event) event.seq = this.append(event).seq;
     return { before, after: task.status };
   }
 
@@ -169,12 +172,14 @@ export class MemoryTaskStore implements TaskStore {
     Object.assign(task, flags);
   }
 
-  async requestDelete(taskId: string, options: { cancel: boolean }): Promise<boolean> {
+  async requestStop(taskId: string, request: StopRequest): Promise<{ cancelled: boolean } | null> {
     const task = this.tasks.get(taskId);
-    if (!task || isTerminal(task.status)) return false;
-    task.deleteRequested = true;
-    if (options.cancel) task.cancelRequested = true;
-    return true;
+    if (!task || isTerminal(task.status)) return null;
+    const cancelled = request.cancel && !task.cancelRequested;
+    if (request.delete) task.deleteRequested = true;
+    if (request.cancel) task.cancelRequested = true;
+    if (cancelled && request.event) request.event.seq = this.append(request.event).seq;
+    return { cancelled };
   }
 
   async findDeleteRequested(limit: number): Promise<string[]> {
@@ -228,6 +233,11 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async appendEvent(event: TaskEvent): Promise<TaskEvent> {
+    return this.append(event);
+  }
+
+  /** Synchronous, so that a state change and its event land together. */
+  private append(event: TaskEvent): TaskEvent {
     const stored = { ...event, seq: ++this.seq };
     this.events.push(stored);
     return stored;

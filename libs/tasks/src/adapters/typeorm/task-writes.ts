@@ -28,16 +28,6 @@ export function renewLease(d: SqlDialect, taskId: string, workerId: string, leas
   return built(sql, d.postgres ? `WITH r AS (${update}) SELECT * FROM r` : update);
 }
 
-/** Sets the delete request (and the cancel request, when asked) of an unfinished task; returns its id. */
-export function requestDelete(d: SqlDialect, taskId: string, cancel: boolean): Built {
-  const sql = d.statement();
-  const yes = d.postgres ? 'TRUE' : '1';
-  const update =
-    `UPDATE stepwise_tasks SET delete_requested = ${yes}${cancel ? `, cancel_requested = ${yes}` : ''}` +
-    ` WHERE id = ${sql.p(taskId)} AND status NOT IN ${TERMINAL_SQL} RETURNING id`;
-  return built(sql, d.postgres ? `WITH r AS (${update}) SELECT * FROM r` : update);
-}
-
 export interface SaveChange {
   steps: readonly StepRecord[];
   events: readonly TaskEvent[];
@@ -93,9 +83,9 @@ function stepValues(sql: SqlStatement, steps: readonly StepRecord[], taskId?: st
     .join(', ');
 }
 
-const EVENT_COLUMNS = 'owner, type, task_type, status, progress, step, step_status, message, at';
+export const EVENT_COLUMNS = 'owner, type, task_type, status, progress, step, step_status, message, at';
 
-function eventValues(sql: SqlStatement, events: readonly TaskEvent[], taskId?: string): string {
+export function eventValues(sql: SqlStatement, events: readonly TaskEvent[], taskId?: string): string {
   return events
     .map(
       (e) =>
@@ -240,40 +230,4 @@ export function saveProgress(
   parts.push(...cteRows(sql, [], events));
   const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
   return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
-}
-
-/**
- * Sets or clears the pause request, and moves the status with it where the
- * rule says so, in one statement: pausing pauses a pending task nobody holds;
- * resuming makes a paused task pending and due now. Returns the status before
- * and after: on PostgreSQL the FROM sub-select locks the row and hands back
- * its status before; SQLite (one process, its store serialised) reads it just
- * before, in the same transaction (`before` is then not in the statement).
- */
-export function setPaused(d: SqlDialect, taskId: string, paused: boolean, now: number): Built {
-  const sql = d.statement();
-  // Each use gets its own placeholder, in text order: SQLite's `?` are positional.
-  const moves = () =>
-    paused
-      ? `status = 'pending' AND (lease_owner IS NULL OR COALESCE(lease_expires_at, 0) <= ${d.now(sql, now)})`
-      : `status = 'paused'`;
-  const set =
-    `pause_requested = ${paused ? (d.postgres ? 'TRUE' : '1') : d.postgres ? 'FALSE' : '0'},` +
-    ` status = CASE WHEN ${moves()} THEN '${paused ? 'paused' : 'pending'}' ELSE status END,` +
-    (paused ? '' : ` run_at = CASE WHEN ${moves()} THEN ${d.now(sql, now)} ELSE run_at END,`) +
-    ` version = version + CASE WHEN ${moves()} THEN 1 ELSE 0 END`;
-  if (!d.postgres) {
-    return built(
-      sql,
-      `UPDATE stepwise_tasks SET ${set} WHERE id = ${sql.p(taskId)} AND status NOT IN ${TERMINAL_SQL} RETURNING status AS after`,
-    );
-  }
-  const id = sql.p(taskId);
-  return built(
-    sql,
-    `WITH r AS (UPDATE stepwise_tasks SET ${set}` +
-      ` FROM (SELECT id AS locked, status AS before FROM stepwise_tasks WHERE id = ${id} FOR UPDATE) b` +
-      ` WHERE stepwise_tasks.id = b.locked AND stepwise_tasks.status NOT IN ${TERMINAL_SQL}` +
-      ` RETURNING b.before, stepwise_tasks.status AS after) SELECT * FROM r`,
-  );
 }

@@ -10,6 +10,7 @@ import type {
   ListQuery,
   NewTask,
   PauseOutcome,
+  StopRequest,
   ProgressChange,
   TaskChange,
   TaskStore,
@@ -18,6 +19,7 @@ import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';
 import { TaskEntity, type TaskRow } from './entities/task.entity';
 import { gateFor, type Gate } from './serial-gate';
+import { requestStop, setPaused, setStopFlags, unfinishedTask } from './request-statements';
 import { hotPathStatements, type HotPathStatement } from './hot-path-statements';
 import { sqliteTransaction } from './sqlite-transaction';
 import { fromRawTask } from './raw-rows';
@@ -30,11 +32,9 @@ import {
   insertEvents,
   insertTask,
   renewLease,
-  requestDelete,
   TERMINAL_SQL,
   saveHeldTask,
   saveProgress,
-  setPaused,
   updateHeldTask,
   updateProgress,
   updateStepProgress,
@@ -209,19 +209,22 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
-  setPaused(taskId: string, paused: boolean, now: number): Promise<PauseOutcome | null> {
-    const { sql, params } = setPaused(this.d, taskId, paused, now);
+  setPaused(taskId: string, paused: boolean, now: number, event?: TaskEvent): Promise<PauseOutcome | null> {
     return this.gate(async () => {
       if (this.d.postgres) {
-        const [row] = (await this.statement({ sql, params })) as Array<{ before: TaskStatus; after: TaskStatus }>;
-        return row ? { before: row.before, after: row.after } : null;
+        const [row] = await this.statement(setPaused(this.d, taskId, paused, now, event));
+        if (!row) return null;
+        if (event && row.seq !== null) event.seq = Number(row.seq);
+        return { before: row.before as TaskStatus, after: row.after as TaskStatus };
       }
-      return this.dataSource.transaction(async (em) => {
-        const [read] = (await em.query('SELECT status FROM stepwise_tasks WHERE id = ?', [taskId])) as Array<{
-          status: TaskStatus;
-        }>;
-        const [row] = (await em.query(sql, params)) as Array<{ after: TaskStatus }>;
-        return read && row ? { before: read.status, after: row.after } : null;
+      return sqliteTransaction(this.dataSource, (run) => {
+        const [read] = run(unfinishedTask(this.d, taskId));
+        const [row] = run(setPaused(this.d, taskId, paused, now));
+        if (!read || !row) return null;
+        const outcome = { before: read.status as TaskStatus, after: row.after as TaskStatus };
+        const moved = paused ? outcome.before !== 'paused' && outcome.after === 'paused' : outcome.before === 'paused';
+        if (moved && event) event.seq = eventIds(run(insertEvents(this.d, taskId, [event])))[0];
+        return outcome;
       });
     });
   }
@@ -235,10 +238,24 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
-  requestDelete(taskId: string, options: { cancel: boolean }): Promise<boolean> {
+  requestStop(taskId: string, request: StopRequest): Promise<{ cancelled: boolean } | null> {
     return this.gate(async () => {
-      const { sql, params } = requestDelete(this.d, taskId, options.cancel);
-      return ((await this.statement({ sql, params })) as unknown[]).length > 0;
+      if (this.d.postgres) {
+        const [row] = await this.statement(requestStop(this.d, taskId, request));
+        if (!row) return null;
+        if (request.event && row.seq !== null) request.event.seq = Number(row.seq);
+        return { cancelled: request.cancel && !row.was_cancel_requested };
+      }
+      return sqliteTransaction(this.dataSource, (run) => {
+        const [read] = run(unfinishedTask(this.d, taskId));
+        if (!read) return null;
+        run(setStopFlags(this.d, taskId, request));
+        const cancelled = request.cancel && !Number(read.cancel_requested);
+        if (cancelled && request.event) {
+          request.event.seq = eventIds(run(insertEvents(this.d, taskId, [request.event])))[0];
+        }
+        return { cancelled };
+      });
     });
   }
 
