@@ -1,9 +1,15 @@
 import { Module } from '@nestjs/common';
 import { ExampleTasksModule } from '@stepwise/examples';
-import { TaskModule, taskModuleOptionsFromEnv } from '@stepwise/tasks';
+import { TaskModule, taskModuleOptionsFromEnv, type TaskModuleOptions } from '@stepwise/tasks';
+
+/** What the shipped API serves unless the environment says otherwise: resumable uploads (`UPLOAD_RESUMABLE=false` turns them off). */
+const APP_DEFAULTS: TaskModuleOptions = { uploads: { resumable: true } };
 
 /** The API: REST (and, in embedded mode, the worker in-process), configured by the environment. */
 @Module({
-  imports: [TaskModule.forRootAsync({ useFactory: () => taskModuleOptionsFromEnv() }), ExampleTasksModule],
+  imports: [
+    TaskModule.forRootAsync({ useFactory: () => taskModuleOptionsFromEnv(process.env, APP_DEFAULTS) }),
+    ExampleTasksModule,
+  ],
 })
 export class AppModule {}

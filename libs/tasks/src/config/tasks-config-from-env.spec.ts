@@ -125,4 +125,17 @@ describe('taskModuleOptionsFromEnv', () => {
       else process.env.TASKS_CONCURRENCY = saved;
     }
   });
+
+  it("keeps an app's resumable-uploads default through other upload variables, and UPLOAD_RESUMABLE=false wins", () => {
+    const defaults = { uploads: { resumable: true } };
+    expect(taskModuleOptionsFromEnv({}, defaults).uploads).toEqual({ resumable: true });
+    expect(taskModuleOptionsFromEnv({ UPLOAD_MAX_FILE_SIZE: '1MB' }, defaults).uploads).toEqual({
+      maxFileSize: 1_000_000,
+      resumable: true,
+    });
+    expect(taskModuleOptionsFromEnv({ UPLOAD_EXPIRE_AFTER_MS: '5000' }, defaults).uploads).toEqual({
+      resumable: { expireAfterMs: 5000 },
+    });
+    expect(taskModuleOptionsFromEnv({ UPLOAD_RESUMABLE: 'false' }, defaults).uploads).toEqual({ resumable: false });
+  });
 });

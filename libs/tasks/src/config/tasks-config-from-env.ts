@@ -90,7 +90,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
             expireAfterMs: read.integer('UPLOAD_EXPIRE_AFTER_MS', 1),
             retentionMs: read.integer('UPLOAD_RETENTION_MS', 1),
           },
-          resumableDefaults === false ? undefined : resumableDefaults,
+          typeof resumableDefaults === 'object' ? resumableDefaults : undefined,
         );
   const uploads = compact(
     {

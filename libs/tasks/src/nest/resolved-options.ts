@@ -82,9 +82,11 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
 }
 
 function resolveResumable(
-  options: ResumableUploadOptions | false | undefined,
+  options: ResumableUploadOptions | boolean | undefined,
 ): Required<Omit<ResumableUploadOptions, 'locker'>> | null {
-  if (options === false) return null;
+  // Off unless asked for: tus is loaded only when uploads are configured.
+  if (options === false || options === undefined) return null;
+  if (options === true) options = {};
   const day = 86_400_000;
   const { expireAfterMs = day, retentionMs = day, dedup = true, cleanupIntervalMs = 60_000 } = options ?? {};
   for (const [name, value] of Object.entries({ expireAfterMs, retentionMs, cleanupIntervalMs })) {

@@ -67,9 +67,11 @@ export interface TaskModuleOptions {
   engine?: Partial<Omit<EngineSettings, 'workerId'>> & { workerId?: string };
   /**
    * Multipart limits (`maxFileSize` is also the largest resumable upload) and
-   * resumable uploads (`resumable: false` turns `/uploads/` off).
+   * resumable uploads: `resumable: true` (or its options) serves `/uploads/`
+   * (tus); off when absent, and tus is then never loaded. The shipped apps
+   * turn it on unless `UPLOAD_RESUMABLE=false`.
    */
-  uploads?: Partial<UploadLimits> & { resumable?: ResumableUploadOptions | false };
+  uploads?: Partial<UploadLimits> & { resumable?: ResumableUploadOptions | boolean };
   ownerResolver?: OwnerResolver;
   /**
    * S3 (or S3-compatible) object storage, in either mode: used when `bucket`

@@ -1,4 +1,4 @@
-import { Logger, Module, type Provider } from '@nestjs/common';
+import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController, StepwiseHealthIndicator } from '../health';
@@ -16,7 +16,7 @@ import { webhookControllers, webhookProviders } from '../notify/webhook-provider
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
 import { TaskLifecycle } from './task-lifecycle';
-import { ConfigurableTaskModule, TASK_MODULE_OPTIONS } from './task-module.definition';
+import { ConfigurableTaskModule, TASK_MODULE_OPTIONS, type TASK_MODULE_OPTIONS_TYPE } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
 import {
   CLOCK,
@@ -121,4 +121,9 @@ const coreProviders: Provider[] = [
     UPLOAD_STORE,
   ],
 })
-export class TaskModule extends ConfigurableTaskModule {}
+export class TaskModule extends ConfigurableTaskModule {
+  /** Without options: embedded mode, zero configuration (SQLite and files under `./.data`). */
+  static override forRoot(options: typeof TASK_MODULE_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/utils';
+import type { Lock, Locker, RequestRelease } from '@tus/utils';
+
+/** tus's own `ERRORS.ERR_LOCK_TIMEOUT`, spelled here: importing `@tus/utils` (ES modules) must not be needed to load this file. */
+const LOCK_TIMEOUT = { status_code: 500, body: 'failed to acquire lock before timeout' };
 import type { Redis } from 'ioredis';
 
 const RETRY_MS = 50;
@@ -85,7 +88,7 @@ class RedisUploadLock implements Lock {
     const token = randomUUID();
     let asked = false;
     while ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
-      if (signal.aborted) throw ERRORS.ERR_LOCK_TIMEOUT;
+      if (signal.aborted) throw LOCK_TIMEOUT;
       if (!asked) {
         asked = true;
         await this.locker.requestRelease(this.id);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MemoryLocker, Server } from '@tus/server';
-import { ERRORS, type Locker, type Upload } from '@tus/utils';
+import type { Server } from '@tus/server';
+import type { Locker, Upload } from '@tus/utils';
 import type { TaskLogger } from '../definition';
 import type { Clock, ObjectStorage, UploadRecord, UploadStore } from '../ports';
 import type { UploadLayout } from './upload-layout';
@@ -45,16 +45,29 @@ export interface ResumableUploadsDeps {
  * dedup) so that a task's input can name them by id.
  */
 export class ResumableUploads {
-  readonly server: Server;
   private readonly registrar: UploadRegistrar;
+  private readonly server: Server;
 
-  constructor(private readonly deps: ResumableUploadsDeps) {
+  /** Loads tus (ES modules, loaded only when uploads are on) and builds the endpoint. */
+  static async create(deps: ResumableUploadsDeps): Promise<ResumableUploads> {
+    const [tus, { ERRORS }] = await Promise.all([import('@tus/server'), import('@tus/utils')]);
+    return new ResumableUploads(
+      deps,
+      (hooks) => new tus.Server({ ...hooks, locker: deps.locker ?? new tus.MemoryLocker() }),
+      ERRORS,
+    );
+  }
+
+  private constructor(
+    private readonly deps: ResumableUploadsDeps,
+    server: (options: Omit<ConstructorParameters<typeof Server>[0], 'locker'>) => Server,
+    ERRORS: typeof import('@tus/utils').ERRORS,
+  ) {
     const { layout, settings } = deps;
     this.registrar = new UploadRegistrar({ ...deps, retentionMs: settings.retentionMs, dedup: settings.dedup });
-    this.server = new Server({
+    this.server = server({
       path: settings.path,
       datastore: layout.datastore,
-      locker: deps.locker ?? new MemoryLocker(),
       maxSize: settings.maxSize,
       relativeLocation: true,
       namingFunction: () => layout.datastoreId(randomUUID()),

@@ -1,7 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileStore } from '@tus/file-store';
-import { S3Store } from '@tus/s3-store';
 import type { DataStore, KvStore } from '@tus/utils';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import { DEFAULT_S3_REGION } from '../adapters/s3/s3-client';
@@ -37,14 +35,20 @@ export interface UploadLayoutOptions {
   cache?: KvStore<never>;
 }
 
-/** The tus datastore beside the storage port: `@tus/s3-store` on S3, `@tus/file-store` on disk. */
-export function uploadLayout(options: UploadLayoutOptions): UploadLayout {
+/**
+ * The tus datastore beside the storage port: `@tus/s3-store` on S3,
+ * `@tus/file-store` on disk. tus ships ES modules only: they are loaded here,
+ * when resumable uploads are on, never by importing the library (which a host
+ * app's Jest could not do, and which would cost every app their load time).
+ */
+export async function uploadLayout(options: UploadLayoutOptions): Promise<UploadLayout> {
   const contentKey = (uploadId: string) => `${UPLOADS_PREFIX}${uploadId}`;
   if (options.s3) {
     const s3 = options.s3;
     // S3Storage maps key k to `${prefix}k`: the datastore id is that bucket key.
     const idPrefix = `${s3.prefix ? s3.prefix.replace(/\/+$/, '') + '/' : ''}${UPLOADS_PREFIX}`;
     const { accessKeyId, secretAccessKey, sessionToken } = s3;
+    const { S3Store } = await import('@tus/s3-store');
     const datastore = new S3Store({
       partSize: 8 * 1024 * 1024,
       // Object tags feed bucket lifecycle rules, which we do not rely on (the cleanup lists
@@ -77,6 +81,7 @@ export function uploadLayout(options: UploadLayoutOptions): UploadLayout {
   // FileStore creates its directory in the background and throws from the callback if that
   // fails (an uncaught exception): create it here first, synchronously, so that it never has to.
   mkdirSync(directory, { recursive: true });
+  const { FileStore } = await import('@tus/file-store');
   const datastore = new FileStore({ directory, expirationPeriodInMilliseconds: options.expireAfterMs });
   return {
     datastore,

@@ -79,14 +79,14 @@ export const uploadProviders: Provider[] = [
   {
     provide: RESUMABLE_UPLOADS,
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, OBJECT_STORAGE, UPLOAD_STORE, CLOCK, UPLOAD_REDIS],
-    useFactory: (
+    useFactory: async (
       options: TaskModuleOptions,
       resolved: ResolvedOptions,
       storage: ObjectStorage,
       uploads: UploadStore,
       clock: Clock,
       redis: Redis[],
-    ): ResumableUploads | null => {
+    ): Promise<ResumableUploads | null> => {
       const settings = resolved.resumable;
       if (!settings || resolved.role === 'worker') return null;
       const logger = new Logger('Stepwise uploads');
@@ -97,10 +97,10 @@ export const uploadProviders: Provider[] = [
       }
       const [commands, subscriber] = redis;
       const locker =
-        (options.uploads?.resumable || undefined)?.locker ??
+        (typeof options.uploads?.resumable === 'object' ? options.uploads.resumable.locker : undefined) ??
         (commands && subscriber ? new RedisUploadLocker({ redis: commands, subscriber }) : undefined);
-      return new ResumableUploads({
-        layout: uploadLayout({
+      return ResumableUploads.create({
+        layout: await uploadLayout({
           expireAfterMs: settings.expireAfterMs,
           s3: resolved.s3,
           objectsDir: join(resolved.dataDir, 'objects'),

@@ -1,0 +1,102 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+// A new user's install: `npm run pack`, then the tarball into a fresh Nest 11
+// app outside the repository with nothing but Nest's own packages, strict
+// `tsc` without skipLibCheck, Jest with plain @swc/jest, and the built app
+// answering over HTTP. Needs the npm registry (or a warm npm cache).
+const run = promisify(execFile);
+const root = join(__dirname, '..', '..');
+const workspace = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+const at = (name: string) => `${name}@${workspace.dependencies[name] ?? workspace.devDependencies[name]}`;
+const tarball = join(root, 'dist/packages', `stepwise-tasks-${workspace.version}.tgz`);
+
+let app: string;
+let server: ChildProcess | undefined;
+
+beforeAll(async () => {
+  await run(process.execPath, [join(root, 'tools/pack.mjs')], { cwd: root });
+  app = mkdtempSync(join(tmpdir(), 'stepwise-fresh-app-'));
+  cpSync(join(root, 'test/package/fresh-app'), app, { recursive: true });
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true }));
+  const install = [
+    tarball,
+    ...['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs'].map(at),
+    ...['typescript', '@types/node', 'jest', '@types/jest', '@swc/core', '@swc/jest'].map(at),
+  ];
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...install], {
+    cwd: app,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}, 600_000);
+
+afterAll(() => {
+  server?.kill('SIGKILL');
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+describe('@stepwise/tasks installed into a fresh Nest app', () => {
+  it('ships compiled code, types and a manifest, and no specs, helpers or fixtures', async () => {
+    const { stdout } = await run('tar', ['-tzf', tarball]);
+    const files = stdout.split('\n').filter(Boolean);
+    expect(files).toEqual(
+      expect.arrayContaining(['package/package.json', 'package/README.md', 'package/dist/index.d.ts']),
+    );
+    expect(files.filter((f) => /\.spec|spec-helper|__repro__|engine\/testing|bench/.test(f))).toEqual([]);
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules/@stepwise/tasks/package.json'), 'utf8'));
+    expect(manifest).toMatchObject({
+      name: '@stepwise/tasks',
+      version: workspace.version,
+      license: 'MIT',
+      engines: { node: '>=20.19' },
+      exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+    });
+  });
+
+  it('compiles against it with strict tsc and no skipLibCheck', async () => {
+    await expect(run(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], { cwd: app })).resolves.toBeDefined();
+  }, 120_000);
+
+  it('runs the app’s own Jest tests that import it, with no transformIgnorePatterns', async () => {
+    const { stdout, stderr } = await run(join(app, 'node_modules/.bin/jest'), ['--ci'], { cwd: app });
+    expect(`${stdout}${stderr}`).toMatch(/Tests:\s+1 passed, 1 total/);
+  }, 120_000);
+
+  it('boots with TaskModule.forRoot() and serves a task over HTTP', async () => {
+    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-fresh-data-'));
+    server = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: app,
+      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve());
+      server!.once('exit', (code) => reject(new Error(`app exited with ${code}`)));
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const submitted = await fetch(`${base}/tasks/greet`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: {} }),
+    });
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.json()) as { id: string };
+    let view: { status: string; result?: unknown } = { status: 'pending' };
+    for (let i = 0; i < 100 && view.status !== 'completed'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      view = (await (await fetch(`${base}/tasks/${id}`)).json()) as typeof view;
+    }
+    expect(view.status).toBe('completed');
+    const result = (await (await fetch(`${base}/tasks/${id}/result`)).json()) as { output: unknown };
+    expect(result.output).toEqual({ greeting: `hello from ${id}` });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});
