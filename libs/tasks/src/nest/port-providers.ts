@@ -2,12 +2,8 @@ import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { FilesystemStorage } from '../adapters/filesystem';
-import { S3Storage } from '../adapters/s3';
 import { MemoryEventBus, MemoryTaskQueue, SystemClock } from '../adapters/memory';
-import { BullMqTaskQueue } from '../adapters/bullmq';
-import { RedisEventBus, redisOptionsFromUrl } from '../adapters/redis';
-import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../adapters/typeorm';
-import type { Clock, ObjectStorage } from '../ports';
+import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
 import type { ResolvedOptions } from './resolved-options';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
@@ -18,7 +14,9 @@ export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
 /**
  * One provider per port: the user's override when given, else the adapter the
  * options call for (storage: S3 when `s3.bucket` is set, in either mode; the
- * filesystem under `dataDir` otherwise).
+ * filesystem under `dataDir` otherwise). The adapters of PostgreSQL/SQLite,
+ * BullMQ, Redis and S3 are loaded here, when the options call for them, not
+ * when the library is imported.
  */
 export const portProviders: Provider[] = [
   {
@@ -31,6 +29,7 @@ export const portProviders: Provider[] = [
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
     useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<DataSource | null> => {
       if (options.store) return null;
+      const { initializeStepwiseDataSource } = await import('../adapters/typeorm');
       return initializeStepwiseDataSource({
         url: resolved.databaseUrl,
         sqlitePath: join(resolved.dataDir, 'stepwise.sqlite'),
@@ -40,26 +39,30 @@ export const portProviders: Provider[] = [
   {
     provide: TASK_STORE,
     inject: [TASK_MODULE_OPTIONS, STEPWISE_DATA_SOURCE],
-    useFactory: (options: TaskModuleOptions, dataSource: DataSource | null) =>
-      options.store ?? new TypeOrmTaskStore(dataSource!),
+    useFactory: async (options: TaskModuleOptions, dataSource: DataSource | null): Promise<TaskStore> =>
+      options.store ?? new (await import('../adapters/typeorm')).TypeOrmTaskStore(dataSource!),
   },
   {
     provide: TASK_QUEUE,
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, CLOCK],
-    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions, clock: Clock) => {
+    useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions, clock: Clock): Promise<TaskQueue> => {
       if (options.queue) return options.queue;
-      if (resolved.redisUrl) return new BullMqTaskQueue({ connection: { url: resolved.redisUrl } });
+      if (resolved.redisUrl) {
+        const { BullMqTaskQueue } = await import('../adapters/bullmq');
+        return new BullMqTaskQueue({ connection: { url: resolved.redisUrl } });
+      }
       return new MemoryTaskQueue(clock);
     },
   },
   {
     provide: EVENT_BUS,
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
-    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions) => {
+    useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<EventBus> => {
       if (options.eventBus) return options.eventBus;
       // With Redis, events cross processes: a worker's progress reaches every API instance.
       // A worker process takes only the events its listeners ask for (cancels).
       if (resolved.redisUrl) {
+        const { RedisEventBus, redisOptionsFromUrl } = await import('../adapters/redis');
         return new RedisEventBus(redisOptionsFromUrl(resolved.redisUrl), undefined, {
           allEvents: resolved.role !== 'worker',
         });
@@ -70,9 +73,9 @@ export const portProviders: Provider[] = [
   {
     provide: OBJECT_STORAGE,
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
-    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions): ObjectStorage => {
+    useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<ObjectStorage> => {
       if (options.storage) return options.storage;
-      if (resolved.s3) return new S3Storage(resolved.s3);
+      if (resolved.s3) return new (await import('../adapters/s3')).S3Storage(resolved.s3);
       return new FilesystemStorage(join(resolved.dataDir, 'objects'));
     },
   },

@@ -11,30 +11,30 @@ const storageProvider = portProviders.find(
   (p): p is FactoryProvider => typeof p === 'object' && 'provide' in p && p.provide === OBJECT_STORAGE,
 )!;
 const storageFor = (options: TaskModuleOptions) =>
-  storageProvider.useFactory(options, resolveOptions(options)) as ObjectStorage;
+  storageProvider.useFactory(options, resolveOptions(options)) as Promise<ObjectStorage>;
 
 const S3 = { bucket: 'stepwise', endpoint: 'http://127.0.0.1:9', accessKeyId: 'id', secretAccessKey: 'secret' };
 const DISTRIBUTED = { mode: 'distributed', databaseUrl: 'postgres://db/x', redisUrl: 'redis://r' } as const;
 
 describe('storage selection', () => {
-  it('is the filesystem under dataDir without a bucket, in either mode', () => {
-    expect(storageFor({ dataDir: '/tmp/x' })).toBeInstanceOf(FilesystemStorage);
-    expect(storageFor({ ...DISTRIBUTED, dataDir: '/tmp/x' })).toBeInstanceOf(FilesystemStorage);
-    expect(storageFor({ s3: { ...S3, bucket: '' } })).toBeInstanceOf(FilesystemStorage);
+  it('is the filesystem under dataDir without a bucket, in either mode', async () => {
+    expect(await storageFor({ dataDir: '/tmp/x' })).toBeInstanceOf(FilesystemStorage);
+    expect(await storageFor({ ...DISTRIBUTED, dataDir: '/tmp/x' })).toBeInstanceOf(FilesystemStorage);
+    expect(await storageFor({ s3: { ...S3, bucket: '' } })).toBeInstanceOf(FilesystemStorage);
   });
 
-  it('is S3 when s3.bucket is set, in either mode', () => {
-    const embedded = storageFor({ s3: S3 });
-    const distributed = storageFor({ ...DISTRIBUTED, s3: S3 });
+  it('is S3 when s3.bucket is set, in either mode', async () => {
+    const embedded = await storageFor({ s3: S3 });
+    const distributed = await storageFor({ ...DISTRIBUTED, s3: S3 });
     expect(embedded).toBeInstanceOf(S3Storage);
     expect(distributed).toBeInstanceOf(S3Storage);
     (embedded as S3Storage).destroy();
     (distributed as S3Storage).destroy();
   });
 
-  it('is the storage given as an override, whatever else is set', () => {
+  it('is the storage given as an override, whatever else is set', async () => {
     const mine = new FilesystemStorage('/tmp/mine');
-    expect(storageFor({ s3: S3, storage: mine })).toBe(mine);
+    expect(await storageFor({ s3: S3, storage: mine })).toBe(mine);
   });
 });
 

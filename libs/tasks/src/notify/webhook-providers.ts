@@ -9,7 +9,6 @@ import {
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { MemoryWebhookOutbox } from '../adapters/memory/memory-webhook-outbox';
-import { TypeOrmWebhookOutbox } from '../adapters/typeorm/typeorm-webhook-outbox';
 import { STEPWISE_DATA_SOURCE } from '../nest/port-providers';
 import type { ResolvedOptions } from '../nest/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../nest/task-module.definition';
@@ -58,8 +57,12 @@ export const webhookProviders: Provider[] = [
   {
     provide: WEBHOOK_OUTBOX,
     inject: [TASK_MODULE_OPTIONS, STEPWISE_DATA_SOURCE],
-    useFactory: (options: TaskModuleOptions, dataSource: DataSource | null): WebhookOutbox =>
-      options.webhooks?.outbox ?? (dataSource ? new TypeOrmWebhookOutbox(dataSource) : new MemoryWebhookOutbox()),
+    useFactory: async (options: TaskModuleOptions, dataSource: DataSource | null): Promise<WebhookOutbox> => {
+      if (options.webhooks?.outbox) return options.webhooks.outbox;
+      if (!dataSource) return new MemoryWebhookOutbox();
+      // Loaded with the database, not with the library.
+      return new (await import('../adapters/typeorm/typeorm-webhook-outbox')).TypeOrmWebhookOutbox(dataSource);
+    },
   },
   {
     provide: WebhookDispatcher,

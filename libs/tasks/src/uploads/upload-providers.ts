@@ -8,11 +8,9 @@ import {
   type OnModuleDestroy,
   type Provider,
 } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { MemoryUploadStore } from '../adapters/memory/memory-upload-store';
-import { redisOptionsFromUrl } from '../adapters/redis/redis-connection';
-import { TypeOrmUploadStore } from '../adapters/typeorm/typeorm-upload-store';
 import { STEPWISE_DATA_SOURCE } from '../nest/port-providers';
 import type { ResolvedOptions } from '../nest/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../nest/task-module.definition';
@@ -65,16 +63,22 @@ export const uploadProviders: Provider[] = [
   {
     provide: UPLOAD_STORE,
     inject: [STEPWISE_DATA_SOURCE],
-    useFactory: (dataSource: DataSource | null): UploadStore =>
-      dataSource ? new TypeOrmUploadStore(dataSource) : new MemoryUploadStore(),
+    useFactory: async (dataSource: DataSource | null): Promise<UploadStore> =>
+      dataSource
+        ? new (await import('../adapters/typeorm/typeorm-upload-store')).TypeOrmUploadStore(dataSource)
+        : new MemoryUploadStore(),
   },
   {
     provide: UPLOAD_REDIS,
     inject: [RESOLVED_OPTIONS],
-    useFactory: (resolved: ResolvedOptions): Redis[] =>
-      resolved.redisUrl && resolved.resumable && resolved.role !== 'worker'
-        ? [0, 1].map(() => new Redis({ ...redisOptionsFromUrl(resolved.redisUrl!), lazyConnect: false }))
-        : [],
+    useFactory: async (resolved: ResolvedOptions): Promise<Redis[]> => {
+      if (!resolved.redisUrl || !resolved.resumable || resolved.role === 'worker') return [];
+      const [{ Redis }, { redisOptionsFromUrl }] = await Promise.all([
+        import('ioredis'),
+        import('../adapters/redis/redis-connection'),
+      ]);
+      return [0, 1].map(() => new Redis({ ...redisOptionsFromUrl(resolved.redisUrl!), lazyConnect: false }));
+    },
   },
   {
     provide: RESUMABLE_UPLOADS,
