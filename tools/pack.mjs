@@ -23,28 +23,41 @@ const PACKAGES = [
     name: 'tasks',
     description:
       'Declared, durable background tasks for NestJS: steps, retries, compensation, progress, REST and Socket.IO.',
+    // Embedded mode's: SQLite through TypeORM, REST with OpenAPI, Socket.IO, health.
     dependencies: pick([
-      '@aws-sdk/client-s3',
-      '@aws-sdk/lib-storage',
-      '@aws-sdk/s3-request-presigner',
       '@nestjs/platform-socket.io',
       '@nestjs/swagger',
       '@nestjs/terminus',
       '@nestjs/websockets',
-      '@tus/file-store',
-      '@tus/s3-store',
-      '@tus/server',
       '@types/express',
       'better-sqlite3',
-      'bullmq',
       'busboy',
-      'ioredis',
-      'pg',
       'socket.io',
       'typeorm',
       'zod',
     ]),
-    peerDependencies: pick(['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs']),
+    // What the host app brings: any Nest 11.
+    peerDependencies: {
+      '@nestjs/common': '^11.0.0',
+      '@nestjs/core': '^11.0.0',
+      '@nestjs/platform-express': '^11.0.0',
+      ...pick(['reflect-metadata', 'rxjs']),
+    },
+    // Loaded only when configured; a missing one fails the boot naming it (nest/optional-packages.ts).
+    optionalPeerDependencies: pick([
+      '@aws-sdk/client-s3',
+      '@aws-sdk/lib-storage',
+      '@aws-sdk/s3-request-presigner',
+      '@tus/file-store',
+      '@tus/s3-store',
+      '@tus/server',
+      '@tus/utils',
+      'bullmq',
+      'ioredis',
+      'pg',
+    ]),
+    // Entry points of optional features: their types need the optional packages.
+    subpaths: { './s3': 'adapters/s3/index', './redis': 'redis' },
   },
 ];
 
@@ -66,12 +79,24 @@ function packOne(spec) {
     license: workspace.license,
     main: './dist/index.js',
     types: './dist/index.d.ts',
-    exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
+    exports: {
+      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+      ...Object.fromEntries(
+        Object.entries(spec.subpaths ?? {}).map(([path, file]) => [
+          path,
+          { types: `./dist/${file}.d.ts`, default: `./dist/${file}.js` },
+        ]),
+      ),
+      './package.json': './package.json',
+    },
     files: ['dist', 'README.md'],
     // The tus packages require Node 20.19 (require of ES modules).
     engines: { node: '>=20.19' },
     dependencies: spec.dependencies,
-    peerDependencies: spec.peerDependencies,
+    peerDependencies: { ...spec.peerDependencies, ...spec.optionalPeerDependencies },
+    peerDependenciesMeta: Object.fromEntries(
+      Object.keys(spec.optionalPeerDependencies ?? {}).map((name) => [name, { optional: true }]),
+    ),
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const readme = join(root, `libs/${spec.name}/README.md`);

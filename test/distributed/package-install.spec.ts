@@ -58,6 +58,14 @@ describe('@stepwise/tasks installed into a fresh Nest app', () => {
       engines: { node: '>=20.19' },
       exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
     });
+    // What only distributed mode, S3 or resumable uploads need is an optional peer, not a dependency.
+    for (const name of ['bullmq', 'ioredis', 'pg', '@aws-sdk/client-s3', '@tus/server']) {
+      expect([name, manifest.dependencies[name], manifest.peerDependenciesMeta[name]]).toEqual([
+        name,
+        undefined,
+        { optional: true },
+      ]);
+    }
   });
 
   it('compiles against it with strict tsc and no skipLibCheck', async () => {
@@ -68,6 +76,18 @@ describe('@stepwise/tasks installed into a fresh Nest app', () => {
     const { stdout, stderr } = await run(join(app, 'node_modules/.bin/jest'), ['--ci'], { cwd: app });
     expect(`${stdout}${stderr}`).toMatch(/Tests:\s+1 passed, 1 total/);
   }, 120_000);
+
+  it('fails the boot of a feature whose optional packages are missing with the command that installs them', async () => {
+    const failed = await run(process.execPath, ['dist/src/distributed.js'], { cwd: app }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    // Whichever of the distributed adapters boots first names its own packages.
+    expect(failed?.stderr).toMatch(
+      /Stepwise: .+ needs "(pg|ioredis|bullmq)".*, not installed: npm install (pg|ioredis|bullmq)/,
+    );
+  });
 
   it('boots with TaskModule.forRoot() and serves a task over HTTP', async () => {
     const port = 30_000 + Math.floor(Math.random() * 20_000);

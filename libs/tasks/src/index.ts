@@ -18,16 +18,15 @@ export {
 } from './engine';
 export * from './adapters/memory';
 export * from './adapters/filesystem';
-export * from './adapters/s3';
+// The S3 adapter itself is `@stepwise/tasks/s3`: the AWS SDK loads only when S3 is used.
+export * from './adapters/s3/s3-storage-options';
+export { InvalidObjectKeyError } from './adapters/s3/object-keys';
 export * from './nest';
 export * from './config';
 export * from './http';
 export * from './realtime';
 export * from './health';
-export {
-  RedisUploadLocker,
-  ResumableUploads,
-  RESUMABLE_UPLOADS,
-  UPLOAD_STORE,
-  type RedisUploadLockerOptions,
-} from './uploads';
+// From their own files, not the uploads barrel: tus and ioredis (optional peers) stay out of the root's types.
+export { RESUMABLE_UPLOADS, UPLOAD_STORE } from './uploads/upload-tokens';
+export type { UploadLock, UploadLocker } from './uploads/upload-locker';
+// The Redis upload locker is `@stepwise/tasks/redis`.

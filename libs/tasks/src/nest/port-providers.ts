@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { FilesystemStorage } from '../adapters/filesystem';
 import { MemoryEventBus, MemoryTaskQueue, SystemClock } from '../adapters/memory';
 import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
+import { FEATURE_PACKAGES, loadFeature } from './optional-packages';
 import type { ResolvedOptions } from './resolved-options';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
@@ -30,6 +31,8 @@ export const portProviders: Provider[] = [
     useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<DataSource | null> => {
       if (options.store) return null;
       const { initializeStepwiseDataSource } = await import('../adapters/typeorm');
+      if (resolved.databaseUrl)
+        await loadFeature('PostgreSQL (databaseUrl)', FEATURE_PACKAGES.postgres, async () => null);
       return initializeStepwiseDataSource({
         url: resolved.databaseUrl,
         sqlitePath: join(resolved.dataDir, 'stepwise.sqlite'),
@@ -48,7 +51,11 @@ export const portProviders: Provider[] = [
     useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions, clock: Clock): Promise<TaskQueue> => {
       if (options.queue) return options.queue;
       if (resolved.redisUrl) {
-        const { BullMqTaskQueue } = await import('../adapters/bullmq');
+        const { BullMqTaskQueue } = await loadFeature(
+          'the BullMQ queue (redisUrl)',
+          FEATURE_PACKAGES.bullmq,
+          () => import('../adapters/bullmq'),
+        );
         return new BullMqTaskQueue({ connection: { url: resolved.redisUrl } });
       }
       return new MemoryTaskQueue(clock);
@@ -62,7 +69,11 @@ export const portProviders: Provider[] = [
       // With Redis, events cross processes: a worker's progress reaches every API instance.
       // A worker process takes only the events its listeners ask for (cancels).
       if (resolved.redisUrl) {
-        const { RedisEventBus, redisOptionsFromUrl } = await import('../adapters/redis');
+        const { RedisEventBus, redisOptionsFromUrl } = await loadFeature(
+          'the Redis event bus (redisUrl)',
+          FEATURE_PACKAGES.redis,
+          () => import('../adapters/redis'),
+        );
         return new RedisEventBus(redisOptionsFromUrl(resolved.redisUrl), undefined, {
           allEvents: resolved.role !== 'worker',
         });
@@ -75,7 +86,14 @@ export const portProviders: Provider[] = [
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
     useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<ObjectStorage> => {
       if (options.storage) return options.storage;
-      if (resolved.s3) return new (await import('../adapters/s3')).S3Storage(resolved.s3);
+      if (resolved.s3) {
+        const { S3Storage } = await loadFeature(
+          'S3 storage (s3.bucket)',
+          FEATURE_PACKAGES.s3,
+          () => import('../adapters/s3'),
+        );
+        return new S3Storage(resolved.s3);
+      }
       return new FilesystemStorage(join(resolved.dataDir, 'objects'));
     },
   },

@@ -3,7 +3,7 @@ import type { EngineSettings } from '../engine';
 import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
 import type { OwnerResolver } from './owner-resolver';
 import type { WebhookOptions } from '../notify/webhook-settings';
-import type { Locker } from '@tus/utils';
+import type { UploadLocker } from '../uploads/upload-locker';
 
 export type TaskMode = 'embedded' | 'distributed';
 export type TaskRole = 'api' | 'worker' | 'all';
@@ -34,7 +34,7 @@ export interface ResumableUploadOptions {
    * The tus locker. Default: on Redis when `redisUrl` is set (several API
    * instances share it), in memory otherwise (one API process).
    */
-  locker?: Locker;
+  locker?: UploadLocker;
 }
 
 /** Live events: the Socket.IO gateway (namespace `/tasks`) and the SSE stream (`GET /tasks/{id}/events`). */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Lock, Locker, RequestRelease } from '@tus/utils';
+import type { Redis } from 'ioredis';
+import type { RequestRelease, UploadLock, UploadLocker } from './upload-locker';
 
 /** tus's own `ERRORS.ERR_LOCK_TIMEOUT`, spelled here: importing `@tus/utils` (ES modules) must not be needed to load this file. */
 const LOCK_TIMEOUT = { status_code: 500, body: 'failed to acquire lock before timeout' };
-import type { Redis } from 'ioredis';
 
 const RETRY_MS = 50;
 // Deletes (or extends) the lock only while it is still ours.
@@ -27,13 +27,13 @@ export interface RedisUploadLockerOptions {
  * locker does within one process: here through a pub/sub channel. Required as
  * soon as two API instances serve `/uploads/`.
  */
-export class RedisUploadLocker implements Locker {
+export class RedisUploadLocker implements UploadLocker {
   private readonly releasers = new Map<string, RequestRelease>();
   private subscribed = false;
 
   constructor(private readonly options: RedisUploadLockerOptions) {}
 
-  newLock(id: string): Lock {
+  newLock(id: string): UploadLock {
     return new RedisUploadLock(this, id);
   }
 
@@ -73,7 +73,7 @@ export class RedisUploadLocker implements Locker {
   }
 }
 
-class RedisUploadLock implements Lock {
+class RedisUploadLock implements UploadLock {
   private token: string | undefined;
   private renewal: NodeJS.Timeout | undefined;
 

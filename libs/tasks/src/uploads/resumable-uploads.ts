@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@tus/server';
-import type { Locker, Upload } from '@tus/utils';
+import type { Upload } from '@tus/utils';
+import type { UploadLocker } from './upload-locker';
 import type { TaskLogger } from '../definition';
 import type { Clock, ObjectStorage, UploadRecord, UploadStore } from '../ports';
 import type { UploadLayout } from './upload-layout';
@@ -35,7 +36,7 @@ export interface ResumableUploadsDeps {
   logger: TaskLogger;
   settings: ResumableUploadSettings;
   /** Shared by every API instance when there are several (see `RedisUploadLocker`). */
-  locker?: Locker;
+  locker?: UploadLocker;
 }
 
 /**

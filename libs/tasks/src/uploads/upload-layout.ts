@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataStore, KvStore } from '@tus/utils';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
-import { DEFAULT_S3_REGION } from '../adapters/s3/s3-client';
+import { DEFAULT_S3_REGION } from '../adapters/s3/s3-storage-options';
 
 /** Uploads live in the same storage as everything else, under this prefix. */
 export const UPLOADS_PREFIX = 'uploads/';

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { MemoryUploadStore } from '../adapters/memory/memory-upload-store';
 import { STEPWISE_DATA_SOURCE } from '../nest/port-providers';
+import { FEATURE_PACKAGES, loadFeature } from '../nest/optional-packages';
 import type { ResolvedOptions } from '../nest/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../nest/task-module.definition';
 import type { TaskModuleOptions } from '../nest/task-module-options';
@@ -73,10 +74,11 @@ export const uploadProviders: Provider[] = [
     inject: [RESOLVED_OPTIONS],
     useFactory: async (resolved: ResolvedOptions): Promise<Redis[]> => {
       if (!resolved.redisUrl || !resolved.resumable || resolved.role === 'worker') return [];
-      const [{ Redis }, { redisOptionsFromUrl }] = await Promise.all([
-        import('ioredis'),
-        import('../adapters/redis/redis-connection'),
-      ]);
+      const [{ Redis }, { redisOptionsFromUrl }] = await loadFeature(
+        'the upload locker (redisUrl)',
+        FEATURE_PACKAGES.redis,
+        () => Promise.all([import('ioredis'), import('../adapters/redis/redis-connection')]),
+      );
       return [0, 1].map(() => new Redis({ ...redisOptionsFromUrl(resolved.redisUrl!), lazyConnect: false }));
     },
   },
@@ -103,6 +105,11 @@ export const uploadProviders: Provider[] = [
       const locker =
         (typeof options.uploads?.resumable === 'object' ? options.uploads.resumable.locker : undefined) ??
         (commands && subscriber ? new RedisUploadLocker({ redis: commands, subscriber }) : undefined);
+      const packages = [
+        ...FEATURE_PACKAGES.resumableUploads,
+        ...(resolved.s3 ? FEATURE_PACKAGES.resumableUploadsOnS3 : FEATURE_PACKAGES.resumableUploadsOnDisk),
+      ];
+      await loadFeature('resumable uploads (uploads.resumable)', packages, async () => null);
       return ResumableUploads.create({
         layout: await uploadLayout({
           expireAfterMs: settings.expireAfterMs,

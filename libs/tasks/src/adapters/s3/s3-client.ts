@@ -1,7 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3ConnectionOptions } from './s3-storage-options';
+import { DEFAULT_S3_REGION } from './s3-storage-options';
 
-export const DEFAULT_S3_REGION = 'us-east-1';
+export { DEFAULT_S3_REGION };
 
 /**
  * An S3 client fit for AWS S3 and S3-compatible servers alike.

@@ -1,3 +1,6 @@
+/** The region when none is given: what MinIO and most S3-compatible servers expect. */
+export const DEFAULT_S3_REGION = 'us-east-1';
+
 /** Where and how to reach an S3 (or S3-compatible: MinIO, s3rver...) bucket. */
 export interface S3ConnectionOptions {
   /** Region of the bucket. Default `us-east-1` (what MinIO and most S3-compatible servers expect). */

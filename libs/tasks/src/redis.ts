@@ -1,0 +1,6 @@
+/**
+ * `@stepwise/tasks/redis`: what runs on Redis, for apps that compose their
+ * own (needs `ioredis`). The module builds these itself from `redisUrl`.
+ */
+export { RedisEventBus, redisOptionsFromUrl } from './adapters/redis';
+export { RedisUploadLocker, type RedisUploadLockerOptions } from './uploads/redis-upload-locker';
