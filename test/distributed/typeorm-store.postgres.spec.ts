@@ -1,5 +1,10 @@
 import { describeTaskStoreContract } from '../../libs/tasks/src/adapters/store-contract.spec-helper';
-import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../../libs/tasks/src/adapters/typeorm';
+import { describeStoreOutboxContract } from '../../libs/tasks/src/adapters/store-outbox-contract.spec-helper';
+import {
+  initializeStepwiseDataSource,
+  TypeOrmTaskStore,
+  TypeOrmWebhookOutbox,
+} from '../../libs/tasks/src/adapters/typeorm';
 import type { DataSource } from 'typeorm';
 import { PostgresServer } from './harness/postgres-server';
 
@@ -12,11 +17,28 @@ afterAll(async () => {
   await postgres.stop();
 });
 
-describeTaskStoreContract('TypeOrmTaskStore on PostgreSQL', async () => {
+/** An empty database, the server started on first use. */
+async function empty(): Promise<DataSource> {
   if (!dataSource) {
     await postgres.start();
     dataSource = await initializeStepwiseDataSource({ url: postgres.url });
   }
-  await dataSource.query('TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks');
-  return { store: new TypeOrmTaskStore(dataSource, { clock: 'caller' }), close: async () => undefined };
+  await dataSource.query(
+    'TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks, stepwise_webhook_deliveries',
+  );
+  return dataSource;
+}
+
+describeTaskStoreContract('TypeOrmTaskStore on PostgreSQL', async () => {
+  const db = await empty();
+  return { store: new TypeOrmTaskStore(db, { clock: 'caller' }), close: async () => undefined };
+});
+
+describeStoreOutboxContract('TypeOrmTaskStore on PostgreSQL', async () => {
+  const db = await empty();
+  return {
+    store: new TypeOrmTaskStore(db, { clock: 'caller' }),
+    outbox: new TypeOrmWebhookOutbox(db),
+    close: async () => undefined,
+  };
 });

@@ -1,15 +1,17 @@
 import type { TaskEvent, TaskEventType, TaskRecord } from '../model';
+import type { NewWebhookDelivery } from '../ports';
 import type { EngineDeps } from './engine-deps';
 
 /** What an event adds to the task's own fields. */
 export type EventExtra = Partial<Pick<TaskEvent, 'step' | 'stepStatus' | 'message'>>;
 
 /**
- * Builds a task's events, appends them to its log (the audit trail) and fans
- * them out (notifier, event bus). The runner appends an event in the same
- * transaction as the state change it describes ({@link build}, then
- * `store.save(..., event)`, then {@link fanOut}); {@link record} is for the
- * events that go with no lease-holder write.
+ * Builds a task's events, appends them to its log (the audit trail) with the
+ * webhook deliveries announcing them, and fans them out (notifier, event
+ * bus). The runner appends an event in the same transaction as the state
+ * change it describes ({@link build} and {@link deliveries}, then
+ * `store.save(..., { events, deliveries })`, then {@link fanOut});
+ * {@link record} is for the events that go with no lease-holder write.
  */
 export class EventRecorder {
   constructor(private readonly deps: Pick<EngineDeps, 'store' | 'bus' | 'clock' | 'logger' | 'notifier'>) {}
@@ -29,14 +31,24 @@ export class EventRecorder {
     };
   }
 
-  /** Appends the event on its own, then fans it out. */
+  /**
+   * The webhook deliveries announcing `events` of `task` (none without a
+   * notifier): the store writes them in the events' transaction.
+   */
+  deliveries(task: TaskRecord, events: readonly TaskEvent[]): NewWebhookDelivery[] {
+    const notifier = this.deps.notifier;
+    return notifier ? events.flatMap((event) => notifier.deliveriesFor(task, event)) : [];
+  }
+
+  /** Appends the event (with its deliveries) on its own, then fans it out. */
   async record(task: TaskRecord, type: TaskEventType, extra: EventExtra = {}): Promise<TaskEvent> {
-    const stored = await this.deps.store.appendEvent(this.build(task, type, extra));
+    const event = this.build(task, type, extra);
+    const stored = await this.deps.store.appendEvent(event, this.deliveries(task, [event]));
     await this.fanOut(task, stored);
     return stored;
   }
 
-  /** Tells the bus and the notifier of events already in the log, in order. */
+  /** Tells the bus and the notifier of events already in the log (with their deliveries), in order. */
   async fanOut(task: TaskRecord, ...stored: TaskEvent[]): Promise<void> {
     // Published first, all in one tick and not awaited: the run does not wait
     // a round trip for live subscribers, the events of one write can leave in

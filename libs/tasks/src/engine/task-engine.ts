@@ -107,8 +107,9 @@ export class TaskEngine {
       })),
     };
     // The idempotency key is looked up once, by the insert itself: a twin makes it insert nothing.
-    const event = this.events.build({ ...record, version: 1, leaseOwner: null, leaseExpiresAt: null }, 'task.created');
-    const { task, created } = await store.create(record, event);
+    const draft: TaskRecord = { ...record, version: 1, leaseOwner: null, leaseExpiresAt: null };
+    const event = this.events.build(draft, 'task.created');
+    const { task, created } = await store.create(record, event, this.events.deliveries(draft, [event]));
     if (!created) return this.replay(task, request);
     await this.events.fanOut(task, event);
     await this.dispatch(task);

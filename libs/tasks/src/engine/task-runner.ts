@@ -295,9 +295,10 @@ export class TaskRunner {
     const task = this.task;
     const snapshot: TaskRecord = { ...this.snapshot(), status: 'paused', leaseOwner: null, leaseExpiresAt: null };
     const event = this.events.build(snapshot, 'task.paused');
+    const deliveries = this.events.deliveries(snapshot, [event]);
     let paused = false;
     await this.enqueue(async () => {
-      const change = { events: [event], whilePauseRequested: true };
+      const change = { events: [event], deliveries, whilePauseRequested: true };
       paused = await this.retrying(() => this.deps.store.save(snapshot, this.deps.settings.workerId, change));
       if (!paused) return;
       Object.assign(task, { status: 'paused', leaseOwner: null, leaseExpiresAt: null, version: snapshot.version });
@@ -339,15 +340,17 @@ export class TaskRunner {
    * Serialised conditional write of the task as it is NOW (a snapshot taken
    * at the call, not when the write's turn comes: a write queued behind
    * another must not carry state decided after it). A lost lease stops the
-   * run. The events go in the same transaction, then are fanned out.
+   * run. The events and their webhook deliveries go in the same transaction,
+   * then the events are fanned out.
    */
   private persist(steps: string[], events: PendingEvent[], runAfterMs?: number): Promise<void> {
     const task = this.task;
     task.updatedAt = this.deps.clock.now();
     const snapshot = this.snapshot();
     const built = events.map(([type, extra]) => this.events.build(snapshot, type, extra));
+    const deliveries = this.events.deliveries(snapshot, built);
     return this.enqueue(async () => {
-      const change = { steps, events: built, runAfterMs };
+      const change = { steps, events: built, deliveries, runAfterMs };
       const held = await this.retrying(() => this.deps.store.save(snapshot, this.deps.settings.workerId, change));
       if (!held) this.lost();
       task.version = snapshot.version;
@@ -386,8 +389,11 @@ export class TaskRunner {
     };
     const snapshot = this.snapshot();
     const event = this.events.build(snapshot, 'task.progress', { step: record.name });
+    const deliveries = this.events.deliveries(snapshot, [event]);
     return this.enqueue(async () => {
-      if (!(await this.deps.store.saveProgress(task.id, this.deps.settings.workerId, change, event))) this.lost();
+      if (!(await this.deps.store.saveProgress(task.id, this.deps.settings.workerId, change, event, deliveries))) {
+        this.lost();
+      }
       await this.events.fanOut(snapshot, event);
     });
   }

@@ -23,3 +23,4 @@ export { WEBHOOK_OUTBOX, WEBHOOK_SETTINGS } from './webhook-tokens';
 export { TargetRefusedError, classifyAddress } from './target-guard';
 export type { WebhookAttemptView, WebhookDeliveryListView, WebhookDeliveryView } from './webhook-view';
 export { MemoryWebhookOutbox } from '../adapters/memory/memory-webhook-outbox';
+export { MemoryWebhookDeliveries } from '../adapters/memory/memory-webhook-deliveries';

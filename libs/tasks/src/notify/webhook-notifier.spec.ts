@@ -1,9 +1,10 @@
-import { MemoryWebhookOutbox } from '../adapters/memory/memory-webhook-outbox';
 import { ManualClock } from '../adapters/memory/manual-clock';
 import { newTask } from '../adapters/store-contract.spec-helper';
 import type { TaskEvent, TaskEventType, TaskRecord } from '../model';
 import { parseSubmitOptions } from '../http/submit-options';
+import type { NewWebhookDelivery } from '../ports';
 import { WebhookNotifier } from './webhook-notifier';
+import { newDeliveryRecord } from './webhook-outbox';
 import { resolveWebhookSettings, type WebhookOptions } from './webhook-settings';
 
 const SECRET = 'notifier-test-secret-0123456789';
@@ -28,53 +29,71 @@ function event(t: TaskRecord, type: TaskEventType, extra: Partial<TaskEvent> = {
 }
 
 describe('WebhookNotifier', () => {
-  let outbox: MemoryWebhookOutbox;
   let kicks: number;
   let ids: number;
 
   const notifier = (options: WebhookOptions = {}, mode: 'embedded' | 'distributed' = 'embedded') => {
     const settings = resolveWebhookSettings({ secret: SECRET, ...options }, mode);
     return new WebhookNotifier(
-      outbox,
       settings,
       new ManualClock(AT + 10),
       () => kicks++,
       () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`,
     );
   };
-  const deliveries = async (t: TaskRecord) => outbox.listForTask(t.id);
+  /** What the store would write for these events, then tells the notifier they committed. */
+  const record = async (n: WebhookNotifier, t: TaskRecord, events: TaskEvent[]): Promise<NewWebhookDelivery[]> => {
+    const deliveries = events.flatMap((e) => n.deliveriesFor(t, e));
+    for (const e of events) await n.notify(t, e);
+    return deliveries;
+  };
 
   beforeEach(() => {
-    outbox = new MemoryWebhookOutbox();
     kicks = 0;
     ids = 0;
   });
 
-  it('enqueues terminal events of the callbackUrl by default, not the others', async () => {
+  it('plans terminal events of the callbackUrl by default, not the others, and kicks once they committed', async () => {
     const n = notifier();
     const t = task({ callbackUrl: 'https://hooks.example.com/done' });
-    for (const type of ['task.created', 'task.step', 'task.progress', 'task.retrying'] as const) {
-      await n.notify(t, event(t, type));
-    }
-    expect(await deliveries(t)).toEqual([]);
+    const quiet = ['task.created', 'task.step', 'task.progress', 'task.retrying'] as const;
+    expect(
+      await record(
+        n,
+        t,
+        quiet.map((type) => event(t, type)),
+      ),
+    ).toEqual([]);
     expect(kicks).toBe(0);
-    for (const type of ['task.completed', 'task.failed', 'task.cancelled'] as const) await n.notify(t, event(t, type));
-    const enqueued = await deliveries(t);
-    expect(enqueued.map((d) => [d.event, d.url, d.target, d.status, d.maxAttempts])).toEqual([
-      ['task.completed', 'https://hooks.example.com/done', 'callback', 'pending', 8],
-      ['task.failed', 'https://hooks.example.com/done', 'callback', 'pending', 8],
-      ['task.cancelled', 'https://hooks.example.com/done', 'callback', 'pending', 8],
+    const terminal = ['task.completed', 'task.failed', 'task.cancelled'] as const;
+    const planned = await record(
+      n,
+      t,
+      terminal.map((type) => event(t, type)),
+    );
+    expect(planned.map((d) => [d.event, d.url, d.target, d.maxAttempts, d.failedWith])).toEqual([
+      ['task.completed', 'https://hooks.example.com/done', 'callback', 8, undefined],
+      ['task.failed', 'https://hooks.example.com/done', 'callback', 8, undefined],
+      ['task.cancelled', 'https://hooks.example.com/done', 'callback', 8, undefined],
     ]);
-    expect(enqueued[0]).toMatchObject({ createdAt: AT + 10, nextAttemptAt: AT + 10 });
+    expect(planned[0]).toMatchObject({ taskId: t.id, createdAt: AT + 10, nextAttemptAt: AT + 10 });
     expect(kicks).toBe(3);
+  });
+
+  it('plans without side effects: nothing is kicked until the write committed', () => {
+    const n = notifier();
+    const t = task({ callbackUrl: 'https://hooks.example.com/done' });
+    expect(n.deliveriesFor(t, event(t, 'task.completed'))).toHaveLength(1);
+    expect(kicks).toBe(0);
   });
 
   it('adds progress when includeProgress is set', async () => {
     const n = notifier({ includeProgress: true });
     const t = task({ callbackUrl: 'https://hooks.example.com/p', status: 'running', progress: 0.25 });
-    await n.notify(t, event(t, 'task.progress', { step: 'work', message: '1 of 4' }));
-    await n.notify(t, event(t, 'task.step', { step: 'work', stepStatus: 'completed' }));
-    const [progress, ...rest] = await deliveries(t);
+    const [progress, ...rest] = await record(n, t, [
+      event(t, 'task.progress', { step: 'work', message: '1 of 4' }),
+      event(t, 'task.step', { step: 'work', stepStatus: 'completed' }),
+    ]);
     expect(rest).toEqual([]);
     expect(JSON.parse(progress.payload)).toEqual({
       id: progress.id,
@@ -89,11 +108,10 @@ describe('WebhookNotifier', () => {
     });
   });
 
-  it('builds the body: output for completed, error for failed, the delivery id as id', async () => {
+  it('builds the body: output for completed, error for failed, the delivery id as id; never the seq', async () => {
     const n = notifier();
     const done = task({ callbackUrl: 'https://h.example.com/', status: 'completed', progress: 1, output: { n: 1 } });
-    await n.notify(done, event(done, 'task.completed'));
-    const [completed] = await deliveries(done);
+    const [completed] = await record(n, done, [event(done, 'task.completed')]);
     expect(JSON.parse(completed.payload)).toEqual({
       id: completed.id,
       event: 'task.completed',
@@ -104,10 +122,13 @@ describe('WebhookNotifier', () => {
       at: '2024-01-02T03:04:05.006Z',
       output: { n: 1 },
     });
+    // Planned before the write that assigns the seq: the body is the same without one.
+    const { seq: _seq, ...unsequenced } = event(done, 'task.completed');
+    const [again] = n.deliveriesFor(done, unsequenced);
+    expect({ ...JSON.parse(again.payload), id: completed.id }).toEqual(JSON.parse(completed.payload));
     const error = { name: 'Error', message: 'disk full', code: 'STEP_FAILED', step: 'createZipArchive' };
     const failed = task({ callbackUrl: 'https://h.example.com/', status: 'failed', error });
-    await n.notify(failed, event(failed, 'task.failed'));
-    const [failure] = await deliveries(failed);
+    const [failure] = await record(n, failed, [event(failed, 'task.failed')]);
     expect(JSON.parse(failure.payload)).toMatchObject({ event: 'task.failed', status: 'failed', error });
     expect(JSON.parse(failure.payload)).not.toHaveProperty('output');
   });
@@ -121,42 +142,35 @@ describe('WebhookNotifier', () => {
     });
     const withCallback = task({ callbackUrl: 'https://hooks.example.com/mine' });
     const without = task();
-    await n.notify(withCallback, event(withCallback, 'task.created'));
-    await n.notify(withCallback, event(withCallback, 'task.completed'));
-    await n.notify(without, event(without, 'task.failed'));
-    expect((await deliveries(withCallback)).map((d) => [d.event, d.url, d.target])).toEqual([
+    const mine = await record(n, withCallback, [
+      event(withCallback, 'task.created'),
+      event(withCallback, 'task.completed'),
+    ]);
+    const theirs = await record(n, without, [event(without, 'task.failed')]);
+    expect(mine.map((d) => [d.event, d.url, d.target])).toEqual([
       ['task.created', 'https://ops.example.com/failures', 'subscription'],
       ['task.completed', 'https://hooks.example.com/mine', 'callback'],
       ['task.completed', 'https://audit.example.com/all', 'subscription'],
     ]);
-    expect((await deliveries(without)).map((d) => [d.event, d.url])).toEqual([
+    expect(theirs.map((d) => [d.event, d.url])).toEqual([
       ['task.failed', 'https://audit.example.com/all'],
       ['task.failed', 'https://ops.example.com/failures'],
     ]);
     // One body per delivery: each carries its own id.
-    const bodies = (await deliveries(without)).map((d) => JSON.parse(d.payload) as { id: string });
-    expect(bodies.map((b) => b.id)).toEqual((await deliveries(without)).map((d) => d.id));
+    const bodies = theirs.map((d) => JSON.parse(d.payload) as { id: string });
+    expect(bodies.map((b) => b.id)).toEqual(theirs.map((d) => d.id));
+    expect(new Set(theirs.map((d) => d.id)).size).toBe(2);
   });
 
-  it('records deliveries as failed when webhooks are disabled (distributed mode without a secret)', async () => {
+  it('plans deliveries as failed when webhooks are disabled (distributed mode without a secret)', async () => {
     const settings = resolveWebhookSettings({}, 'distributed');
     expect(settings).toMatchObject({ enabled: false, secret: null, secretSource: 'none' });
-    const n = new WebhookNotifier(outbox, settings, new ManualClock(AT), () => kicks++);
+    const n = new WebhookNotifier(settings, new ManualClock(AT), () => kicks++);
     const t = task({ callbackUrl: 'https://hooks.example.com/x' });
-    await n.notify(t, event(t, 'task.completed'));
-    const [delivery] = await deliveries(t);
-    expect(delivery).toMatchObject({ status: 'failed', attempts: 0 });
-    expect(delivery.lastError).toMatch(/webhooks are disabled: no WEBHOOK_SECRET/);
+    const [delivery] = await record(n, t, [event(t, 'task.completed')]);
+    expect(delivery.failedWith).toMatch(/webhooks are disabled: no WEBHOOK_SECRET/);
+    expect(newDeliveryRecord(delivery)).toMatchObject({ status: 'failed', attempts: 0, nextAttemptAt: null });
     expect(kicks).toBe(0);
-  });
-
-  it('forgets a deleted task but keeps its pending terminal notification', async () => {
-    const n = notifier({ includeProgress: true });
-    const t = task({ callbackUrl: 'https://hooks.example.com/x' });
-    await n.notify(t, event(t, 'task.progress'));
-    await n.notify(t, event(t, 'task.cancelled'));
-    await n.forget(t.id);
-    expect((await deliveries(t)).map((d) => [d.event, d.taskDeleted])).toEqual([['task.cancelled', true]]);
   });
 });
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TaskEvent, TaskEventType, TaskRecord } from '../model';
-import type { Clock, TaskNotifier } from '../ports';
-import type { WebhookOutbox, WebhookTarget } from './webhook-outbox';
+import type { Clock, NewWebhookDelivery, TaskNotifier, WebhookTarget } from '../ports';
 import { webhookPayload } from './webhook-payload';
 import type { WebhookSettings } from './webhook-settings';
 
@@ -11,44 +10,40 @@ const DISABLED =
 /**
  * Turns recorded events into outbox entries: one delivery per selected
  * event and target (the task's `callbackUrl`, each global subscription).
- * Called once per event, in the process that recorded it; sending is the
- * dispatcher's job, so a slow receiver never slows a task down.
+ * The task store writes them with the event, in its transaction; sending is
+ * the dispatcher's job, so a slow receiver never slows a task down.
  */
 export class WebhookNotifier implements TaskNotifier {
   constructor(
-    private readonly outbox: WebhookOutbox,
     private readonly settings: WebhookSettings,
     private readonly clock: Clock,
-    /** Told after an enqueue, so the local dispatcher sends at once instead of at its next poll. */
+    /** Told once deliveries are committed, so the local dispatcher sends at once instead of at its next poll. */
     private readonly onEnqueued: () => void = () => undefined,
     private readonly newId: () => string = randomUUID,
   ) {}
 
-  async notify(task: TaskRecord, event: TaskEvent): Promise<void> {
-    const targets = this.targets(task, event.type);
-    if (targets.length === 0) return;
+  deliveriesFor(task: TaskRecord, event: TaskEvent): NewWebhookDelivery[] {
     const now = this.clock.now();
-    for (const { url, target } of targets) {
+    return this.targets(task, event.type).map(({ url, target }) => {
       const id = this.newId();
-      await this.outbox.enqueue({
+      return {
         id,
         taskId: task.id,
         event: event.type,
         url,
         target,
+        // The payload never depends on the event's `seq`: it is built before the write assigns one.
         payload: JSON.stringify(webhookPayload(id, task, event)),
         maxAttempts: this.settings.maxAttempts,
         createdAt: now,
         nextAttemptAt: now,
         ...(this.settings.enabled ? {} : { failedWith: DISABLED }),
-      });
-    }
-    if (this.settings.enabled) this.onEnqueued();
+      };
+    });
   }
 
-  /** The task was deleted: its log goes, its pending terminal notifications are still sent. */
-  async forget(taskId: string): Promise<void> {
-    await this.outbox.deleteForTask(taskId);
+  async notify(task: TaskRecord, event: TaskEvent): Promise<void> {
+    if (this.settings.enabled && this.targets(task, event.type).length > 0) this.onEnqueued();
   }
 
   private targets(task: TaskRecord, type: TaskEventType): Array<{ url: string; target: WebhookTarget }> {

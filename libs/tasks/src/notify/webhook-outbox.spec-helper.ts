@@ -224,42 +224,5 @@ export function describeWebhookOutboxContract(name: string, make: () => Promise<
       const [claimed] = await outbox.claimDue(T0, 'w2', LEASE, 1);
       expect(claimed).toMatchObject({ id: delivery.id, attempts: 0, leaseOwner: 'w2' });
     });
-
-    it('forgets a deleted task, but still sends its pending terminal notifications', async () => {
-      const taskId = randomUUID();
-      const progress = newDelivery({ taskId, event: 'task.progress' });
-      const delivered = newDelivery({ taskId, event: 'task.step' });
-      const completed = newDelivery({ taskId, event: 'task.completed' });
-      const unrelated = newDelivery();
-      for (const d of [progress, delivered, completed, unrelated]) await outbox.enqueue(d);
-      await outbox.claimDue(T0, 'w1', LEASE, 10);
-      await outbox.markResult(delivered.id, 'w1', {
-        attempt: attempt(1, 200),
-        outcome: { status: 'delivered' },
-        now: T0 + 1,
-      });
-      for (const d of [progress, completed, unrelated]) await outbox.release(d.id, 'w1');
-
-      await outbox.deleteForTask(taskId);
-      const left = await outbox.listForTask(taskId);
-      expect(left.map((d) => [d.id, d.taskDeleted])).toEqual([[completed.id, true]]);
-      expect(await outbox.listForTask(unrelated.taskId)).toHaveLength(1);
-
-      // Still attempted; once settled, the record goes.
-      const claimed = await outbox.claimDue(T0 + 2, 'w2', LEASE, 10);
-      expect(claimed.map((d) => d.id).sort()).toEqual([completed.id, unrelated.id].sort());
-      const retry = { status: 'pending' as const, nextAttemptAt: T0 + 10 };
-      await outbox.markResult(completed.id, 'w2', { attempt: attempt(1, 503), outcome: retry, now: T0 + 3 });
-      expect(await outbox.listForTask(taskId)).toHaveLength(1);
-      await outbox.claimDue(T0 + 10, 'w2', LEASE, 10);
-      expect(
-        await outbox.markResult(completed.id, 'w2', {
-          attempt: attempt(2, 200),
-          outcome: { status: 'delivered' },
-          now: T0 + 11,
-        }),
-      ).toBe(true);
-      expect(await outbox.listForTask(taskId)).toEqual([]);
-    });
   });
 }

@@ -1,4 +1,8 @@
 import type { TaskEventType } from '../model';
+import type { NewWebhookDelivery, WebhookTarget } from '../ports';
+
+// Defined with the ports (the task store writes new deliveries); part of the webhooks' surface too.
+export type { NewWebhookDelivery, WebhookTarget } from '../ports';
 
 /**
  * - `pending`: will be (re)attempted at `nextAttemptAt`; `attempts` may be > 0.
@@ -8,9 +12,6 @@ import type { TaskEventType } from '../model';
  * - `exhausted`: `maxAttempts` attempts failed.
  */
 export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'exhausted';
-
-/** Where a delivery goes: the task's own `callbackUrl`, or a global subscription of the module options. */
-export type WebhookTarget = 'callback' | 'subscription';
 
 /** One HTTP attempt, kept in the delivery log. */
 export interface WebhookAttempt {
@@ -23,23 +24,6 @@ export interface WebhookAttempt {
   /** Why the attempt failed; null when delivered. */
   error: string | null;
   durationMs: number;
-}
-
-/** A delivery as enqueued. The payload is final: every attempt sends these exact bytes. */
-export interface NewWebhookDelivery {
-  id: string;
-  taskId: string;
-  event: TaskEventType;
-  url: string;
-  target: WebhookTarget;
-  /** The JSON body, serialised once. */
-  payload: string;
-  maxAttempts: number;
-  createdAt: number;
-  /** First attempt not before this (usually `createdAt`). */
-  nextAttemptAt: number;
-  /** Enqueue as `failed` right away, with this reason (no attempt will be made). */
-  failedWith?: string;
 }
 
 /** A delivery and its log, as stored. Times are epoch milliseconds. */
@@ -82,12 +66,15 @@ export interface WebhookAttemptResult {
 }
 
 /**
- * The durable outbox of webhook deliveries. Claims are conditional, like the
- * task claims: of several processes polling the same database, exactly one
- * gets a given due delivery until its lease expires, and only the lease
- * holder can record the result.
+ * The durable outbox of webhook deliveries. The task store adds the
+ * deliveries of each event in the event's own transaction, and deletes a
+ * task's with the task (see `TaskStore`); the outbox reads the same storage
+ * to send them. Claims are conditional, like the task claims: of several
+ * processes polling the same database, exactly one gets a given due delivery
+ * until its lease expires, and only the lease holder can record the result.
  */
 export interface WebhookOutbox {
+  /** Adds a delivery on its own (deliveries of events come through the task store). */
   enqueue(delivery: NewWebhookDelivery): Promise<void>;
   /**
    * Leases up to `limit` pending deliveries due at `now` (oldest due first)
@@ -104,11 +91,6 @@ export interface WebhookOutbox {
   release(id: string, workerId: string): Promise<void>;
   /** The task's deliveries, oldest first. */
   listForTask(taskId: string): Promise<WebhookDelivery[]>;
-  /**
-   * Forgets a deleted task's deliveries, except the pending ones of terminal
-   * events: those are still attempted, then removed once settled.
-   */
-  deleteForTask(taskId: string): Promise<void>;
 }
 
 /** Events after which a task never changes: their pending deliveries outlive a delete. */

@@ -8,18 +8,19 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { MemoryTaskStore } from '../adapters/memory/memory-task-store';
 import { MemoryWebhookOutbox } from '../adapters/memory/memory-webhook-outbox';
 import { STEPWISE_DATA_SOURCE } from '../nest/port-providers';
 import type { ResolvedOptions } from '../nest/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../nest/task-module.definition';
 import type { TaskModuleOptions } from '../nest/task-module-options';
-import { CLOCK, RESOLVED_OPTIONS, TASK_NOTIFIER } from '../nest/tokens';
-import type { Clock } from '../ports';
+import { CLOCK, RESOLVED_OPTIONS, TASK_NOTIFIER, TASK_STORE } from '../nest/tokens';
+import type { Clock, TaskStore } from '../ports';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookNotifier } from './webhook-notifier';
 import type { WebhookOutbox } from './webhook-outbox';
 import { resolveWebhookSettings, type WebhookSettings } from './webhook-settings';
-import { WEBHOOK_OUTBOX, WEBHOOK_SETTINGS } from './webhook-tokens';
+import { STORE_WEBHOOK_OUTBOX, WEBHOOK_OUTBOX, WEBHOOK_SETTINGS } from './webhook-tokens';
 import { WebhooksController } from './webhooks.controller';
 
 /** Starts the dispatcher with the app, stops it before the database closes (`onModuleDestroy` runs first). */
@@ -30,9 +31,16 @@ export class WebhookLifecycle implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     private readonly dispatcher: WebhookDispatcher,
     @Inject(WEBHOOK_SETTINGS) private readonly settings: WebhookSettings,
+    @Inject(STORE_WEBHOOK_OUTBOX) private readonly storeOutbox: WebhookOutbox | null,
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.storeOutbox) {
+      this.logger.warn(
+        'webhooks off: the task store override writes deliveries no known outbox reads; pass webhooks.outbox (on the same database)',
+      );
+      return;
+    }
     if (!this.settings.enabled) {
       this.logger.warn('webhooks disabled: distributed mode needs WEBHOOK_SECRET; deliveries are recorded as failed');
       return;
@@ -55,14 +63,15 @@ export const webhookProviders: Provider[] = [
       resolveWebhookSettings(options.webhooks, resolved.mode),
   },
   {
+    provide: STORE_WEBHOOK_OUTBOX,
+    inject: [TASK_MODULE_OPTIONS, STEPWISE_DATA_SOURCE, TASK_STORE],
+    useFactory: storeWebhookOutbox,
+  },
+  {
     provide: WEBHOOK_OUTBOX,
-    inject: [TASK_MODULE_OPTIONS, STEPWISE_DATA_SOURCE],
-    useFactory: async (options: TaskModuleOptions, dataSource: DataSource | null): Promise<WebhookOutbox> => {
-      if (options.webhooks?.outbox) return options.webhooks.outbox;
-      if (!dataSource) return new MemoryWebhookOutbox();
-      // Loaded with the database, not with the library.
-      return new (await import('../adapters/typeorm/typeorm-webhook-outbox')).TypeOrmWebhookOutbox(dataSource);
-    },
+    inject: [STORE_WEBHOOK_OUTBOX],
+    // Without one, an empty log: nothing is ever enqueued.
+    useFactory: (outbox: WebhookOutbox | null): WebhookOutbox => outbox ?? new MemoryWebhookOutbox(),
   },
   {
     provide: WebhookDispatcher,
@@ -78,11 +87,35 @@ export const webhookProviders: Provider[] = [
   },
   {
     provide: TASK_NOTIFIER,
-    inject: [WEBHOOK_OUTBOX, WEBHOOK_SETTINGS, CLOCK, WebhookDispatcher],
-    useFactory: (outbox: WebhookOutbox, settings: WebhookSettings, clock: Clock, dispatcher: WebhookDispatcher) =>
-      new WebhookNotifier(outbox, settings, clock, () => dispatcher.kick()),
+    inject: [STORE_WEBHOOK_OUTBOX, WEBHOOK_SETTINGS, CLOCK, WebhookDispatcher],
+    // The engine hands the notifier's deliveries to the store: pointless when no outbox reads them.
+    useFactory: (
+      outbox: WebhookOutbox | null,
+      settings: WebhookSettings,
+      clock: Clock,
+      dispatcher: WebhookDispatcher,
+    ) => (outbox ? new WebhookNotifier(settings, clock, () => dispatcher.kick()) : undefined),
   },
   WebhookLifecycle,
 ];
 
 export const webhookControllers: Type[] = [WebhooksController];
+
+/**
+ * The outbox on the storage the task store writes deliveries to, since the
+ * store adds them in each event's transaction: the user's `webhooks.outbox`
+ * (which must read what their store writes), the Stepwise database's, or a
+ * memory store's own rows.
+ */
+async function storeWebhookOutbox(
+  options: TaskModuleOptions,
+  dataSource: DataSource | null,
+  store: TaskStore,
+): Promise<WebhookOutbox | null> {
+  if (options.webhooks?.outbox) return options.webhooks.outbox;
+  // Loaded with the database, not with the library.
+  if (dataSource)
+    return new (await import('../adapters/typeorm/typeorm-webhook-outbox')).TypeOrmWebhookOutbox(dataSource);
+  if (store instanceof MemoryTaskStore) return new MemoryWebhookOutbox(store.webhookDeliveries);
+  return null;
+}

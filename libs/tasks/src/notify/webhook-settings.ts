@@ -38,7 +38,12 @@ export interface WebhookOptions {
   pollIntervalMs?: number;
   /** Deliveries in flight per process. Default 8. */
   concurrency?: number;
-  /** Outbox override; default: the Stepwise database, or memory when the task store is an override. */
+  /**
+   * Outbox override. The task store writes each event's deliveries in the
+   * event's transaction, so this must read the storage the store writes to
+   * (an override of `store` of your own making). Default: the Stepwise
+   * database, or the rows of a `MemoryTaskStore` given as `store`.
+   */
   outbox?: WebhookOutbox;
 }
 

@@ -1,4 +1,5 @@
 import type { Placement, TaskEvent, TaskRecord, TaskStatus } from '../model';
+import type { NewWebhookDelivery } from './new-webhook-delivery';
 
 /** Fields of a task at creation; the store fills versions and times. */
 export type NewTask = Omit<TaskRecord, 'version' | 'leaseOwner' | 'leaseExpiresAt'>;
@@ -113,6 +114,8 @@ export interface TaskChange {
   steps?: readonly string[];
   /** Events to append in the same transaction, in order; each gets its `seq`. */
   events?: readonly TaskEvent[];
+  /** The webhook deliveries announcing those events, added to the outbox in the same transaction. */
+  deliveries?: readonly NewWebhookDelivery[];
   /** Makes the task due this many ms from now, on the store's clock (a retry's backoff, a hand-over). */
   runAfterMs?: number;
   /** Writes only while a pause is still requested (the runner's pause: a resume may have cleared it). */
@@ -148,11 +151,16 @@ export interface ProgressChange {
  */
 export interface TaskStore {
   /**
-   * Inserts a task with its steps and `event` (its `task.created`, whose `seq`
-   * is set) in one transaction, or returns the existing one with the same
-   * owner + idempotency key (and appends nothing).
+   * Inserts a task with its steps, `event` (its `task.created`, whose `seq`
+   * is set) and the deliveries announcing it in one transaction, or returns
+   * the existing one with the same owner + idempotency key (and writes
+   * nothing).
    */
-  create(task: NewTask, event?: TaskEvent): Promise<{ task: TaskRecord; created: boolean }>;
+  create(
+    task: NewTask,
+    event?: TaskEvent,
+    deliveries?: readonly NewWebhookDelivery[],
+  ): Promise<{ task: TaskRecord; created: boolean }>;
   get(id: string): Promise<TaskRecord | null>;
   findByIdempotencyKey(owner: string, key: string): Promise<TaskRecord | null>;
   list(query: ListQuery): Promise<ListPage>;
@@ -172,13 +180,23 @@ export interface TaskStore {
    * Never writes `cancelRequested`/`pauseRequested` (other processes set them)
    * and never moves a held lease's expiry (heartbeats do); clears the lease
    * when `task.leaseOwner` is null. Never rewrites the input. The change's
-   * events are appended to the log in the same transaction (their `seq` is
-   * set): a crash never leaves a state change without its event, nor an event
-   * without its state.
+   * events are appended to the log, and its deliveries to the webhook outbox,
+   * in the same transaction (the events' `seq` is set): a crash or an error
+   * never leaves a state change without its event or its deliveries, nor
+   * either without its state.
    */
   save(task: TaskRecord, workerId: string, change?: TaskChange): Promise<boolean>;
-  /** Writes a progress report (and its event) if `workerId` holds the lease; touches nothing else. */
-  saveProgress(taskId: string, workerId: string, change: ProgressChange, event?: TaskEvent): Promise<boolean>;
+  /**
+   * Writes a progress report (with its event and that event's deliveries, in
+   * one transaction) if `workerId` holds the lease; touches nothing else.
+   */
+  saveProgress(
+    taskId: string,
+    workerId: string,
+    change: ProgressChange,
+    event?: TaskEvent,
+    deliveries?: readonly NewWebhookDelivery[],
+  ): Promise<boolean>;
   /**
    * Sets (`paused`) or clears the pause request in one conditional statement,
    * whatever runs meanwhile: pausing also pauses a pending task nobody holds;
@@ -199,6 +217,12 @@ export interface TaskStore {
   requestStop(taskId: string, request: StopRequest): Promise<{ cancelled: boolean } | null>;
   /** Ids of terminal tasks whose delete was requested: deletes a crash or a race left undone. */
   findDeleteRequested(limit: number): Promise<string[]>;
+  /**
+   * Deletes the task with its steps, its events and its webhook deliveries,
+   * in one transaction. Only the pending deliveries of terminal events stay,
+   * marked `taskDeleted` (the receiver may be waiting for them): the outbox
+   * removes each once it is settled.
+   */
   delete(taskId: string): Promise<void>;
   /**
    * Tasks to dispatch again, one indexed keyset scan per reason: expired
@@ -209,7 +233,12 @@ export interface TaskStore {
   findDue(query: DueQuery): Promise<DuePage>;
   /** Ids of finished tasks of `type` that finished before `before`, for retention. */
   findFinishedBefore(type: string, before: number, limit: number): Promise<string[]>;
-  appendEvent(event: TaskEvent): Promise<TaskEvent>;
+  /**
+   * Appends an event that goes with no lease holder's write, and the
+   * deliveries announcing it, in one transaction. The deliveries are added
+   * only while the task exists (a delete that won the race leaves none).
+   */
+  appendEvent(event: TaskEvent, deliveries?: readonly NewWebhookDelivery[]): Promise<TaskEvent>;
   listEvents(taskId: string, afterSeq?: number): Promise<TaskEvent[]>;
   /** Reachability check for health indicators. */
   ping(): Promise<void>;

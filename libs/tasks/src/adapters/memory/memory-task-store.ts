@@ -2,6 +2,7 @@ import { isTerminal, type Placement, type StepRecord, type TaskEvent, type TaskR
 import type {
   ClaimRequest,
   Claimed,
+  NewWebhookDelivery,
   DueKey,
   DuePage,
   DueQuery,
@@ -17,25 +18,37 @@ import type {
   TaskStore,
 } from '../../ports';
 import { decodeCursor, encodeCursor } from '../list-cursor';
+import { MemoryWebhookDeliveries } from './memory-webhook-deliveries';
 
 /**
  * A TaskStore in memory, with the same conditional semantics as the SQL
  * adapters. For tests and throwaway runs: nothing survives the process.
+ * Each write changes the task, its events and its webhook deliveries in one
+ * synchronous step (no await in between), so they are all or nothing, as a
+ * transaction makes them in SQL.
  */
 export class MemoryTaskStore implements TaskStore {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly events: TaskEvent[] = [];
   private seq = 0;
 
-  async create(task: NewTask, event?: TaskEvent): Promise<{ task: TaskRecord; created: boolean }> {
+  /** @param webhookDeliveries the outbox rows this store writes; read them with `new MemoryWebhookOutbox(...)`. */
+  constructor(readonly webhookDeliveries: MemoryWebhookDeliveries = new MemoryWebhookDeliveries()) {}
+
+  async create(
+    task: NewTask,
+    event?: TaskEvent,
+    deliveries: readonly NewWebhookDelivery[] = [],
+  ): Promise<{ task: TaskRecord; created: boolean }> {
     // Looked up and inserted without an await in between: concurrent creates
     // with one key must yield one task, as the SQL unique index guarantees.
     const existing = task.idempotencyKey ? this.byKey(task.owner, task.idempotencyKey) : undefined;
     if (existing) return { task: structuredClone(existing), created: false };
     if (this.tasks.has(task.id)) throw new Error(`duplicate task id ${task.id}`);
     const record: TaskRecord = { ...structuredClone(task), version: 1, leaseOwner: null, leaseExpiresAt: null };
+    this.webhookDeliveries.insert(deliveries);
     this.tasks.set(task.id, record);
-    if (event) event.seq = (await this.appendEvent(event)).seq;
+    if (event) event.seq = this.append(event).seq;
     return { task: structuredClone(record), created: true };
   }
 
@@ -129,21 +142,29 @@ export class MemoryTaskStore implements TaskStore {
       next.leaseExpiresAt = current.leaseExpiresAt;
     }
     next.version = current.version + 1;
+    this.webhookDeliveries.insert(change.deliveries ?? []);
     this.tasks.set(task.id, next);
     task.version = next.version;
-    for (const event of change.events ?? []) event.seq = (await this.appendEvent(event)).seq;
+    for (const event of change.events ?? []) event.seq = this.append(event).seq;
     return true;
   }
 
-  async saveProgress(taskId: string, workerId: string, change: ProgressChange, event?: TaskEvent): Promise<boolean> {
+  async saveProgress(
+    taskId: string,
+    workerId: string,
+    change: ProgressChange,
+    event?: TaskEvent,
+    deliveries: readonly NewWebhookDelivery[] = [],
+  ): Promise<boolean> {
     const current = this.tasks.get(taskId);
     if (!current || current.leaseOwner !== workerId) return false;
+    this.webhookDeliveries.insert(deliveries);
     current.progress = change.progress;
     current.message = change.message;
     current.updatedAt = change.updatedAt;
     const step = current.steps.find((s) => s.name === change.step);
     if (step) step.progress = change.stepProgress;
-    if (event) event.seq = (await this.appendEvent(event)).seq;
+    if (event) event.seq = this.append(event).seq;
     return true;
   }
 
@@ -192,6 +213,7 @@ export class MemoryTaskStore implements TaskStore {
   async delete(taskId: string): Promise<void> {
     this.tasks.delete(taskId);
     for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i].taskId === taskId) this.events.splice(i, 1);
+    this.webhookDeliveries.forgetTask(taskId);
   }
 
   async findDue(query: DueQuery): Promise<DuePage> {
@@ -232,7 +254,8 @@ export class MemoryTaskStore implements TaskStore {
       .map((t) => t.id);
   }
 
-  async appendEvent(event: TaskEvent): Promise<TaskEvent> {
+  async appendEvent(event: TaskEvent, deliveries: readonly NewWebhookDelivery[] = []): Promise<TaskEvent> {
+    if (this.tasks.has(event.taskId)) this.webhookDeliveries.insert(deliveries);
     return this.append(event);
   }
 

@@ -1,24 +1,28 @@
 import {
-  newDeliveryRecord,
   settle,
-  TERMINAL_WEBHOOK_EVENTS,
   type NewWebhookDelivery,
   type WebhookAttemptResult,
   type WebhookDelivery,
   type WebhookOutbox,
 } from '../../notify/webhook-outbox';
+import { MemoryWebhookDeliveries } from './memory-webhook-deliveries';
 
 /**
  * A WebhookOutbox in memory, with the claim semantics of the SQL one. Used
- * when the task store is an override (no Stepwise database): nothing survives
- * the process, so pass `webhooks.outbox` for durable retries.
+ * with a `MemoryTaskStore`, on the rows that store writes
+ * (`new MemoryWebhookOutbox(store.webhookDeliveries)`); nothing survives the
+ * process.
  */
 export class MemoryWebhookOutbox implements WebhookOutbox {
-  private readonly deliveries = new Map<string, WebhookDelivery>();
+  private readonly deliveries: Map<string, WebhookDelivery>;
+
+  /** @param rows the rows to read: a task store's, or (by default) rows of its own. */
+  constructor(private readonly rows: MemoryWebhookDeliveries = new MemoryWebhookDeliveries()) {
+    this.deliveries = rows.byId;
+  }
 
   async enqueue(delivery: NewWebhookDelivery): Promise<void> {
-    if (this.deliveries.has(delivery.id)) throw new Error(`duplicate webhook delivery id ${delivery.id}`);
-    this.deliveries.set(delivery.id, newDeliveryRecord(delivery));
+    this.rows.insert([delivery]);
   }
 
   async claimDue(now: number, workerId: string, leaseMs: number, limit: number): Promise<WebhookDelivery[]> {
@@ -55,17 +59,6 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
       .filter((d) => d.taskId === taskId)
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
       .map((d) => structuredClone(d));
-  }
-
-  async deleteForTask(taskId: string): Promise<void> {
-    for (const [id, delivery] of this.deliveries) {
-      if (delivery.taskId !== taskId) continue;
-      if (delivery.status === 'pending' && TERMINAL_WEBHOOK_EVENTS.includes(delivery.event)) {
-        delivery.taskDeleted = true;
-      } else {
-        this.deliveries.delete(id);
-      }
-    }
   }
 }
 

@@ -1,11 +1,12 @@
 import type { StepRecord, TaskEvent, TaskRecord } from '../../model';
-import type { NewTask, ProgressChange } from '../../ports';
+import type { NewTask, NewWebhookDelivery, ProgressChange } from '../../ports';
+import { deliveriesCte } from './delivery-writes';
 import { jsonParam } from './raw-rows';
 import { DATABASE_NOW, type SqlDialect, type SqlStatement } from './sql-statement';
 
 // The task's state transitions as hand-written SQL. Each is one conditional
 // statement whose WHERE is the rule; on PostgreSQL, what goes with it (steps,
-// events) rides in the same statement as data-modifying CTEs, so a transition
+// events, their webhook deliveries) rides in the same statement as data-modifying CTEs, so a transition
 // is one round trip and atomic. SQLite has no such CTEs: the store runs the
 // same pieces in one transaction (an in-process call, not a round trip).
 
@@ -31,6 +32,7 @@ export function renewLease(d: SqlDialect, taskId: string, workerId: string, leas
 export interface SaveChange {
   steps: readonly StepRecord[];
   events: readonly TaskEvent[];
+  deliveries?: readonly NewWebhookDelivery[];
   runAfterMs?: number;
   whilePauseRequested?: boolean;
 }
@@ -115,18 +117,23 @@ export function insertEvents(d: SqlDialect, taskId: string, events: readonly Tas
   );
 }
 
-/** PostgreSQL: the held-task update with its steps and events, in one statement. */
+/** PostgreSQL: the held-task update with its steps, events and deliveries, in one statement. */
 export function saveHeldTask(d: SqlDialect, task: TaskRecord, workerId: string, change: SaveChange): Built {
   const sql = d.statement();
   const update = updateHeldTask(d, sql, task, workerId, change.runAfterMs, change.whilePauseRequested);
   const parts = [`t AS (${update} RETURNING id, version)`];
-  parts.push(...cteRows(sql, change.steps, change.events));
+  parts.push(...cteRows(sql, change.steps, change.events, change.deliveries));
   const seqs = change.events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
   return built(sql, `WITH ${parts.join(', ')} SELECT t.version, ${seqs} AS seqs FROM t`);
 }
 
-/** The steps and events CTEs that follow a CTE `t` yielding the task's id (nothing when `t` is empty). */
-function cteRows(sql: SqlStatement, steps: readonly StepRecord[], events: readonly TaskEvent[]): string[] {
+/** The steps, events and deliveries CTEs that follow a CTE `t` yielding the task's id (nothing when `t` is empty). */
+function cteRows(
+  sql: SqlStatement,
+  steps: readonly StepRecord[],
+  events: readonly TaskEvent[],
+  deliveries: readonly NewWebhookDelivery[] = [],
+): string[] {
   const parts: string[] = [];
   if (steps.length) {
     parts.push(
@@ -140,6 +147,7 @@ function cteRows(sql: SqlStatement, steps: readonly StepRecord[], events: readon
         ` (VALUES ${eventValues(sql, events)}) AS v(${EVENT_COLUMNS}) RETURNING id)`,
     );
   }
+  if (deliveries.length) parts.push(deliveriesCte(sql, deliveries));
   return parts;
 }
 
@@ -193,10 +201,15 @@ function dueAt(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
   return `${DATABASE_NOW} + ${sql.p(Math.max(0, task.runAt - task.createdAt), 'bigint')}`;
 }
 
-/** PostgreSQL: a new task with its steps and its `task.created` event, in one statement. */
-export function createTask(d: SqlDialect, task: NewTask, events: readonly TaskEvent[]): Built {
+/** PostgreSQL: a new task with its steps, its `task.created` event and that event's deliveries, in one statement. */
+export function createTask(
+  d: SqlDialect,
+  task: NewTask,
+  events: readonly TaskEvent[],
+  deliveries: readonly NewWebhookDelivery[] = [],
+): Built {
   const sql = d.statement();
-  const parts = [`t AS (${insertTask(d, sql, task)} RETURNING id)`, ...cteRows(sql, task.steps, events)];
+  const parts = [`t AS (${insertTask(d, sql, task)} RETURNING id)`, ...cteRows(sql, task.steps, events, deliveries)];
   const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
   return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
 }
@@ -213,13 +226,14 @@ export function updateStepProgress(sql: SqlStatement, taskId: string, change: Pr
   return `UPDATE stepwise_task_steps SET progress = ${sql.p(change.stepProgress)} WHERE task_id = ${sql.p(taskId)} AND name = ${sql.p(change.step)}`;
 }
 
-/** PostgreSQL: the progress write with its step and event, in one statement. */
+/** PostgreSQL: the progress write with its step, event and deliveries, in one statement. */
 export function saveProgress(
   d: SqlDialect,
   taskId: string,
   workerId: string,
   change: ProgressChange,
   events: readonly TaskEvent[],
+  deliveries: readonly NewWebhookDelivery[] = [],
 ): Built {
   const sql = d.statement();
   const parts = [`t AS (${updateProgress(sql, taskId, workerId, change)} RETURNING id)`];
@@ -227,7 +241,27 @@ export function saveProgress(
     `p AS (UPDATE stepwise_task_steps SET progress = ${sql.p(change.stepProgress)} FROM t` +
       ` WHERE stepwise_task_steps.task_id = t.id AND stepwise_task_steps.name = ${sql.p(change.step)})`,
   );
-  parts.push(...cteRows(sql, [], events));
+  parts.push(...cteRows(sql, [], events, deliveries));
   const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
   return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
+}
+
+/**
+ * PostgreSQL: an event with no state change, and its deliveries, in one
+ * statement. The event is appended whatever the task's state; the deliveries
+ * only while the task exists, its row share-locked so that a delete waits
+ * for this statement and then removes them with it.
+ */
+export function appendEventWithDeliveries(
+  d: SqlDialect,
+  event: TaskEvent,
+  deliveries: readonly NewWebhookDelivery[],
+): Built {
+  const sql = d.statement();
+  const parts = [
+    `k AS (SELECT id FROM stepwise_tasks WHERE id = ${sql.p(event.taskId)} FOR KEY SHARE)`,
+    `e AS (INSERT INTO stepwise_task_events (task_id, ${EVENT_COLUMNS}) VALUES ${eventValues(sql, [event], event.taskId)} RETURNING id)`,
+    deliveriesCte(sql, deliveries, 'k'),
+  ];
+  return built(sql, `WITH ${parts.join(', ')} SELECT id FROM e`);
 }

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource, Logger } from 'typeorm';
 import { describeTaskStoreContract, newTask } from '../store-contract.spec-helper';
+import { describeStoreOutboxContract } from '../store-outbox-contract.spec-helper';
 import { createStepwiseDataSource } from './data-source';
 import { TypeOrmTaskStore } from './typeorm-task-store';
+import { TypeOrmWebhookOutbox } from './typeorm-webhook-outbox';
 
 async function openSqlite(dir: string): Promise<DataSource> {
   return createStepwiseDataSource({ sqlitePath: join(dir, 'nested', 'tasks.sqlite') }).initialize();
@@ -16,6 +18,19 @@ describeTaskStoreContract('TypeOrmTaskStore on SQLite', async () => {
   const dataSource = await openSqlite(dir);
   return {
     store: new TypeOrmTaskStore(dataSource),
+    close: async () => {
+      await dataSource.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeStoreOutboxContract('TypeOrmTaskStore on SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stepwise-store-'));
+  const dataSource = await openSqlite(dir);
+  return {
+    store: new TypeOrmTaskStore(dataSource),
+    outbox: new TypeOrmWebhookOutbox(dataSource),
     close: async () => {
       await dataSource.destroy();
       rmSync(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import type {
   ListPage,
   ListQuery,
   NewTask,
+  NewWebhookDelivery,
   PauseOutcome,
   StopRequest,
   ProgressChange,
@@ -18,6 +19,7 @@ import type {
 import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';
 import { TaskEntity, type TaskRow } from './entities/task.entity';
+import { forgetDeliveries, insertDeliveries } from './delivery-writes';
 import { gateFor, type Gate } from './serial-gate';
 import { requestStop, setPaused, setStopFlags, unfinishedTask } from './request-statements';
 import { hotPathStatements, type HotPathStatement } from './hot-path-statements';
@@ -28,6 +30,7 @@ import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
 import { claimRow, claimTask, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
 import {
+  appendEventWithDeliveries,
   createTask,
   insertEvents,
   insertTask,
@@ -73,14 +76,18 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.dataSource.manager;
   }
 
-  create(task: NewTask, event?: TaskEvent): Promise<{ task: TaskRecord; created: boolean }> {
+  create(
+    task: NewTask,
+    event?: TaskEvent,
+    deliveries: readonly NewWebhookDelivery[] = [],
+  ): Promise<{ task: TaskRecord; created: boolean }> {
     const events = event ? [event] : [];
     const byKey = () =>
       task.idempotencyKey ? findTask(this.em, { owner: task.owner, idempotencyKey: task.idempotencyKey }) : null;
     return this.gate(async () => {
       let seqs: number[] | null;
       if (this.d.postgres) {
-        const { sql, params } = createTask(this.d, task, events);
+        const { sql, params } = createTask(this.d, task, events, deliveries);
         const [row] = (await this.statement({ sql, params })) as Array<{ seqs: unknown }>;
         seqs = row ? toSeqs(row.seqs) : null;
       } else {
@@ -90,7 +97,9 @@ export class TypeOrmTaskStore implements TaskStore {
           const inserted = (await em.query(`${text} RETURNING id`, insert.params)) as unknown[];
           if (inserted.length === 0) return null;
           if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
-          return events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
+          const ids = events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
+          if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
+          return ids;
         });
       }
       if (seqs === null) {
@@ -159,6 +168,7 @@ export class TypeOrmTaskStore implements TaskStore {
   save(task: TaskRecord, workerId: string, change: TaskChange = {}): Promise<boolean> {
     const steps = task.steps.filter((s) => change.steps?.includes(s.name));
     const events = change.events ?? [];
+    const deliveries = change.deliveries ?? [];
     return this.gate(async () => {
       let result: { version: number; seqs: number[] } | null;
       if (this.d.postgres) {
@@ -173,10 +183,12 @@ export class TypeOrmTaskStore implements TaskStore {
           if (!row) return null;
           if (steps.length) await run(em, upsertSteps(this.d, task.id, steps));
           const seqs = events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
+          if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
           return { version: Number(row.version), seqs };
         };
-        // A lone UPDATE is atomic: the transaction is only paid for when steps or events go with it.
-        result = steps.length || events.length ? await this.dataSource.transaction(write) : await write(this.em);
+        // A lone UPDATE is atomic: the transaction is only paid for when steps, events or deliveries go with it.
+        const alone = !steps.length && !events.length && !deliveries.length;
+        result = alone ? await write(this.em) : await this.dataSource.transaction(write);
       }
       if (result === null) return false;
       task.version = result.version;
@@ -185,12 +197,18 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
-  saveProgress(taskId: string, workerId: string, change: ProgressChange, event?: TaskEvent): Promise<boolean> {
+  saveProgress(
+    taskId: string,
+    workerId: string,
+    change: ProgressChange,
+    event?: TaskEvent,
+    deliveries: readonly NewWebhookDelivery[] = [],
+  ): Promise<boolean> {
     const events = event ? [event] : [];
     return this.gate(async () => {
       let seqs: number[] | null;
       if (this.d.postgres) {
-        const { sql, params } = saveProgress(this.d, taskId, workerId, change, events);
+        const { sql, params } = saveProgress(this.d, taskId, workerId, change, events, deliveries);
         const [row] = (await this.statement({ sql, params })) as Array<{ seqs: unknown }>;
         seqs = row ? toSeqs(row.seqs) : null;
       } else {
@@ -200,7 +218,9 @@ export class TypeOrmTaskStore implements TaskStore {
           if (((await em.query(`${text} RETURNING id`, update.params)) as unknown[]).length === 0) return null;
           const step = this.d.statement();
           await em.query(updateStepProgress(step, taskId, change), step.params);
-          return events.length ? eventIds(await run(em, insertEvents(this.d, taskId, events))) : [];
+          const ids = events.length ? eventIds(await run(em, insertEvents(this.d, taskId, events))) : [];
+          if (deliveries.length) await run(em, insertDeliveries(this.d, taskId, deliveries));
+          return ids;
         });
       }
       if (seqs === null) return false;
@@ -271,9 +291,12 @@ export class TypeOrmTaskStore implements TaskStore {
   delete(taskId: string): Promise<void> {
     return this.gate(() =>
       this.dataSource.transaction(async (em) => {
-        await em.delete(TaskEventEntity, { taskId });
-        await em.delete(TaskStepEntity, { taskId });
+        // The task row first: its lock waits out a write in flight, whose events and deliveries the
+        // statements below then see (READ COMMITTED); a write after it finds no task and adds none.
         await em.delete(TaskEntity, { id: taskId });
+        await em.delete(TaskStepEntity, { taskId });
+        await em.delete(TaskEventEntity, { taskId });
+        for (const statement of forgetDeliveries(this.d, taskId)) await run(em, statement);
       }),
     );
   }
@@ -286,8 +309,20 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(() => findFinishedIds(this.em, type, before, limit));
   }
 
-  appendEvent(event: TaskEvent): Promise<TaskEvent> {
-    return this.gate(async () => ({ ...event, seq: await insertEvent(this.em, event) }));
+  appendEvent(event: TaskEvent, deliveries: readonly NewWebhookDelivery[] = []): Promise<TaskEvent> {
+    if (deliveries.length === 0) return this.gate(async () => ({ ...event, seq: await insertEvent(this.em, event) }));
+    return this.gate(async () => {
+      if (this.d.postgres) {
+        const [row] = await run(this.em, appendEventWithDeliveries(this.d, event, deliveries));
+        return { ...event, seq: Number(row.id) };
+      }
+      return this.dataSource.transaction(async (em) => {
+        const seq = await insertEvent(em, event);
+        const task = (await em.query('SELECT id FROM stepwise_tasks WHERE id = ?', [event.taskId])) as unknown[];
+        if (task.length) await run(em, insertDeliveries(this.d, event.taskId, deliveries));
+        return { ...event, seq };
+      });
+    });
   }
 
   listEvents(taskId: string, afterSeq = 0): Promise<TaskEvent[]> {

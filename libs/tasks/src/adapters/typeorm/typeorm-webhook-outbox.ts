@@ -2,7 +2,6 @@ import type { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm'
 import {
   newDeliveryRecord,
   settle,
-  TERMINAL_WEBHOOK_EVENTS,
   type NewWebhookDelivery,
   type WebhookAttemptResult,
   type WebhookDelivery,
@@ -17,7 +16,8 @@ const DUE = "status = 'pending' AND next_attempt_at <= :now AND (lease_owner IS 
 
 /**
  * WebhookOutbox on TypeORM (SQLite and PostgreSQL), the semantics of
- * `MemoryWebhookOutbox`. A claim reads candidates, then leases each with one
+ * `MemoryWebhookOutbox`, on the table that `TypeOrmTaskStore` (on the same
+ * database) fills with each event's deliveries and clears with each task. A claim reads candidates, then leases each with one
  * conditional UPDATE that repeats the due condition: of two processes racing
  * for a delivery, one changes the row and the other's UPDATE matches nothing
  * (PostgreSQL re-checks the WHERE on the row it waited for), so it moves on.
@@ -113,26 +113,6 @@ export class TypeOrmWebhookOutbox implements WebhookOutbox {
         .getMany();
       return rows.map(toDelivery);
     });
-  }
-
-  deleteForTask(taskId: string): Promise<void> {
-    return this.gate(() =>
-      this.dataSource.transaction(async (em) => {
-        const keep = { taskId, pending: 'pending', terminal: TERMINAL_WEBHOOK_EVENTS };
-        await em
-          .createQueryBuilder()
-          .update(WebhookDeliveryEntity)
-          .set({ taskDeleted: true })
-          .where('task_id = :taskId AND status = :pending AND event IN (:...terminal)', keep)
-          .execute();
-        await em
-          .createQueryBuilder()
-          .delete()
-          .from(WebhookDeliveryEntity)
-          .where('task_id = :taskId AND NOT (status = :pending AND event IN (:...terminal))', keep)
-          .execute();
-      }),
-    );
   }
 
   private update(set: Changes) {
