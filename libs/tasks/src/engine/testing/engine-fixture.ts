@@ -10,6 +10,7 @@ import type {
   ObjectStorage,
   PutOptions,
   StoredObject,
+  TaskNotifier,
   TaskQueue,
   TaskStore,
 } from '../../ports';
@@ -93,6 +94,8 @@ export interface EngineFixtureOptions {
   bus?: EventBus;
   storage?: ObjectStorage;
   settings?: Partial<EngineSettings>;
+  /** Told of every event (webhooks); none unless given. */
+  notifier?: TaskNotifier;
   /** Jitter source; 1 (the full computed delay) unless told. */
   random?: () => number;
   /** Prefix of the sequential ids (`task-1`, `task-2` ...). */
@@ -148,6 +151,7 @@ export function createEngineFixture(options: EngineFixtureOptions = {}): EngineF
     registry,
     logger,
     settings,
+    notifier: options.notifier,
     newId: () => `${prefix}-${++next}`,
     random: options.random ?? (() => 1),
   });
