@@ -4,6 +4,8 @@ import { newTask } from '../../libs/tasks/src/adapters/store-contract.spec-helpe
 import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../../libs/tasks/src/adapters/typeorm';
 import { Step, Task } from '../../libs/tasks/src/definition';
 import { createEngineFixture } from '../../libs/tasks/src/engine/testing/engine-fixture';
+import { WebhookNotifier } from '../../libs/tasks/src/notify/webhook-notifier';
+import { resolveWebhookSettings } from '../../libs/tasks/src/notify/webhook-settings';
 import { PostgresServer } from './harness/postgres-server';
 
 /** Every statement TypeORM sends, while `on`. */
@@ -42,7 +44,9 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await dataSource.query('TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks');
+  await dataSource.query(
+    'TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks, stepwise_webhook_deliveries',
+  );
 });
 
 describe('leases on the database clock (PostgreSQL)', () => {
@@ -103,11 +107,12 @@ describe('leases on the database clock (PostgreSQL)', () => {
 });
 
 describe('hot path (PostgreSQL)', () => {
-  it('a 1-step task from submit to completed costs 3 statements and no explicit transaction', async () => {
+  /** Runs one `noop` task to completion; the statements it cost (the sweeper's reads left out). */
+  async function runOne(notifier?: WebhookNotifier): Promise<{ taskId: string; perTask: string[] }> {
     const log = new StatementLog();
     (dataSource as unknown as { logger: Logger }).logger = log;
     const clock = new ManualClock();
-    const f = createEngineFixture({ tasks: [new Noop()], store: new TypeOrmTaskStore(dataSource), clock });
+    const f = createEngineFixture({ tasks: [new Noop()], store: new TypeOrmTaskStore(dataSource), clock, notifier });
     await f.engine.start(['worker']);
     for (let i = 0; i < 5; i++) await f.flush(); // the sweeper's first pass is not per task
     let done = false;
@@ -124,16 +129,42 @@ describe('hot path (PostgreSQL)', () => {
     await f.engine.stop();
     expect((await f.store.get(task.id))!.status).toBe('completed');
     // The sweeper may pass meanwhile: its reads are not the task's cost.
-    const perTask = log.statements.filter((s) => !/^SELECT/i.test(s));
+    return { taskId: task.id, perTask: log.statements.filter((s) => !/^SELECT/i.test(s)) };
+  }
+
+  it('a 1-step task from submit to completed costs 3 statements and no explicit transaction', async () => {
+    const { taskId, perTask } = await runOne();
     const transactions = perTask.filter((s) => /^(BEGIN|START TRANSACTION)/i.test(s));
     expect(transactions).toEqual([]);
     // create (with steps and task.created), claim with the step's start, step completed + finish.
     expect(perTask).toHaveLength(3);
-    expect((await f.store.listEvents(task.id)).map((e) => e.type)).toEqual([
-      'task.created',
-      'task.step',
-      'task.step',
-      'task.completed',
+    const events = await new TypeOrmTaskStore(dataSource).listEvents(taskId);
+    expect(events.map((e) => e.type)).toEqual(['task.created', 'task.step', 'task.step', 'task.completed']);
+  });
+
+  it('with webhooks, each delivery rides in the statement of its event: still 3 statements', async () => {
+    const settings = resolveWebhookSettings(
+      {
+        secret: 'x'.repeat(32),
+        subscriptions: [{ url: 'https://hooks.example.com/h', events: ['task.created', 'task.completed'] }],
+      },
+      'distributed',
+    );
+    const { taskId, perTask } = await runOne(new WebhookNotifier(settings, new ManualClock()));
+    expect(perTask.filter((s) => /^(BEGIN|START TRANSACTION)/i.test(s))).toEqual([]);
+    expect(perTask).toHaveLength(3);
+    // The create and the finish each carry their delivery, as a CTE of their one statement.
+    const withDeliveries = perTask.filter((s) => s.includes('INSERT INTO stepwise_webhook_deliveries'));
+    expect(withDeliveries).toHaveLength(2);
+    expect(withDeliveries.every((s) => /^WITH /.test(s) && s.includes('INSERT INTO stepwise_task_events'))).toBe(true);
+    const rows = (await dataSource.query(
+      'SELECT event, status, payload FROM stepwise_webhook_deliveries WHERE task_id = $1 ORDER BY event',
+      [taskId],
+    )) as Array<{ event: string; status: string; payload: string }>;
+    expect(rows.map((r) => [r.event, r.status])).toEqual([
+      ['task.completed', 'pending'],
+      ['task.created', 'pending'],
     ]);
+    expect(JSON.parse(rows[0].payload)).toMatchObject({ event: 'task.completed', taskId, output: 'done' });
   });
 });
