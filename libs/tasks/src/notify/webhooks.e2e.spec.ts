@@ -7,10 +7,14 @@ import request from 'supertest';
 import { z } from 'zod';
 import { Step, Task, type StepContext } from '../definition';
 import { NonRetryableError } from '../engine';
+import { MemoryTaskStore } from '../adapters/memory';
 import { HeaderOwnerResolver, TaskModule } from '../nest';
+import type { TaskStore } from '../ports';
+import type { WebhookOutbox } from './webhook-outbox';
 import type { WebhookPayload } from './webhook-payload';
 import { eventually, verifyStepwiseSignature, WebhookReceiver } from './webhook-receiver.spec-helper';
 import type { WebhookOptions } from './webhook-settings';
+import { WEBHOOK_OUTBOX } from './webhook-tokens';
 import type { WebhookDeliveryListView, WebhookDeliveryView } from './webhook-view';
 
 const SECRET = 'e2e-webhook-secret-0123456789abcdef';
@@ -63,10 +67,15 @@ describe('Webhooks through TaskModule (HTTP + SQLite)', () => {
     return dir;
   }
 
-  async function startApp(dataDir: string, webhooks: WebhookOptions = FAST): Promise<INestApplication> {
+  async function startApp(
+    dataDir: string,
+    webhooks: WebhookOptions = FAST,
+    overrides: { store?: TaskStore } = {},
+  ): Promise<INestApplication> {
     @Module({
       imports: [
         TaskModule.forRoot({
+          ...overrides,
           dataDir,
           engine: { progressThrottleMs: 0, sweepIntervalMs: 100 },
           ownerResolver: new HeaderOwnerResolver(),
@@ -268,6 +277,52 @@ describe('Webhooks through TaskModule (HTTP + SQLite)', () => {
     expect(delivered).toMatchObject({ id: failed.id, status: 'delivered', attempts: 2 });
     expect(delivered.history.map((a) => a.statusCode)).toEqual([null, 204]);
     expect(bodies(receiver)).toEqual([expect.objectContaining({ id: failed.id, taskId: id, output: { doubled: 10 } })]);
+  });
+
+  it('DELETE of a task removes its delivery log with it', async () => {
+    const receiver = await startReceiver();
+    const app = await startApp(tempDir(), {
+      ...FAST,
+      subscriptions: [{ url: receiver.url('/all'), events: ['task.created', 'task.completed'] }],
+    });
+    const id = await submit(app, 'hook-quick', { n: 3 });
+    expect((await settledLog(app, id, 2)).map((d) => d.status)).toEqual(['delivered', 'delivered']);
+    const outbox = app.get<WebhookOutbox>(WEBHOOK_OUTBOX);
+    expect(await outbox.listForTask(id)).toHaveLength(2);
+
+    const res = await request(app.getHttpServer()).delete(`/tasks/${id}`).set('x-owner-id', 'alice');
+    expect(res.status).toBe(204);
+    // The rows (and the output in their payload) went in the delete's transaction.
+    expect(await outbox.listForTask(id)).toEqual([]);
+  });
+
+  it('delivers with a MemoryTaskStore override, from the rows that store writes', async () => {
+    const receiver = await startReceiver();
+    const app = await startApp(tempDir(), FAST, { store: new MemoryTaskStore() });
+    const id = await submit(app, 'hook-quick', { n: 4 }, receiver.url('/memory'));
+    const [delivery] = await settledLog(app, id);
+    expect(delivery).toMatchObject({ event: 'task.completed', status: 'delivered' });
+    expect(bodies(receiver)).toEqual([expect.objectContaining({ taskId: id, output: { doubled: 8 } })]);
+  });
+
+  it('sends nothing with a store override no outbox reads, and runs tasks as usual', async () => {
+    const receiver = await startReceiver();
+    const inner = new MemoryTaskStore();
+    // A store of another kind (not a MemoryTaskStore): Stepwise cannot know where its deliveries would go.
+    const methods = Object.getOwnPropertyNames(MemoryTaskStore.prototype).filter((m) => m !== 'constructor');
+    const foreign = Object.fromEntries(
+      methods.map((m) => [
+        m,
+        (...args: unknown[]) => (inner as unknown as Record<string, (...a: unknown[]) => unknown>)[m](...args),
+      ]),
+    ) as unknown as TaskStore;
+    const app = await startApp(tempDir(), FAST, { store: foreign });
+    const id = await submit(app, 'hook-quick', { n: 1 }, receiver.url('/never'));
+    await eventually(async () => ((await inner.get(id))?.status === 'completed' ? true : undefined));
+    expect(await deliveryLog(app, id)).toEqual([]);
+    // No notifier was wired: no rows written for nobody to send.
+    expect(inner.webhookDeliveries.byId.size).toBe(0);
+    expect(receiver.requests).toEqual([]);
   });
 
   it('refuses a literal private callback target at submit without the allow flag: 400, no task, no delivery', async () => {
