@@ -18,7 +18,8 @@ import { Cluster, TERMINAL, waitFor, type TaskView } from './harness/cluster';
  * (notify/webhook-providers.ts registers it for every role) that polls the
  * `stepwise_webhook_deliveries` outbox and leases due deliveries; the
  * process that records the event (here the worker that ran the countdown)
- * enqueues it and kicks its own dispatcher. A test trigger records every
+ * writes its deliveries in the event's own statement, then kicks its own
+ * dispatcher. A test trigger records every
  * lease (who claimed which delivery, when), as `test_claims` does for tasks.
  *
  * Retry timing is not configurable by environment (only WEBHOOK_SECRET and
