@@ -167,4 +167,22 @@ describe('hot path (PostgreSQL)', () => {
     ]);
     expect(JSON.parse(rows[0].payload)).toMatchObject({ event: 'task.completed', taskId, output: 'done' });
   });
+  it('with task.step subscribed, the runner starts the step (its write carries the deliveries): 4 statements', async () => {
+    const settings = resolveWebhookSettings(
+      { secret: 'x'.repeat(32), subscriptions: [{ url: 'https://hooks.example.com/h', events: ['task.step'] }] },
+      'distributed',
+    );
+    const { taskId, perTask } = await runOne(new WebhookNotifier(settings, new ManualClock()));
+    // create, claim, step started, step completed + finish.
+    expect(perTask).toHaveLength(4);
+    const rows = (await dataSource.query(
+      'SELECT event, payload FROM stepwise_webhook_deliveries WHERE task_id = $1 ORDER BY created_at, id',
+      [taskId],
+    )) as Array<{ event: string; payload: string }>;
+    const steps = rows.map((r) => JSON.parse(r.payload) as { event: string; step: string });
+    expect(steps.map((b) => [b.event, b.step]).sort()).toEqual([
+      ['task.step', 'run'],
+      ['task.step', 'run'],
+    ]);
+  });
 });

@@ -143,6 +143,61 @@ export function describeStoreOutboxContract(name: string, make: () => Promise<St
       expect(await stored(gone)).toEqual([]);
     });
 
+    it('requestStop writes the deliveries of its task.cancel_requested only when it sets the cancel', async () => {
+      const { task } = await store.create(newTask());
+      const first = delivery(task.id, 'task.cancel_requested');
+      const request = { cancel: true, delete: false, event: event(task, 'task.cancel_requested'), deliveries: [first] };
+      expect(await store.requestStop(task.id, request)).toEqual({ cancelled: true });
+      expect(await stored(task.id)).toEqual([first.id]);
+      // Requested before: no event, so no delivery either.
+      const again = {
+        ...request,
+        event: event(task, 'task.cancel_requested'),
+        deliveries: [delivery(task.id, 'task.cancel_requested')],
+      };
+      expect(await store.requestStop(task.id, { ...again, delete: true })).toEqual({ cancelled: false });
+      expect(await stored(task.id)).toEqual([first.id]);
+    });
+
+    it('setPaused writes the deliveries of its event only when the status moves', async () => {
+      const { task } = await store.create(newTask());
+      const paused = delivery(task.id, 'task.paused');
+      const pausedEvent = event(task, 'task.paused', { status: 'paused' });
+      expect(await store.setPaused(task.id, true, T0, pausedEvent, [paused])).toEqual({
+        before: 'pending',
+        after: 'paused',
+      });
+      expect(await stored(task.id)).toEqual([paused.id]);
+      const twice = [delivery(task.id, 'task.paused')];
+      expect(await store.setPaused(task.id, true, T0, event(task, 'task.paused'), twice)).toEqual({
+        before: 'paused',
+        after: 'paused',
+      });
+      expect(await stored(task.id)).toEqual([paused.id]);
+
+      // A running task only gets the request: no move, no event, no delivery.
+      const running = await claimed();
+      const refused = [delivery(running.id, 'task.paused')];
+      expect(await store.setPaused(running.id, true, T0, event(running, 'task.paused'), refused)).toEqual({
+        before: 'running',
+        after: 'running',
+      });
+      expect(await stored(running.id)).toEqual([]);
+    });
+
+    it('a delivery of a request that cannot be written undoes the request', async () => {
+      const { task } = await store.create(newTask());
+      const taken = delivery(task.id, 'task.created');
+      expect(await store.appendEvent(event(task, 'task.created'), [taken])).toMatchObject({ taskId: task.id });
+      const clash = [{ ...taken, event: 'task.paused' as const }];
+      await expect(store.setPaused(task.id, true, T0, event(task, 'task.paused'), clash)).rejects.toThrow();
+      expect(await store.get(task.id)).toMatchObject({ status: 'pending', pauseRequested: false, version: 1 });
+      const stop = { cancel: true, delete: true, event: event(task, 'task.cancel_requested'), deliveries: clash };
+      await expect(store.requestStop(task.id, stop)).rejects.toThrow();
+      expect(await store.get(task.id)).toMatchObject({ cancelRequested: false, deleteRequested: false });
+      expect((await store.listEvents(task.id)).map((e) => e.type)).toEqual(['task.created']);
+    });
+
     it('delete removes the deliveries with the task; a pending terminal one is still sent, then goes', async () => {
       const task = await claimed();
       const [progress, step, completed, failed] = [

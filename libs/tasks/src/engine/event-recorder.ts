@@ -40,6 +40,11 @@ export class EventRecorder {
     return notifier ? events.flatMap((event) => notifier.deliveriesFor(task, event)) : [];
   }
 
+  /** Whether events of `type` may have webhook deliveries to write with them. */
+  announces(type: TaskEventType): boolean {
+    return this.deps.notifier?.listensTo(type) ?? false;
+  }
+
   /** Appends the event (with its deliveries) on its own, then fans it out. */
   async record(task: TaskRecord, type: TaskEventType, extra: EventExtra = {}): Promise<TaskEvent> {
     const event = this.build(task, type, extra);

@@ -159,7 +159,8 @@ export class TaskEngine {
   private async requestStop(task: TaskRecord, request: { cancel: boolean; delete: boolean }): Promise<boolean> {
     const flagged = { ...task, cancelRequested: task.cancelRequested || request.cancel };
     const event = this.events.build(flagged, 'task.cancel_requested');
-    const outcome = await this.deps.store.requestStop(task.id, { ...request, event });
+    const deliveries = this.events.deliveries(flagged, [event]);
+    const outcome = await this.deps.store.requestStop(task.id, { ...request, event, deliveries });
     if (!outcome) return false;
     Object.assign(task, {
       cancelRequested: flagged.cancelRequested,
@@ -194,9 +195,10 @@ export class TaskEngine {
     // The event the move deserves, appended only if the status moves.
     const moved = { ...task, status: paused ? ('paused' as const) : ('pending' as const) };
     const event = this.events.build(moved, paused ? 'task.paused' : 'task.resumed');
+    const deliveries = this.events.deliveries(moved, [event]);
     const outcome = isTerminal(task.status)
       ? null
-      : await this.deps.store.setPaused(id, paused, this.deps.clock.now(), event);
+      : await this.deps.store.setPaused(id, paused, this.deps.clock.now(), event, deliveries);
     if (!outcome) {
       const now = (await this.deps.store.get(id))?.status ?? task.status;
       throw conflict(`Task ${id} is already ${now}`, { status: now });

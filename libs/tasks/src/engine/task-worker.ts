@@ -55,8 +55,9 @@ export class TaskWorker {
       now: clock.now(),
       // A type this process does not know stays unclaimed for a process that does.
       types: registry.names(),
-      // The claim starts the next step when it plainly runs here: one statement, not two.
-      start: { placement },
+      // The claim starts the next step when it plainly runs here: one statement, not two. Not when
+      // its `task.step` has webhook deliveries, which only a write the engine builds carries.
+      ...(this.events.announces('task.step') ? {} : { start: { placement } }),
     });
     if (!claimed) return;
     const { task, started } = claimed;

@@ -137,6 +137,24 @@ describe('webhook deliveries are written with their events', () => {
     await f.engine.stop();
   });
 
+  it('pause, resume and a step start with task.step subscribed: each event has its delivery', async () => {
+    const store = new MemoryTaskStore();
+    const { clock, notifier, outbox } = webhooks(store, { subscriptions: [{ url: HOOK, events: EVERY_EVENT }] });
+    const f = createEngineFixture({ tasks: [new Quick()], store, clock, notifier });
+    const { task } = await f.submit('quick');
+    await f.engine.pause(task.id, 'alice');
+    await f.engine.resume(task.id, 'alice');
+    await f.engine.start(['worker']);
+    expect((await f.settle(task.id, 'completed')).status).toBe('completed');
+
+    const logged = (await f.store.listEvents(task.id)).map((e) => e.type);
+    // The claim would start the step with its `task.step` in its own statement, which cannot carry
+    // deliveries: with `task.step` subscribed, the runner writes that event, with them.
+    expect(logged).toEqual(['task.created', 'task.paused', 'task.resumed', 'task.step', 'task.step', 'task.completed']);
+    expect((await outbox.listForTask(task.id)).map((d) => d.event).sort()).toEqual([...logged].sort());
+    await f.engine.stop();
+  });
+
   it('W2: DELETE removes the task outbox rows with it; only a pending terminal one is still sent', async () => {
     const store = new MemoryTaskStore();
     const { clock, notifier, outbox } = webhooks(store, {

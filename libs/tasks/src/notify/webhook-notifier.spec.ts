@@ -87,6 +87,14 @@ describe('WebhookNotifier', () => {
     expect(kicks).toBe(0);
   });
 
+  it('says which event types it may plan deliveries for', () => {
+    expect(notifier().listensTo('task.completed')).toBe(true);
+    expect(notifier().listensTo('task.step')).toBe(false);
+    expect(notifier({ includeProgress: true }).listensTo('task.progress')).toBe(true);
+    const subscribed = notifier({ subscriptions: [{ url: 'https://a.example.com/', events: ['task.step'] }] });
+    expect(subscribed.listensTo('task.step')).toBe(true);
+  });
+
   it('adds progress when includeProgress is set', async () => {
     const n = notifier({ includeProgress: true });
     const t = task({ callbackUrl: 'https://hooks.example.com/p', status: 'running', progress: 0.25 });

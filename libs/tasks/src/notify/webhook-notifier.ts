@@ -42,6 +42,12 @@ export class WebhookNotifier implements TaskNotifier {
     });
   }
 
+  listensTo(type: TaskEventType): boolean {
+    return (
+      this.settings.callbackEvents.includes(type) || this.settings.subscriptions.some((s) => s.events.includes(type))
+    );
+  }
+
   async notify(task: TaskRecord, event: TaskEvent): Promise<void> {
     if (this.settings.enabled && this.targets(task, event.type).length > 0) this.onEnqueued();
   }

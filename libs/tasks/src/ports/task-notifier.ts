@@ -1,4 +1,4 @@
-import type { TaskEvent, TaskRecord } from '../model';
+import type { TaskEvent, TaskEventType, TaskRecord } from '../model';
 import type { NewWebhookDelivery } from './new-webhook-delivery';
 
 /**
@@ -16,6 +16,12 @@ export interface TaskNotifier {
    * write that then fails or is refused: no I/O, no side effect.
    */
   deliveriesFor(task: TaskRecord, event: TaskEvent): NewWebhookDelivery[];
+  /**
+   * Whether events of `type` may produce deliveries, for some task. A write
+   * that appends such an event without the engine building it first (the
+   * claim that starts a step appends its `task.step`) is only used when not.
+   */
+  listensTo(type: TaskEventType): boolean;
   /** The event and its deliveries were committed (a cue to send them now rather than at the next poll). */
   notify(task: TaskRecord, event: TaskEvent): Promise<void>;
 }

@@ -134,6 +134,8 @@ export interface StopRequest {
   delete: boolean;
   /** Its `task.cancel_requested`: appended (its `seq` set) only when this request newly sets the cancel. */
   event?: TaskEvent;
+  /** The webhook deliveries announcing `event`: added with it, in its transaction, when it is appended. */
+  deliveries?: readonly NewWebhookDelivery[];
 }
 
 /** A progress report: it changes these columns and nothing else. */
@@ -202,10 +204,16 @@ export interface TaskStore {
    * whatever runs meanwhile: pausing also pauses a pending task nobody holds;
    * resuming also makes a paused task pending and due now. `event`
    * (`task.paused` or `task.resumed`) is appended in the same transaction
-   * when the status moved (its `seq` set). Null when the task is unknown or
-   * terminal.
+   * when the status moved (its `seq` set), with `deliveries` (its webhook
+   * deliveries). Null when the task is unknown or terminal.
    */
-  setPaused(taskId: string, paused: boolean, now: number, event?: TaskEvent): Promise<PauseOutcome | null>;
+  setPaused(
+    taskId: string,
+    paused: boolean,
+    now: number,
+    event?: TaskEvent,
+    deliveries?: readonly NewWebhookDelivery[],
+  ): Promise<PauseOutcome | null>;
   /** Sets request flags that the lease holder reads (cancel). */
   setFlags(taskId: string, flags: { cancelRequested?: boolean; pauseRequested?: boolean }): Promise<void>;
   /**

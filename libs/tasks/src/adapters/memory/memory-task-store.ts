@@ -168,12 +168,21 @@ export class MemoryTaskStore implements TaskStore {
     return true;
   }
 
-  async setPaused(taskId: string, paused: boolean, now: number, event?: TaskEvent): Promise<PauseOutcome | null> {
+  async setPaused(
+    taskId: string,
+    paused: boolean,
+    now: number,
+    event?: TaskEvent,
+    deliveries: readonly NewWebhookDelivery[] = [],
+  ): Promise<PauseOutcome | null> {
     const task = this.tasks.get(taskId);
     if (!task || isTerminal(task.status)) return null;
     const before = task.status;
-    task.pauseRequested = paused;
     const leaseFree = task.leaseOwner === null || (task.leaseExpiresAt ?? 0) <= now;
+    // The deliveries first: when they cannot be added, nothing changes.
+    const moves = paused ? before === 'pending' && leaseFree : before === 'paused';
+    if (moves && event) this.webhookDeliveries.insert(deliveries);
+    task.pauseRequested = paused;
     if (paused && before === 'pending' && leaseFree) {
       task.status = 'paused';
       task.version++;
@@ -197,6 +206,7 @@ export class MemoryTaskStore implements TaskStore {
     const task = this.tasks.get(taskId);
     if (!task || isTerminal(task.status)) return null;
     const cancelled = request.cancel && !task.cancelRequested;
+    if (cancelled && request.event) this.webhookDeliveries.insert(request.deliveries ?? []);
     if (request.delete) task.deleteRequested = true;
     if (request.cancel) task.cancelRequested = true;
     if (cancelled && request.event) request.event.seq = this.append(request.event).seq;

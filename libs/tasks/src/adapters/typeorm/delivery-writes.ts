@@ -38,12 +38,18 @@ export function insertDeliveries(d: SqlDialect, taskId: string, deliveries: read
 
 /**
  * PostgreSQL: a CTE `w` adding the deliveries for the task that the CTE
- * `from` yields (its `id`): none when it yields nothing (a write refused).
+ * `from` yields (its `id`): none when it yields nothing (a write refused),
+ * nor when `where` (on that row) does not hold.
  */
-export function deliveriesCte(sql: SqlStatement, deliveries: readonly NewWebhookDelivery[], from = 't'): string {
+export function deliveriesCte(
+  sql: SqlStatement,
+  deliveries: readonly NewWebhookDelivery[],
+  from = 't',
+  where?: string,
+): string {
   return (
     `w AS (INSERT INTO stepwise_webhook_deliveries (task_id, ${DELIVERY_COLUMNS}) SELECT ${from}.id, v.* FROM ${from},` +
-    ` (VALUES ${deliveryValues(sql, deliveries)}) AS v(${DELIVERY_COLUMNS}))`
+    ` (VALUES ${deliveryValues(sql, deliveries)}) AS v(${DELIVERY_COLUMNS})${where ? ` WHERE ${where}` : ''})`
   );
 }
 

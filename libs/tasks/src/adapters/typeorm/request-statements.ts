@@ -1,4 +1,6 @@
 import type { TaskEvent } from '../../model';
+import type { NewWebhookDelivery } from '../../ports';
+import { deliveriesCte } from './delivery-writes';
 import type { SqlDialect, SqlStatement } from './sql-statement';
 import { built, EVENT_COLUMNS, eventValues, TERMINAL_SQL, type Built } from './task-writes';
 
@@ -8,12 +10,18 @@ import { built, EVENT_COLUMNS, eventValues, TERMINAL_SQL, type Built } from './t
 // round trip. SQLite runs the same steps in one synchronous transaction
 // (typeorm-task-store.ts).
 
-/** The event, appended for the row `t` of a CTE only when `condition` holds there. */
-function conditionalEvent(sql: SqlStatement, event: TaskEvent | undefined, condition: string): string {
+/** The event and its webhook deliveries, appended for the row `t` of a CTE only when `condition` holds there. */
+function conditionalEvent(
+  sql: SqlStatement,
+  event: TaskEvent | undefined,
+  condition: string,
+  deliveries: readonly NewWebhookDelivery[] = [],
+): string {
   if (!event) return '';
   return (
     `, e AS (INSERT INTO stepwise_task_events (task_id, ${EVENT_COLUMNS}) SELECT t.id, v.* FROM t,` +
-    ` (VALUES ${eventValues(sql, [event])}) AS v(${EVENT_COLUMNS}) WHERE ${condition} RETURNING id)`
+    ` (VALUES ${eventValues(sql, [event])}) AS v(${EVENT_COLUMNS}) WHERE ${condition} RETURNING id)` +
+    (deliveries.length ? `, ${deliveriesCte(sql, deliveries, 't', condition)}` : '')
   );
 }
 
@@ -26,7 +34,7 @@ function conditionalEvent(sql: SqlStatement, event: TaskEvent | undefined, condi
 export function requestStop(
   d: SqlDialect,
   taskId: string,
-  request: { cancel: boolean; delete: boolean; event?: TaskEvent },
+  request: { cancel: boolean; delete: boolean; event?: TaskEvent; deliveries?: readonly NewWebhookDelivery[] },
 ): Built {
   const sql = d.statement();
   const set = [
@@ -38,7 +46,7 @@ export function requestStop(
     ` AND status NOT IN ${TERMINAL_SQL} FOR UPDATE),` +
     ` t AS (UPDATE stepwise_tasks SET ${set.length ? set.join(', ') : 'id = stepwise_tasks.id'} FROM b` +
     ` WHERE stepwise_tasks.id = b.id RETURNING stepwise_tasks.id, b.was)` +
-    conditionalEvent(sql, request.cancel ? request.event : undefined, 'NOT t.was') +
+    conditionalEvent(sql, request.cancel ? request.event : undefined, 'NOT t.was', request.deliveries) +
     ` SELECT t.was AS was_cancel_requested, ${request.cancel && request.event ? '(SELECT id FROM e)' : 'NULL'} AS seq FROM t`;
   return built(sql, text);
 }
@@ -71,10 +79,17 @@ export function unfinishedTask(d: SqlDialect, taskId: string): Built {
  * a pending task nobody holds pauses at once; a paused one becomes pending
  * and due now. On PostgreSQL the row is locked by the FROM sub-select, which
  * hands back the status before, and `event` (`task.paused` or
- * `task.resumed`) is appended when the status moved. Answers `before`,
+ * `task.resumed`) is appended when the status moved, with its deliveries. Answers `before`,
  * `after` and the event's `seq`.
  */
-export function setPaused(d: SqlDialect, taskId: string, paused: boolean, now: number, event?: TaskEvent): Built {
+export function setPaused(
+  d: SqlDialect,
+  taskId: string,
+  paused: boolean,
+  now: number,
+  event?: TaskEvent,
+  deliveries: readonly NewWebhookDelivery[] = [],
+): Built {
   const sql = d.statement();
   // Each use gets its own placeholder, in text order: SQLite's `?` are positional.
   const moves = () =>
@@ -100,7 +115,7 @@ export function setPaused(d: SqlDialect, taskId: string, paused: boolean, now: n
       ` FROM (SELECT id AS locked, status AS before FROM stepwise_tasks WHERE id = ${id} FOR UPDATE) b` +
       ` WHERE stepwise_tasks.id = b.locked AND stepwise_tasks.status NOT IN ${TERMINAL_SQL}` +
       ` RETURNING stepwise_tasks.id, b.before, stepwise_tasks.status AS after)` +
-      conditionalEvent(sql, event, moved) +
+      conditionalEvent(sql, event, moved, deliveries) +
       ` SELECT t.before, t.after, ${event ? '(SELECT id FROM e)' : 'NULL'} AS seq FROM t`,
   );
 }

@@ -229,10 +229,16 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
-  setPaused(taskId: string, paused: boolean, now: number, event?: TaskEvent): Promise<PauseOutcome | null> {
+  setPaused(
+    taskId: string,
+    paused: boolean,
+    now: number,
+    event?: TaskEvent,
+    deliveries: readonly NewWebhookDelivery[] = [],
+  ): Promise<PauseOutcome | null> {
     return this.gate(async () => {
       if (this.d.postgres) {
-        const [row] = await this.statement(setPaused(this.d, taskId, paused, now, event));
+        const [row] = await this.statement(setPaused(this.d, taskId, paused, now, event, deliveries));
         if (!row) return null;
         if (event && row.seq !== null) event.seq = Number(row.seq);
         return { before: row.before as TaskStatus, after: row.after as TaskStatus };
@@ -243,7 +249,10 @@ export class TypeOrmTaskStore implements TaskStore {
         if (!read || !row) return null;
         const outcome = { before: read.status as TaskStatus, after: row.after as TaskStatus };
         const moved = paused ? outcome.before !== 'paused' && outcome.after === 'paused' : outcome.before === 'paused';
-        if (moved && event) event.seq = eventIds(run(insertEvents(this.d, taskId, [event])))[0];
+        if (moved && event) {
+          event.seq = eventIds(run(insertEvents(this.d, taskId, [event])))[0];
+          if (deliveries.length) run(insertDeliveries(this.d, taskId, deliveries));
+        }
         return outcome;
       });
     });
@@ -273,6 +282,7 @@ export class TypeOrmTaskStore implements TaskStore {
         const cancelled = request.cancel && !Number(read.cancel_requested);
         if (cancelled && request.event) {
           request.event.seq = eventIds(run(insertEvents(this.d, taskId, [request.event])))[0];
+          if (request.deliveries?.length) run(insertDeliveries(this.d, taskId, request.deliveries));
         }
         return { cancelled };
       });
