@@ -11,6 +11,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper: {
     '^@stepwise/tasks$': '<rootDir>/libs/tasks/src/index.ts',
+    '^@stepwise/tasks/testing$': '<rootDir>/libs/tasks/src/testing/index.ts',
     '^@stepwise/examples$': '<rootDir>/libs/examples/src/index.ts',
     '^@stepwise/client$': '<rootDir>/libs/client/src/index.ts',
   },

@@ -57,7 +57,7 @@ const PACKAGES = [
       'pg',
     ]),
     // Entry points of optional features: their types need the optional packages.
-    subpaths: { './s3': 'adapters/s3/index', './redis': 'redis' },
+    subpaths: { './s3': 'adapters/s3/index', './redis': 'redis', './testing': 'testing/index' },
   },
 ];
 

@@ -4,3 +4,4 @@ export * from './memory-task-queue';
 export * from './memory-task-store';
 export * from './system-clock';
 export * from './memory-upload-store';
+export * from './memory-object-storage';

@@ -28,6 +28,11 @@ export class ManualClock implements Clock {
     };
   }
 
+  /** When the next timer is due; null when none waits. */
+  get nextAt(): number | null {
+    return this.timers.length === 0 ? null : Math.min(...this.timers.map((t) => t.at));
+  }
+
   /** Number of timers waiting. */
   get pending(): number {
     return this.timers.length;

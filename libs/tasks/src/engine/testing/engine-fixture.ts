@@ -1,19 +1,7 @@
-import { Readable } from 'node:stream';
-import { createHash } from 'node:crypto';
 import { flushMicrotasks, ManualClock, MemoryEventBus, MemoryTaskQueue, MemoryTaskStore } from '../../adapters/memory';
 import { TaskRegistry, type TaskLogger } from '../../definition';
 import type { TaskRecord, TaskStatus } from '../../model';
-import type {
-  ByteRange,
-  EventBus,
-  ObjectInfo,
-  ObjectStorage,
-  PutOptions,
-  StoredObject,
-  TaskNotifier,
-  TaskQueue,
-  TaskStore,
-} from '../../ports';
+import type { EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore } from '../../ports';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine-deps';
 import { TaskEngine, type SubmitResult } from '../task-engine';
 
@@ -34,55 +22,10 @@ export class RecordingLogger implements TaskLogger {
   }
 }
 
-/** Object storage in memory; small test payloads only. */
-export class InMemoryStorage implements ObjectStorage {
-  readonly objects = new Map<string, { body: Buffer; contentType: string; lastModified: number }>();
-  readonly deletedPrefixes: string[] = [];
+import { MemoryObjectStorage } from '../../adapters/memory/memory-object-storage';
 
-  async put(key: string, body: Readable, options?: PutOptions): Promise<StoredObject> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
-    const buffer = Buffer.concat(chunks);
-    this.objects.set(key, {
-      body: buffer,
-      contentType: options?.contentType ?? 'application/octet-stream',
-      lastModified: Date.now(),
-    });
-    return { key, size: buffer.length, sha256: createHash('sha256').update(buffer).digest('hex') };
-  }
-
-  async get(key: string, range?: ByteRange): Promise<Readable> {
-    const object = this.objects.get(key);
-    if (!object) throw new Error(`no object ${key}`);
-    return Readable.from(range ? object.body.subarray(range.start, range.end + 1) : object.body);
-  }
-
-  async head(key: string): Promise<ObjectInfo | null> {
-    const object = this.objects.get(key);
-    return object
-      ? { key, size: object.body.length, contentType: object.contentType, lastModified: object.lastModified }
-      : null;
-  }
-
-  async delete(key: string): Promise<void> {
-    this.objects.delete(key);
-  }
-
-  async deletePrefix(prefix: string): Promise<void> {
-    this.deletedPrefixes.push(prefix);
-    for (const key of [...this.objects.keys()]) if (key.startsWith(prefix)) this.objects.delete(key);
-  }
-
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for (const key of this.objects.keys()) {
-      if (key.startsWith(prefix)) yield (await this.head(key))!;
-    }
-  }
-
-  async ping(): Promise<void> {
-    return;
-  }
-}
+/** Kept under its old name for the engine's specs. */
+export { MemoryObjectStorage as InMemoryStorage };
 
 export interface EngineFixtureOptions {
   /** Instances of `@Task` classes to register. */
@@ -135,7 +78,7 @@ export function createEngineFixture(options: EngineFixtureOptions = {}): EngineF
   const store = options.store ?? new MemoryTaskStore();
   const queue = options.queue ?? new MemoryTaskQueue(clock);
   const bus = options.bus ?? new MemoryEventBus();
-  const storage = options.storage ?? new InMemoryStorage();
+  const storage = options.storage ?? new MemoryObjectStorage();
   const logger = new RecordingLogger();
   const registry = new TaskRegistry();
   for (const task of options.tasks ?? []) registry.register(task);
