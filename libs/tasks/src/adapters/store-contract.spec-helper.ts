@@ -685,6 +685,12 @@ export function describeTaskStoreContract(
           expect((await store.list({ owner: 'alice', status: 'completed', limit: 10 })).total).toBe(2);
           const garbage = await store.list({ owner: 'alice', limit: 10, cursor: 'not-a-cursor' });
           expect(garbage.items).toHaveLength(3);
+          // Cursors that decode but hold what no column takes (PostgreSQL refused them with an error).
+          const id = randomUUID();
+          for (const position of [{ c: 1.5, i: id }, { c: 1e300, i: id }, { c: T0, i: "x' OR '1'='1" }]) {
+            const cursor = Buffer.from(JSON.stringify(position)).toString('base64url');
+            expect((await store.list({ owner: 'alice', limit: 10, cursor })).items).toHaveLength(3);
+          }
         },
       );
     });

@@ -7,6 +7,11 @@ import { TASK_TYPE_PATTERN } from './task-type.pipe';
 import { fieldIssues } from './zod-issues';
 
 const STATUSES = TASK_STATUSES as unknown as [TaskStatus, ...TaskStatus[]];
+/** Every task this API serves has a UUID (its ids come from `randomUUID()`, `TaskIdPipe` reads no other). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A cursor this API returned: it decodes strictly (see `decodeCursor`) and names a task id. */
+const isOurCursor = (cursor: string): boolean => UUID.test(decodeCursor(cursor)?.id ?? '');
 
 /** Query strings are strings: a repeated parameter (an array) is refused, not guessed at. */
 const schema = z.object({
@@ -21,7 +26,7 @@ const schema = z.object({
   cursor: z
     .string()
     .max(1024)
-    .refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor returned by this API')
+    .refine(isOurCursor, 'is not a cursor returned by this API')
     .optional(),
 });
 

@@ -134,6 +134,9 @@ const VIEW_KEYS = [
 const STEP_KEYS = ['attempts', 'error', 'finishedAt', 'name', 'on', 'progress', 'startedAt', 'status'];
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MISSING = '00000000-0000-4000-8000-000000000000';
+const TASK_ID = '11111111-1111-4111-8111-111111111111';
+/** A list cursor with any content, encoded as the API encodes its own. */
+const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('TasksController (HTTP)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-http-'));
@@ -592,6 +595,17 @@ describe('TasksController (HTTP)', () => {
       ['limit=-1', 'limit'],
       ['cursor=not-a-cursor', 'cursor'],
       [`cursor=${Buffer.from('{"x":1}').toString('base64url')}`, 'cursor'],
+      // Decodes, but no store could use it (PostgreSQL: "invalid input syntax for type bigint").
+      [`cursor=${cursorOf({ c: 1.5, i: 'x' })}`, 'cursor'],
+      [`cursor=${cursorOf({ c: 1.5, i: TASK_ID })}`, 'cursor'],
+      [`cursor=${cursorOf({ c: 1e300, i: TASK_ID })}`, 'cursor'],
+      [`cursor=${cursorOf({ c: -1, i: TASK_ID })}`, 'cursor'],
+      [`cursor=${cursorOf({ c: '1700000000000', i: TASK_ID })}`, 'cursor'],
+      [`cursor=${cursorOf({ c: 1_700_000_000_000, i: "x' OR 1=1 --" })}`, 'cursor'],
+      [`cursor=${cursorOf({ c: 1_700_000_000_000, i: 'not-a-task-id' })}`, 'cursor'],
+      [`cursor=${cursorOf({ c: 1_700_000_000_000, i: TASK_ID, extra: true })}`, 'cursor'],
+      [`cursor=${cursorOf([1_700_000_000_000, TASK_ID])}`, 'cursor'],
+      [`cursor=${encodeURIComponent(Buffer.from(JSON.stringify({ c: 1.5, i: 'x' })).toString('base64'))}`, 'cursor'],
       ['type=bad%20type!', 'type'],
       ['status=pending&status=running', 'status'],
     ])('answers 400 for ?%s', async (query, field) => {
