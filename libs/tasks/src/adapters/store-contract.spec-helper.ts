@@ -44,6 +44,7 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
     message: null,
     error: null,
     idempotencyKey: null,
+    requestFingerprint: null,
     callbackUrl: null,
     cancelRequested: false,
     pauseRequested: false,
@@ -145,6 +146,14 @@ export function describeTaskStoreContract(
         expect((await store.findByIdempotencyKey('alice', 'k1'))?.id).toBe(first.task.id);
         expect((await store.findByIdempotencyKey('bob', 'k1'))?.id).toBe(otherOwner.task.id);
         expect(await store.findByIdempotencyKey('alice', 'nope')).toBeNull();
+      });
+
+      contract("keeps the request fingerprint, and answers a twin's create with the first one's", async () => {
+        const first = await store.create(newTask({ idempotencyKey: 'fp', requestFingerprint: 'a'.repeat(64) }));
+        expect(first.task.requestFingerprint).toBe('a'.repeat(64));
+        expect(await store.get(first.task.id)).toEqual(first.task);
+        const twin = await store.create(newTask({ idempotencyKey: 'fp', requestFingerprint: 'b'.repeat(64) }));
+        expect(twin).toEqual({ task: first.task, created: false });
       });
 
       contract('creates one task when the same key races', async () => {
@@ -687,7 +696,11 @@ export function describeTaskStoreContract(
           expect(garbage.items).toHaveLength(3);
           // Cursors that decode but hold what no column takes (PostgreSQL refused them with an error).
           const id = randomUUID();
-          for (const position of [{ c: 1.5, i: id }, { c: 1e300, i: id }, { c: T0, i: "x' OR '1'='1" }]) {
+          for (const position of [
+            { c: 1.5, i: id },
+            { c: 1e300, i: id },
+            { c: T0, i: "x' OR '1'='1" },
+          ]) {
             const cursor = Buffer.from(JSON.stringify(position)).toString('base64url');
             expect((await store.list({ owner: 'alice', limit: 10, cursor })).items).toHaveLength(3);
           }

@@ -2,6 +2,7 @@ export * from './backoff';
 export * from './engine-deps';
 export * from './errors';
 export * from './input-validation';
+export * from './request-fingerprint';
 export * from './task-engine';
 export * from './task-errors';
 export * from './task-worker';

@@ -406,15 +406,23 @@ describe('TaskEngine: submit', () => {
     const dispatch = jest.spyOn(f.queue, 'dispatch');
     await f.engine.start(['worker']);
 
-    const first = await f.submit('pipeline', { n: 1 }, { idempotencyKey: 'key-1' });
-    const second = await f.submit('pipeline', { n: 2 }, { idempotencyKey: 'key-1' });
+    const first = await f.submit('pipeline', { n: 1, tag: { a: 1, b: 2 } }, { idempotencyKey: 'key-1' });
+    // The same request, its keys in another order: a replay.
+    const second = await f.submit('pipeline', { tag: { b: 2, a: 1 }, n: 1 }, { idempotencyKey: 'key-1' });
     expect(first.created).toBe(true);
     expect(second.created).toBe(false);
     expect(second.task.id).toBe(first.task.id);
-    expect(second.task.input).toEqual({ n: 1 });
+    expect(second.task.input).toEqual({ n: 1, tag: { a: 1, b: 2 } });
     await f.settle(first.task.id, 'completed');
-    const third = await f.submit('pipeline', { n: 3 }, { idempotencyKey: 'key-1' });
+    const third = await f.submit('pipeline', { n: 1, tag: { a: 1, b: 2 } }, { idempotencyKey: 'key-1' });
     expect(third).toMatchObject({ created: false, task: { id: first.task.id, status: 'completed' } });
+
+    // The key with another input is refused, and creates nothing (IETF idempotency-key draft: 422).
+    const reused = await expectOperationError(
+      f.submit('pipeline', { n: 2, tag: { a: 1, b: 2 } }, { idempotencyKey: 'key-1' }),
+      'idempotency_key_reused',
+    );
+    expect(reused.message).toContain('key-1');
 
     expect(dispatch).toHaveBeenCalledTimes(1);
     expect(pipeline.count('a')).toBe(1);
@@ -429,6 +437,16 @@ describe('TaskEngine: submit', () => {
     const error = await expectOperationError(f.submit('other-type', {}, { idempotencyKey: 'key-1' }), 'conflict');
     expect(error.message).toContain('key-1');
     expect((await f.engine.list({ owner: 'alice' })).total).toBe(1);
+  });
+
+  it('replays a key recorded without a fingerprint (a task from before they were kept) whatever the input', async () => {
+    const f = createEngineFixture({ tasks: [new PipelineTask()] });
+    // Without a key no fingerprint is kept: a copy under a key is such a task, as the migration left them.
+    const { task } = await f.submit('pipeline', { n: 1 });
+    expect(task.requestFingerprint).toBeNull();
+    await f.store.create({ ...task, id: 'legacy-1', idempotencyKey: 'old-key' });
+    const again = await f.submit('pipeline', { n: 2 }, { idempotencyKey: 'old-key' });
+    expect(again).toMatchObject({ created: false, task: { id: 'legacy-1', input: { n: 1 } } });
   });
 
   it('rejects input that fails the schema with invalid_input listing the fields, and creates nothing', async () => {
@@ -612,7 +630,7 @@ describe('TaskEngine: edge cases', () => {
     const pipeline = new PipelineTask();
     const f = createEngineFixture({ tasks: [pipeline] });
     await f.engine.start(['worker']);
-    const results = await Promise.all([1, 2, 3].map((n) => f.submit('pipeline', { n }, { idempotencyKey: 'same' })));
+    const results = await Promise.all([1, 2, 3].map(() => f.submit('pipeline', { n: 1 }, { idempotencyKey: 'same' })));
     expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     await f.settle(results[0].task.id, 'completed');

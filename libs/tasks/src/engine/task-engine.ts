@@ -7,7 +7,8 @@ import { validateInput } from './input-validation';
 import { wakeUp } from './wake-up';
 import { Reconciler } from './reconciler';
 import { Sweeper } from './sweeper';
-import { conflict, taskNotFound, unknownTaskType } from './task-errors';
+import { requestFingerprint } from './request-fingerprint';
+import { conflict, idempotencyKeyReused, taskNotFound, unknownTaskType } from './task-errors';
 import { TaskWorker } from './task-worker';
 
 export interface SubmitRequest {
@@ -17,6 +18,13 @@ export interface SubmitRequest {
   /** Pre-allocated id, when files were stored under it before the submit. */
   id?: string;
   idempotencyKey?: string;
+  /**
+   * What identifies the request for its idempotency key, when the transport
+   * knows better than `requestFingerprint(type, input)` (which is the
+   * default): a multipart submit leaves out the storage keys of its files,
+   * which differ on every retry.
+   */
+  fingerprint?: string;
   callbackUrl?: string;
   priority?: number;
 }
@@ -81,6 +89,10 @@ export class TaskEngine {
       message: null,
       error: null,
       idempotencyKey: request.idempotencyKey ?? null,
+      // Only a key needs it: the stored hash is what a reuse of the key is compared with.
+      requestFingerprint: request.idempotencyKey
+        ? (request.fingerprint ?? requestFingerprint(definition.name, request.input))
+        : null,
       callbackUrl: request.callbackUrl ?? null,
       cancelRequested: false,
       pauseRequested: false,
@@ -110,7 +122,7 @@ export class TaskEngine {
     const draft: TaskRecord = { ...record, version: 1, leaseOwner: null, leaseExpiresAt: null };
     const event = this.events.build(draft, 'task.created');
     const { task, created } = await store.create(record, event, this.events.deliveries(draft, [event]));
-    if (!created) return this.replay(task, request);
+    if (!created) return this.replay(task, request, record.requestFingerprint);
     await this.events.fanOut(task, event);
     await this.dispatch(task);
     return { task, created: true };
@@ -251,9 +263,17 @@ export class TaskEngine {
     await this.deps.storage.deletePrefix(`tasks/${id}/`);
   }
 
-  private async replay(existing: TaskRecord, request: SubmitRequest): Promise<SubmitResult> {
+  private async replay(
+    existing: TaskRecord,
+    request: SubmitRequest,
+    fingerprint: string | null,
+  ): Promise<SubmitResult> {
     if (existing.type !== request.type) {
       throw conflict(`Idempotency-Key "${request.idempotencyKey}" was used for a task of type "${existing.type}"`);
+    }
+    // A task recorded without a fingerprint (before they were kept) replays as it always did.
+    if (existing.requestFingerprint !== null && existing.requestFingerprint !== fingerprint) {
+      throw idempotencyKeyReused(request.idempotencyKey ?? '');
     }
     return { task: existing, created: false };
   }

@@ -1,10 +1,10 @@
 /**
  * Errors of the engine's public operations. Transports map them to status
- * codes (the HTTP layer: 404, 400, 409) by `kind`, not by class identity.
+ * codes (the HTTP layer: 404, 400, 409, 422, 503) by `kind`, not by class identity.
  */
 export class TaskOperationError extends Error {
   constructor(
-    readonly kind: 'not_found' | 'invalid_input' | 'conflict' | 'unavailable',
+    readonly kind: 'not_found' | 'invalid_input' | 'conflict' | 'idempotency_key_reused' | 'unavailable',
     message: string,
     readonly details?: unknown,
   ) {
@@ -18,3 +18,9 @@ export const unknownTaskType = (type: string) => new TaskOperationError('not_fou
 export const conflict = (message: string, details?: unknown) => new TaskOperationError('conflict', message, details);
 export const invalidInput = (message: string, details?: unknown) =>
   new TaskOperationError('invalid_input', message, details);
+/** The idempotency key of an earlier submit came with another request (another input): nothing is created. */
+export const idempotencyKeyReused = (key: string) =>
+  new TaskOperationError(
+    'idempotency_key_reused',
+    `Idempotency-Key "${key}" was already used with a different request; use a new key for a new request`,
+  );

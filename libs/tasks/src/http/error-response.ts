@@ -16,6 +16,8 @@ const KIND_STATUS: Record<TaskOperationError['kind'], number> = {
   not_found: 404,
   invalid_input: 400,
   conflict: 409,
+  // The IETF idempotency-key draft's answer to a key reused with another payload.
+  idempotency_key_reused: 422,
   unavailable: 503,
 };
 

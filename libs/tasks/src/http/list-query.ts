@@ -23,11 +23,7 @@ const schema = z.object({
     .transform(Number)
     .pipe(z.number().int().min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100'))
     .optional(),
-  cursor: z
-    .string()
-    .max(1024)
-    .refine(isOurCursor, 'is not a cursor returned by this API')
-    .optional(),
+  cursor: z.string().max(1024).refine(isOurCursor, 'is not a cursor returned by this API').optional(),
 });
 
 /** `GET /tasks?type=&status=&limit=&cursor=`; unknown parameters are ignored. 400 listing the bad fields. */

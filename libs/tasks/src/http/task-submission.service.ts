@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { TaskDefinition } from '../definition';
+import { requestFingerprint } from '../engine/request-fingerprint';
 import { TaskEngine, type SubmitResult } from '../engine/task-engine';
 import type { ResolvedOptions } from '../nest/resolved-options';
 import { OBJECT_STORAGE, RESOLVED_OPTIONS } from '../nest/tokens';
@@ -72,7 +73,10 @@ export class TaskSubmissionService {
       const payload = await readMultipart(req, this.storage, { prefix, limits: this.options.uploads });
       const input = multipartInput(payload);
       assertStorableInput(input);
-      const result = await this.engine.submit({ ...call, id, input });
+      // A retry stores its files under a new id: the request is what was sent, not where it landed.
+      const sent = { ...input, [FILES_FIELD]: payload.files.map(({ key: _key, ...file }) => file) };
+      const fingerprint = requestFingerprint(call.type, sent);
+      const result = await this.engine.submit({ ...call, id, input, fingerprint });
       // An idempotent replay returns the earlier task: these copies belong to nobody.
       if (result.task.id !== id) await this.discard(prefix);
       return result;

@@ -341,6 +341,28 @@ describe('TasksController (HTTP)', () => {
       expect(other.body.id).not.toBe(first.body.id);
     });
 
+    it('answers 422 to an Idempotency-Key reused with another body, and creates nothing', async () => {
+      const key = `reuse-${Date.now()}`;
+      const first = await api().post('/tasks/greet').set('Idempotency-Key', key).send({ name: 'Cy', times: 1 });
+      expect(first.status).toBe(202);
+      const count = async () => Number((await api().get('/tasks?type=greet')).headers['x-total-count']);
+      const before = await count();
+      const body = expectError(
+        await api().post('/tasks/greet').set('Idempotency-Key', key).send({ name: 'Cy', times: 2 }),
+        422,
+      );
+      expect(body.message).toContain(key);
+      expect(await count()).toBe(before);
+      // The same body, its keys in another order and spaced otherwise, is still the replay.
+      const again = await api()
+        .post('/tasks/greet')
+        .set({ 'Idempotency-Key': key, 'Content-Type': 'application/json' })
+        .send('{ "times": 1,  "name": "Cy" }');
+      expect(again.status).toBe(202);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body.id).toBe(first.body.id);
+    });
+
     it('validates Idempotency-Key and callbackUrl', async () => {
       expectError(
         await api().post('/tasks/greet').set('Idempotency-Key', 'x'.repeat(300)).send({ name: 'a', times: 1 }),
@@ -925,6 +947,19 @@ describe('TasksController (HTTP)', () => {
       expect(second.status).toBe(202);
       expect(second.headers['idempotent-replayed']).toBe('true');
       expect(second.body.id).toBe(first.body.id);
+      expect(storedKeys()).toEqual(before);
+      // Other bytes under the same name, or another field: another request (422), and its copy is gone too.
+      const changed = await api()
+        .post('/tasks/bundle')
+        .set('Idempotency-Key', key)
+        .attach('files', Buffer.from('else'), 'same.txt');
+      expectError(changed, 422);
+      const field = await api()
+        .post('/tasks/bundle')
+        .set('Idempotency-Key', key)
+        .field('title', 'another')
+        .attach('files', Buffer.from('same'), 'same.txt');
+      expectError(field, 422);
       expect(storedKeys()).toEqual(before);
     });
 

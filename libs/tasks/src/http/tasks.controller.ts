@@ -98,7 +98,8 @@ export class TasksController {
 
   /**
    * Submits a task: `202` with `Location`. The same `Idempotency-Key` again
-   * answers the first task (also `202`, with `Idempotent-Replayed: true`).
+   * with the same request answers the first task (also `202`, with
+   * `Idempotent-Replayed: true`); with another input it is a `422`.
    */
   @Post(':type')
   @HttpCode(202)
@@ -120,13 +121,17 @@ export class TasksController {
       },
     },
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retry-safe submit: same key, same task' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retry-safe submit: same key and request, same task; same key, another input: 422',
+  })
   @ApiQuery({ name: 'callbackUrl', required: false, description: 'Absolute http(s) URL notified by webhook' })
   @ApiAcceptedResponse({
     type: TaskViewDto,
     headers: { ...LOCATION, 'Idempotent-Replayed': { description: '`true` on a replay', schema: { type: 'string' } } },
   })
-  @ApiErrors(400, 404, 409, 413, 415, 503)
+  @ApiErrors(400, 404, 409, 413, 415, 422, 503)
   async submit(
     @Param('type', TaskTypePipe) type: string,
     @Owner() owner: string,

@@ -58,6 +58,13 @@ export interface TaskRecord {
   message: string | null;
   error: TaskError | null;
   idempotencyKey: string | null;
+  /**
+   * Hash of what the submit asked for (type and input, see
+   * `requestFingerprint`), kept with an idempotency key: the same key with
+   * another request is refused rather than replayed. Null without a key, and
+   * on tasks submitted before it was recorded (their key replays as before).
+   */
+  requestFingerprint: string | null;
   callbackUrl: string | null;
   cancelRequested: boolean;
   pauseRequested: boolean;

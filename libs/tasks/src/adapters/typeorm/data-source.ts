@@ -11,6 +11,7 @@ import { WebhookDeliveries1700000000001 } from './migrations/1700000000001-webho
 import { Uploads1700000000002 } from './migrations/1700000000002-uploads';
 import { DueIndexes1700000000003 } from './migrations/1700000000003-due-indexes';
 import { AbandonedAndDeleteRequests1700000000004 } from './migrations/1700000000004-abandoned-and-delete-requests';
+import { IdempotencyFingerprint1700000000006 } from './migrations/1700000000006-idempotency-fingerprint';
 
 export interface StepwiseDataSourceOptions {
   /** `postgres://` or `postgresql://` URL; without it, SQLite at `sqlitePath`. */
@@ -29,6 +30,7 @@ const common = {
     Uploads1700000000002,
     DueIndexes1700000000003,
     AbandonedAndDeleteRequests1700000000004,
+    IdempotencyFingerprint1700000000006,
   ],
   // Our own name, so we never collide with the host application's migrations table.
   migrationsTableName: 'stepwise_migrations',

@@ -43,6 +43,7 @@ export function fromRawTask(raw: Raw, steps: Raw[]): TaskRecord {
     message: str(raw.message),
     error: json(raw.error) as TaskRecord['error'],
     idempotencyKey: str(raw.idempotency_key),
+    requestFingerprint: str(raw.request_fingerprint),
     callbackUrl: str(raw.callback_url),
     cancelRequested: Boolean(raw.cancel_requested),
     pauseRequested: Boolean(raw.pause_requested),

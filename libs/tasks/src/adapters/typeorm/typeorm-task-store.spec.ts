@@ -93,6 +93,9 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     expect(await dueIndexes()).toEqual(partial);
     const columns = async (table: string) =>
       ((await dataSource.query(`PRAGMA table_info(${table})`)) as { name: string }[]).map((c) => c.name);
+    expect(await columns('stepwise_tasks')).toContain('request_fingerprint');
+    await dataSource.undoLastMigration();
+    expect(await columns('stepwise_tasks')).not.toContain('request_fingerprint');
     expect(await columns('stepwise_task_steps')).toContain('abandoned');
     expect(await columns('stepwise_tasks')).toContain('delete_requested');
     await dataSource.undoLastMigration();

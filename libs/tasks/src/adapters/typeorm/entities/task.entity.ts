@@ -27,6 +27,7 @@ export const TaskEntity = new EntitySchema<TaskRow>({
     message: { name: 'message', type: 'text', nullable: true },
     error: jsonColumn('error'),
     idempotencyKey: stringColumn('idempotency_key', true),
+    requestFingerprint: stringColumn('request_fingerprint', true),
     callbackUrl: { name: 'callback_url', type: 'text', nullable: true },
     cancelRequested: { name: 'cancel_requested', type: 'boolean' },
     pauseRequested: { name: 'pause_requested', type: 'boolean' },
