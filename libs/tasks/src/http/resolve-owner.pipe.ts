@@ -1,5 +1,5 @@
-import { Inject, Injectable, UnauthorizedException, type PipeTransform } from '@nestjs/common';
-import type { OwnerRequest, OwnerResolver } from '../nest/owner-resolver';
+import { Inject, Injectable, type PipeTransform } from '@nestjs/common';
+import { resolveOwner, type OwnerRequest, type OwnerResolver } from '../nest/owner-resolver';
 import { OWNER_RESOLVER } from '../nest/tokens';
 
 /**
@@ -10,10 +10,7 @@ import { OWNER_RESOLVER } from '../nest/tokens';
 export class ResolveOwnerPipe implements PipeTransform<OwnerRequest, Promise<string>> {
   constructor(@Inject(OWNER_RESOLVER) private readonly resolver: OwnerResolver) {}
 
-  async transform(request: OwnerRequest): Promise<string> {
-    const owner = await this.resolver.resolve(request);
-    // An empty owner would scope nothing: refuse rather than share tasks.
-    if (typeof owner !== 'string' || owner === '') throw new UnauthorizedException('No owner for this request');
-    return owner;
+  transform(request: OwnerRequest): Promise<string> {
+    return resolveOwner(this.resolver, request);
   }
 }

@@ -135,6 +135,7 @@ const STEP_KEYS = ['attempts', 'error', 'finishedAt', 'name', 'on', 'progress', 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MISSING = '00000000-0000-4000-8000-000000000000';
 const TASK_ID = '11111111-1111-4111-8111-111111111111';
+const TESTER = 'tester';
 /** A list cursor with any content, encoded as the API encodes its own. */
 const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -147,7 +148,9 @@ describe('TasksController (HTTP)', () => {
 
   /** Every stored object, as storage keys. */
   const storedKeys = (): string[] => walk(objectsDir).map((f) => relative(objectsDir, f).split(sep).join('/'));
-  const api = () => request(app.getHttpServer());
+  /** Owner scoping is on (HeaderOwnerResolver): every request names an owner unless it sets its own. */
+  const api = () => request.agent(app.getHttpServer()).set('x-owner-id', TESTER);
+  const anonymousApi = () => request(app.getHttpServer());
 
   beforeAll(async () => {
     @Module({
@@ -493,6 +496,32 @@ describe('TasksController (HTTP)', () => {
       const list = await api().get('/tasks').set('x-owner-id', 'mallory');
       expect((list.body as TaskListView).items.map((t) => t.id)).not.toContain(id);
     });
+
+    it('refuses a caller the resolver cannot identify (no, empty, blank or over-long owner): 401, nothing created', async () => {
+      const { id } = await submit('greet', { name: 'Mine', times: 1 }, { 'x-owner-id': 'alice' });
+      const created = async () =>
+        Number((await api().get('/tasks').set('x-owner-id', 'anonymous')).headers['x-total-count']);
+      const before = await created();
+      for (const headers of [{}, { 'x-owner-id': '' }, { 'x-owner-id': '   ' }, { 'x-owner-id': 'a'.repeat(201) }]) {
+        const calls = [
+          anonymousApi().get('/tasks'),
+          anonymousApi().post('/tasks/greet').send({ name: 'Nobody', times: 1 }),
+          anonymousApi().get(`/tasks/${id}`),
+          anonymousApi().get(`/tasks/${id}/result`),
+          anonymousApi().get(`/tasks/${id}/events`),
+          anonymousApi().post(`/tasks/${id}/cancel`),
+          anonymousApi().delete(`/tasks/${id}`),
+        ];
+        for (const call of calls) {
+          const body = expectError(await call.set(headers), 401);
+          expect(body.message).toMatch(/x-owner-id/);
+        }
+      }
+      // Nothing fell back to a shared owner: "anonymous" is an owner like any other, with nothing of these.
+      expect(await created()).toBe(before);
+      expect((await api().get(`/tasks/${id}`).set('x-owner-id', 'alice')).body.status).not.toBe('cancelled');
+      expect((await api().get('/tasks').set('x-owner-id', 'a'.repeat(200))).status).toBe(200);
+    });
   });
 
   // ------------------------------------------------------------ cancel, pause, resume, delete
@@ -740,7 +769,8 @@ describe('TasksController (HTTP)', () => {
       try {
         const port = await listeningPort();
         await new Promise<void>((resolve, reject) => {
-          const req = httpRequest({ host: '127.0.0.1', port, path: `/tasks/${id}/download` }, (res) => {
+          const headers = { 'x-owner-id': TESTER };
+          const req = httpRequest({ host: '127.0.0.1', port, path: `/tasks/${id}/download`, headers }, (res) => {
             expect(res.statusCode).toBe(200);
             expect(res.headers['content-length']).toBe(String(BIG_OUTPUT_CHUNKS * 64 * 1024));
             res.once('data', () => {
@@ -851,7 +881,11 @@ describe('TasksController (HTTP)', () => {
           port,
           method: 'POST',
           path: '/tasks/bundle',
-          headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding': 'chunked' },
+          headers: {
+            'Content-Type': `multipart/form-data; boundary=${boundary}`,
+            'Transfer-Encoding': 'chunked',
+            'x-owner-id': TESTER,
+          },
         });
         req.on('error', reject);
         req.on('response', (res) => {
@@ -886,7 +920,11 @@ describe('TasksController (HTTP)', () => {
           port,
           method: 'POST',
           path: '/tasks/bundle',
-          headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding': 'chunked' },
+          headers: {
+            'Content-Type': `multipart/form-data; boundary=${boundary}`,
+            'Transfer-Encoding': 'chunked',
+            'x-owner-id': TESTER,
+          },
         });
         req.on('error', () => resolve());
         req.write(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="part.bin"\r\n\r\n`);

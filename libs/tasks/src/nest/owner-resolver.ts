@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { UnauthorizedException } from '@nestjs/common';
 
 /** What an owner resolver sees of a request (HTTP, or a Socket.IO handshake). */
 export interface OwnerRequest {
@@ -9,26 +10,56 @@ export interface OwnerRequest {
 
 /**
  * Decides who the caller is. Every query is scoped by the answer: another
- * owner's task is a 404. Throw an `UnauthorizedException` to refuse.
+ * owner's task is a 404. A resolver that cannot identify the caller must
+ * refuse, never fall back to a shared owner: throw an
+ * `UnauthorizedException` (a `401` over HTTP, an `error` event and a
+ * disconnect over Socket.IO). An empty answer is refused the same way.
  */
 export interface OwnerResolver {
   resolve(request: OwnerRequest): string | Promise<string>;
 }
 
-/** Default: everybody is the same anonymous owner. */
+/**
+ * Default, when owner scoping is off (no `ownerResolver` configured):
+ * everybody is the one `anonymous` owner, so that the embedded app works
+ * with no configuration. Not a fallback of other resolvers.
+ */
 export class AnonymousOwnerResolver implements OwnerResolver {
   resolve(): string {
     return 'anonymous';
   }
 }
 
-/** Reads the owner from a header (e.g. set by a trusted gateway); anonymous when absent. */
+/** Longest owner {@link HeaderOwnerResolver} accepts, in characters. */
+export const MAX_OWNER_LENGTH = 200;
+
+/**
+ * Reads the owner from a header set by a trusted gateway (default
+ * `x-owner-id`). A request without it, with an empty (or blank) one, or with
+ * one longer than {@link MAX_OWNER_LENGTH} cannot be told apart from anybody
+ * else's: it is refused with a 401, never given a shared owner.
+ */
 export class HeaderOwnerResolver implements OwnerResolver {
   constructor(private readonly header = 'x-owner-id') {}
 
   resolve(request: OwnerRequest): string {
-    const value = request.headers[this.header];
-    const owner = Array.isArray(value) ? value[0] : value;
-    return owner && owner.length <= 200 ? owner : 'anonymous';
+    const value = request.headers[this.header.toLowerCase()];
+    const owner = (Array.isArray(value) ? value[0] : value)?.trim();
+    if (!owner) throw new UnauthorizedException(`Missing ${this.header} header: the caller is not identified`);
+    if (owner.length > MAX_OWNER_LENGTH) {
+      throw new UnauthorizedException(`${this.header} header is longer than ${MAX_OWNER_LENGTH} characters`);
+    }
+    return owner;
   }
+}
+
+/**
+ * The owner of a request, by `resolver`, or an `UnauthorizedException`: what
+ * every transport (REST, SSE, Socket.IO, tus) calls, so that none of them
+ * accepts an answer that would scope nothing.
+ */
+export async function resolveOwner(resolver: OwnerResolver, request: OwnerRequest): Promise<string> {
+  const owner = await resolver.resolve(request);
+  if (typeof owner !== 'string' || owner === '') throw new UnauthorizedException('No owner for this request');
+  return owner;
 }

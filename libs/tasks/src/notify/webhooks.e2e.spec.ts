@@ -182,8 +182,11 @@ describe('Webhooks through TaskModule (HTTP + SQLite)', () => {
     const other = await api.get(`/tasks/${id}/webhooks`).set('x-owner-id', 'mallory');
     expect(other.status).toBe(404);
     expect(other.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
-    expect((await api.get('/tasks/00000000-0000-4000-8000-000000000000/webhooks')).status).toBe(404);
-    expect((await api.get('/tasks/not-a-uuid/webhooks')).status).toBe(404);
+    const missing = '/tasks/00000000-0000-4000-8000-000000000000/webhooks';
+    expect((await api.get(missing).set('x-owner-id', 'alice')).status).toBe(404);
+    expect((await api.get('/tasks/not-a-uuid/webhooks').set('x-owner-id', 'alice')).status).toBe(404);
+    // Nobody named: refused before anything is looked up.
+    expect((await api.get(`/tasks/${id}/webhooks`)).status).toBe(401);
   });
 
   it('sends task.failed with the error', async () => {

@@ -158,6 +158,19 @@ describe('TaskEventsGateway (Socket.IO, namespace /tasks)', () => {
     expect(await disconnected).toBe('io server disconnect');
   });
 
+  it.each([
+    ['no owner header', {}],
+    ['an empty owner header', { 'x-owner-id': '' }],
+    ['an over-long owner header', { 'x-owner-id': 'o'.repeat(201) }],
+  ])('refuses a handshake with %s (no shared owner): 401 error event and a disconnect', async (_name, headers) => {
+    const socket = openSocket(t.port, headers);
+    sockets.push(socket);
+    const disconnected = new Promise<string>((resolve) => socket.socket.on('disconnect', resolve));
+    const error = await socket.until((r) => r.event === 'error', 'error event');
+    expect(error.payload).toMatchObject({ statusCode: 401, message: expect.stringContaining('x-owner-id') });
+    expect(await disconnected).toBe('io server disconnect');
+  });
+
   it("sends task.created to the owner's room, to sockets that subscribed to nothing", async () => {
     const alice = unique('alice');
     const bob = unique('bob');

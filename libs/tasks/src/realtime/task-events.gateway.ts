@@ -18,7 +18,7 @@ import { toErrorResponse } from '../http/error-response';
 import { badRequest, errorBody } from '../http/http-error';
 import type { ErrorBody, TaskView } from '../http/task-view';
 import { toTaskView } from '../http/task-view.mapper';
-import type { OwnerResolver } from '../nest/owner-resolver';
+import { resolveOwner, type OwnerResolver } from '../nest/owner-resolver';
 import type { ResolvedOptions } from '../nest/resolved-options';
 import { EVENT_BUS, OWNER_RESOLVER, RESOLVED_OPTIONS } from '../nest/tokens';
 import { ProgressThrottle } from './progress-throttle';
@@ -177,9 +177,7 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
   private async identify(socket: Socket): Promise<string | null> {
     try {
       const user = (socket.request as { user?: unknown } | undefined)?.user;
-      const owner = await this.resolver.resolve({ headers: socket.handshake.headers, user });
-      // An empty owner would scope nothing: refuse rather than share tasks.
-      if (typeof owner !== 'string' || owner === '') throw new UnauthorizedException('No owner for this connection');
+      const owner = await resolveOwner(this.resolver, { headers: socket.handshake.headers, user });
       if (socket.connected) await socket.join(ownerRoom(owner));
       return owner;
     } catch (error) {

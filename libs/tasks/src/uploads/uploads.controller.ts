@@ -2,6 +2,7 @@ import { All, Controller, Inject, Param, Req, Res, UseFilters } from '@nestjs/co
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiError, notFound } from '../http/http-error';
+import { resolveOwner } from '../nest/owner-resolver';
 import { TaskExceptionFilter } from '../http/task-exception.filter';
 import type { OwnerResolver } from '../nest/owner-resolver';
 import { OWNER_RESOLVER } from '../nest/tokens';
@@ -65,9 +66,7 @@ export class UploadsController {
     return this.uploads;
   }
 
-  private async owner(req: Request): Promise<string> {
-    const owner = await this.owners.resolve(req);
-    if (typeof owner !== 'string' || owner === '') throw new ApiError(401, 'No owner for this request');
-    return owner;
+  private owner(req: Request): Promise<string> {
+    return resolveOwner(this.owners, req);
   }
 }

@@ -203,6 +203,27 @@ describe('resumable uploads (tus) on the embedded app', () => {
     expect((await zipOf(['00000000-0000-4000-8000-000000000000'])).status).toBe('failed');
   });
 
+  it('refuses tus requests that name no owner (none, empty, over-long): JSON 401, and stores nothing', async () => {
+    const url = await tusUpload(Buffer.from('mine'), 'alice');
+    const before = contentFiles();
+    for (const owner of [undefined, '', 'o'.repeat(201)]) {
+      const headers = { 'Tus-Resumable': '1.0.0', ...(owner === undefined ? {} : { 'x-owner-id': owner }) };
+      const answers = [
+        await fetch(`${base}/uploads`, {
+          method: 'POST',
+          headers: { ...headers, 'Upload-Length': '4', 'Content-Type': 'application/offset+octet-stream' },
+          body: 'data',
+        }),
+        await fetch(new URL(url, base), { method: 'HEAD', headers }),
+        await fetch(new URL(url, base), { method: 'DELETE', headers }),
+      ];
+      for (const res of answers) expect(res.status).toBe(401);
+      expect(await answers[0].json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    }
+    expect(contentFiles()).toEqual(before);
+    expect((await head(url)).status).toBe(200);
+  });
+
   it('answers 413 to an upload over the size limit and stores nothing; 405 to GET; JSON 404 to unknown ids', async () => {
     const tooBig = await fetch(`${base}/uploads`, {
       method: 'POST',
