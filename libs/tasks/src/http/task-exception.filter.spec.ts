@@ -184,6 +184,34 @@ describe('TasksController under a global prefix, on failing backends', () => {
     expect(big.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: expect.any(String) });
   });
 
+  it.each(['gzip', 'deflate', 'br'])(
+    'answers a body that is not %s as its Content-Encoding says with a JSON 400, logged at WARN without a stack',
+    async (encoding) => {
+      const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      try {
+        const res = await request(app.getHttpServer())
+          .post('/api/tasks/noop')
+          .set({ 'Content-Type': 'application/json', 'Content-Encoding': encoding })
+          .send('{"not": "compressed"}');
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: `The body does not decode as its Content-Encoding (${encoding}) says`,
+        });
+        expect(error).not.toHaveBeenCalled();
+        expect(warn).toHaveBeenCalledTimes(1);
+        // One line, and no stack in any argument.
+        expect(warn.mock.calls[0]).toEqual([expect.stringContaining('400 POST /api/tasks/noop')]);
+        expect(String(warn.mock.calls[0][0])).not.toMatch(/\n|\bat /);
+      } finally {
+        error.mockRestore();
+        warn.mockRestore();
+      }
+    },
+  );
+
   it('answers 503 when the storage fails mid-upload, and keeps nothing of the submit', async () => {
     const put = jest.spyOn(FilesystemStorage.prototype, 'put');
     const original = put.getMockImplementation() ?? FilesystemStorage.prototype.put;
