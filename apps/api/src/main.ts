@@ -14,7 +14,8 @@ async function bootstrap(): Promise<void> {
   closeOnSignals(app); // graceful: running tasks are handed back, then exit 0
   setupOpenApi(app);
   // Node cuts a request still arriving after 5 minutes (requestTimeout): an upload of a few GiB
-  // on a slow link takes longer. Headers must still arrive within headersTimeout (60 s).
+  // on a slow link takes longer. Headers must still arrive within headersTimeout (60 s), and
+  // TaskModule closes a connection silent for http.idleTimeoutMs (HTTP_IDLE_TIMEOUT_MS, 60 s).
   (app.getHttpServer() as Server).requestTimeout = 0;
   await app.listen(port); // no host: every interface, IPv4 and IPv6
   const url = `http://localhost:${port}`;

@@ -90,6 +90,15 @@ describe('taskModuleOptionsFromEnv', () => {
     }
   });
 
+  it('reads HTTP_IDLE_TIMEOUT_MS (0 leaves the server alone) and refuses what is not an integer >= 0', () => {
+    expect(taskModuleOptionsFromEnv({ HTTP_IDLE_TIMEOUT_MS: '120000' }).http).toEqual({ idleTimeoutMs: 120_000 });
+    expect(taskModuleOptionsFromEnv({ HTTP_IDLE_TIMEOUT_MS: '0' }).http).toEqual({ idleTimeoutMs: 0 });
+    expect(taskModuleOptionsFromEnv({}).http).toBeUndefined();
+    for (const bad of ['-1', '1.5', 'soon']) {
+      expect(() => taskModuleOptionsFromEnv({ HTTP_IDLE_TIMEOUT_MS: bad })).toThrow(/HTTP_IDLE_TIMEOUT_MS/);
+    }
+  });
+
   it('requires a PostgreSQL DATABASE_URL in distributed mode', () => {
     expect(() => taskModuleOptionsFromEnv({ TASKS_MODE: 'distributed' })).toThrow(/distributed needs DATABASE_URL/);
   });

@@ -46,6 +46,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `S3_MAX_CONCURRENT_UPLOADS` | `s3.maxConcurrentUploads` | uploads to S3 in flight per process (default 3); the others wait unread |
  * | `S3_PUBLIC_ENDPOINT` | `s3.publicEndpoint` | endpoint presigned URLs name, when clients reach the storage elsewhere |
  * | `S3_PRESIGN_DOWNLOADS_SECONDS` | `presignDownloads.expiresInSeconds` | 1 to 604800: results carry a presigned URL |
+ * | `HTTP_IDLE_TIMEOUT_MS` | `http.idleTimeoutMs` | integer >= 0: a connection silent this long is closed (default 60000; 0 leaves Node's setting) |
  * | `WEBHOOK_SECRET` | `webhooks.secret` | HMAC key of `X-Stepwise-Signature`, at least 16 characters |
  * | `WEBHOOK_ALLOW_PRIVATE` | `webhooks.allowPrivate` | `1`/`true` allows private, loopback and link-local targets |
  * | `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_TIMEOUT_MS`, `WEBHOOK_RETRY_DELAY_MS`, `WEBHOOK_MAX_RETRY_DELAY_MS` | `webhooks.maxAttempts`, `.timeoutMs`, `.retryDelayMs`, `.maxRetryDelayMs` | positive integers |
@@ -112,6 +113,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     },
     defaults.webhooks,
   );
+  const http = compact({ idleTimeoutMs: read.integer('HTTP_IDLE_TIMEOUT_MS', 0) }, defaults.http);
   const s3 = readS3(read, defaults.s3);
   const presignSeconds = read.integer('S3_PRESIGN_DOWNLOADS_SECONDS', 1, MAX_PRESIGN_SECONDS);
   if (presignSeconds !== undefined && !s3 && read.string('S3_BUCKET') === undefined) {
@@ -131,6 +133,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     s3,
     presignDownloads: presignSeconds !== undefined ? { expiresInSeconds: presignSeconds } : defaults.presignDownloads,
     webhooks: Object.keys(webhooks).length > 0 ? webhooks : undefined,
+    http: Object.keys(http).length > 0 ? http : undefined,
   });
 }
 

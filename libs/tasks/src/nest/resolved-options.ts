@@ -5,6 +5,7 @@ import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { Placement } from '../model';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine';
 import type {
+  HttpServerOptions,
   RealtimeOptions,
   ResumableUploadOptions,
   TaskMode,
@@ -35,7 +36,11 @@ export interface ResolvedOptions {
   /** Serve the dashboard at `GET /`. */
   dashboard: boolean;
   realtime: Required<RealtimeOptions>;
+  http: Required<HttpServerOptions>;
 }
+
+/** Default of `http.idleTimeoutMs`. */
+export const DEFAULT_HTTP_IDLE_TIMEOUT_MS = 60_000;
 
 export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
   const mode = options.mode ?? 'embedded';
@@ -52,6 +57,7 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
   }
   const role = options.role ?? (mode === 'embedded' ? 'all' : 'api');
   const leaseMs = options.engine?.leaseMs ?? DEFAULT_ENGINE_SETTINGS.leaseMs;
+  const realtime = resolveRealtime(options.realtime);
   return {
     mode,
     role,
@@ -77,8 +83,26 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
     resumable: resolveResumable(options.uploads?.resumable),
     openApi: options.openApi ?? true,
     dashboard: options.dashboard ?? true,
-    realtime: resolveRealtime(options.realtime),
+    realtime,
+    http: resolveHttp(options.http, realtime),
   };
+}
+
+function resolveHttp(
+  options: HttpServerOptions = {},
+  realtime: Required<RealtimeOptions>,
+): Required<HttpServerOptions> {
+  const { idleTimeoutMs = DEFAULT_HTTP_IDLE_TIMEOUT_MS } = options;
+  if (!Number.isSafeInteger(idleTimeoutMs) || idleTimeoutMs < 0) {
+    throw new Error('Stepwise: http.idleTimeoutMs must be an integer >= 0 (0: leave the server alone)');
+  }
+  if (idleTimeoutMs > 0 && realtime.keepAliveMs >= idleTimeoutMs) {
+    // An SSE stream of a quiet task would be closed as idle between two keep-alives.
+    throw new Error(
+      `Stepwise: realtime.keepAliveMs (${realtime.keepAliveMs}) must be below http.idleTimeoutMs (${idleTimeoutMs})`,
+    );
+  }
+  return { idleTimeoutMs };
 }
 
 function resolveResumable(

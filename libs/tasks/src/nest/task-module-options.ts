@@ -51,6 +51,20 @@ export interface RealtimeOptions {
   keepAliveMs?: number;
 }
 
+/** The HTTP server the app serves Stepwise's routes on (api and all roles). */
+export interface HttpServerOptions {
+  /**
+   * A connection on which nothing is received or sent for this long is
+   * closed (Node's socket timeout, `server.setTimeout`): a client that stops
+   * mid-body no longer holds a connection forever, while an upload that
+   * keeps sending, however long, is never cut. Must exceed
+   * `realtime.keepAliveMs` (SSE streams send a comment that often) and
+   * Socket.IO's ping interval (25 s) for long-polling clients. `0` leaves
+   * the server's own setting alone. Default 60000.
+   */
+  idleTimeoutMs?: number;
+}
+
 /** Options of `TaskModule.forRoot()`. Every field is optional. */
 export interface TaskModuleOptions {
   /** `embedded` (default): SQLite, in-process queue and events, files on disk. */
@@ -105,4 +119,6 @@ export interface TaskModuleOptions {
   webhooks?: WebhookOptions;
   /** Socket.IO and SSE tunables. */
   realtime?: RealtimeOptions;
+  /** The HTTP server's idle timeout. */
+  http?: HttpServerOptions;
 }
