@@ -108,6 +108,38 @@ describe('resumable uploads across API instances on S3', () => {
     })();
   }, 90_000);
 
+  it('answers a creation that carries the whole file 201 with its Location, and one too long 413 leaving nothing', async () => {
+    await cluster.diagnose(async () => {
+      const before = await uploadObjects();
+      const create = (body: string, length: number) =>
+        cluster.fetchFrom(0, '/uploads', {
+          method: 'POST',
+          headers: {
+            'Tus-Resumable': '1.0.0',
+            'Upload-Length': String(length),
+            'Content-Type': 'application/offset+octet-stream',
+          },
+          body,
+        });
+      const whole = await create('s3!!', 4);
+      expect(whole.status).toBe(201);
+      expect(whole.headers.get('upload-offset')).toBe('4');
+      const url = whole.headers.get('location')!;
+      const finished = await cluster.fetchFrom(1, new URL(url, cluster.apiUrl(1, '/')).pathname, {
+        method: 'HEAD',
+        headers: { 'Tus-Resumable': '1.0.0' },
+      });
+      expect(finished.status).toBe(200);
+      expect(finished.headers.get('upload-offset')).toBe('4');
+      expect(await uploadObjects()).toEqual([...before, `app/uploads/${idOf(url)}`].sort());
+
+      const tooLong = await create('longer than four', 4);
+      expect(tooLong.status).toBe(413);
+      expect(tooLong.headers.get('location')).toBeNull();
+      expect(await uploadObjects()).toEqual([...before, `app/uploads/${idOf(url)}`].sort());
+    })();
+  }, 60_000);
+
   it('stores identical uploads once in the bucket, and deleting them all leaves nothing', async () => {
     await cluster.diagnose(async () => {
       const before = await uploadObjects();

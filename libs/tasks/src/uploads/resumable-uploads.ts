@@ -1,19 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@tus/server';
-import type { Upload } from '@tus/utils';
+import type { DataStore, Upload } from '@tus/utils';
 import type { UploadLocker } from './upload-locker';
 import type { TaskLogger } from '../definition';
 import type { Clock, ObjectStorage, UploadRecord, UploadStore } from '../ports';
 import type { UploadLayout } from './upload-layout';
 import { OWNER_METADATA, UploadRegistrar } from './upload-registrar';
 
-/** The owner of each request being served: tus hands its hooks a web Request over the Node one. */
-const owners = new WeakMap<IncomingMessage, string>();
-const ownerOfRequest = (req: object): string | undefined => {
+/** What is known of each request being served: tus hands its hooks a web Request over the Node one. */
+interface RequestState {
+  owner: string;
+  /** Datastore id of the upload a POST created. */
+  created?: string;
+  /** Set when its upload finished: from then on it may be in the registry. */
+  finished?: boolean;
+  /** Set once what `created` wrote is deleted. */
+  discarded?: boolean;
+}
+const requests = new WeakMap<IncomingMessage, RequestState>();
+const stateOf = (req: object): RequestState | undefined => {
   const node = (req as { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
-  return node ? owners.get(node) : undefined;
+  return node ? requests.get(node) : undefined;
 };
+const ownerOfRequest = (req: object): string | undefined => stateOf(req)?.owner;
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface ResumableUploadSettings {
@@ -48,6 +58,12 @@ export interface ResumableUploadsDeps {
 export class ResumableUploads {
   private readonly registrar: UploadRegistrar;
   private readonly server: Server;
+  /**
+   * Uploads a creation request finished and recorded, by datastore id, until
+   * its answer is sent: tus reads the upload back after `onUploadFinish` (for
+   * `Upload-Expires`), when the tus store no longer has it.
+   */
+  private readonly finishedByCreation = new Map<string, Upload>();
 
   /** Loads tus (ES modules, loaded only when uploads are on) and builds the endpoint. */
   static async create(deps: ResumableUploadsDeps): Promise<ResumableUploads> {
@@ -68,10 +84,15 @@ export class ResumableUploads {
     this.registrar = new UploadRegistrar({ ...deps, retentionMs: settings.retentionMs, dedup: settings.dedup });
     this.server = server({
       path: settings.path,
-      datastore: layout.datastore,
+      datastore: answeringFinished(layout.datastore, this.finishedByCreation),
       maxSize: settings.maxSize,
       relativeLocation: true,
-      namingFunction: () => layout.datastoreId(randomUUID()),
+      namingFunction: (req) => {
+        const id = layout.datastoreId(randomUUID());
+        const state = stateOf(req);
+        if (state) state.created = id;
+        return id;
+      },
       generateUrl: (_req, { path, id }) => `${path}/${layout.uploadId(id)}`,
       getFileIdFromRequest: (_req, lastPath) =>
         lastPath && UPLOAD_ID.test(lastPath) ? layout.datastoreId(lastPath) : undefined,
@@ -85,17 +106,47 @@ export class ResumableUploads {
         // Unknown uploads go on to tus, which answers 404 itself.
         if (owner !== null && owner !== ownerOfRequest(req)) throw ERRORS.FILE_NOT_FOUND;
       },
-      onUploadFinish: async (_req, upload) => {
+      // A creation that fails after the upload was created: cleaned up before the client hears of it.
+      onResponseError: async (req) => {
+        const state = stateOf(req);
+        if (req.method === 'POST' && state?.created && !state.discarded) {
+          state.discarded = true;
+          await this.discard(state.created, state.finished === true);
+        }
+        return undefined;
+      },
+      onUploadFinish: async (req, upload) => {
+        const state = stateOf(req);
+        if (state) state.finished = true;
         await this.finish(upload);
+        if (req.method === 'POST') this.finishedByCreation.set(upload.id, upload);
         return {};
       },
     });
   }
 
-  /** Serves one tus request for `owner`. */
+  /**
+   * Serves one tus request for `owner`. A creation request that is not
+   * answered `201` leaves nothing behind: its client has no URL to resume
+   * or delete what it created (a body longer than `Upload-Length`, a
+   * client gone mid-body, a finished upload that could not be recorded).
+   */
   async handle(req: IncomingMessage, res: ServerResponse, owner: string): Promise<void> {
-    owners.set(req, owner);
-    await this.server.handle(req, res);
+    const state: RequestState = { owner };
+    requests.set(req, state);
+    let answered = false;
+    try {
+      await this.server.handle(req, res);
+      // tus answers 201 to a body cut short (a PATCH may resume it), but the client of a cut
+      // creation never read the Location: nothing can name that upload again.
+      answered = res.statusCode === 201 && req.complete;
+    } finally {
+      if (state.created) {
+        this.finishedByCreation.delete(state.created);
+        // Refused without an error (none today), or the answer could not be sent.
+        if (!answered && !state.discarded) await this.discard(state.created, state.finished === true);
+      }
+    }
   }
 
   /** The finished upload `id` of `owner`, or null. */
@@ -127,6 +178,24 @@ export class ResumableUploads {
     return { incomplete, finished: expired.length };
   }
 
+  /** Deletes all an unanswered creation left: the tus store's upload, its record if it got one, the content. */
+  private async discard(datastoreId: string, finished: boolean): Promise<void> {
+    const { layout, uploads, logger } = this.deps;
+    const id = layout.uploadId(datastoreId);
+    try {
+      if (finished) {
+        const removal = await uploads.delete(id);
+        if (removal?.contentUnused) await this.registrar.deleteContent(removal.contentKey);
+      }
+      // The store's own removal first (on S3 it aborts the multipart upload and clears its cache);
+      // it fails when the content is already gone, which the next line settles either way.
+      await layout.datastore.remove(datastoreId).catch(() => undefined);
+      await this.registrar.deleteContent(layout.contentKey(id));
+    } catch (error) {
+      logger.warn(`upload ${id} was not created, but what it wrote could not all be deleted: ${String(error)}`);
+    }
+  }
+
   private async finish(upload: Upload): Promise<void> {
     try {
       const record = await this.registrar.register(upload);
@@ -134,6 +203,7 @@ export class ResumableUploads {
     } catch (error) {
       this.deps.logger.error(`upload ${upload.id} could not be recorded: ${String(error)}`);
       // 503: the bytes are in; a retry of the last PATCH records it (tus answers from the offset).
+      // A creation's upload is discarded instead: its client has no URL, and creates it again.
       throw { status_code: 503, body: 'upload received but not recorded; retry\n' };
     }
   }
@@ -150,4 +220,21 @@ export class ResumableUploads {
     const record = await this.deps.uploads.get(this.deps.layout.uploadId(datastoreId));
     return record?.owner ?? null;
   }
+}
+
+/**
+ * The tus store as the tus server sees it: an upload in `finished` answers
+ * from there (complete: tus set its offset when it finished). Everything
+ * else is the store's own, bound to it.
+ */
+function answeringFinished(store: DataStore, finished: ReadonlyMap<string, Upload>): DataStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'getUpload') {
+        return async (id: string): Promise<Upload> => finished.get(id) ?? target.getUpload(id);
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

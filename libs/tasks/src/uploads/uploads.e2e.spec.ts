@@ -239,6 +239,105 @@ describe('resumable uploads (tus) on the embedded app', () => {
     expect((await head('/uploads/not-an-upload')).status).toBe(404);
   });
 
+  /** Everything under the uploads directory: content and the tus store's metadata. */
+  const allFiles = () => (existsSync(uploadsDir()) ? readdirSync(uploadsDir()).sort() : []);
+  const create = (headers: Record<string, string>, body?: BodyInit, init: RequestInit = {}) =>
+    fetch(`${base}/uploads`, {
+      method: 'POST',
+      headers: { 'Tus-Resumable': '1.0.0', 'x-owner-id': 'alice', ...headers },
+      body,
+      ...init,
+    });
+  const withBody = (length: number) => ({
+    'Upload-Length': String(length),
+    'Content-Type': 'application/offset+octet-stream',
+  });
+
+  it('answers a creation that carries the whole file 201 with Location and Upload-Offset, and records it', async () => {
+    const res = await create(withBody(4), 'data');
+    expect(res.status).toBe(201);
+    expect(res.headers.get('upload-offset')).toBe('4');
+    const url = res.headers.get('location')!;
+    expect(url).toMatch(/^\/uploads\/[0-9a-f-]{36}$/);
+    // Finished and recorded: HEAD answers its length, no tus metadata is left, the bytes zip as sent.
+    const done = await head(url);
+    expect(done.status).toBe(200);
+    expect(done.headers.get('upload-offset')).toBe('4');
+    expect(allFiles()).toEqual([idOf(url)]);
+    const zipped = await zipOf([idOf(url)]);
+    expect(zipped.status).toBe('completed');
+    expect([...zipped.entries.values()].map(String)).toEqual(['data']);
+  });
+
+  it('answers an empty upload (Upload-Length: 0, with or without a body) 201 with Location, finished', async () => {
+    const bare = await create({ 'Upload-Length': '0' });
+    const empty = await create(withBody(0), '');
+    for (const res of [bare, empty]) {
+      expect(res.status).toBe(201);
+      const url = res.headers.get('location')!;
+      expect(url).toMatch(/^\/uploads\/[0-9a-f-]{36}$/);
+      const done = await head(url);
+      expect(done.status).toBe(200);
+      expect(done.headers.get('upload-offset')).toBe('0');
+      expect(done.headers.get('upload-length')).toBe('0');
+    }
+    expect(empty.headers.get('upload-offset')).toBe('0');
+    // Both recorded (the same empty content, kept once), and nothing half-made beside them.
+    expect(allFiles()).toHaveLength(1);
+    expect(allFiles().some((f) => f.includes('.'))).toBe(false);
+  });
+
+  it('uploads with tus-js-client sending the data with the creation request', async () => {
+    const data = randomBytes(1000);
+    const url = await tusUpload(data, 'alice', { uploadDataDuringCreation: true, chunkSize: 64 * 1024 });
+    expect((await head(url)).headers.get('upload-offset')).toBe(String(data.length));
+    const zipped = await zipOf([idOf(url)]);
+    expect(sha256([...zipped.entries.values()][0])).toBe(sha256(data));
+  });
+
+  it('answers 413 to a creation body longer than Upload-Length, and keeps nothing of it', async () => {
+    const registry = app.get<ResumableUploads>(RESUMABLE_UPLOADS);
+    const sized = await create(withBody(4), 'too long');
+    expect(allFiles()).toEqual([]);
+    expect(sized.status).toBe(413);
+    expect(sized.headers.get('location')).toBeNull();
+    // Without Content-Length (chunked), the excess is only seen mid-body.
+    const chunks = [Buffer.from('0123'), Buffer.from('4567')];
+    const chunked = await create(
+      withBody(4),
+      new ReadableStream({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
+      }),
+      { duplex: 'half' } as RequestInit,
+    );
+    expect(chunked.status).toBe(413);
+    expect(chunked.headers.get('location')).toBeNull();
+    expect(allFiles()).toEqual([]);
+    expect(await registry.cleanUp()).toEqual({ incomplete: 0, finished: 0 });
+  });
+
+  it('keeps nothing of a creation whose client goes away mid-body', async () => {
+    const { request } = await import('node:http');
+    const port = new URL(base).port;
+    await new Promise<void>((resolve) => {
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/uploads',
+        headers: { 'Tus-Resumable': '1.0.0', 'x-owner-id': 'alice', ...withBody(1000), 'Content-Length': '1000' },
+      });
+      req.once('error', () => resolve());
+      req.write(Buffer.alloc(100, 'x'), () => setTimeout(() => (req.destroy(), resolve()), 100));
+    });
+    for (let i = 0; i < 50 && allFiles().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(allFiles()).toEqual([]);
+  });
+
   it('terminates an upload in progress: 204 and its bytes are gone', async () => {
     const create = await fetch(`${base}/uploads`, {
       method: 'POST',
