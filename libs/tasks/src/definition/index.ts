@@ -6,3 +6,4 @@ export * from './task-definition';
 export * from './task-definition-error';
 export * from './task-options';
 export * from './task-registry';
+export * from './on-task-event';

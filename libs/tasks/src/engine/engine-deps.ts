@@ -1,4 +1,5 @@
 import type { TaskLogger, TaskRegistry } from '../definition';
+import type { EventHooks } from './event-hooks';
 import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore, UploadStore } from '../ports';
 
 /** Tunables of the engine; every one has a default (see {@link DEFAULT_ENGINE_SETTINGS}). */
@@ -57,6 +58,8 @@ export interface EngineDeps {
   registry: TaskRegistry;
   /** Optional: told of every recorded event (webhooks). */
   notifier?: TaskNotifier;
+  /** Optional: the in-process `@OnTaskEvent` hooks, called once per recorded event. */
+  hooks?: EventHooks;
   /** Optional: finished resumable uploads, which steps look up through `ctx.uploads`. */
   uploads?: UploadStore;
   logger: TaskLogger;

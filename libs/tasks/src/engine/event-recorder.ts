@@ -14,7 +14,15 @@ export type EventExtra = Partial<Pick<TaskEvent, 'step' | 'stepStatus' | 'messag
  * {@link record} is for the events that go with no lease-holder write.
  */
 export class EventRecorder {
-  constructor(private readonly deps: Pick<EngineDeps, 'store' | 'bus' | 'clock' | 'logger' | 'notifier'>) {}
+  /** The `@OnTaskEvent` hooks run one event after the other, off the run's path. */
+  private hooksDone: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: Pick<EngineDeps, 'store' | 'bus' | 'clock' | 'logger' | 'notifier' | 'hooks'>) {}
+
+  /** Settles once the hooks of every event recorded so far have run. */
+  hooksSettled(): Promise<void> {
+    return this.hooksDone;
+  }
 
   /** The event describing `task` as it is now. */
   build(task: TaskRecord, type: TaskEventType, extra: EventExtra = {}): TaskEvent {
@@ -63,6 +71,12 @@ export class EventRecorder {
       this.deps.bus
         .publish(event)
         .catch((error) => this.deps.logger.warn(`event bus publish failed for ${task.id}: ${String(error)}`));
+    }
+    const hooks = this.deps.hooks;
+    if (hooks && hooks.size > 0) {
+      const failed = (hook: string, error: unknown) =>
+        this.deps.logger.warn(`@OnTaskEvent ${hook} failed for ${task.id}: ${String(error)}`);
+      for (const event of stored) this.hooksDone = this.hooksDone.then(() => hooks.deliver(event, task, failed));
     }
     const notifier = this.deps.notifier;
     if (!notifier) return;

@@ -8,3 +8,4 @@ export * from './task-errors';
 export * from './task-worker';
 export * from './sweeper';
 export * from './reconciler';
+export * from './event-hooks';

@@ -254,6 +254,7 @@ export class TaskEngine {
     // First stop taking wake-ups: those of the tasks handed back below must reach another process.
     await this.deps.queue.stopConsuming();
     await this.worker.stop(this.deps.settings.shutdownGraceMs);
+    await this.events.hooksSettled();
     await this.deps.queue.close();
     await this.deps.bus.close();
   }

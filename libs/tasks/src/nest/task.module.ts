@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { HealthController, StepwiseHealthIndicator } from '../health';
 import { randomUUID } from 'node:crypto';
 import { TaskRegistry } from '../definition';
-import { TaskEngine, type EngineDeps } from '../engine';
+import { EventHooks, TaskEngine, type EngineDeps } from '../engine';
 import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore, UploadStore } from '../ports';
 import { UPLOAD_STORE, UploadsController, uploadProviders } from '../uploads';
 import { HTTP_CONTROLLERS, HTTP_PROVIDERS } from '../http';
@@ -20,6 +20,7 @@ import { ConfigurableTaskModule, TASK_MODULE_OPTIONS, type TASK_MODULE_OPTIONS_T
 import type { TaskModuleOptions } from './task-module-options';
 import {
   CLOCK,
+  EVENT_HOOKS,
   EVENT_BUS,
   OBJECT_STORAGE,
   OWNER_RESOLVER,
@@ -54,6 +55,7 @@ const coreProviders: Provider[] = [
       CLOCK,
       { token: TASK_NOTIFIER, optional: true },
       UPLOAD_STORE,
+      EVENT_HOOKS,
     ],
     useFactory: (
       options: ResolvedOptions,
@@ -65,6 +67,7 @@ const coreProviders: Provider[] = [
       clock: Clock,
       notifier: TaskNotifier | undefined,
       uploads: UploadStore,
+      hooks: EventHooks,
     ) => {
       const deps: EngineDeps = {
         store,
@@ -75,6 +78,7 @@ const coreProviders: Provider[] = [
         registry,
         notifier,
         uploads,
+        hooks,
         logger: new Logger('Stepwise'),
         settings: options.engine,
         newId: () => randomUUID(),
@@ -82,6 +86,7 @@ const coreProviders: Provider[] = [
       return new TaskEngine(deps);
     },
   },
+  { provide: EVENT_HOOKS, useFactory: () => new EventHooks() },
   TaskExplorer,
   TaskLifecycle,
 ];

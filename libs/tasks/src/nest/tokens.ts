@@ -10,3 +10,5 @@ export const TASK_REGISTRY = Symbol.for('stepwise:TaskRegistry');
 export const RESOLVED_OPTIONS = Symbol.for('stepwise:ResolvedOptions');
 /** Optional notifier told of every recorded event (webhooks). */
 export const TASK_NOTIFIER = Symbol.for('stepwise:TaskNotifier');
+/** The `@OnTaskEvent` hooks of this process, found by the explorer. */
+export const EVENT_HOOKS = Symbol.for('stepwise:EventHooks');
