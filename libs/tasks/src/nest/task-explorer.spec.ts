@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NonRetryableError, OnTaskEvent, Step, Task } from '../definition';
-import { TaskEngine } from '../engine';
+import { OnTaskEvent, Step, Task } from '../definition';
+import { NonRetryableError, TaskEngine } from '../engine';
 import type { TaskEvent, TaskRecord } from '../model';
 import { TaskModule } from './task.module';
 
