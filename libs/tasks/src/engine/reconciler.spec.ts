@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { Step, Task } from '../definition';
-import { createEngineFixture, InMemoryStorage } from './testing/engine-fixture';
+import { MemoryObjectStorage } from '../adapters/memory';
+import { createEngineFixture } from './testing/engine-fixture';
 
 @Task({ name: 'keeps-files' })
 class KeepsFiles {
@@ -14,7 +15,7 @@ describe('Reconciler', () => {
   const HOUR = 3_600_000;
 
   async function setup() {
-    const storage = new InMemoryStorage();
+    const storage = new MemoryObjectStorage();
     const fixture = createEngineFixture({ tasks: [new KeepsFiles()], storage, settings: { orphanGraceMs: HOUR } });
     const put = async (key: string, ageMs: number) => {
       await storage.put(key, Readable.from(['x']));

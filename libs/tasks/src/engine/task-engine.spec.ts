@@ -1,16 +1,10 @@
 import { z } from 'zod';
-import { ManualClock } from '../adapters/memory';
+import { ManualClock, MemoryObjectStorage } from '../adapters/memory';
 import { Step, Task, type StepContext } from '../definition';
 import type { TaskEvent } from '../model';
 import { NonRetryableError } from './errors';
 import { TaskOperationError } from './task-errors';
-import {
-  createEngineFixture,
-  deferred,
-  InMemoryStorage,
-  type Deferred,
-  type EngineFixture,
-} from './testing/engine-fixture';
+import { createEngineFixture, deferred, type Deferred, type EngineFixture } from './testing/engine-fixture';
 
 type Handler = (ctx: StepContext) => unknown;
 
@@ -652,6 +646,6 @@ describe('TaskEngine: edge cases', () => {
     await f.engine.sweeper.sweep();
     expect(await f.store.get(task.id)).toBeNull();
     expect(await f.store.listEvents(task.id)).toEqual([]);
-    expect((f.storage as InMemoryStorage).deletedPrefixes).toEqual([`tasks/${task.id}/`]);
+    expect((f.storage as MemoryObjectStorage).deletedPrefixes).toEqual([`tasks/${task.id}/`]);
   });
 });

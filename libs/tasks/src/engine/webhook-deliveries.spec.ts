@@ -2,7 +2,7 @@ import { ManualClock, MemoryTaskStore } from '../adapters/memory';
 import { MemoryWebhookDeliveries } from '../adapters/memory/memory-webhook-deliveries';
 import { MemoryWebhookOutbox } from '../adapters/memory/memory-webhook-outbox';
 import { Step, Task, type StepContext } from '../definition';
-import type { TaskEventType } from '../model';
+import { TASK_EVENT_TYPES, type TaskEventType } from '../model';
 import { WebhookNotifier } from '../notify/webhook-notifier';
 import { resolveWebhookSettings, type WebhookOptions } from '../notify/webhook-settings';
 import type { NewWebhookDelivery } from '../ports';
@@ -10,19 +10,7 @@ import { createEngineFixture, deferred, type Deferred } from './testing/engine-f
 
 const SECRET = 'x'.repeat(32);
 const HOOK = 'https://hooks.example.com/h';
-const EVERY_EVENT: TaskEventType[] = [
-  'task.created',
-  'task.progress',
-  'task.step',
-  'task.completed',
-  'task.failed',
-  'task.cancelled',
-  'task.paused',
-  'task.resumed',
-  'task.retrying',
-  'task.compensating',
-  'task.cancel_requested',
-];
+const EVERY_EVENT: TaskEventType[] = [...TASK_EVENT_TYPES];
 
 @Task({ name: 'quick' })
 class Quick {

@@ -1,18 +1,21 @@
 import type { TaskStatus } from './task-status';
 
-/** Event names of the public contract, plus the audit-only ones. */
-export type TaskEventType =
-  | 'task.created'
-  | 'task.progress'
-  | 'task.step'
-  | 'task.completed'
-  | 'task.failed'
-  | 'task.cancelled'
-  | 'task.paused'
-  | 'task.resumed'
-  | 'task.retrying'
-  | 'task.compensating'
-  | 'task.cancel_requested';
+/** Event names of the public contract, plus the audit-only ones: the one list the type and checks derive from. */
+export const TASK_EVENT_TYPES = [
+  'task.created',
+  'task.progress',
+  'task.step',
+  'task.completed',
+  'task.failed',
+  'task.cancelled',
+  'task.paused',
+  'task.resumed',
+  'task.retrying',
+  'task.compensating',
+  'task.cancel_requested',
+] as const;
+
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 
 /** Events after which a task never changes again. */
 export const TERMINAL_EVENTS: readonly TaskEventType[] = ['task.completed', 'task.failed', 'task.cancelled'];

@@ -6,13 +6,18 @@
  * instead of a bare "Cannot find module".
  */
 export async function loadFeature<T>(feature: string, packages: readonly string[], load: () => Promise<T>): Promise<T> {
+  requireFeature(feature, packages);
+  return load();
+}
+
+/** Fails with the `npm install` that fixes it when a package of `feature` is missing. */
+export function requireFeature(feature: string, packages: readonly string[]): void {
   const missing = packages.filter((name) => !isInstalled(name));
   if (missing.length > 0) {
     throw new Error(
       `Stepwise: ${feature} needs ${missing.map((m) => `"${m}"`).join(', ')}, not installed: npm install ${missing.join(' ')}`,
     );
   }
-  return load();
 }
 
 function isInstalled(name: string): boolean {

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { FilesystemStorage } from '../adapters/filesystem';
 import { MemoryEventBus, MemoryTaskQueue, SystemClock } from '../adapters/memory';
 import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
-import { FEATURE_PACKAGES, loadFeature } from './optional-packages';
+import { FEATURE_PACKAGES, loadFeature, requireFeature } from './optional-packages';
 import type { ResolvedOptions } from './resolved-options';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
@@ -31,8 +31,7 @@ export const portProviders: Provider[] = [
     useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<DataSource | null> => {
       if (options.store) return null;
       const { initializeStepwiseDataSource } = await import('../adapters/typeorm');
-      if (resolved.databaseUrl)
-        await loadFeature('PostgreSQL (databaseUrl)', FEATURE_PACKAGES.postgres, async () => null);
+      if (resolved.databaseUrl) requireFeature('PostgreSQL (databaseUrl)', FEATURE_PACKAGES.postgres);
       return initializeStepwiseDataSource({
         url: resolved.databaseUrl,
         sqlitePath: join(resolved.dataDir, 'stepwise.sqlite'),

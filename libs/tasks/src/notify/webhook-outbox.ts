@@ -1,5 +1,5 @@
 import type { TaskEventType } from '../model';
-import type { NewWebhookDelivery, WebhookTarget } from '../ports';
+import type { NewWebhookDelivery } from '../ports';
 
 // Defined with the ports (the task store writes new deliveries); part of the webhooks' surface too.
 export type { NewWebhookDelivery, WebhookTarget } from '../ports';
@@ -27,16 +27,12 @@ export interface WebhookAttempt {
 }
 
 /** A delivery and its log, as stored. Times are epoch milliseconds. */
-export interface WebhookDelivery {
-  id: string;
-  taskId: string;
-  event: TaskEventType;
-  url: string;
-  target: WebhookTarget;
-  payload: string;
+export interface WebhookDelivery extends Pick<
+  NewWebhookDelivery,
+  'id' | 'taskId' | 'event' | 'url' | 'target' | 'payload' | 'maxAttempts'
+> {
   status: WebhookDeliveryStatus;
   attempts: number;
-  maxAttempts: number;
   lastStatusCode: number | null;
   lastError: string | null;
   /** Null once no attempt is due any more. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TaskEventType } from '../model';
+import { TASK_EVENT_TYPES, type TaskEventType } from '../model';
 import { literalTargetProblem } from './target-guard';
 import type { WebhookOutbox } from './webhook-outbox';
 
@@ -70,20 +70,6 @@ export interface WebhookSettings {
 
 export const DEFAULT_WEBHOOK_EVENTS: readonly TaskEventType[] = ['task.completed', 'task.failed', 'task.cancelled'];
 
-const EVENT_TYPES: readonly TaskEventType[] = [
-  'task.created',
-  'task.progress',
-  'task.step',
-  'task.completed',
-  'task.failed',
-  'task.cancelled',
-  'task.paused',
-  'task.resumed',
-  'task.retrying',
-  'task.compensating',
-  'task.cancel_requested',
-];
-
 const MIN_SECRET_LENGTH = 16;
 
 /**
@@ -103,8 +89,8 @@ export function resolveWebhookSettings(
     return fallback;
   };
   const eventList = (name: string, events: unknown): TaskEventType[] => {
-    if (!Array.isArray(events) || events.some((e) => !EVENT_TYPES.includes(e as TaskEventType))) {
-      problems.push(`${name} must list event types among ${EVENT_TYPES.join(', ')}`);
+    if (!Array.isArray(events) || events.some((e) => !(TASK_EVENT_TYPES as readonly string[]).includes(e as string))) {
+      problems.push(`${name} must list event types among ${TASK_EVENT_TYPES.join(', ')}`);
       return [];
     }
     return [...new Set(events as TaskEventType[])];

@@ -128,6 +128,11 @@ export interface PauseOutcome {
   after: TaskStatus;
 }
 
+/** Whether a pause request (`paused`) or a resume moved the status: its event is then due. */
+export function pauseMoved(paused: boolean, { before, after }: PauseOutcome): boolean {
+  return paused ? before !== 'paused' && after === 'paused' : before === 'paused';
+}
+
 /** A request to stop an unfinished task: cancel it, and/or delete it once it has ended. */
 export interface StopRequest {
   cancel: boolean;

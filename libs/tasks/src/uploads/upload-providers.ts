@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { MemoryUploadStore } from '../adapters/memory/memory-upload-store';
 import { STEPWISE_DATA_SOURCE } from '../nest/port-providers';
-import { FEATURE_PACKAGES, loadFeature } from '../nest/optional-packages';
+import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../nest/optional-packages';
 import type { ResolvedOptions } from '../nest/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../nest/task-module.definition';
 import type { TaskModuleOptions } from '../nest/task-module-options';
@@ -109,7 +109,7 @@ export const uploadProviders: Provider[] = [
         ...FEATURE_PACKAGES.resumableUploads,
         ...(resolved.s3 ? FEATURE_PACKAGES.resumableUploadsOnS3 : FEATURE_PACKAGES.resumableUploadsOnDisk),
       ];
-      await loadFeature('resumable uploads (uploads.resumable)', packages, async () => null);
+      requireFeature('resumable uploads (uploads.resumable)', packages);
       return ResumableUploads.create({
         layout: await uploadLayout({
           expireAfterMs: settings.expireAfterMs,

@@ -17,6 +17,7 @@ import type {
   TaskChange,
   TaskStore,
 } from '../../ports';
+import { pauseMoved } from '../../ports';
 import { decodeCursor, encodeCursor } from '../list-cursor';
 import { MemoryWebhookDeliveries } from './memory-webhook-deliveries';
 
@@ -190,7 +191,7 @@ export class MemoryTaskStore implements TaskStore {
       Object.assign(task, { status: 'pending', runAt: now });
       task.version++;
     }
-    const moved = paused ? before !== 'paused' && task.status === 'paused' : before === 'paused';
+    const moved = pauseMoved(paused, { before, after: task.status });
     if (moved && event) event.seq = this.append(event).seq;
     return { before, after: task.status };
   }

@@ -29,9 +29,9 @@ function claimable(d: SqlDialect, sql: SqlStatement, request: ClaimRequest): str
 const deadline = (d: SqlDialect, sql: SqlStatement, now: number) =>
   `COALESCE(deadline_at, COALESCE(started_at, ${d.now(sql, now)}) + timeout_ms)`;
 
-/** The first unfinished step of the task row in scope. */
-const NEXT_STEP =
-  "SELECT n.name, n.status, n.placement FROM stepwise_task_steps n WHERE n.task_id = stepwise_tasks.id AND n.status <> 'completed' ORDER BY n.step_order LIMIT 1";
+/** The first unfinished step of the task `taskId` (an SQL expression): the one a claim may start. */
+const nextStep = (columns: string, taskId: string) =>
+  `SELECT ${columns} FROM stepwise_task_steps n WHERE n.task_id = ${taskId} AND n.status <> 'completed' ORDER BY n.step_order LIMIT 1`;
 
 /**
  * Starts the next step: the task (row in scope, before or after the claim's
@@ -44,7 +44,7 @@ function startsStep(d: SqlDialect, sql: SqlStatement, request: ClaimRequest & { 
   return (
     `(status IN ('pending', 'running') AND cancel_requested = ${no} AND pause_requested = ${no}` +
     ` AND (${deadline(d, sql, request.now)} IS NULL OR ${deadline(d, sql, request.now)} > ${d.now(sql, request.now)})` +
-    ` AND EXISTS (SELECT 1 FROM (${NEXT_STEP}) f WHERE f.status IN ('pending', 'running')` +
+    ` AND EXISTS (SELECT 1 FROM (${nextStep('n.status, n.placement', 'stepwise_tasks.id')}) f WHERE f.status IN ('pending', 'running')` +
     ` AND f.placement = ${sql.p(request.start.placement, 'varchar')}))`
   );
 }
@@ -88,7 +88,7 @@ export function claimTask(d: SqlDialect, request: ClaimRequest): Built {
     sql,
     `WITH c AS (${update}),` +
       ` s AS (${STARTED_STEP.replace('%NOW%', now)} FROM c WHERE c.starts AND stepwise_task_steps.task_id = c.id` +
-      ` AND stepwise_task_steps.name = (SELECT n.name FROM stepwise_task_steps n WHERE n.task_id = c.id AND n.status <> 'completed' ORDER BY n.step_order LIMIT 1)` +
+      ` AND stepwise_task_steps.name = (${nextStep('n.name', 'c.id')})` +
       ` RETURNING stepwise_task_steps.*),` +
       ` e AS (${STEP_EVENT} SELECT c.id, c.owner, 'task.step', c.type, c.status, c.progress, s.name, 'running', NULL, ${now} FROM c, s RETURNING id, at)` +
       ` SELECT c.*, (SELECT json_agg(x) FROM stepwise_task_steps x WHERE x.task_id = c.id) AS steps,` +
@@ -108,7 +108,7 @@ export function startNextStep(d: SqlDialect, taskId: string, now: number): Built
   return built(
     sql,
     `${STARTED_STEP.replace('%NOW%', sql.p(now))} WHERE task_id = ${sql.p(taskId)}` +
-      ` AND name = (SELECT n.name FROM stepwise_task_steps n WHERE n.task_id = ${sql.p(taskId)} AND n.status <> 'completed' ORDER BY n.step_order LIMIT 1)` +
+      ` AND name = (${nextStep('n.name', sql.p(taskId))})` +
       ' RETURNING *',
   );
 }

@@ -16,6 +16,7 @@ import type {
   TaskChange,
   TaskStore,
 } from '../../ports';
+import { pauseMoved } from '../../ports';
 import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';
 import { TaskEntity, type TaskRow } from './entities/task.entity';
@@ -248,7 +249,7 @@ export class TypeOrmTaskStore implements TaskStore {
         const [row] = run(setPaused(this.d, taskId, paused, now));
         if (!read || !row) return null;
         const outcome = { before: read.status as TaskStatus, after: row.after as TaskStatus };
-        const moved = paused ? outcome.before !== 'paused' && outcome.after === 'paused' : outcome.before === 'paused';
+        const moved = pauseMoved(paused, outcome);
         if (moved && event) {
           event.seq = eventIds(run(insertEvents(this.d, taskId, [event])))[0];
           if (deliveries.length) run(insertDeliveries(this.d, taskId, deliveries));

@@ -24,9 +24,6 @@ export class RecordingLogger implements TaskLogger {
 
 import { MemoryObjectStorage } from '../../adapters/memory/memory-object-storage';
 
-/** Kept under its old name for the engine's specs. */
-export { MemoryObjectStorage as InMemoryStorage };
-
 export interface EngineFixtureOptions {
   /** Instances of `@Task` classes to register. */
   tasks?: object[];
