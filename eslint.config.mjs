@@ -35,6 +35,59 @@ const commonJsGlobals = {
   require: 'readonly',
 };
 
+// The library's layers, bottom to top (docs/design.md, "Structure"): a folder may import
+// from the folders below it, never from one above or (for features) beside it. Tests and
+// the `testing/` folders stand outside the layers.
+const KERNEL = ['model', 'ports', 'definition', 'engine'];
+const FEATURES = ['http', 'realtime', 'uploads', 'webhooks', 'health', 'dashboard'];
+const LAYERS = [
+  ['model', []],
+  ['ports', ['model']],
+  ['definition', ['model', 'ports']],
+  ['engine', KERNEL.slice(0, 3)],
+  ['adapters', KERNEL],
+  ['core', [...KERNEL, 'adapters']],
+  ['web', [...KERNEL, 'adapters', 'core']],
+  ...FEATURES.map((feature) => [feature, [...KERNEL, 'adapters', 'core', 'web']]),
+  ['testing', [...KERNEL, 'adapters', 'core']],
+];
+const FOLDERS = [...LAYERS.map(([name]) => name)];
+// What only adapters and the Nest wiring may load: the kernel runs on ports alone.
+const FRAMEWORK_PACKAGES = [
+  '@nestjs/*',
+  'typeorm',
+  'bullmq',
+  'ioredis',
+  'pg',
+  'better-sqlite3',
+  '@aws-sdk/*',
+  'express',
+  'socket.io',
+  '@tus/*',
+];
+
+function layerBoundaries([layer, below]) {
+  const above = FOLDERS.filter((name) => name !== layer && !below.includes(name));
+  const patterns = [
+    {
+      // ../core, ../../web/x, and the package root (.., ../index, ../task.module).
+      regex: `^(\\.\\./)+(${above.join('|')})(/|$)|^\\.\\.(/\\.\\.)*/?$|^(\\.\\./)+(index|task\\.module|redis|s3)$`,
+      message: `${layer}/ sits below this folder: import only from ${below.join(', ') || 'nothing'} (docs/design.md, Structure).`,
+    },
+  ];
+  if (KERNEL.includes(layer)) {
+    patterns.push({
+      group: FRAMEWORK_PACKAGES,
+      message: 'The kernel imports no framework: add a port, implement it in adapters/.',
+    });
+  }
+  return {
+    files: [`libs/tasks/src/${layer}/**/*.ts`],
+    ignores: ['**/*.spec.ts', `libs/tasks/src/${layer}/**/testing/**`],
+    rules: { 'no-restricted-imports': ['error', { patterns }] },
+  };
+}
+
 const unusedVars = [
   'error',
   { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
@@ -77,7 +130,7 @@ export default defineConfig(
   // Tests may assert that values exist. (The rule is only in typescript-eslint's
   // strict set today; this keeps tests free of it if that set is ever enabled.)
   {
-    files: ['**/*.spec.ts', '**/*.spec-helper.ts', 'test/**/*.ts'],
+    files: ['**/*.spec.ts', '**/testing/**/*.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 
@@ -85,8 +138,8 @@ export default defineConfig(
   // process from inside an emit(). Listeners go through guardedListeners(), which funnels
   // their exceptions into the request's error path.
   {
-    files: ['libs/tasks/src/{http,notify,realtime,uploads}/**/*.ts'],
-    ignores: ['**/*.spec.ts', '**/*.spec-helper.ts', '**/guarded-listeners.ts', '**/redis-upload-locker.ts'],
+    files: ['libs/tasks/src/{http,web,webhooks,realtime,uploads}/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/testing/**', '**/guarded-listeners.ts', '**/redis-upload-locker.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
@@ -99,6 +152,8 @@ export default defineConfig(
       ],
     },
   },
+
+  ...LAYERS.map(layerBoundaries),
 
   // Processes, tools and the distributed suite (which reports what it measured)
   // may write to the console; library code should not.

@@ -8,7 +8,7 @@ import {
   until,
   expectText,
   expectAttribute,
-} from '../../libs/tasks/src/dashboard/browser.spec-helper';
+} from '../../libs/tasks/src/dashboard/testing/browser';
 import { Cluster, TERMINAL, type TaskView } from './harness/cluster';
 
 /**

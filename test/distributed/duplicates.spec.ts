@@ -1,6 +1,6 @@
 import { Job, Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { newTask } from '../../libs/tasks/src/adapters/store-contract.spec-helper';
+import { newTask } from '../../libs/tasks/src/adapters/testing/store-contract';
 import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../../libs/tasks/src/adapters/typeorm';
 import { Cluster, waitFor } from './harness/cluster';
 

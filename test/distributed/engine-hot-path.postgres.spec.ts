@@ -1,11 +1,11 @@
 import type { DataSource, Logger } from 'typeorm';
 import { ManualClock } from '../../libs/tasks/src/adapters/memory';
-import { newTask } from '../../libs/tasks/src/adapters/store-contract.spec-helper';
+import { newTask } from '../../libs/tasks/src/adapters/testing/store-contract';
 import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../../libs/tasks/src/adapters/typeorm';
 import { Step, Task } from '../../libs/tasks/src/definition';
 import { createEngineFixture } from '../../libs/tasks/src/engine/testing/engine-fixture';
-import { WebhookNotifier } from '../../libs/tasks/src/notify/webhook-notifier';
-import { resolveWebhookSettings } from '../../libs/tasks/src/notify/webhook-settings';
+import { WebhookNotifier } from '../../libs/tasks/src/webhooks/webhook-notifier';
+import { resolveWebhookSettings } from '../../libs/tasks/src/core/webhook-settings';
 import { PostgresServer } from './harness/postgres-server';
 
 /** Every statement TypeORM sends, while `on`. */

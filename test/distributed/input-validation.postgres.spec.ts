@@ -6,9 +6,10 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { STEPWISE_DATA_SOURCE } from '../../libs/tasks/src/nest/port-providers';
+import { STEPWISE_DATA_SOURCE } from '../../libs/tasks/src/core/port-providers';
 import { Step, Task } from '../../libs/tasks/src/definition';
-import { HeaderOwnerResolver, TaskModule } from '../../libs/tasks/src/nest';
+import { HeaderOwnerResolver } from '../../libs/tasks/src/core';
+import { TaskModule } from '../../libs/tasks/src/task.module';
 import { PostgresServer } from './harness/postgres-server';
 
 @Task({ name: 'note', input: z.object({ text: z.string() }) })

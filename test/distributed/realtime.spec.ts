@@ -1,4 +1,4 @@
-import { openSse, type SseResponse } from '../../libs/tasks/src/realtime/sse-client.spec-helper';
+import { openSse, type SseResponse } from '../../libs/tasks/src/realtime/testing/sse-client';
 import { io, type Socket } from 'socket.io-client';
 import { Cluster, waitFor, type EventRow, type TaskView } from './harness/cluster';
 

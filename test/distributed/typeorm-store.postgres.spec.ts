@@ -1,11 +1,11 @@
-import { describeTaskStoreContract, newTask } from '../../libs/tasks/src/adapters/store-contract.spec-helper';
-import { describeStoreOutboxContract } from '../../libs/tasks/src/adapters/store-outbox-contract.spec-helper';
+import { describeTaskStoreContract, newTask } from '../../libs/tasks/src/adapters/testing/store-contract';
+import { describeStoreOutboxContract } from '../../libs/tasks/src/adapters/testing/store-outbox-contract';
 import {
   initializeStepwiseDataSource,
   TypeOrmTaskStore,
   TypeOrmWebhookOutbox,
 } from '../../libs/tasks/src/adapters/typeorm';
-import { newDelivery } from '../../libs/tasks/src/notify/webhook-outbox.spec-helper';
+import { newDelivery } from '../../libs/tasks/src/adapters/testing/webhook-outbox-contract';
 import type { DataSource } from 'typeorm';
 import { PostgresServer } from './harness/postgres-server';
 

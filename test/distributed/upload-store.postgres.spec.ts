@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { initializeStepwiseDataSource, TypeOrmUploadStore } from '../../libs/tasks/src/adapters/typeorm';
-import { describeUploadStoreContract } from '../../libs/tasks/src/adapters/upload-store-contract.spec-helper';
+import { describeUploadStoreContract } from '../../libs/tasks/src/adapters/testing/upload-store-contract';
 import { PostgresServer } from './harness/postgres-server';
 
 /** The upload registry contract on a real PostgreSQL started by the harness. */

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { initializeStepwiseDataSource, TypeOrmWebhookOutbox } from '../../libs/tasks/src/adapters/typeorm';
-import { describeWebhookOutboxContract } from '../../libs/tasks/src/notify/webhook-outbox.spec-helper';
+import { describeWebhookOutboxContract } from '../../libs/tasks/src/adapters/testing/webhook-outbox-contract';
 import { PostgresServer } from './harness/postgres-server';
 
 /** The webhook outbox contract on a real PostgreSQL, with two pools racing for claims. */

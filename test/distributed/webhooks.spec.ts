@@ -6,7 +6,7 @@ import {
   verifyStepwiseSignature,
   WebhookReceiver,
   type ReceivedRequest,
-} from '../../libs/tasks/src/notify/webhook-receiver.spec-helper';
+} from '../../libs/tasks/src/webhooks/testing/webhook-receiver';
 import { Cluster, TERMINAL, waitFor, type TaskView } from './harness/cluster';
 
 /**

@@ -1,6 +1,6 @@
 import type { RetryPolicy } from '../definition';
 import { isRetryable, retryDelay } from './backoff';
-import { NonRetryableError } from './errors';
+import { NonRetryableError } from './step-errors';
 
 const exact = (policy: Omit<RetryPolicy, 'attempts' | 'jitter'>): RetryPolicy => ({
   attempts: 10,

@@ -1,5 +1,5 @@
 import type { ErrorMatcher, RetryPolicy } from '../definition';
-import { NonRetryableError } from './errors';
+import { NonRetryableError } from './step-errors';
 
 const DEFAULT_DELAY_MS = 1000;
 const DEFAULT_MAX_DELAY_MS = 60_000;

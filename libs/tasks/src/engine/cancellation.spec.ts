@@ -1,6 +1,6 @@
 import { Compensate, Step, Task, type StepContext } from '../definition';
-import { TaskCancelledError } from './errors';
-import { TaskOperationError } from './task-errors';
+import { TaskCancelledError } from './step-errors';
+import { TaskOperationError } from './operation-errors';
 import { createEngineFixture, deferred, type EngineFixture } from './testing/engine-fixture';
 
 type Mode = 'honour' | 'ignore' | 'fail' | 'quick';

@@ -1,6 +1,6 @@
 import type { TaskDefinition } from '../definition';
 import type { Placement, TaskEvent, TaskRecord } from '../model';
-import { type AbortReason, LeaseLostError } from './errors';
+import { type AbortReason, LeaseLostError } from './step-errors';
 
 /**
  * One claimed run of a task in this process. Its signal aborts the running

@@ -1,5 +1,5 @@
 import type { StandardSchemaIssue, TaskDefinition } from '../definition';
-import { invalidInput } from './task-errors';
+import { invalidInput } from './operation-errors';
 
 export interface FieldIssue {
   field: string;

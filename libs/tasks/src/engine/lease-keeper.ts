@@ -1,5 +1,5 @@
 import type { EngineDeps } from './engine-deps';
-import { LeaseLostError, TaskCancelledError } from './errors';
+import { LeaseLostError, TaskCancelledError } from './step-errors';
 import type { Execution } from './execution';
 
 /**

@@ -1,7 +1,7 @@
 import { ManualClock, MemoryEventBus, MemoryTaskQueue, MemoryTaskStore } from '../adapters/memory';
 import { Compensate, Step, Task, type StepContext } from '../definition';
 import type { LeaseState } from '../ports';
-import { NonRetryableError } from './errors';
+import { NonRetryableError } from './step-errors';
 import { createEngineFixture, deferred } from './testing/engine-fixture';
 
 @Task({ name: 'undo-slow' })

@@ -1,5 +1,5 @@
 import { Step, Task, type StepContext } from '../definition';
-import { TaskOperationError } from './task-errors';
+import { TaskOperationError } from './operation-errors';
 import { createEngineFixture, deferred, type EngineFixture } from './testing/engine-fixture';
 
 @Task({ name: 'pausable' })

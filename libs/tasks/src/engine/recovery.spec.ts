@@ -1,7 +1,7 @@
 import { ManualClock, MemoryTaskQueue, MemoryTaskStore } from '../adapters/memory';
 import { Step, Task, type StepContext } from '../definition';
 import type { Dispatch } from '../ports';
-import { LeaseLostError, ShutdownError } from './errors';
+import { LeaseLostError, ShutdownError } from './step-errors';
 import { createEngineFixture, deferred, type EngineFixture } from './testing/engine-fixture';
 
 type Behaviour = (ctx: StepContext) => unknown;

@@ -1,7 +1,7 @@
 import type { StepContext, StepDefinition, TaskLogger } from '../definition';
 import type { ResultFile, TaskRecord, UploadedFile } from '../model';
 import type { Clock, ObjectStorage, UploadStore } from '../ports';
-import { AbortReason, StepTimeoutError } from './errors';
+import { AbortReason, StepTimeoutError } from './step-errors';
 import type { Execution } from './execution';
 
 export type AttemptOutcome =

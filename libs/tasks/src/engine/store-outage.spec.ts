@@ -2,7 +2,7 @@ import { MemoryTaskStore } from '../adapters/memory';
 import { Compensate, Step, Task } from '../definition';
 import type { TaskRecord } from '../model';
 import type { TaskChange } from '../ports';
-import { NonRetryableError } from './errors';
+import { NonRetryableError } from './step-errors';
 import { createEngineFixture } from './testing/engine-fixture';
 
 @Task({ name: 'nonretry' })

@@ -1,5 +1,5 @@
 import { ManualClock, MemoryTaskQueue } from '../adapters/memory';
-import { newTask } from '../adapters/store-contract.spec-helper';
+import { newTask } from '../adapters/testing/store-contract';
 import type { Dispatch, NewTask } from '../ports';
 import { createEngineFixture } from './testing/engine-fixture';
 

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { ManualClock, MemoryObjectStorage } from '../adapters/memory';
 import { Step, Task, type StepContext } from '../definition';
 import type { TaskEvent } from '../model';
-import { NonRetryableError } from './errors';
-import { TaskOperationError } from './task-errors';
+import { NonRetryableError } from './step-errors';
+import { TaskOperationError } from './operation-errors';
 import { createEngineFixture, deferred, type Deferred, type EngineFixture } from './testing/engine-fixture';
 
 type Handler = (ctx: StepContext) => unknown;

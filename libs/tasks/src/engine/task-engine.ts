@@ -8,7 +8,7 @@ import { wakeUp } from './wake-up';
 import { Reconciler } from './reconciler';
 import { Sweeper } from './sweeper';
 import { requestFingerprint } from './request-fingerprint';
-import { conflict, idempotencyKeyReused, taskNotFound, unknownTaskType } from './task-errors';
+import { conflict, idempotencyKeyReused, taskNotFound, unknownTaskType } from './operation-errors';
 import { TaskWorker } from './task-worker';
 
 export interface SubmitRequest {

@@ -10,7 +10,7 @@ import {
   TaskCancelledError,
   TaskTimeoutError,
   toTaskError,
-} from './errors';
+} from './step-errors';
 import type { EventExtra, EventRecorder } from './event-recorder';
 import type { Execution } from './execution';
 import { ProgressReporter } from './progress-reporter';

@@ -1,7 +1,7 @@
 import { isTerminal, type Placement, type TaskEvent } from '../model';
 import { sleep } from '../ports';
 import type { EngineDeps } from './engine-deps';
-import { ShutdownError, TaskCancelledError, toTaskError } from './errors';
+import { ShutdownError, TaskCancelledError, toTaskError } from './step-errors';
 import type { EventRecorder } from './event-recorder';
 import { Execution } from './execution';
 import { keepLease } from './lease-keeper';

@@ -1,5 +1,5 @@
 import { Compensate, Step, Task, type StepContext } from '../definition';
-import { StepTimeoutError, TaskTimeoutError } from './errors';
+import { StepTimeoutError, TaskTimeoutError } from './step-errors';
 import { createEngineFixture, deferred, type Deferred, type EngineFixture } from './testing/engine-fixture';
 
 const never = () => new Promise<never>(() => undefined);

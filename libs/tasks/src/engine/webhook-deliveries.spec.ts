@@ -3,8 +3,8 @@ import { MemoryWebhookDeliveries } from '../adapters/memory/memory-webhook-deliv
 import { MemoryWebhookOutbox } from '../adapters/memory/memory-webhook-outbox';
 import { Step, Task, type StepContext } from '../definition';
 import { TASK_EVENT_TYPES, type TaskEventType } from '../model';
-import { WebhookNotifier } from '../notify/webhook-notifier';
-import { resolveWebhookSettings, type WebhookOptions } from '../notify/webhook-settings';
+import { WebhookNotifier } from '../webhooks/webhook-notifier';
+import { resolveWebhookSettings, type WebhookOptions } from '../core/webhook-settings';
 import type { NewWebhookDelivery } from '../ports';
 import { createEngineFixture, deferred, type Deferred } from './testing/engine-fixture';
 

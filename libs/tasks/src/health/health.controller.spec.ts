@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { MemoryTaskStore } from '../adapters/memory';
-import { TaskModule } from '../nest';
+import { TaskModule } from '../task.module';
 
 /** A store whose database can be switched off, as PostgreSQL going down. */
 class SwitchableStore extends MemoryTaskStore {

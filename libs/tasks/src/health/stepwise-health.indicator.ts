@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { ObjectStorage, TaskQueue, TaskStore } from '../ports';
-import { OBJECT_STORAGE, TASK_QUEUE, TASK_STORE } from '../nest/tokens';
+import { OBJECT_STORAGE, TASK_QUEUE, TASK_STORE } from '../core/tokens';
 
 /** A check that hangs is as bad as one that fails: bound each one. */
 const CHECK_TIMEOUT_MS = 2_000;

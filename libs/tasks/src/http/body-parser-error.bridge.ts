@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
-import { clip, errorBody } from './http-error';
+import { clip, errorBody } from '../web/http-error';
 
 /** Paths Stepwise's controllers serve (tasks, uploads), under any global prefix. */
 const STEPWISE_PATH = /(^|\/)(tasks|uploads)(\/|$)/;

@@ -1,4 +1,4 @@
-import { sanitizeFileName } from './file-name';
+import { sanitizeFileName } from '../web/file-name';
 
 /**
  * `attachment` with both an ASCII `filename` (for old clients) and the

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Step, Task } from '../definition';
-import { TaskModule, type TaskModuleOptions } from '../nest';
-import { resolveOptions } from '../nest/resolved-options';
+import { type TaskModuleOptions } from '../core';
+import { TaskModule } from '../task.module';
+import { resolveOptions } from '../core/resolved-options';
 
 @Task({ name: 'echo' })
 class EchoTask {

@@ -2,9 +2,9 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { ResolvedOptions } from '../nest/resolved-options';
-import { RESOLVED_OPTIONS } from '../nest/tokens';
-import { guardedListeners } from './guarded-listeners';
+import type { ResolvedOptions } from '../core/resolved-options';
+import { RESOLVED_OPTIONS } from '../core/tokens';
+import { guardedListeners } from '../web/guarded-listeners';
 
 /**
  * Closes connections that go silent (`http.idleTimeoutMs`, default 60 s).

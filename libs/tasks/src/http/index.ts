@@ -15,8 +15,8 @@ export const HTTP_PROVIDERS: Provider[] = [
 ];
 
 export { setupOpenApi } from './openapi';
-export { sanitizeFileName, MAX_FILE_NAME_BYTES } from './file-name';
-export { TaskExceptionFilter } from './task-exception.filter';
+export { sanitizeFileName, MAX_FILE_NAME_BYTES } from '../web/file-name';
+export { TaskExceptionFilter } from '../web/task-exception.filter';
 export type {
   ErrorBody,
   FieldIssueView,
@@ -27,4 +27,4 @@ export type {
   TaskListView,
   TaskResultView,
   TaskView,
-} from './task-view';
+} from '../web/task-view';

@@ -1,4 +1,4 @@
-import { badRequest } from './http-error';
+import { badRequest } from '../web/http-error';
 
 /** Deeper than any sane input; bounds the recursion of every later JSON walk (store, clone). */
 const MAX_DEPTH = 64;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { decodeCursor } from '../adapters/list-cursor';
+import { decodeCursor } from '../ports/list-cursor';
 import type { ListRequest } from '../engine/task-engine';
 import { TASK_STATUSES, type TaskStatus } from '../model';
-import { badRequest } from './http-error';
+import { badRequest } from '../web/http-error';
 import { TASK_TYPE_PATTERN } from './task-type.pipe';
 import { fieldIssues } from './zod-issues';
 

@@ -1,4 +1,4 @@
-import { badRequest } from './http-error';
+import { badRequest } from '../web/http-error';
 import { FILES_FIELD, type MultipartPayload } from './multipart-reader';
 
 /** The field whose JSON value is merged into the input. */

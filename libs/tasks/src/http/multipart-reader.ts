@@ -2,11 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import busboy, { type Busboy, type FieldInfo, type FileInfo } from 'busboy';
 import type { UploadedFile } from '../model';
-import type { UploadLimits } from '../nest/task-module-options';
+import type { UploadLimits } from '../core/task-module-options';
 import type { ObjectStorage } from '../ports';
-import { sanitizeFileName } from './file-name';
-import { guardedListeners } from './guarded-listeners';
-import { badRequest, clip, payloadTooLarge, unsupportedMediaType } from './http-error';
+import { sanitizeFileName } from '../web/file-name';
+import { guardedListeners } from '../web/guarded-listeners';
+import { badRequest, clip, payloadTooLarge, unsupportedMediaType } from '../web/http-error';
 import { MAX_JSON_BYTES } from './request-body';
 
 /** The non-file fields (in arrival order; a repeated name gives several values) and the stored files. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { guardedListeners } from './guarded-listeners';
-import { badRequest, payloadTooLarge } from './http-error';
+import { guardedListeners } from '../web/guarded-listeners';
+import { badRequest, payloadTooLarge } from '../web/http-error';
 
 /** Same default as Nest's JSON body parser. */
 export const MAX_JSON_BYTES = 100 * 1024;

@@ -1,6 +1,6 @@
 import type { TaskRecord } from '../model';
-import { conflictError } from './http-error';
-import { toErrorView } from './task-view.mapper';
+import { conflictError } from '../web/http-error';
+import { toErrorView } from '../web/task-view.mapper';
 
 /**
  * A result (output or file) exists only once the task completed. Before,

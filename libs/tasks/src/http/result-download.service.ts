@@ -3,12 +3,12 @@ import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { ResultFile, TaskRecord } from '../model';
-import type { ResolvedOptions } from '../nest/resolved-options';
-import { OBJECT_STORAGE, RESOLVED_OPTIONS } from '../nest/tokens';
+import type { ResolvedOptions } from '../core/resolved-options';
+import { OBJECT_STORAGE, RESOLVED_OPTIONS } from '../core/tokens';
 import type { ByteRange, ObjectStorage } from '../ports';
 import { parseRange } from './byte-range';
 import { attachmentDisposition } from './content-disposition';
-import { ApiError, notFound } from './http-error';
+import { ApiError, notFound } from '../web/http-error';
 import { assertCompleted } from './result-availability';
 
 const MEDIA_TYPE =

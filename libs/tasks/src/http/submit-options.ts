@@ -1,5 +1,5 @@
-import { literalTargetProblem } from '../notify/target-guard';
-import { badRequest } from './http-error';
+import { literalTargetProblem } from '../core/target-guard';
+import { badRequest } from '../web/http-error';
 
 /** What a submit carries besides its input. */
 export interface SubmitOptions {

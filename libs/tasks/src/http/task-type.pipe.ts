@@ -1,6 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { TaskEngine } from '../engine/task-engine';
-import { clip, notFound } from './http-error';
+import { clip, notFound } from '../web/http-error';
 
 /** The rule the task registry enforces on `@Task({ name })`, with a length cap for URLs. */
 export const TASK_TYPE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,199}$/i;

@@ -13,9 +13,10 @@ import { FilesystemStorage } from '../adapters/filesystem';
 import { Step, Task, type StepContext } from '../definition';
 import { NonRetryableError } from '../engine';
 import type { UploadedFile } from '../model';
-import { HeaderOwnerResolver, TaskModule } from '../nest';
+import { HeaderOwnerResolver } from '../core';
+import { TaskModule } from '../task.module';
 import { setupOpenApi } from './openapi';
-import type { ErrorBody, TaskListView, TaskView } from './task-view';
+import type { ErrorBody, TaskListView, TaskView } from '../web/task-view';
 
 // ---------------------------------------------------------------- test tasks
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FieldIssueView } from './task-view';
+import type { FieldIssueView } from '../web/task-view';
 
 /** zod issues in the shape the engine uses for invalid input: `{ field, message }`. */
 export function fieldIssues(error: z.ZodError): FieldIssueView[] {

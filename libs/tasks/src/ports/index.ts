@@ -6,3 +6,4 @@ export * from './object-storage';
 export * from './new-webhook-delivery';
 export * from './task-notifier';
 export * from './upload-store';
+export * from './upload-locker';

@@ -6,9 +6,9 @@ import { TaskEventsGateway } from './task-events.gateway';
 export const REALTIME_CONTROLLERS: Type[] = [TaskEventsController];
 export const REALTIME_PROVIDERS: Provider[] = [TaskEventsGateway, SseStreams];
 
+export { TASKS_NAMESPACE } from '../web/task-namespace';
 export {
   TaskEventsGateway,
-  TASKS_NAMESPACE,
   MAX_SUBSCRIPTIONS_PER_SOCKET,
   ownerRoom,
   taskRoom,

@@ -1,4 +1,4 @@
-import { badRequest } from '../http/http-error';
+import { badRequest } from '../web/http-error';
 
 /** An event id is a `seq` of the event log: a non-negative safe integer. */
 const EVENT_ID = /^\d{1,15}$/;

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { isTerminal, type TaskEvent, type TaskRecord } from '../model';
-import { guardedListeners } from '../http/guarded-listeners';
+import { guardedListeners } from '../web/guarded-listeners';
 import type { EventBus } from '../ports';
 import { isPublicEvent, isTerminalEvent, toTaskEventView } from './task-event-view';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { MemoryEventBus } from '../adapters/memory/memory-event-bus';
 import type { TaskEvent } from '../model';
-import { ends, eventually, openGate, openSse, startApp, type SseMessage, type TestApp } from './realtime.spec-helper';
+import { ends, eventually, openGate, openSse, startApp, type SseMessage, type TestApp } from './testing/realtime';
 import { SseStreams } from './task-events.controller';
 
 const TERMINAL = ['task.completed', 'task.failed', 'task.cancelled'];

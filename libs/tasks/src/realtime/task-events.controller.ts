@@ -14,12 +14,12 @@ import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery
 import type { Response } from 'express';
 import { TaskEngine } from '../engine/task-engine';
 import type { EventBus } from '../ports';
-import { ApiErrors } from '../http/api-errors.decorator';
-import { Owner } from '../http/owner.decorator';
-import { TaskExceptionFilter } from '../http/task-exception.filter';
-import { TaskIdPipe } from '../http/task-id.pipe';
-import type { ResolvedOptions } from '../nest/resolved-options';
-import { EVENT_BUS, RESOLVED_OPTIONS } from '../nest/tokens';
+import { ApiErrors } from '../web/api-errors.decorator';
+import { Owner } from '../web/owner.decorator';
+import { TaskExceptionFilter } from '../web/task-exception.filter';
+import { TaskIdPipe } from '../web/task-id.pipe';
+import type { ResolvedOptions } from '../core/resolved-options';
+import { EVENT_BUS, RESOLVED_OPTIONS } from '../core/tokens';
 import { parseLastEventId } from './last-event-id';
 import { TaskEventStream } from './task-event-stream';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskEngine } from '../engine/task-engine';
-import type { TaskView } from '../http/task-view';
+import type { TaskView } from '../web/task-view';
 import {
   connected,
   eventually,
@@ -12,7 +12,7 @@ import {
   type Received,
   type RecordingSocket,
   type TestApp,
-} from './realtime.spec-helper';
+} from './testing/realtime';
 import type { SubscriptionAck } from './task-events.gateway';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

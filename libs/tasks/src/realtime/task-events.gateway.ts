@@ -14,18 +14,18 @@ import type { Namespace, Socket } from 'socket.io';
 import { TaskEngine } from '../engine/task-engine';
 import type { TaskEvent } from '../model';
 import type { EventBus } from '../ports';
-import { toErrorResponse } from '../http/error-response';
-import { badRequest, errorBody } from '../http/http-error';
-import type { ErrorBody, TaskView } from '../http/task-view';
-import { toTaskView } from '../http/task-view.mapper';
-import { resolveOwner, type OwnerResolver } from '../nest/owner-resolver';
-import type { ResolvedOptions } from '../nest/resolved-options';
-import { EVENT_BUS, OWNER_RESOLVER, RESOLVED_OPTIONS } from '../nest/tokens';
+import { TASKS_NAMESPACE } from '../web/task-namespace';
+import { toErrorResponse } from '../web/error-response';
+import { badRequest, errorBody } from '../web/http-error';
+import type { ErrorBody, TaskView } from '../web/task-view';
+import { toTaskView } from '../web/task-view.mapper';
+import { resolveOwner, type OwnerResolver } from '../core/owner-resolver';
+import type { ResolvedOptions } from '../core/resolved-options';
+import { EVENT_BUS, OWNER_RESOLVER, RESOLVED_OPTIONS } from '../core/tokens';
 import { ProgressThrottle } from './progress-throttle';
 import { isPublicEvent, isTerminalEvent, toTaskEventView } from './task-event-view';
 
 /** Socket.IO namespace of the task events. */
-export const TASKS_NAMESPACE = '/tasks';
 /** Room of one task's events: `task:<id>`. */
 export const taskRoom = (taskId: string): string => `task:${taskId}`;
 /** Room of an owner's sockets (every socket joins its owner's room): `owner:<owner>`. */

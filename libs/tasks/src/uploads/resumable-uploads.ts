@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@tus/server';
 import type { DataStore, Upload } from '@tus/utils';
-import type { UploadLocker } from './upload-locker';
+import type { UploadLocker } from '../ports/upload-locker';
 import type { TaskLogger } from '../definition';
 import type { Clock, ObjectStorage, UploadRecord, UploadStore } from '../ports';
 import type { UploadLayout } from './upload-layout';

@@ -11,12 +11,12 @@ import {
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { MemoryUploadStore } from '../adapters/memory/memory-upload-store';
-import { STEPWISE_DATA_SOURCE } from '../nest/port-providers';
-import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../nest/optional-packages';
-import type { ResolvedOptions } from '../nest/resolved-options';
-import { TASK_MODULE_OPTIONS } from '../nest/task-module.definition';
-import type { TaskModuleOptions } from '../nest/task-module-options';
-import { CLOCK, OBJECT_STORAGE, RESOLVED_OPTIONS } from '../nest/tokens';
+import { STEPWISE_DATA_SOURCE } from '../core/port-providers';
+import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../core/optional-packages';
+import type { ResolvedOptions } from '../core/resolved-options';
+import { TASK_MODULE_OPTIONS } from '../core/task-module.definition';
+import type { TaskModuleOptions } from '../core/task-module-options';
+import { CLOCK, OBJECT_STORAGE, RESOLVED_OPTIONS } from '../core/tokens';
 import type { Clock, ObjectStorage, UploadStore } from '../ports';
 import { RedisUploadLocker } from './redis-upload-locker';
 import { ResumableUploads } from './resumable-uploads';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Upload } from '@tus/utils';
-import { sanitizeFileName } from '../http/file-name';
+import { sanitizeFileName } from '../web/file-name';
 import type { Clock, ObjectStorage, UploadRecord, UploadStore } from '../ports';
 import type { UploadLayout } from './upload-layout';
 

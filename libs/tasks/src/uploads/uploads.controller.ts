@@ -1,11 +1,11 @@
 import { All, Controller, Inject, Param, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiError, notFound } from '../http/http-error';
-import { resolveOwner } from '../nest/owner-resolver';
-import { TaskExceptionFilter } from '../http/task-exception.filter';
-import type { OwnerResolver } from '../nest/owner-resolver';
-import { OWNER_RESOLVER } from '../nest/tokens';
+import { ApiError, notFound } from '../web/http-error';
+import { resolveOwner } from '../core/owner-resolver';
+import { TaskExceptionFilter } from '../web/task-exception.filter';
+import type { OwnerResolver } from '../core/owner-resolver';
+import { OWNER_RESOLVER } from '../core/tokens';
 import type { ResumableUploads } from './resumable-uploads';
 import { RESUMABLE_UPLOADS } from './upload-tokens';
 

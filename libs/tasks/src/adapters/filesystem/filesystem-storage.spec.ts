@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeObjectStorageContract, failingSource, slowSource } from '../storage-contract.spec-helper';
+import { describeObjectStorageContract, failingSource, slowSource } from '../testing/storage-contract';
 import { FilesystemStorage } from './filesystem-storage';
 
 describeObjectStorageContract('FilesystemStorage', async () => {

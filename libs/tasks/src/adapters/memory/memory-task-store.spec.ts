@@ -1,5 +1,5 @@
-import { describeTaskStoreContract } from '../store-contract.spec-helper';
-import { describeStoreOutboxContract } from '../store-outbox-contract.spec-helper';
+import { describeTaskStoreContract } from '../testing/store-contract';
+import { describeStoreOutboxContract } from '../testing/store-outbox-contract';
 import { MemoryTaskStore } from './memory-task-store';
 import { MemoryWebhookOutbox } from './memory-webhook-outbox';
 

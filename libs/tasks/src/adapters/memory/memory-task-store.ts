@@ -18,7 +18,7 @@ import type {
   TaskStore,
 } from '../../ports';
 import { pauseMoved } from '../../ports';
-import { decodeCursor, encodeCursor } from '../list-cursor';
+import { decodeCursor, encodeCursor } from '../../ports/list-cursor';
 import { MemoryWebhookDeliveries } from './memory-webhook-deliveries';
 
 /**

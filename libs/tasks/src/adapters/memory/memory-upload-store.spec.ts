@@ -1,4 +1,4 @@
-import { describeUploadStoreContract } from '../upload-store-contract.spec-helper';
+import { describeUploadStoreContract } from '../testing/upload-store-contract';
 import { MemoryUploadStore } from './memory-upload-store';
 
 describeUploadStoreContract('MemoryUploadStore', async () => ({

@@ -1,5 +1,5 @@
 import type { NewWebhookDelivery } from '../../ports';
-import { newDeliveryRecord, TERMINAL_WEBHOOK_EVENTS, type WebhookDelivery } from '../../notify/webhook-outbox';
+import { newDeliveryRecord, TERMINAL_WEBHOOK_EVENTS, type WebhookDelivery } from '../../ports/webhook-outbox';
 
 /**
  * The rows of the in-memory webhook outbox: `MemoryTaskStore` writes them in

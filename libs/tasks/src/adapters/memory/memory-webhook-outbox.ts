@@ -4,7 +4,7 @@ import {
   type WebhookAttemptResult,
   type WebhookDelivery,
   type WebhookOutbox,
-} from '../../notify/webhook-outbox';
+} from '../../ports/webhook-outbox';
 import { MemoryWebhookDeliveries } from './memory-webhook-deliveries';
 
 /**

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { readAll } from '../storage-contract.spec-helper';
+import { readAll } from '../testing/storage-contract';
 import { fitToRange } from './byte-window';
 
 const DATA = Buffer.from('0123456789abcdefghij');

@@ -7,13 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { S3Server } from '../../../../../test/distributed/harness/s3-server';
-import {
-  describeObjectStorageContract,
-  failingSource,
-  readAll,
-  sha256,
-  streamOf,
-} from '../storage-contract.spec-helper';
+import { describeObjectStorageContract, failingSource, readAll, sha256, streamOf } from '../testing/storage-contract';
 import { createS3Client } from './s3-client';
 import { S3Storage } from './s3-storage';
 

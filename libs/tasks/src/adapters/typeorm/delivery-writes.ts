@@ -1,4 +1,4 @@
-import { newDeliveryRecord, TERMINAL_WEBHOOK_EVENTS } from '../../notify/webhook-outbox';
+import { newDeliveryRecord, TERMINAL_WEBHOOK_EVENTS } from '../../ports/webhook-outbox';
 import type { NewWebhookDelivery } from '../../ports';
 import type { SqlDialect, SqlStatement } from './sql-statement';
 import type { Built } from './task-writes';

@@ -1,7 +1,7 @@
 import type { EntityManager, FindOptionsWhere } from 'typeorm';
 import { TERMINAL_STATUSES, type TaskEvent, type TaskRecord } from '../../model';
 import type { DueKey, DuePage, DueQuery, DueTask, ListPage, ListQuery } from '../../ports';
-import { decodeCursor, encodeCursor } from '../list-cursor';
+import { decodeCursor, encodeCursor } from '../../ports/list-cursor';
 import { DATABASE_NOW } from './sql-statement';
 import { TaskEventEntity } from './entities/task-event.entity';
 import { TaskStepEntity } from './entities/task-step.entity';

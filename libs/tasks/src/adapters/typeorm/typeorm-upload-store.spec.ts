@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeUploadStoreContract } from '../upload-store-contract.spec-helper';
+import { describeUploadStoreContract } from '../testing/upload-store-contract';
 import { createStepwiseDataSource } from './data-source';
 import { TypeOrmUploadStore } from './typeorm-upload-store';
 

@@ -6,7 +6,7 @@ import {
   type WebhookAttemptResult,
   type WebhookDelivery,
   type WebhookOutbox,
-} from '../../notify/webhook-outbox';
+} from '../../ports/webhook-outbox';
 import { WebhookDeliveryEntity, type WebhookDeliveryRow } from './entities/webhook-delivery.entity';
 import { gateFor, type Gate } from './serial-gate';
 

@@ -1,5 +1,5 @@
 import { EntitySchema } from 'typeorm';
-import type { WebhookDelivery } from '../../../notify/webhook-outbox';
+import type { WebhookDelivery } from '../../../ports/webhook-outbox';
 import { intColumn, jsonColumn, stringColumn, timeColumn } from './columns';
 
 /** A row of `stepwise_webhook_deliveries`: the delivery, its lease and its attempt log. */

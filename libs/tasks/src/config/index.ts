@@ -1,1 +1,0 @@
-export * from './tasks-config-from-env';

@@ -1,0 +1,124 @@
+import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
+import type { EngineSettings } from '../engine';
+import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
+import type { OwnerResolver } from './owner-resolver';
+import type { WebhookOptions } from './webhook-settings';
+import type { UploadLocker } from '../ports/upload-locker';
+
+export type TaskMode = 'embedded' | 'distributed';
+export type TaskRole = 'api' | 'worker' | 'all';
+
+/** Limits on multipart submits; exceeding one answers 413 and stores nothing. */
+export interface UploadLimits {
+  /** Per file. Default 1 GiB. */
+  maxFileSize: number;
+  /** Files per request. Default 20. */
+  maxFiles: number;
+  /** All the files of one request together. Default 4 GiB. */
+  maxTotalSize: number;
+  /** Non-file fields per request. Default 50. */
+  maxFields: number;
+}
+
+/** Resumable uploads over tus 1.0 at `/uploads/` (api role). */
+export interface ResumableUploadOptions {
+  /** An incomplete upload is deleted this long after its creation. Default 24 h. */
+  expireAfterMs?: number;
+  /** A finished upload (and its content, once no other upload shares it) is deleted after this. Default 24 h. */
+  retentionMs?: number;
+  /** Store the same content (same SHA-256) once. Default true. */
+  dedup?: boolean;
+  /** Period of the cleanup of expired uploads. Default 60 s. */
+  cleanupIntervalMs?: number;
+  /**
+   * The tus locker. Default: on Redis when `redisUrl` is set (several API
+   * instances share it), in memory otherwise (one API process).
+   */
+  locker?: UploadLocker;
+}
+
+/** Live events: the Socket.IO gateway (namespace `/tasks`) and the SSE stream (`GET /tasks/{id}/events`). */
+export interface RealtimeOptions {
+  /**
+   * Minimum time between two `task.progress` events of one task sent to
+   * Socket.IO clients; the latest value always wins, step and terminal events
+   * are never held back. `0` sends every progress event. Default 100.
+   */
+  progressThrottleMs?: number;
+  /** Socket.IO (engine.io) path on the HTTP server. Default `/socket.io`. */
+  path?: string;
+  /** Period of the `: keep-alive` comment on idle SSE streams. Default 15000. */
+  keepAliveMs?: number;
+}
+
+/** The HTTP server the app serves Stepwise's routes on (api and all roles). */
+export interface HttpServerOptions {
+  /**
+   * A connection on which nothing is received or sent for this long is
+   * closed (Node's socket timeout, `server.setTimeout`): a client that stops
+   * mid-body no longer holds a connection forever, while an upload that
+   * keeps sending, however long, is never cut. Must exceed
+   * `realtime.keepAliveMs` (SSE streams send a comment that often) and
+   * Socket.IO's ping interval (25 s) for long-polling clients. `0` leaves
+   * the server's own setting alone. Default 60000.
+   */
+  idleTimeoutMs?: number;
+}
+
+/** Options of `TaskModule.forRoot()`. Every field is optional. */
+export interface TaskModuleOptions {
+  /** `embedded` (default): SQLite, in-process queue and events, files on disk. */
+  mode?: TaskMode;
+  /** Which steps this process runs. Default `all` in embedded mode, `api` in distributed mode. */
+  role?: TaskRole;
+  /** Where embedded mode keeps its SQLite file and stored files. Default `./.data`. */
+  dataDir?: string;
+  /** PostgreSQL URL (`postgres://...`). Without it, SQLite under `dataDir`. */
+  databaseUrl?: string;
+  /** Redis URL (`redis://...`): BullMQ queue and cross-process events. Required in distributed mode. */
+  redisUrl?: string;
+  /** Engine tunables: lease, heartbeat, sweeper, concurrency, throttling, shutdown grace. */
+  engine?: Partial<Omit<EngineSettings, 'workerId'>> & { workerId?: string };
+  /**
+   * Multipart limits (`maxFileSize` is also the largest resumable upload) and
+   * resumable uploads: `resumable: true` (or its options) serves `/uploads/`
+   * (tus); off when absent, and tus is then never loaded. The shipped apps
+   * turn it on unless `UPLOAD_RESUMABLE=false`.
+   */
+  uploads?: Partial<UploadLimits> & { resumable?: ResumableUploadOptions | boolean };
+  ownerResolver?: OwnerResolver;
+  /**
+   * S3 (or S3-compatible) object storage, in either mode: used when `bucket`
+   * is set (and `storage` is not given); files go to `dataDir` otherwise.
+   */
+  s3?: S3StorageOptions;
+  /**
+   * Adds `file.presignedUrl` to a completed task's result: a URL that reads
+   * the result file straight from the storage, valid `expiresInSeconds`
+   * (1 to 604800), so that large downloads bypass the API. Only with storage
+   * that can presign (S3); ignored, with a warning at boot, otherwise.
+   */
+  presignDownloads?: { expiresInSeconds: number };
+  /** Port overrides: any one can be replaced alone (e.g. S3 storage with the in-process queue). */
+  store?: TaskStore;
+  queue?: TaskQueue;
+  eventBus?: EventBus;
+  storage?: ObjectStorage;
+  clock?: Clock;
+  /** Serve the OpenAPI document and UI at `/docs`. Default true. */
+  openApi?: boolean;
+  /**
+   * Serve the live dashboard at `GET /` (with `/dashboard.js` and
+   * `/dashboard.css`). Default true; `false` leaves `GET /` to the host app.
+   */
+  dashboard?: boolean;
+  /**
+   * Webhooks: each task's `callbackUrl` plus global `subscriptions`, signed
+   * with `secret` (WEBHOOK_SECRET), retried with backoff from a durable outbox.
+   */
+  webhooks?: WebhookOptions;
+  /** Socket.IO and SSE tunables. */
+  realtime?: RealtimeOptions;
+  /** The HTTP server's idle timeout. */
+  http?: HttpServerOptions;
+}

@@ -1,0 +1,16 @@
+/** Injection tokens of the ports, for users who override an adapter or read one. */
+export const TASK_STORE = Symbol.for('stepwise:TaskStore');
+export const TASK_QUEUE = Symbol.for('stepwise:TaskQueue');
+export const EVENT_BUS = Symbol.for('stepwise:EventBus');
+export const OBJECT_STORAGE = Symbol.for('stepwise:ObjectStorage');
+export const CLOCK = Symbol.for('stepwise:Clock');
+export const OWNER_RESOLVER = Symbol.for('stepwise:OwnerResolver');
+export const TASK_REGISTRY = Symbol.for('stepwise:TaskRegistry');
+/** The resolved options (defaults applied). */
+export const RESOLVED_OPTIONS = Symbol.for('stepwise:ResolvedOptions');
+/** Optional notifier told of every recorded event (webhooks). */
+export const TASK_NOTIFIER = Symbol.for('stepwise:TaskNotifier');
+/** The `@OnTaskEvent` hooks of this process, found by the explorer. */
+export const EVENT_HOOKS = Symbol.for('stepwise:EventHooks');
+/** The resolved webhook settings (a `WebhookSettings`): callback rules, secret, subscriptions. */
+export const WEBHOOK_SETTINGS = Symbol.for('stepwise:WebhookSettings');

@@ -1,6 +1,0 @@
-export * from './owner-resolver';
-export * from './task.module';
-export * from './task-module-options';
-export * from './tokens';
-export { TASK_MODULE_OPTIONS } from './task-module.definition';
-export * from './shutdown-signals';

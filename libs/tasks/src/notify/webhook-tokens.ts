@@ -1,9 +1,0 @@
-/** The webhook outbox (a `WebhookOutbox`). */
-export const WEBHOOK_OUTBOX = Symbol.for('stepwise:WebhookOutbox');
-/** The resolved webhook settings (a `WebhookSettings`). */
-export const WEBHOOK_SETTINGS = Symbol.for('stepwise:WebhookSettings');
-/**
- * The outbox that reads the deliveries the task store writes, or null when
- * there is none (a store override of unknown kind, without `webhooks.outbox`).
- */
-export const STORE_WEBHOOK_OUTBOX = Symbol.for('stepwise:StoreWebhookOutbox');
