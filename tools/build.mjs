@@ -38,6 +38,12 @@ export function build(outDir = join(root, 'dist')) {
     const dir = join(out, 'node_modules/@stepwise', name);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'index.js'), `module.exports = require('../../../libs/${name}/src/index.js');\n`);
+    // Entry points beside the index (`@stepwise/tasks/openapi` is src/openapi.ts).
+    for (const file of readdirSync(join(root, 'libs', name, 'src'))) {
+      if (!file.endsWith('.ts') || file === 'index.ts' || file.endsWith('.spec.ts')) continue;
+      const entry = file.slice(0, -3);
+      writeFileSync(join(dir, `${entry}.js`), `module.exports = require('../../../libs/${name}/src/${entry}.js');\n`);
+    }
   }
   return out;
 }

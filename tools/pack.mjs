@@ -57,7 +57,13 @@ const PACKAGES = [
       'pg',
     ]),
     // Entry points of optional features: their types need the optional packages.
-    subpaths: { './s3': 'adapters/s3/index', './redis': 'redis', './testing': 'testing/index' },
+    subpaths: {
+      './s3': 's3',
+      './redis': 'redis',
+      './health': 'health',
+      './openapi': 'openapi',
+      './testing': 'testing/index',
+    },
   },
 ];
 

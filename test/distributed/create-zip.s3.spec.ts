@@ -40,7 +40,6 @@ describe('create-zip on S3 storage', () => {
       dataDir,
       s3: { ...server.storageOptions, prefix: PREFIX },
       engine: { sweepIntervalMs: 100 },
-      openApi: false,
     });
   });
 

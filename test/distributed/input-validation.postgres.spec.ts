@@ -44,7 +44,6 @@ describe('input validation on PostgreSQL (HTTP)', () => {
           dataDir,
           databaseUrl: postgres.url,
           ownerResolver: new HeaderOwnerResolver(),
-          openApi: false,
           dashboard: false,
         }),
       ],

@@ -34,7 +34,6 @@ describe('storage hygiene on S3', () => {
       uploads: LIMITS,
       // The test runs the reconciliation itself, with no grace.
       engine: { sweepIntervalMs: 100, reconcileIntervalMs: 0, orphanGraceMs: 0 },
-      openApi: false,
     });
   });
 

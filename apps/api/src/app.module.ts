@@ -8,7 +8,10 @@ const APP_DEFAULTS: TaskModuleOptions = { uploads: { resumable: true } };
 /** The API: REST (and, in embedded mode, the worker in-process), configured by the environment. */
 @Module({
   imports: [
-    TaskModule.forRootAsync({ useFactory: () => taskModuleOptionsFromEnv(process.env, APP_DEFAULTS) }),
+    TaskModule.forRootAsync({
+      useFactory: () => taskModuleOptionsFromEnv(process.env, APP_DEFAULTS),
+      health: true, // GET /health and /health/live, for the load balancer and the orchestrator
+    }),
     ExampleTasksModule,
   ],
 })

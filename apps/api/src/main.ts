@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { closeOnSignals, setupOpenApi, taskModuleOptionsFromEnv } from '@stepwise/tasks';
+import { closeOnSignals, taskModuleOptionsFromEnv } from '@stepwise/tasks';
+import { setupOpenApi } from '@stepwise/tasks/openapi';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {

@@ -181,7 +181,6 @@ describe('StepwiseClient against a Stepwise app', () => {
           dataDir,
           engine: { progressThrottleMs: 5, sweepIntervalMs: 200, concurrency: 8 },
           ownerResolver: new HeaderOwnerResolver('x-owner-id'),
-          openApi: false,
         }),
       ],
       providers: [CountdownTask, GatedTask, BundleTask, BoomTask],

@@ -1,7 +1,9 @@
 /**
  * @stepwise/tasks: declared, durable background tasks for NestJS.
- * The public surface: decorators, the module, the engine facade, ports and
- * the adapters users may compose.
+ * The public surface: decorators, the module, the engine facade, ports, the
+ * adapters users may compose, the REST and event views, and what a webhook
+ * receiver needs. Features load when `TaskModule` is defined; more entry
+ * points: `/s3`, `/redis`, `/health`, `/openapi`, `/testing`.
  */
 export * from './model';
 export * from './ports';
@@ -23,11 +25,30 @@ export * from './adapters/s3/s3-storage-options';
 export { InvalidObjectKeyError } from './adapters/s3/object-keys';
 export * from './core';
 export * from './task.module';
+export type { TaskModuleExtras } from './core/task-module.definition';
 
-export * from './http';
-export * from './realtime';
-export * from './health';
-// From their own files, not the uploads barrel: tus and ioredis (optional peers) stay out of the root's types.
-export { RESUMABLE_UPLOADS, UPLOAD_STORE } from './uploads/upload-tokens';
-export type { UploadLock, UploadLocker } from './ports/upload-locker';
+// The REST API's answers and the live events' shape.
+export type {
+  ErrorBody,
+  FieldIssueView,
+  ResultFileView,
+  StepView,
+  TaskErrorView,
+  TaskLinks,
+  TaskListView,
+  TaskResultView,
+  TaskView,
+} from './web/task-view';
+export { TASKS_NAMESPACE } from './web/task-namespace';
+export { sanitizeFileName, MAX_FILE_NAME_BYTES } from './web/file-name';
+export {
+  PUBLIC_EVENT_TYPES,
+  isPublicEvent,
+  isTerminalEvent,
+  toTaskEventView,
+  type TaskEventView,
+} from './realtime/task-event-view';
+
+export * from './webhooks';
+export { RESUMABLE_UPLOADS } from './uploads/upload-tokens';
 // The Redis upload locker is `@stepwise/tasks/redis`.

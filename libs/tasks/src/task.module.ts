@@ -1,138 +1,67 @@
-import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
-import { HealthController, StepwiseHealthIndicator } from './health';
-import { randomUUID } from 'node:crypto';
-import { TaskRegistry } from './definition';
-import { EventHooks, TaskEngine, type EngineDeps } from './engine';
-import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore, UploadStore } from './ports';
-import { UPLOAD_STORE, UploadsController, uploadProviders } from './uploads';
-import { HTTP_CONTROLLERS, HTTP_PROVIDERS } from './http';
-import { REALTIME_CONTROLLERS, REALTIME_PROVIDERS } from './realtime';
-import { DASHBOARD_CONTROLLERS } from './dashboard';
-import { AnonymousOwnerResolver } from './core/owner-resolver';
-import { portProviders } from './core/port-providers';
-import { webhookControllers, webhookProviders } from './webhooks/webhook-providers';
-import { resolveOptions, type ResolvedOptions } from './core/resolved-options';
-import { TaskExplorer } from './core/task-explorer';
-import { TaskLifecycle } from './core/task-lifecycle';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
+import { TaskCoreModule } from './core/task-core.module';
 import {
-  ConfigurableTaskModule,
-  TASK_MODULE_OPTIONS,
+  type TASK_MODULE_ASYNC_OPTIONS_TYPE,
   type TASK_MODULE_OPTIONS_TYPE,
+  type TaskModuleExtras,
 } from './core/task-module.definition';
-import type { TaskModuleOptions } from './core/task-module-options';
-import {
-  CLOCK,
-  EVENT_HOOKS,
-  EVENT_BUS,
-  OBJECT_STORAGE,
-  OWNER_RESOLVER,
-  RESOLVED_OPTIONS,
-  TASK_QUEUE,
-  TASK_REGISTRY,
-  TASK_NOTIFIER,
-  TASK_STORE,
-} from './core/tokens';
 
-const coreProviders: Provider[] = [
-  {
-    provide: RESOLVED_OPTIONS,
-    inject: [TASK_MODULE_OPTIONS],
-    useFactory: (options: TaskModuleOptions) => resolveOptions(options),
-  },
-  { provide: TASK_REGISTRY, useFactory: () => new TaskRegistry() },
-  {
-    provide: OWNER_RESOLVER,
-    inject: [TASK_MODULE_OPTIONS],
-    useFactory: (options: TaskModuleOptions) => options.ownerResolver ?? new AnonymousOwnerResolver(),
-  },
-  {
-    provide: TaskEngine,
-    inject: [
-      RESOLVED_OPTIONS,
-      TASK_REGISTRY,
-      TASK_STORE,
-      TASK_QUEUE,
-      EVENT_BUS,
-      OBJECT_STORAGE,
-      CLOCK,
-      { token: TASK_NOTIFIER, optional: true },
-      UPLOAD_STORE,
-      EVENT_HOOKS,
-    ],
-    useFactory: (
-      options: ResolvedOptions,
-      registry: TaskRegistry,
-      store: TaskStore,
-      queue: TaskQueue,
-      bus: EventBus,
-      storage: ObjectStorage,
-      clock: Clock,
-      notifier: TaskNotifier | undefined,
-      uploads: UploadStore,
-      hooks: EventHooks,
-    ) => {
-      const deps: EngineDeps = {
-        store,
-        queue,
-        bus,
-        storage,
-        clock,
-        registry,
-        notifier,
-        uploads,
-        hooks,
-        logger: new Logger('Stepwise'),
-        settings: options.engine,
-        newId: () => randomUUID(),
-      };
-      return new TaskEngine(deps);
-    },
-  },
-  { provide: EVENT_HOOKS, useFactory: () => new EventHooks() },
-  TaskExplorer,
-  TaskLifecycle,
+type Feature = () => Promise<Type>;
+
+// Each feature is loaded when the module is defined, not when the library is imported: an app
+// that never defines TaskModule (a script, a test of a task) loads neither Swagger nor Socket.IO.
+const REST: Feature[] = [
+  () => import('./http/tasks-http.module').then((m) => m.TasksHttpModule),
+  () => import('./realtime/task-events.module').then((m) => m.TaskEventsModule),
+  () => import('./webhooks/webhooks.module').then((m) => m.WebhooksModule),
 ];
+const UPLOADS: Feature = () => import('./uploads/uploads.module').then((m) => m.UploadsModule);
+const DASHBOARD: Feature = () => import('./dashboard/dashboard.module').then((m) => m.DashboardModule);
+const HEALTH = () => import('./health/task-health.module').then((m) => m.TaskHealthModule.withRoutes());
 
 /**
- * Stepwise for Nest: `TaskModule.forRoot({ mode: 'embedded' })` or
- * `TaskModule.forRootAsync({ inject, useFactory })`. Registers the REST
- * controllers, discovers `@Task()` providers and runs them.
+ * Stepwise for Nest: `TaskModule.forRoot()` (embedded mode, zero
+ * configuration), `TaskModule.forRoot({ ...options })` or
+ * `TaskModule.forRootAsync({ inject, useFactory })`. Discovers the app's
+ * `@Task()` providers and runs them, and serves the REST API, live events
+ * (Socket.IO and SSE), webhooks, resumable uploads and the dashboard.
+ *
+ * Beside the options, in both forms: `health: true` mounts `/health`;
+ * `routePrefix: '/api'` serves the REST routes under `/api/tasks`;
+ * `isGlobal: false` keeps the engine and ports to the importing module.
  */
-@Module({
-  imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false })],
-  controllers: [
-    ...HTTP_CONTROLLERS,
-    ...REALTIME_CONTROLLERS,
-    HealthController,
-    ...webhookControllers,
-    UploadsController,
-    ...DASHBOARD_CONTROLLERS,
-  ],
-  providers: [
-    ...coreProviders,
-    ...portProviders,
-    ...HTTP_PROVIDERS,
-    ...REALTIME_PROVIDERS,
-    StepwiseHealthIndicator,
-    ...webhookProviders,
-    ...uploadProviders,
-  ],
-  exports: [
-    TaskEngine,
-    TASK_STORE,
-    TASK_QUEUE,
-    EVENT_BUS,
-    OBJECT_STORAGE,
-    OWNER_RESOLVER,
-    RESOLVED_OPTIONS,
-    UPLOAD_STORE,
-  ],
-})
-export class TaskModule extends ConfigurableTaskModule {
-  /** Without options: embedded mode, zero configuration (SQLite and files under `./.data`). */
-  static override forRoot(options: typeof TASK_MODULE_OPTIONS_TYPE = {}): DynamicModule {
-    return super.forRoot(options);
+@Module({})
+export class TaskModule {
+  static forRoot(options: typeof TASK_MODULE_OPTIONS_TYPE = {}): DynamicModule {
+    return compose(TaskCoreModule.forRoot(options), options);
   }
+
+  static forRootAsync(options: typeof TASK_MODULE_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return compose(TaskCoreModule.forRootAsync(options), options);
+  }
+}
+
+function compose(core: DynamicModule, extras: Partial<TaskModuleExtras>): DynamicModule {
+  const prefix = normalizePrefix(extras.routePrefix);
+  const features: Array<Promise<DynamicModule>> = [...REST, UPLOADS, DASHBOARD].map((load) =>
+    load().then((module) => ({ module })),
+  );
+  if (extras.health) features.push(HEALTH());
+  if (prefix) {
+    features.push(
+      Promise.all(REST.map((load) => load())).then((modules) =>
+        RouterModule.register(modules.map((module) => ({ path: prefix, module }))),
+      ),
+    );
+  }
+  return { module: TaskModule, imports: [core, ...features], exports: [core] };
+}
+
+function normalizePrefix(prefix: string | undefined): string {
+  if (prefix === undefined || prefix === '' || prefix === '/') return '';
+  if (!/^\/?[A-Za-z0-9._~\-/]+$/.test(prefix) || prefix.includes('//')) {
+    throw new Error(`Stepwise: routePrefix must be a path such as /api (got ${JSON.stringify(prefix)})`);
+  }
+  return `/${prefix.replace(/^\/+|\/+$/g, '')}`;
 }

@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { FilesystemStorage } from '../adapters/filesystem';
-import { MemoryEventBus, MemoryTaskQueue, SystemClock } from '../adapters/memory';
-import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
+import { MemoryEventBus, MemoryTaskQueue, MemoryUploadStore, SystemClock } from '../adapters/memory';
+import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore, UploadStore } from '../ports';
 import { FEATURE_PACKAGES, loadFeature, requireFeature } from './optional-packages';
 import type { ResolvedOptions } from './resolved-options';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
-import { CLOCK, EVENT_BUS, OBJECT_STORAGE, RESOLVED_OPTIONS, TASK_QUEUE, TASK_STORE } from './tokens';
+import { CLOCK, EVENT_BUS, OBJECT_STORAGE, RESOLVED_OPTIONS, TASK_QUEUE, TASK_STORE, UPLOAD_STORE } from './tokens';
 
 export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
 
@@ -95,5 +95,14 @@ export const portProviders: Provider[] = [
       }
       return new FilesystemStorage(join(resolved.dataDir, 'objects'));
     },
+  },
+  {
+    // Every role: steps read uploads through it.
+    provide: UPLOAD_STORE,
+    inject: [STEPWISE_DATA_SOURCE],
+    useFactory: async (dataSource: DataSource | null): Promise<UploadStore> =>
+      dataSource
+        ? new (await import('../adapters/typeorm/typeorm-upload-store')).TypeOrmUploadStore(dataSource)
+        : new MemoryUploadStore(),
   },
 ];

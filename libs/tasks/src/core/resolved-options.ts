@@ -32,7 +32,6 @@ export interface ResolvedOptions {
   uploads: UploadLimits;
   /** Null when resumable uploads are off. */
   resumable: Required<Omit<ResumableUploadOptions, 'locker'>> | null;
-  openApi: boolean;
   /** Serve the dashboard at `GET /`. */
   dashboard: boolean;
   realtime: Required<RealtimeOptions>;
@@ -81,7 +80,6 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
       maxFields: options.uploads?.maxFields ?? 50,
     },
     resumable: resolveResumable(options.uploads?.resumable),
-    openApi: options.openApi ?? true,
     dashboard: options.dashboard ?? true,
     realtime,
     http: resolveHttp(options.http, realtime),

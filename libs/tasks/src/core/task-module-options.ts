@@ -105,8 +105,6 @@ export interface TaskModuleOptions {
   eventBus?: EventBus;
   storage?: ObjectStorage;
   clock?: Clock;
-  /** Serve the OpenAPI document and UI at `/docs`. Default true. */
-  openApi?: boolean;
   /**
    * Serve the live dashboard at `GET /` (with `/dashboard.js` and
    * `/dashboard.css`). Default true; `false` leaves `GET /` to the host app.

@@ -1,6 +1,29 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { TaskModuleOptions } from './task-module-options';
 
+/**
+ * What `TaskModule` needs to know when the module is defined, before any
+ * factory runs: which routes to mount, and where. They sit beside the
+ * options in both `forRoot` and `forRootAsync` (Nest's module "extras").
+ */
+export interface TaskModuleExtras {
+  /** Make the core providers (engine, ports, tokens) visible to every module. Default true. */
+  isGlobal: boolean;
+  /**
+   * Mount `GET /health` (readiness: database, queue, storage) and
+   * `GET /health/live`. Default false: a host app with its own health
+   * controller uses `StepwiseHealthIndicator` from `@stepwise/tasks/health`.
+   */
+  health: boolean;
+  /**
+   * Path under which the REST routes are mounted: `/api` serves
+   * `POST /api/tasks/{type}`, `GET /api/tasks/{id}/events` and so on (links
+   * in the answers follow). Default none: `/tasks/...`. The Socket.IO
+   * namespace and the tus endpoint are not prefixed.
+   */
+  routePrefix: string;
+}
+
 export const {
   ConfigurableModuleClass: ConfigurableTaskModule,
   MODULE_OPTIONS_TOKEN: TASK_MODULE_OPTIONS,
@@ -8,5 +31,8 @@ export const {
   ASYNC_OPTIONS_TYPE: TASK_MODULE_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<TaskModuleOptions>()
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras<TaskModuleExtras>({ isGlobal: true, health: false, routePrefix: '' }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
   .build();

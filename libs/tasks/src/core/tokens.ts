@@ -14,3 +14,5 @@ export const TASK_NOTIFIER = Symbol.for('stepwise:TaskNotifier');
 export const EVENT_HOOKS = Symbol.for('stepwise:EventHooks');
 /** The resolved webhook settings (a `WebhookSettings`): callback rules, secret, subscriptions. */
 export const WEBHOOK_SETTINGS = Symbol.for('stepwise:WebhookSettings');
+/** The registry of finished uploads (`UploadStore`): steps read uploads through it. */
+export const UPLOAD_STORE = Symbol.for('stepwise:UploadStore');

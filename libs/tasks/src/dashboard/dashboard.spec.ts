@@ -12,7 +12,7 @@ import { CHROMIUM, launchChromium, until, expectText, expectAttribute, expectCou
 import request from 'supertest';
 import { type TaskModuleOptions } from '../core';
 import { TaskModule } from '../task.module';
-import { TaskEventsGateway } from '../realtime';
+import { TaskEventsGateway } from '../realtime/task-events.gateway';
 import { DASHBOARD_CSP } from './dashboard.controller';
 import { escapeHtml } from './dashboard-page';
 
@@ -33,7 +33,6 @@ async function startApp(
     imports: [
       TaskModule.forRoot({
         dataDir,
-        openApi: false,
         engine: { progressThrottleMs: 20, shutdownGraceMs: 200 },
         realtime: { progressThrottleMs: 20 },
         ...options,

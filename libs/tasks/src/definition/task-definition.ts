@@ -26,6 +26,8 @@ export interface TaskDefinition {
   retentionMs?: number;
   input?: StandardSchemaV1;
   acceptsFiles: boolean;
+  /** Submittable over REST. */
+  http: boolean;
   /** Sorted by order. */
   steps: StepDefinition[];
   /** Name of the declaring class, for error messages. */

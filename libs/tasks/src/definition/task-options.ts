@@ -20,6 +20,13 @@ export interface TaskOptions {
   input?: StandardSchemaV1;
   /** Accepts multipart file parts (name `files`) for this task. Default false. */
   acceptsFiles?: boolean;
+  /**
+   * Whether `POST /tasks/{name}` submits it. Default true; `false` for a task
+   * the app submits only from its own code (`TaskEngine.submit`): over REST
+   * its type answers 404 as an unknown one does. Its tasks stay readable by
+   * their owner (status, events, result).
+   */
+  http?: boolean;
 }
 
 /** Options of {@link Step}. */

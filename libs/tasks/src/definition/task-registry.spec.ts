@@ -61,6 +61,7 @@ describe('TaskRegistry', () => {
       cancellable: true,
       priority: 0,
       acceptsFiles: false,
+      http: true,
       timeoutMs: undefined,
     });
     expect(definition.steps.map((s) => [s.name, s.order, s.on])).toEqual([

@@ -91,6 +91,7 @@ export function compileTask(instance: object): TaskDefinition {
     retentionMs: options.retentionMs,
     input: options.input,
     acceptsFiles: options.acceptsFiles ?? false,
+    http: options.http ?? true,
     steps,
     className,
   };

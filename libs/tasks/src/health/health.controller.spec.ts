@@ -22,7 +22,7 @@ describe('GET /health and /health/live', () => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TaskModule.forRoot({ dataDir, store })],
+      imports: [TaskModule.forRoot({ dataDir, store, health: true })],
     }).compile();
     app = moduleRef.createNestApplication();
     await app.init();

@@ -28,7 +28,7 @@ describe('HTTP idle timeout', () => {
 
   async function start(options: TaskModuleOptions): Promise<Server> {
     @Module({
-      imports: [TaskModule.forRoot({ dataDir, openApi: false, dashboard: false, ...options })],
+      imports: [TaskModule.forRoot({ dataDir, dashboard: false, ...options })],
       providers: [EchoTask],
     })
     class AppModule {}

@@ -18,6 +18,9 @@ export class TaskTypePipe implements PipeTransform<string, string> {
       throw notFound(`Unknown task type "${clip(String(value))}"`);
     }
     // Throws the engine's not_found, which the filter answers as 404.
-    return this.engine.definition(value).name;
+    const definition = this.engine.definition(value);
+    // A type kept off REST is indistinguishable from an unknown one.
+    if (!definition.http) throw notFound(`Unknown task type "${clip(value)}"`);
+    return definition.name;
   }
 }

@@ -15,7 +15,7 @@ import { NonRetryableError } from '../engine';
 import type { UploadedFile } from '../model';
 import { HeaderOwnerResolver } from '../core';
 import { TaskModule } from '../task.module';
-import { setupOpenApi } from './openapi';
+import { setupOpenApi } from '../openapi';
 import type { ErrorBody, TaskListView, TaskView } from '../web/task-view';
 
 // ---------------------------------------------------------------- test tasks

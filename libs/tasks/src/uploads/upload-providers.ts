@@ -9,19 +9,16 @@ import {
   type Provider,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
-import { MemoryUploadStore } from '../adapters/memory/memory-upload-store';
-import { STEPWISE_DATA_SOURCE } from '../core/port-providers';
 import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../core/optional-packages';
 import type { ResolvedOptions } from '../core/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../core/task-module.definition';
 import type { TaskModuleOptions } from '../core/task-module-options';
-import { CLOCK, OBJECT_STORAGE, RESOLVED_OPTIONS } from '../core/tokens';
+import { CLOCK, OBJECT_STORAGE, RESOLVED_OPTIONS, UPLOAD_STORE } from '../core/tokens';
 import type { Clock, ObjectStorage, UploadStore } from '../ports';
 import { RedisUploadLocker } from './redis-upload-locker';
 import { ResumableUploads } from './resumable-uploads';
 import { uploadLayout } from './upload-layout';
-import { RESUMABLE_UPLOADS, UPLOAD_REDIS, UPLOAD_STORE } from './upload-tokens';
+import { RESUMABLE_UPLOADS, UPLOAD_REDIS } from './upload-tokens';
 
 /** Runs the cleanup of expired uploads on the api side, and closes the locker's connections. */
 @Injectable()
@@ -59,16 +56,8 @@ export class UploadJanitor implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** The upload registry (every role: steps read it) and the tus endpoint (api role). */
+/** The tus endpoint (api role), its Redis locker and its cleanup. The registry of finished uploads is a port (core). */
 export const uploadProviders: Provider[] = [
-  {
-    provide: UPLOAD_STORE,
-    inject: [STEPWISE_DATA_SOURCE],
-    useFactory: async (dataSource: DataSource | null): Promise<UploadStore> =>
-      dataSource
-        ? new (await import('../adapters/typeorm/typeorm-upload-store')).TypeOrmUploadStore(dataSource)
-        : new MemoryUploadStore(),
-  },
   {
     provide: UPLOAD_REDIS,
     inject: [RESOLVED_OPTIONS],

@@ -1,5 +1,3 @@
-/** The registry of finished uploads (`UploadStore`). */
-export const UPLOAD_STORE = Symbol.for('stepwise:UploadStore');
 /** The tus endpoint (`ResumableUploads`), or null when off or in a worker. */
 export const RESUMABLE_UPLOADS = Symbol.for('stepwise:ResumableUploads');
 /** The two Redis connections of the upload locker (commands, subscriber), or none. */

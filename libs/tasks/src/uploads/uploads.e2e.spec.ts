@@ -35,7 +35,6 @@ describe('resumable uploads (tus) on the embedded app', () => {
           dataDir,
           ownerResolver: new HeaderOwnerResolver(),
           uploads: { maxFileSize: 8 * 1024 * 1024, resumable: { cleanupIntervalMs: 3_600_000, ...resumable } },
-          openApi: false,
           dashboard: false,
         }),
         ExampleTasksModule,

@@ -1,4 +1,4 @@
-// Webhooks: the public surface. Wiring (providers, lifecycle) stays inside TaskModule.
+// Webhooks: the public surface (payload, signature and its check, outbox). The wiring stays in WebhooksModule.
 export type {
   NewWebhookDelivery,
   WebhookAttempt,
@@ -17,7 +17,7 @@ export {
   type WebhookSubscription,
 } from '../core/webhook-settings';
 export type { WebhookPayload } from './webhook-payload';
-export { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
+export { SIGNATURE_HEADER, signWebhook, verifyWebhook, type WebhookVerification } from './webhook-signature';
 export { WebhookNotifier } from './webhook-notifier';
 export { WEBHOOK_OUTBOX } from './webhook-tokens';
 export { TargetRefusedError, classifyAddress } from '../core/target-guard';

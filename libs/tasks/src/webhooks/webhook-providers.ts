@@ -5,7 +5,6 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
   type Provider,
-  type Type,
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { MemoryTaskStore } from '../adapters/memory/memory-task-store';
@@ -19,9 +18,8 @@ import type { Clock, TaskStore } from '../ports';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookNotifier } from './webhook-notifier';
 import type { WebhookOutbox } from '../ports/webhook-outbox';
-import { resolveWebhookSettings, type WebhookSettings } from '../core/webhook-settings';
+import type { WebhookSettings } from '../core/webhook-settings';
 import { STORE_WEBHOOK_OUTBOX, WEBHOOK_OUTBOX } from './webhook-tokens';
-import { WebhooksController } from './webhooks.controller';
 
 /** Starts the dispatcher with the app, stops it before the database closes (`onModuleDestroy` runs first). */
 @Injectable()
@@ -54,14 +52,8 @@ export class WebhookLifecycle implements OnApplicationBootstrap, OnModuleDestroy
   }
 }
 
-/** Webhooks for `TaskModule`: settings, outbox, notifier (the engine's `TASK_NOTIFIER`), dispatcher. */
+/** Webhooks: outbox, notifier (the engine's `TASK_NOTIFIER`), dispatcher. The settings are core's (submits check callback URLs). */
 export const webhookProviders: Provider[] = [
-  {
-    provide: WEBHOOK_SETTINGS,
-    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
-    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions) =>
-      resolveWebhookSettings(options.webhooks, resolved.mode),
-  },
   {
     provide: STORE_WEBHOOK_OUTBOX,
     inject: [TASK_MODULE_OPTIONS, STEPWISE_DATA_SOURCE, TASK_STORE],
@@ -98,8 +90,6 @@ export const webhookProviders: Provider[] = [
   },
   WebhookLifecycle,
 ];
-
-export const webhookControllers: Type[] = [WebhooksController];
 
 /**
  * The outbox on the storage the task store writes deliveries to, since the

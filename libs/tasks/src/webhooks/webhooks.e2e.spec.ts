@@ -81,7 +81,6 @@ describe('Webhooks through TaskModule (HTTP + SQLite)', () => {
           engine: { progressThrottleMs: 0, sweepIntervalMs: 100 },
           ownerResolver: new HeaderOwnerResolver(),
           webhooks,
-          openApi: false,
         }),
       ],
       providers: [QuickTask, FailingTask, ProgressTask],

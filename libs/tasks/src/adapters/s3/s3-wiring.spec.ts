@@ -71,7 +71,7 @@ async function startApp(server: S3Server, dataDir: string, extra: TaskModuleOpti
         dataDir,
         s3: { ...server.storageOptions, prefix: `wiring-${Math.random().toString(36).slice(2)}/` },
         engine: { sweepIntervalMs: 100 },
-        openApi: false,
+        health: true,
         ...extra,
       }),
     ],

@@ -133,7 +133,6 @@ export async function startApp(dataDir: string, options: TaskModuleOptions = {})
         dataDir,
         engine: { progressThrottleMs: 5, sweepIntervalMs: 200 },
         ownerResolver: new TestOwnerResolver('x-owner-id'),
-        openApi: false,
         ...options,
         realtime: { progressThrottleMs: 20, ...options.realtime },
       }),

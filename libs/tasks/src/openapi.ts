@@ -1,3 +1,8 @@
+/**
+ * `@stepwise/tasks/openapi`: Swagger UI and the OpenAPI document for the host app. Stepwise's
+ * routes carry OpenAPI decorators, so a host that builds its own document with
+ * `SwaggerModule.createDocument` gets them too.
+ */
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 

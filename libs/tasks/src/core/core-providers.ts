@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { Logger, type Provider } from '@nestjs/common';
+import { TaskRegistry } from '../definition';
+import { EventHooks, TaskEngine, type EngineDeps } from '../engine';
+import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore, UploadStore } from '../ports';
+import { AnonymousOwnerResolver } from './owner-resolver';
+import { resolveOptions, type ResolvedOptions } from './resolved-options';
+import { TaskExplorer } from './task-explorer';
+import { TaskLifecycle } from './task-lifecycle';
+import { TASK_MODULE_OPTIONS } from './task-module.definition';
+import type { TaskModuleOptions } from './task-module-options';
+import {
+  CLOCK,
+  EVENT_BUS,
+  EVENT_HOOKS,
+  OBJECT_STORAGE,
+  OWNER_RESOLVER,
+  RESOLVED_OPTIONS,
+  TASK_NOTIFIER,
+  TASK_QUEUE,
+  TASK_REGISTRY,
+  TASK_STORE,
+  UPLOAD_STORE,
+  WEBHOOK_SETTINGS,
+} from './tokens';
+import { resolveWebhookSettings } from './webhook-settings';
+
+/** The engine and what it runs on besides the ports: options, registry, owner resolver, hooks, explorer, lifecycle. */
+export const coreProviders: Provider[] = [
+  {
+    provide: RESOLVED_OPTIONS,
+    inject: [TASK_MODULE_OPTIONS],
+    useFactory: (options: TaskModuleOptions) => resolveOptions(options),
+  },
+  { provide: TASK_REGISTRY, useFactory: () => new TaskRegistry() },
+  {
+    provide: OWNER_RESOLVER,
+    inject: [TASK_MODULE_OPTIONS],
+    useFactory: (options: TaskModuleOptions) => options.ownerResolver ?? new AnonymousOwnerResolver(),
+  },
+  {
+    provide: TaskEngine,
+    inject: [
+      RESOLVED_OPTIONS,
+      TASK_REGISTRY,
+      TASK_STORE,
+      TASK_QUEUE,
+      EVENT_BUS,
+      OBJECT_STORAGE,
+      CLOCK,
+      { token: TASK_NOTIFIER, optional: true },
+      UPLOAD_STORE,
+      EVENT_HOOKS,
+    ],
+    useFactory: (
+      options: ResolvedOptions,
+      registry: TaskRegistry,
+      store: TaskStore,
+      queue: TaskQueue,
+      bus: EventBus,
+      storage: ObjectStorage,
+      clock: Clock,
+      notifier: TaskNotifier | undefined,
+      uploads: UploadStore,
+      hooks: EventHooks,
+    ) => {
+      const deps: EngineDeps = {
+        store,
+        queue,
+        bus,
+        storage,
+        clock,
+        registry,
+        notifier,
+        uploads,
+        hooks,
+        logger: new Logger('Stepwise'),
+        settings: options.engine,
+        newId: () => randomUUID(),
+      };
+      return new TaskEngine(deps);
+    },
+  },
+  { provide: EVENT_HOOKS, useFactory: () => new EventHooks() },
+  {
+    provide: WEBHOOK_SETTINGS,
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
+    useFactory: (options: TaskModuleOptions, resolved: ResolvedOptions) =>
+      resolveWebhookSettings(options.webhooks, resolved.mode),
+  },
+  TaskExplorer,
+  TaskLifecycle,
+];

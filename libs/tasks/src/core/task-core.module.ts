@@ -1,0 +1,47 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TaskEngine } from '../engine';
+import { coreProviders } from './core-providers';
+import { portProviders, STEPWISE_DATA_SOURCE } from './port-providers';
+import { ConfigurableTaskModule, TASK_MODULE_OPTIONS } from './task-module.definition';
+import {
+  CLOCK,
+  EVENT_BUS,
+  EVENT_HOOKS,
+  OBJECT_STORAGE,
+  OWNER_RESOLVER,
+  RESOLVED_OPTIONS,
+  TASK_QUEUE,
+  TASK_REGISTRY,
+  TASK_STORE,
+  UPLOAD_STORE,
+  WEBHOOK_SETTINGS,
+} from './tokens';
+
+/**
+ * The bottom of the module tree: options, the ports' adapters, the engine,
+ * the explorer and the lifecycle. Global, so that every feature module (and
+ * the host's own providers) can inject the engine and the ports; the
+ * features it runs with are `TaskModule`'s to choose.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [...coreProviders, ...portProviders],
+  exports: [
+    TaskEngine,
+    CLOCK,
+    EVENT_BUS,
+    EVENT_HOOKS,
+    OBJECT_STORAGE,
+    OWNER_RESOLVER,
+    RESOLVED_OPTIONS,
+    STEPWISE_DATA_SOURCE,
+    TASK_QUEUE,
+    TASK_MODULE_OPTIONS,
+    TASK_REGISTRY,
+    TASK_STORE,
+    UPLOAD_STORE,
+    WEBHOOK_SETTINGS,
+  ],
+})
+export class TaskCoreModule extends ConfigurableTaskModule {}

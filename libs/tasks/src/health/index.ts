@@ -1,2 +1,0 @@
-export * from './health.controller';
-export * from './stepwise-health.indicator';
