@@ -6,7 +6,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { STEPWISE_DATA_SOURCE } from '../../libs/tasks/src/core/port-providers';
+import { STEPWISE_DATA_SOURCE } from '../../libs/tasks/src/core/tokens';
 import { Step, Task } from '../../libs/tasks/src/definition';
 import { HeaderOwnerResolver } from '../../libs/tasks/src/core';
 import { TaskModule } from '../../libs/tasks/src/task.module';

@@ -3,4 +3,4 @@
  * own (needs `ioredis`). The module builds these itself from `redisUrl`.
  */
 export { RedisEventBus, redisOptionsFromUrl } from './adapters/redis';
-export { RedisUploadLocker, type RedisUploadLockerOptions } from './uploads/redis-upload-locker';
+export { RedisUploadLocker, type RedisUploadLockerOptions } from './adapters/redis/redis-upload-locker';

@@ -4,13 +4,20 @@ import type { DataSource } from 'typeorm';
 import { FilesystemStorage } from '../adapters/filesystem';
 import { MemoryEventBus, MemoryTaskQueue, MemoryUploadStore, SystemClock } from '../adapters/memory';
 import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore, UploadStore } from '../ports';
-import { FEATURE_PACKAGES, loadFeature, requireFeature } from './optional-packages';
+import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../adapters/optional-packages';
 import type { ResolvedOptions } from './resolved-options';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
-import { CLOCK, EVENT_BUS, OBJECT_STORAGE, RESOLVED_OPTIONS, TASK_QUEUE, TASK_STORE, UPLOAD_STORE } from './tokens';
-
-export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
+import {
+  CLOCK,
+  EVENT_BUS,
+  OBJECT_STORAGE,
+  RESOLVED_OPTIONS,
+  STEPWISE_DATA_SOURCE,
+  TASK_QUEUE,
+  TASK_STORE,
+  UPLOAD_STORE,
+} from './tokens';
 
 /**
  * One provider per port: the user's override when given, else the adapter the

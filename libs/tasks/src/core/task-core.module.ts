@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TaskEngine } from '../engine';
 import { coreProviders } from './core-providers';
-import { portProviders, STEPWISE_DATA_SOURCE } from './port-providers';
+import { portProviders } from './port-providers';
 import { ConfigurableTaskModule, TASK_MODULE_OPTIONS } from './task-module.definition';
 import {
   CLOCK,
@@ -11,6 +11,7 @@ import {
   OBJECT_STORAGE,
   OWNER_RESOLVER,
   RESOLVED_OPTIONS,
+  STEPWISE_DATA_SOURCE,
   TASK_QUEUE,
   TASK_REGISTRY,
   TASK_STORE,

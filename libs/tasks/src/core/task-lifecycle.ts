@@ -10,7 +10,7 @@ import {
 import type { DataSource } from 'typeorm';
 import type { TaskRegistry } from '../definition';
 import { TaskEngine } from '../engine';
-import { STEPWISE_DATA_SOURCE } from './port-providers';
+import { STEPWISE_DATA_SOURCE } from './tokens';
 import type { ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
 import { RESOLVED_OPTIONS, TASK_REGISTRY } from './tokens';

@@ -16,3 +16,5 @@ export const EVENT_HOOKS = Symbol.for('stepwise:EventHooks');
 export const WEBHOOK_SETTINGS = Symbol.for('stepwise:WebhookSettings');
 /** The registry of finished uploads (`UploadStore`): steps read uploads through it. */
 export const UPLOAD_STORE = Symbol.for('stepwise:UploadStore');
+/** Stepwise's own TypeORM `DataSource` (SQLite or PostgreSQL), or null when the store is an override. */
+export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');

@@ -7,3 +7,4 @@ export * from './new-webhook-delivery';
 export * from './task-notifier';
 export * from './upload-store';
 export * from './upload-locker';
+export * from './upload-layout';

@@ -1,3 +1,4 @@
+import type { UploadLayout, UploadLayoutOptions } from './upload-layout';
 import type { Readable } from 'node:stream';
 
 export interface StoredObject {
@@ -54,4 +55,11 @@ export interface ObjectStorage {
    * may read the object.
    */
   presignGet?(key: string, options: PresignGetOptions): Promise<string>;
+  /**
+   * Optional: a tus datastore that writes resumable uploads where this
+   * storage reads them (`uploads/<id>`). Without it, resumable uploads are
+   * off on this storage (with a warning at boot); multipart submits work.
+   * Loads tus only when called.
+   */
+  uploadLayout?(options: UploadLayoutOptions): Promise<UploadLayout>;
 }

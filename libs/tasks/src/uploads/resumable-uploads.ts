@@ -5,7 +5,7 @@ import type { DataStore, Upload } from '@tus/utils';
 import type { UploadLocker } from '../ports/upload-locker';
 import type { TaskLogger } from '../definition';
 import type { Clock, ObjectStorage, UploadRecord, UploadStore } from '../ports';
-import type { UploadLayout } from './upload-layout';
+import type { UploadLayout } from '../ports';
 import { OWNER_METADATA, UploadRegistrar } from './upload-registrar';
 
 /** What is known of each request being served: tus hands its hooks a web Request over the Node one. */
@@ -26,6 +26,9 @@ const stateOf = (req: object): RequestState | undefined => {
 const ownerOfRequest = (req: object): string | undefined => stateOf(req)?.owner;
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** The storage's upload layout, its datastore seen as what it is: a tus `DataStore`. */
+export type TusUploadLayout = UploadLayout & { datastore: DataStore };
+
 export interface ResumableUploadSettings {
   /** URL path of the tus endpoint, e.g. `/uploads`. */
   path: string;
@@ -39,7 +42,7 @@ export interface ResumableUploadSettings {
 }
 
 export interface ResumableUploadsDeps {
-  layout: UploadLayout;
+  layout: TusUploadLayout;
   storage: ObjectStorage;
   uploads: UploadStore;
   clock: Clock;

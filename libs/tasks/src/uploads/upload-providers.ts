@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   Inject,
   Injectable,
@@ -9,15 +8,14 @@ import {
   type Provider,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../core/optional-packages';
+import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../adapters/optional-packages';
 import type { ResolvedOptions } from '../core/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../core/task-module.definition';
 import type { TaskModuleOptions } from '../core/task-module-options';
 import { CLOCK, OBJECT_STORAGE, RESOLVED_OPTIONS, UPLOAD_STORE } from '../core/tokens';
 import type { Clock, ObjectStorage, UploadStore } from '../ports';
-import { RedisUploadLocker } from './redis-upload-locker';
-import { ResumableUploads } from './resumable-uploads';
-import { uploadLayout } from './upload-layout';
+import { RedisUploadLocker } from '../adapters/redis/redis-upload-locker';
+import { ResumableUploads, type TusUploadLayout } from './resumable-uploads';
 import { RESUMABLE_UPLOADS, UPLOAD_REDIS } from './upload-tokens';
 
 /** Runs the cleanup of expired uploads on the api side, and closes the locker's connections. */
@@ -85,26 +83,18 @@ export const uploadProviders: Provider[] = [
       const settings = resolved.resumable;
       if (!settings || resolved.role === 'worker') return null;
       const logger = new Logger('Stepwise uploads');
-      if (options.storage && !resolved.s3) {
-        // The tus store must write where the storage port reads: only known for our own adapters.
-        logger.warn('resumable uploads are off: they need the filesystem or S3 storage of the module');
+      if (!storage.uploadLayout) {
+        // The tus store must write where the storage port reads: only the storage adapter knows where.
+        logger.warn(`resumable uploads are off: ${storage.constructor.name} has no uploadLayout()`);
         return null;
       }
       const [commands, subscriber] = redis;
       const locker =
         (typeof options.uploads?.resumable === 'object' ? options.uploads.resumable.locker : undefined) ??
         (commands && subscriber ? new RedisUploadLocker({ redis: commands, subscriber }) : undefined);
-      const packages = [
-        ...FEATURE_PACKAGES.resumableUploads,
-        ...(resolved.s3 ? FEATURE_PACKAGES.resumableUploadsOnS3 : FEATURE_PACKAGES.resumableUploadsOnDisk),
-      ];
-      requireFeature('resumable uploads (uploads.resumable)', packages);
+      requireFeature('resumable uploads (uploads.resumable)', FEATURE_PACKAGES.resumableUploads);
       return ResumableUploads.create({
-        layout: await uploadLayout({
-          expireAfterMs: settings.expireAfterMs,
-          s3: resolved.s3,
-          objectsDir: join(resolved.dataDir, 'objects'),
-        }),
+        layout: (await storage.uploadLayout({ expireAfterMs: settings.expireAfterMs })) as TusUploadLayout,
         storage,
         uploads,
         clock,

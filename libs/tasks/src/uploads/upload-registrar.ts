@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Upload } from '@tus/utils';
 import { sanitizeFileName } from '../web/file-name';
 import type { Clock, ObjectStorage, UploadRecord, UploadStore } from '../ports';
-import type { UploadLayout } from './upload-layout';
+import type { UploadLayout } from '../ports';
 
 /** tus metadata key carrying the owner, set by the server, never by the client. */
 export const OWNER_METADATA = 'stepwise-owner';

@@ -9,7 +9,7 @@ import {
 import type { DataSource } from 'typeorm';
 import { MemoryTaskStore } from '../adapters/memory/memory-task-store';
 import { MemoryWebhookOutbox } from '../adapters/memory/memory-webhook-outbox';
-import { STEPWISE_DATA_SOURCE } from '../core/port-providers';
+import { STEPWISE_DATA_SOURCE } from '../core/tokens';
 import type { ResolvedOptions } from '../core/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../core/task-module.definition';
 import type { TaskModuleOptions } from '../core/task-module-options';

@@ -4,7 +4,15 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ByteRange, ObjectInfo, ObjectStorage, PutOptions, StoredObject } from '../../ports';
+import type {
+  ByteRange,
+  ObjectInfo,
+  ObjectStorage,
+  PutOptions,
+  StoredObject,
+  UploadLayout,
+  UploadLayoutOptions,
+} from '../../ports';
 
 /** Object storage on the local filesystem (embedded default), streaming both ways. */
 export class FilesystemStorage implements ObjectStorage {
@@ -12,6 +20,12 @@ export class FilesystemStorage implements ObjectStorage {
 
   constructor(root: string) {
     this.root = resolve(root);
+  }
+
+  async uploadLayout(options: UploadLayoutOptions): Promise<UploadLayout> {
+    // Its own module: tus loads only when resumable uploads are on.
+    const { filesystemUploadLayout } = await import('./filesystem-upload-layout');
+    return filesystemUploadLayout(this.root, options);
   }
 
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObject> {

@@ -11,7 +11,16 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ByteRange, ObjectInfo, ObjectStorage, PresignGetOptions, PutOptions, StoredObject } from '../../ports';
+import type {
+  ByteRange,
+  ObjectInfo,
+  ObjectStorage,
+  PresignGetOptions,
+  PutOptions,
+  StoredObject,
+  UploadLayout,
+  UploadLayoutOptions,
+} from '../../ports';
 import { fitToRange } from './byte-window';
 import { ObjectKeys } from './object-keys';
 import { createS3Client } from './s3-client';
@@ -61,7 +70,10 @@ export class S3Storage implements ObjectStorage {
    *   `requestChecksumCalculation: 'WHEN_REQUIRED'` (see {@link createS3Client}).
    *   `destroy` leaves a client it was given alone.
    */
-  constructor(options: S3StorageOptions, client?: S3Client) {
+  constructor(
+    private readonly options: S3StorageOptions,
+    client?: S3Client,
+  ) {
     if (!options.bucket) throw new Error('S3Storage: bucket is required');
     this.bucket = options.bucket;
     this.keys = new ObjectKeys(options.prefix);
@@ -80,6 +92,12 @@ export class S3Storage implements ObjectStorage {
       options.publicEndpoint && options.publicEndpoint !== options.endpoint
         ? this.own(createS3Client(options, options.publicEndpoint))
         : this.client;
+  }
+
+  /** `@tus/s3-store` on this bucket and prefix: resumable uploads land where `get` reads them. */
+  async uploadLayout(options: UploadLayoutOptions): Promise<UploadLayout> {
+    const { s3UploadLayout } = await import('./s3-upload-layout');
+    return s3UploadLayout(this.options, options);
   }
 
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObject> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RequestRelease, UploadLock, UploadLocker } from '../ports/upload-locker';
+import type { RequestRelease, UploadLock, UploadLocker } from '../../ports/upload-locker';
 
 /** tus's own `ERRORS.ERR_LOCK_TIMEOUT`, spelled here: importing `@tus/utils` (ES modules) must not be needed to load this file. */
 const LOCK_TIMEOUT = { status_code: 500, body: 'failed to acquire lock before timeout' };
