@@ -10,10 +10,9 @@ import { buildOnce } from '../support/build';
 // against the embedded app: a walk-through that breaks fails here.
 const run = promisify(execFile);
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-const quickStart = readme.slice(
-  readme.indexOf('### The ZIP scenario with curl'),
-  readme.indexOf('## Declaring a task'),
-);
+const start = readme.indexOf('### The ZIP scenario with curl');
+// Up to the next section: the walk-throughs, not the install steps that follow.
+const quickStart = readme.slice(start, readme.indexOf('\n## ', start));
 const blocks = [...quickStart.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 describe('README quick start', () => {

@@ -12,6 +12,7 @@ export {
   NonRetryableError,
   TaskEngine,
   TaskOperationError,
+  TaskHandle,
   DEFAULT_ENGINE_SETTINGS,
   type EngineSettings,
   type SubmitRequest,

@@ -7,6 +7,7 @@ import { AnonymousOwnerResolver } from './owner-resolver';
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
 import { TaskLifecycle } from './task-lifecycle';
+import { TaskSubmitter } from './task-submitter';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
 import {
@@ -90,4 +91,5 @@ export const coreProviders: Provider[] = [
   },
   TaskExplorer,
   TaskLifecycle,
+  TaskSubmitter,
 ];

@@ -4,3 +4,4 @@ export * from './tokens';
 export { TASK_MODULE_OPTIONS } from './task-module.definition';
 export * from './shutdown-signals';
 export * from './tasks-config-from-env';
+export * from './task-submitter';

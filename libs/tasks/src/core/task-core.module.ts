@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { TaskEngine } from '../engine';
 import { coreProviders } from './core-providers';
 import { portProviders } from './port-providers';
+import { TaskSubmitter } from './task-submitter';
 import { ConfigurableTaskModule, TASK_MODULE_OPTIONS } from './task-module.definition';
 import {
   CLOCK,
@@ -30,6 +31,7 @@ import {
   providers: [...coreProviders, ...portProviders],
   exports: [
     TaskEngine,
+    TaskSubmitter,
     CLOCK,
     EVENT_BUS,
     EVENT_HOOKS,

@@ -41,3 +41,10 @@ export function Compensate(step: string): MethodDecorator {
 export function isTaskClass(type: unknown): boolean {
   return typeof type === 'function' && Reflect.hasMetadata(TASK_METADATA, type);
 }
+
+/** The task type a `@Task()` class declares (`@Task({ name })`). */
+export function taskTypeOf(type: abstract new (...args: never[]) => unknown): string {
+  const options = Reflect.getMetadata(TASK_METADATA, type) as TaskOptions | undefined;
+  if (!options) throw new Error(`${type.name} is not a @Task() class`);
+  return options.name;
+}

@@ -7,3 +7,4 @@ export * from './task-definition-error';
 export * from './task-options';
 export * from './task-registry';
 export * from './on-task-event';
+export * from './task-input';

@@ -9,3 +9,4 @@ export * from './task-worker';
 export * from './sweeper';
 export * from './reconciler';
 export * from './event-hooks';
+export * from './task-handle';

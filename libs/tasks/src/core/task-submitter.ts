@@ -1,0 +1,51 @@
+import { Injectable, type Type } from '@nestjs/common';
+import { taskTypeOf, type TaskInputOf } from '../definition';
+import { TaskEngine, TaskHandle } from '../engine';
+
+/** Who the task is for, and how it is delivered. */
+export interface SubmitOptions {
+  /** The owner the task belongs to (REST callers see only their own). Default `anonymous`. */
+  owner?: string;
+  /** A second submit with the same key (and the same input) returns the first task. */
+  idempotencyKey?: string;
+  /** Webhook target for this task's terminal events. */
+  callbackUrl?: string;
+  /** Higher runs first. Default: the task type's. */
+  priority?: number;
+}
+
+/**
+ * Submits tasks from the app's own code and follows them: inject it
+ * anywhere (`constructor(private readonly tasks: TaskSubmitter) {}`), then
+ * `const report = await this.tasks.submit(ReportTask, { month: '2026-11' })`
+ * and `await report.done()`. The input is checked against the task's schema
+ * as over REST; an invalid one rejects with a `TaskOperationError`
+ * (`kind: 'invalid_input'`).
+ */
+@Injectable()
+export class TaskSubmitter {
+  constructor(private readonly engine: TaskEngine) {}
+
+  /** Submits a task of the given `@Task()` class; resolves once it is stored and dispatched. */
+  async submit<Input = never, Output = unknown, T extends object = object>(
+    task: Type<T>,
+    input: [Input] extends [never] ? TaskInputOf<T> : NoInfer<Input>,
+    options: SubmitOptions = {},
+  ): Promise<TaskHandle<Output>> {
+    const owner = options.owner ?? 'anonymous';
+    const { task: record, created } = await this.engine.submit({
+      type: taskTypeOf(task),
+      input,
+      owner,
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
+    });
+    return new TaskHandle<Output>(this.engine, record.id, owner, created);
+  }
+
+  /** A handle on a task submitted earlier (by id), for its owner. */
+  handle<Output = unknown>(id: string, owner = 'anonymous'): TaskHandle<Output> {
+    return new TaskHandle<Output>(this.engine, id, owner);
+  }
+}
