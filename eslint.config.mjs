@@ -71,7 +71,7 @@ function layerBoundaries([layer, below]) {
   const patterns = [
     {
       // ../core, ../../web/x, and the package root (.., ../index, ../task.module).
-      regex: `^(\\.\\./)+(${above.join('|')})(/|$)|^\\.\\.(/\\.\\.)*/?$|^(\\.\\./)+(index|task\\.module|redis|s3|health|openapi)$`,
+      regex: `^(\\.\\./)+(${above.join('|')})(/|$)|^\\.\\.(/\\.\\.)*/?$|^(\\.\\./)+(index|task\\.module|redis|s3|health|openapi|typeorm)$`,
       message: `${layer}/ sits below this folder: import only from ${below.join(', ') || 'nothing'} (docs/design.md, Structure).`,
     },
   ];

@@ -12,7 +12,7 @@ module.exports = {
   moduleNameMapper: {
     '^@stepwise/tasks$': '<rootDir>/libs/tasks/src/index.ts',
     '^@stepwise/tasks/testing$': '<rootDir>/libs/tasks/src/testing/index.ts',
-    '^@stepwise/tasks/(s3|redis|health|openapi)$': '<rootDir>/libs/tasks/src/$1.ts',
+    '^@stepwise/tasks/(s3|redis|health|openapi|typeorm)$': '<rootDir>/libs/tasks/src/$1.ts',
     '^@stepwise/examples$': '<rootDir>/libs/examples/src/index.ts',
     '^@stepwise/client$': '<rootDir>/libs/client/src/index.ts',
   },

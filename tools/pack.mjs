@@ -62,6 +62,7 @@ const PACKAGES = [
       './redis': 'redis',
       './health': 'health',
       './openapi': 'openapi',
+      './typeorm': 'typeorm',
       './testing': 'testing/index',
     },
   },

@@ -37,6 +37,14 @@ export const portProviders: Provider[] = [
     inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
     useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<DataSource | null> => {
       if (options.store) return null;
+      if (options.dataSource) {
+        const { checkHostDataSource } = await import('../adapters/typeorm/data-source');
+        const dataSource = await checkHostDataSource(options.dataSource);
+        if (resolved.mode === 'distributed' && dataSource.options.type !== 'postgres') {
+          throw new Error('Stepwise: distributed mode needs a PostgreSQL DataSource: processes share the database');
+        }
+        return dataSource;
+      }
       const { initializeStepwiseDataSource } = await import('../adapters/typeorm');
       if (resolved.databaseUrl) requireFeature('PostgreSQL (databaseUrl)', FEATURE_PACKAGES.postgres);
       return initializeStepwiseDataSource({

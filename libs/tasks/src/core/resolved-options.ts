@@ -46,7 +46,7 @@ export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
   if (mode === 'distributed' && !options.queue && !options.redisUrl) {
     throw new Error('Stepwise: distributed mode needs redisUrl (REDIS_URL) or a queue adapter');
   }
-  if (mode === 'distributed' && !options.store && !options.databaseUrl) {
+  if (mode === 'distributed' && !options.store && !options.databaseUrl && !options.dataSource) {
     throw new Error('Stepwise: distributed mode needs databaseUrl (DATABASE_URL, postgres://) or a store adapter');
   }
   const presign = options.presignDownloads;

@@ -13,6 +13,8 @@ import { TaskEngine } from '../engine';
 import { STEPWISE_DATA_SOURCE } from './tokens';
 import type { ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
+import { TASK_MODULE_OPTIONS } from './task-module.definition';
+import type { TaskModuleOptions } from './task-module-options';
 import { RESOLVED_OPTIONS, TASK_REGISTRY } from './tokens';
 
 /**
@@ -30,6 +32,7 @@ export class TaskLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
     @Inject(TASK_REGISTRY) private readonly registry: TaskRegistry,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
     @Optional() @Inject(STEPWISE_DATA_SOURCE) private readonly dataSource: DataSource | null,
+    @Inject(TASK_MODULE_OPTIONS) private readonly moduleOptions: TaskModuleOptions,
   ) {}
 
   onModuleInit(): void {
@@ -46,6 +49,9 @@ export class TaskLifecycle implements OnModuleInit, OnApplicationBootstrap, Befo
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.engine.stop();
-    if (this.dataSource?.isInitialized) await this.dataSource.destroy();
+    // The host's own DataSource is the host's to close.
+    if (this.dataSource?.isInitialized && this.dataSource !== this.moduleOptions.dataSource) {
+      await this.dataSource.destroy();
+    }
   }
 }

@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { EngineSettings } from '../engine';
 import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
@@ -75,6 +76,14 @@ export interface TaskModuleOptions {
   dataDir?: string;
   /** PostgreSQL URL (`postgres://...`). Without it, SQLite under `dataDir`. */
   databaseUrl?: string;
+  /**
+   * The host app's TypeORM `DataSource` (PostgreSQL or better-sqlite3), e.g.
+   * the one `@nestjs/typeorm` registers: Stepwise's tables then live in the
+   * app's database, with `STEPWISE_ENTITIES` among its entities and
+   * `STEPWISE_MIGRATIONS` run with its migrations (`@stepwise/tasks/typeorm`).
+   * Stepwise neither migrates nor closes it. Replaces `databaseUrl`.
+   */
+  dataSource?: DataSource;
   /** Redis URL (`redis://...`): BullMQ queue and cross-process events. Required in distributed mode. */
   redisUrl?: string;
   /** Engine tunables: lease, heartbeat, sweeper, concurrency, throttling, shutdown grace. */

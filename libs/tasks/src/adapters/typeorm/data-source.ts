@@ -21,17 +21,26 @@ export interface StepwiseDataSourceOptions {
   logging?: boolean;
 }
 
-/** Listed one by one, not globbed: the code is bundled and compiled by swc. */
+/**
+ * Stepwise's entities, for a host `DataSource` that Stepwise shares
+ * (`TaskModule.forRoot({ dataSource })`): add them to its `entities`.
+ * Listed one by one, not globbed: the code is bundled and compiled by swc.
+ */
+export const STEPWISE_ENTITIES = [TaskEntity, TaskStepEntity, TaskEventEntity, WebhookDeliveryEntity, UploadEntity];
+
+/** Stepwise's schema migrations, in order, for the host's migration run (its `migrations`). */
+export const STEPWISE_MIGRATIONS = [
+  InitialSchema1700000000000,
+  WebhookDeliveries1700000000001,
+  Uploads1700000000002,
+  DueIndexes1700000000003,
+  AbandonedAndDeleteRequests1700000000004,
+  IdempotencyFingerprint1700000000006,
+];
+
 const common = {
-  entities: [TaskEntity, TaskStepEntity, TaskEventEntity, WebhookDeliveryEntity, UploadEntity],
-  migrations: [
-    InitialSchema1700000000000,
-    WebhookDeliveries1700000000001,
-    Uploads1700000000002,
-    DueIndexes1700000000003,
-    AbandonedAndDeleteRequests1700000000004,
-    IdempotencyFingerprint1700000000006,
-  ],
+  entities: STEPWISE_ENTITIES,
+  migrations: STEPWISE_MIGRATIONS,
   // Our own name, so we never collide with the host application's migrations table.
   migrationsTableName: 'stepwise_migrations',
   migrationsRun: true,
@@ -104,4 +113,34 @@ function sqliteOptions(path: string, logging: boolean): DataSourceOptions {
       db.pragma('foreign_keys = ON');
     },
   };
+}
+
+/**
+ * Checks a host's `DataSource` before Stepwise uses it: initialised, a
+ * database Stepwise runs on, and Stepwise's tables present (the host runs
+ * `STEPWISE_MIGRATIONS` with its own).
+ */
+export async function checkHostDataSource(dataSource: DataSource): Promise<DataSource> {
+  const type = dataSource.options.type;
+  if (type !== 'postgres' && type !== 'better-sqlite3') {
+    throw new Error(`Stepwise: the DataSource given is "${type}"; Stepwise runs on "postgres" or "better-sqlite3"`);
+  }
+  if (!dataSource.isInitialized) await dataSource.initialize();
+  const missing = [];
+  for (const entity of STEPWISE_ENTITIES) {
+    if (!dataSource.hasMetadata(entity)) missing.push(entity.options.name);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `Stepwise: the DataSource given lacks Stepwise's entities (${missing.join(', ')}): add STEPWISE_ENTITIES to its entities`,
+    );
+  }
+  try {
+    await dataSource.query('SELECT 1 FROM stepwise_tasks WHERE 1 = 0');
+  } catch {
+    throw new Error(
+      'Stepwise: the DataSource given has no Stepwise tables: add STEPWISE_MIGRATIONS to its migrations and run them (migrationsRun: true, or your migration command)',
+    );
+  }
+  return dataSource;
 }
