@@ -43,7 +43,7 @@ const PACKAGES = [
       '@nestjs/platform-express': '^11.0.0',
       ...pick(['reflect-metadata', 'rxjs']),
     },
-    // Loaded only when configured; a missing one fails the boot naming it (nest/optional-packages.ts).
+    // Loaded only when configured; a missing one fails the boot naming it (adapters/optional-packages.ts).
     optionalPeerDependencies: pick([
       '@aws-sdk/client-s3',
       '@aws-sdk/lib-storage',
@@ -55,6 +55,7 @@ const PACKAGES = [
       'bullmq',
       'ioredis',
       'pg',
+      'prom-client',
     ]),
     // Entry points of optional features: their types need the optional packages.
     subpaths: {

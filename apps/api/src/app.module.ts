@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ExampleTasksModule } from '@stepwise/examples';
-import { TaskModule, taskModuleOptionsFromEnv, type TaskModuleOptions } from '@stepwise/tasks';
+import { metricsFromEnv, TaskModule, taskModuleOptionsFromEnv, type TaskModuleOptions } from '@stepwise/tasks';
 
 /** What the shipped API serves unless the environment says otherwise: resumable uploads (`UPLOAD_RESUMABLE=false` turns them off). */
 const APP_DEFAULTS: TaskModuleOptions = { uploads: { resumable: true } };
@@ -11,6 +11,7 @@ const APP_DEFAULTS: TaskModuleOptions = { uploads: { resumable: true } };
     TaskModule.forRootAsync({
       useFactory: () => taskModuleOptionsFromEnv(process.env, APP_DEFAULTS),
       health: true, // GET /health and /health/live, for the load balancer and the orchestrator
+      metrics: metricsFromEnv(), // TASKS_METRICS
     }),
     ExampleTasksModule,
   ],

@@ -4,8 +4,10 @@ import { TaskCoreModule } from './core/task-core.module';
 import {
   type TASK_MODULE_ASYNC_OPTIONS_TYPE,
   type TASK_MODULE_OPTIONS_TYPE,
+  type MetricsOptions,
   type TaskModuleExtras,
 } from './core/task-module.definition';
+import { FEATURE_PACKAGES, requireFeature } from './adapters/optional-packages';
 
 type Feature = () => Promise<Type>;
 
@@ -19,6 +21,10 @@ const REST: Feature[] = [
 const UPLOADS: Feature = () => import('./uploads/uploads.module').then((m) => m.UploadsModule);
 const DASHBOARD: Feature = () => import('./dashboard/dashboard.module').then((m) => m.DashboardModule);
 const HEALTH = () => import('./health/task-health.module').then((m) => m.TaskHealthModule.withRoutes());
+const METRICS = (options: MetricsOptions) => {
+  requireFeature('metrics', FEATURE_PACKAGES.metrics);
+  return import('./metrics/metrics.module').then((m) => m.MetricsModule.register(options));
+};
 
 /**
  * Stepwise for Nest: `TaskModule.forRoot()` (embedded mode, zero
@@ -48,6 +54,7 @@ function compose(core: DynamicModule, extras: Partial<TaskModuleExtras>): Dynami
     load().then((module) => ({ module })),
   );
   if (extras.health) features.push(HEALTH());
+  if (extras.metrics) features.push(METRICS(extras.metrics === true ? {} : extras.metrics));
   if (prefix) {
     features.push(
       Promise.all(REST.map((load) => load())).then((modules) =>

@@ -38,4 +38,5 @@ export const FEATURE_PACKAGES = {
   resumableUploads: ['@tus/server', '@tus/utils'],
   resumableUploadsOnDisk: ['@tus/file-store'],
   resumableUploadsOnS3: ['@tus/s3-store'],
+  metrics: ['prom-client'],
 } as const;

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Logger, type Provider } from '@nestjs/common';
 import { TaskRegistry } from '../definition';
 import { EventHooks, TaskEngine, type EngineDeps } from '../engine';
-import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore, UploadStore } from '../ports';
+import type {
+  Clock,
+  EventBus,
+  ObjectStorage,
+  TaskNotifier,
+  TaskObserver,
+  TaskQueue,
+  TaskStore,
+  UploadStore,
+} from '../ports';
 import { AnonymousOwnerResolver } from './owner-resolver';
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
@@ -18,6 +27,7 @@ import {
   OWNER_RESOLVER,
   RESOLVED_OPTIONS,
   TASK_NOTIFIER,
+  TASK_OBSERVER,
   TASK_QUEUE,
   TASK_REGISTRY,
   TASK_STORE,
@@ -50,6 +60,7 @@ export const coreProviders: Provider[] = [
       OBJECT_STORAGE,
       CLOCK,
       { token: TASK_NOTIFIER, optional: true },
+      { token: TASK_OBSERVER, optional: true },
       UPLOAD_STORE,
       EVENT_HOOKS,
     ],
@@ -62,6 +73,7 @@ export const coreProviders: Provider[] = [
       storage: ObjectStorage,
       clock: Clock,
       notifier: TaskNotifier | undefined,
+      observer: TaskObserver | undefined,
       uploads: UploadStore,
       hooks: EventHooks,
     ) => {
@@ -73,6 +85,7 @@ export const coreProviders: Provider[] = [
         clock,
         registry,
         notifier,
+        observer,
         uploads,
         hooks,
         logger: new Logger('Stepwise'),

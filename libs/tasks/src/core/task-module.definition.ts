@@ -1,6 +1,16 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { TaskModuleOptions } from './task-module-options';
 
+/** Where Prometheus metrics are served (`metrics` beside the module options). */
+export interface MetricsOptions {
+  /** `GET /metrics` on the app's own HTTP server. Default true unless `port` is set. */
+  route?: boolean;
+  /** Also (or only) on a listener of its own, e.g. 9464 for a worker. */
+  port?: number;
+  /** Host of that listener. Default all interfaces. */
+  host?: string;
+}
+
 /**
  * What `TaskModule` needs to know when the module is defined, before any
  * factory runs: which routes to mount, and where. They sit beside the
@@ -22,6 +32,12 @@ export interface TaskModuleExtras {
    * namespace and the tus endpoint are not prefixed.
    */
   routePrefix: string;
+  /**
+   * Prometheus metrics (needs `prom-client`): `true` serves `GET /metrics` on
+   * the app's server; `{ port: 9464 }` on a listener of its own (a worker has
+   * no other). Default false. Protect the route as you would `/health`.
+   */
+  metrics: boolean | MetricsOptions;
 }
 
 export const {
@@ -31,8 +47,11 @@ export const {
   ASYNC_OPTIONS_TYPE: TASK_MODULE_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<TaskModuleOptions>()
   .setClassMethodName('forRoot')
-  .setExtras<TaskModuleExtras>({ isGlobal: true, health: false, routePrefix: '' }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras<TaskModuleExtras>(
+    { isGlobal: true, health: false, routePrefix: '', metrics: false },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+    }),
+  )
   .build();

@@ -1,4 +1,4 @@
-import { ConfigError, taskModuleOptionsFromEnv } from './tasks-config-from-env';
+import { ConfigError, metricsFromEnv, taskModuleOptionsFromEnv } from './tasks-config-from-env';
 
 describe('taskModuleOptionsFromEnv', () => {
   it('returns no option at all for an empty environment (library defaults apply)', () => {
@@ -146,5 +146,25 @@ describe('taskModuleOptionsFromEnv', () => {
       resumable: { expireAfterMs: 5000 },
     });
     expect(taskModuleOptionsFromEnv({ UPLOAD_RESUMABLE: 'false' }, defaults).uploads).toEqual({ resumable: false });
+  });
+});
+
+describe('metricsFromEnv', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['0', false],
+    ['false', false],
+    ['true', true],
+    ['1', true],
+    ['9464', { port: 9464 }],
+  ])('reads TASKS_METRICS=%p', (value, expected) => {
+    expect(metricsFromEnv({ TASKS_METRICS: value })).toEqual(expected);
+  });
+
+  it.each(['yes', '70000', '-1', '9464.5'])('refuses TASKS_METRICS=%p naming the variable', (value) => {
+    expect(() => metricsFromEnv({ TASKS_METRICS: value })).toThrow(
+      /TASKS_METRICS=.*must be true, false or a port number/,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { ObjectKeys, type InvalidObjectKeyError } from '../adapters/s3/object-keys';
+import type { MetricsOptions } from './task-module.definition';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { ResumableUploadOptions, TaskMode, TaskModuleOptions, TaskRole } from './task-module-options';
 
@@ -323,4 +324,19 @@ class EnvReader {
     const shown = raw.length > 40 ? `${raw.slice(0, 40)}...` : raw;
     this.problems.push(`${name}=${JSON.stringify(shown)} ${expectation}`);
   }
+}
+
+/**
+ * `TASKS_METRICS`, for `TaskModule`'s `metrics`: unset, `0` or `false`: off;
+ * `1` or `true`: `GET /metrics` on the app's server; a port number: a
+ * listener of its own (what a worker needs).
+ * @throws ConfigError for any other value.
+ */
+export function metricsFromEnv(env: Env = process.env): boolean | MetricsOptions {
+  const raw = env.TASKS_METRICS?.trim().toLowerCase();
+  if (!raw || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  const port = Number(raw);
+  if (Number.isInteger(port) && port > 0 && port < 65536) return { port };
+  throw new ConfigError([`TASKS_METRICS=${JSON.stringify(raw.slice(0, 40))} must be true, false or a port number`]);
 }

@@ -10,6 +10,8 @@ export const TASK_REGISTRY = Symbol.for('stepwise:TaskRegistry');
 export const RESOLVED_OPTIONS = Symbol.for('stepwise:ResolvedOptions');
 /** Optional notifier told of every recorded event (webhooks). */
 export const TASK_NOTIFIER = Symbol.for('stepwise:TaskNotifier');
+/** Optional `TaskObserver` (metrics), provided by a feature module. */
+export const TASK_OBSERVER = Symbol.for('stepwise:TaskObserver');
 /** The `@OnTaskEvent` hooks of this process, found by the explorer. */
 export const EVENT_HOOKS = Symbol.for('stepwise:EventHooks');
 /** The resolved webhook settings (a `WebhookSettings`): callback rules, secret, subscriptions. */

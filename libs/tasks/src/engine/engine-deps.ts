@@ -1,6 +1,15 @@
 import type { TaskLogger, TaskRegistry } from '../definition';
 import type { EventHooks } from './event-hooks';
-import type { Clock, EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore, UploadStore } from '../ports';
+import type {
+  Clock,
+  EventBus,
+  ObjectStorage,
+  TaskNotifier,
+  TaskObserver,
+  TaskQueue,
+  TaskStore,
+  UploadStore,
+} from '../ports';
 
 /** Tunables of the engine; every one has a default (see {@link DEFAULT_ENGINE_SETTINGS}). */
 export interface EngineSettings {
@@ -58,6 +67,8 @@ export interface EngineDeps {
   registry: TaskRegistry;
   /** Optional: told of every recorded event (webhooks). */
   notifier?: TaskNotifier;
+  /** Optional: told of what operators count (metrics). */
+  observer?: TaskObserver;
   /** Optional: the in-process `@OnTaskEvent` hooks, called once per recorded event. */
   hooks?: EventHooks;
   /** Optional: finished resumable uploads, which steps look up through `ctx.uploads`. */

@@ -52,6 +52,7 @@ export class Sweeper {
     // re-add of the same job id would be swallowed by it. A wake-up still
     // queued for the same version is not added twice (the queues dedupe).
     for (const task of due.values()) await wakeUp(this.deps, task, { dedupeKey: String(task.version) });
+    if (page.expired.length > 0) this.deps.observer?.leasesRecovered?.(page.expired.length);
     await this.expire();
     return due.size;
   }

@@ -8,3 +8,4 @@ export * from './task-notifier';
 export * from './upload-store';
 export * from './upload-locker';
 export * from './upload-layout';
+export * from './task-observer';

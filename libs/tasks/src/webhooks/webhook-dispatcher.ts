@@ -1,5 +1,5 @@
 import type { TaskLogger } from '../definition';
-import type { Clock } from '../ports';
+import type { Clock, TaskObserver } from '../ports';
 import { TargetRefusedError, type ResolveHost } from '../core/target-guard';
 import type { WebhookDelivery, WebhookOutcome, WebhookOutbox } from '../ports/webhook-outbox';
 import { sendWebhook, type WebhookRequest, type WebhookResponse } from './webhook-sender';
@@ -18,6 +18,8 @@ export interface WebhookDispatcherDeps {
   send?: (request: WebhookRequest) => Promise<WebhookResponse>;
   /** Overrides DNS (tests). */
   resolve?: ResolveHost;
+  /** Told of each attempt's outcome (metrics). */
+  observer?: TaskObserver;
 }
 
 /**
@@ -143,6 +145,7 @@ export class WebhookDispatcher {
       logger.warn(`webhook ${delivery.id}: could not record attempt ${attempt}: ${String(cause)}`);
       return;
     }
+    this.deps.observer?.webhookAttempt?.(outcome.status === 'pending' ? 'retrying' : outcome.status, delivery.event);
     if (outcome.status === 'failed' || outcome.status === 'exhausted') {
       const what = outcome.status === 'failed' ? 'failed' : `gave up after ${attempt} attempt(s)`;
       logger.warn(`webhook ${delivery.event} for task ${delivery.taskId} ${what}: ${error}`);

@@ -13,8 +13,8 @@ import { STEPWISE_DATA_SOURCE } from '../core/tokens';
 import type { ResolvedOptions } from '../core/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../core/task-module.definition';
 import type { TaskModuleOptions } from '../core/task-module-options';
-import { CLOCK, RESOLVED_OPTIONS, TASK_NOTIFIER, TASK_STORE, WEBHOOK_SETTINGS } from '../core/tokens';
-import type { Clock, TaskStore } from '../ports';
+import { CLOCK, RESOLVED_OPTIONS, TASK_NOTIFIER, TASK_OBSERVER, TASK_STORE, WEBHOOK_SETTINGS } from '../core/tokens';
+import type { Clock, TaskObserver, TaskStore } from '../ports';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookNotifier } from './webhook-notifier';
 import type { WebhookOutbox } from '../ports/webhook-outbox';
@@ -67,12 +67,19 @@ export const webhookProviders: Provider[] = [
   },
   {
     provide: WebhookDispatcher,
-    inject: [WEBHOOK_OUTBOX, WEBHOOK_SETTINGS, RESOLVED_OPTIONS, CLOCK],
-    useFactory: (outbox: WebhookOutbox, settings: WebhookSettings, resolved: ResolvedOptions, clock: Clock) =>
+    inject: [WEBHOOK_OUTBOX, WEBHOOK_SETTINGS, RESOLVED_OPTIONS, CLOCK, { token: TASK_OBSERVER, optional: true }],
+    useFactory: (
+      outbox: WebhookOutbox,
+      settings: WebhookSettings,
+      resolved: ResolvedOptions,
+      clock: Clock,
+      observer: TaskObserver | undefined,
+    ) =>
       new WebhookDispatcher({
         outbox,
         settings,
         clock,
+        observer,
         logger: new Logger('Stepwise webhooks'),
         workerId: resolved.engine.workerId,
       }),
