@@ -25,8 +25,8 @@ export function build(outDir = join(root, 'dist')) {
       '--config-file',
       '.swcrc',
       '--ignore',
-      // Test code: specs, and the private `testing/` folders of each area (the public kit is libs/tasks/src/testing).
-      '**/*.spec.ts,libs/*/src/*/testing/**',
+      // Test code: specs, and the private `testing/` folders (the public kit is libs/tasks/src/testing).
+      '**/*.spec.ts,libs/*/src/*/testing/**,libs/examples/src/testing/**',
       '--copy-files',
       '--quiet',
     ],

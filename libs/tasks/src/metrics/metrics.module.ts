@@ -15,11 +15,10 @@ import type { MetricsOptions } from '../core/task-module.definition';
 import { EVENT_HOOKS, TASK_OBSERVER } from '../core/tokens';
 import type { EventHooks } from '../engine';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { METRICS_OPTIONS } from './metrics-tokens';
 import { MetricsController } from './metrics.controller';
 import { boundPort, startMetricsServer } from './metrics-server';
 import { TaskMetrics } from './task-metrics';
-
-const METRICS_OPTIONS = Symbol.for('stepwise:MetricsOptions');
 
 /** Feeds the metrics from every event this process records, and serves the separate port. */
 @Injectable()
