@@ -18,6 +18,7 @@ export {
   type SubmitRequest,
   type SubmitResult,
   type ListRequest,
+  type TaskStatsSummary,
 } from './engine';
 export * from './adapters/memory';
 export * from './adapters/filesystem';

@@ -1,6 +1,6 @@
 import type { TaskDefinition } from '../definition';
 import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TaskStatus } from '../model';
-import type { ListPage, NewTask } from '../ports';
+import type { FinishedQuery, ListPage, NewTask } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
 import { validateInput } from './input-validation';
@@ -28,6 +28,18 @@ export interface SubmitRequest {
   callbackUrl?: string;
   priority?: number;
 }
+
+/** `GET /tasks/stats`: counts by status and by type, and the oldest pending task's wait. */
+export interface TaskStatsSummary {
+  total: number;
+  byStatus: Partial<Record<TaskStatus, number>>;
+  byType: Record<string, Partial<Record<TaskStatus, number>>>;
+  /** Null when nothing is pending. */
+  oldestPendingAgeMs: number | null;
+}
+
+/** Finished tasks deleted per round trip of a bulk cleanup. */
+const PURGE_BATCH = 100;
 
 export interface SubmitResult {
   task: TaskRecord;
@@ -257,6 +269,38 @@ export class TaskEngine {
     await this.events.hooksSettled();
     await this.deps.queue.close();
     await this.deps.bus.close();
+  }
+
+  /**
+   * Counts of `owner`'s tasks (every owner's without one) by status and by
+   * type, and how long the oldest pending task has waited.
+   */
+  async stats(owner: string | undefined): Promise<TaskStatsSummary> {
+    const { counts, oldestPendingAt } = await this.deps.store.stats(owner === undefined ? {} : { owner });
+    const byStatus: Partial<Record<TaskStatus, number>> = {};
+    const byType: Record<string, Partial<Record<TaskStatus, number>>> = {};
+    let total = 0;
+    for (const { type, status, count } of counts) {
+      total += count;
+      byStatus[status] = (byStatus[status] ?? 0) + count;
+      (byType[type] ??= {})[status] = count;
+    }
+    const oldestPendingAgeMs = oldestPendingAt === null ? null : Math.max(0, this.deps.clock.now() - oldestPendingAt);
+    return { total, byStatus, byType, oldestPendingAgeMs };
+  }
+
+  /**
+   * Deletes finished tasks matching `query` (with their files, events and
+   * webhook rows), in batches; never an unfinished one. Returns how many.
+   */
+  async purgeFinished(query: Omit<FinishedQuery, 'limit'>): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const ids = await this.deps.store.findFinished({ ...query, limit: PURGE_BATCH });
+      for (const id of ids) await this.purge(id);
+      deleted += ids.length;
+      if (ids.length < PURGE_BATCH) return deleted;
+    }
   }
 
   private async purge(id: string): Promise<void> {

@@ -152,6 +152,28 @@ export interface ProgressChange {
   updatedAt: number;
 }
 
+/** Whose tasks to count: one owner's, or every owner's (operators). */
+export interface StatsQuery {
+  owner?: string;
+}
+
+/** Task counts by type and status, and the oldest pending task's creation time (null when none). */
+export interface TaskStats {
+  counts: Array<{ type: string; status: TaskStatus; count: number }>;
+  oldestPendingAt: number | null;
+}
+
+/** Finished tasks to clean up, oldest first; every filter optional. */
+export interface FinishedQuery {
+  owner?: string;
+  type?: string;
+  /** Terminal statuses only (a running task is never selected). Default: all three. */
+  statuses?: readonly TaskStatus[];
+  /** Finished strictly before this time. */
+  finishedBefore?: number;
+  limit: number;
+}
+
 /**
  * Persistence port. Every mutation that follows a claim is conditional on the
  * lease owner, so a worker that lost its lease can never overwrite the winner.
@@ -228,6 +250,10 @@ export interface TaskStore {
    * the cancel (false when it was requested before, or not asked for).
    */
   requestStop(taskId: string, request: StopRequest): Promise<{ cancelled: boolean } | null>;
+  /** Counts for `GET /tasks/stats`. */
+  stats(query: StatsQuery): Promise<TaskStats>;
+  /** Ids of finished (terminal) tasks matching `query`, oldest first: bulk cleanup. */
+  findFinished(query: FinishedQuery): Promise<string[]>;
   /** Ids of terminal tasks whose delete was requested: deletes a crash or a race left undone. */
   findDeleteRequested(limit: number): Promise<string[]>;
   /**

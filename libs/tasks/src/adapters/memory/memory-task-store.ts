@@ -1,4 +1,12 @@
-import { isTerminal, type Placement, type StepRecord, type TaskEvent, type TaskRecord } from '../../model';
+import {
+  isTerminal,
+  TERMINAL_STATUSES,
+  type Placement,
+  type StepRecord,
+  type TaskEvent,
+  type TaskRecord,
+  type TaskStatus,
+} from '../../model';
 import type {
   ClaimRequest,
   Claimed,
@@ -16,6 +24,9 @@ import type {
   ProgressChange,
   TaskChange,
   TaskStore,
+  FinishedQuery,
+  StatsQuery,
+  TaskStats,
 } from '../../ports';
 import { pauseMoved } from '../../ports';
 import { decodeCursor, encodeCursor } from '../../ports/list-cursor';
@@ -256,6 +267,40 @@ export class MemoryTaskStore implements TaskStore {
       pending: pending.tasks,
       next: { expired: expired.next, cancels: cancels.next?.id ?? null, pending: pending.next },
     };
+  }
+
+  async stats(query: StatsQuery): Promise<TaskStats> {
+    const counts = new Map<string, { type: string; status: TaskStatus; count: number }>();
+    let oldestPendingAt: number | null = null;
+    for (const t of this.tasks.values()) {
+      if (query.owner !== undefined && t.owner !== query.owner) continue;
+      const key = `${t.type}\u0000${t.status}`;
+      const entry = counts.get(key) ?? { type: t.type, status: t.status, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+      if (t.status === 'pending' && (oldestPendingAt === null || t.createdAt < oldestPendingAt))
+        oldestPendingAt = t.createdAt;
+    }
+    const sorted = [...counts.values()].sort(
+      (a, b) => a.type.localeCompare(b.type) || a.status.localeCompare(b.status),
+    );
+    return { counts: sorted, oldestPendingAt };
+  }
+
+  async findFinished(query: FinishedQuery): Promise<string[]> {
+    const statuses = query.statuses ?? TERMINAL_STATUSES;
+    return [...this.tasks.values()]
+      .filter(
+        (t) =>
+          isTerminal(t.status) &&
+          statuses.includes(t.status) &&
+          (query.owner === undefined || t.owner === query.owner) &&
+          (query.type === undefined || t.type === query.type) &&
+          (query.finishedBefore === undefined || (t.finishedAt ?? Infinity) < query.finishedBefore),
+      )
+      .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0) || a.id.localeCompare(b.id))
+      .slice(0, query.limit)
+      .map((t) => t.id);
   }
 
   async findFinishedBefore(type: string, before: number, limit: number): Promise<string[]> {

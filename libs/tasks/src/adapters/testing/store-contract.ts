@@ -648,6 +648,47 @@ export function describeTaskStoreContract(
       });
     });
 
+    describe('stats and findFinished', () => {
+      contract('counts by type and status, per owner or for all, with the oldest pending task', async () => {
+        await created({ status: 'pending', createdAt: T0 + 5 });
+        await created({ status: 'pending', createdAt: T0 + 2 });
+        await created({ status: 'completed', createdAt: T0 });
+        await created({ status: 'failed', type: 'csv-import', createdAt: T0 });
+        await created({ status: 'pending', owner: 'bob', createdAt: T0 - 100 });
+        expect(await store.stats({ owner: 'alice' })).toEqual({
+          counts: [
+            { type: 'create-zip', status: 'completed', count: 1 },
+            { type: 'create-zip', status: 'pending', count: 2 },
+            { type: 'csv-import', status: 'failed', count: 1 },
+          ],
+          oldestPendingAt: T0 + 2,
+        });
+        const all = await store.stats({});
+        expect(all.oldestPendingAt).toBe(T0 - 100);
+        expect(all.counts.reduce((sum, c) => sum + c.count, 0)).toBe(5);
+        expect(await store.stats({ owner: 'nobody' })).toEqual({ counts: [], oldestPendingAt: null });
+      });
+
+      contract(
+        'finds finished tasks by owner, type, status and time, oldest first, never unfinished ones',
+        async () => {
+          const first = await created({ status: 'completed', finishedAt: T0 });
+          const second = await created({ status: 'failed', finishedAt: T0 + 1 });
+          const third = await created({ status: 'cancelled', finishedAt: T0 + 2, type: 'other' });
+          await created({ status: 'completed', finishedAt: T0, owner: 'bob' });
+          await created({ status: 'running', finishedAt: T0 });
+          await created({ status: 'pending' });
+          expect(await store.findFinished({ owner: 'alice', limit: 10 })).toEqual([first.id, second.id, third.id]);
+          expect(await store.findFinished({ owner: 'alice', limit: 2 })).toEqual([first.id, second.id]);
+          expect(await store.findFinished({ owner: 'alice', type: 'other', limit: 10 })).toEqual([third.id]);
+          expect(await store.findFinished({ owner: 'alice', statuses: ['failed'], limit: 10 })).toEqual([second.id]);
+          expect(await store.findFinished({ owner: 'alice', statuses: ['running'], limit: 10 })).toEqual([]);
+          expect(await store.findFinished({ owner: 'alice', finishedBefore: T0 + 1, limit: 10 })).toEqual([first.id]);
+          expect(await store.findFinished({ limit: 10 })).toHaveLength(4);
+        },
+      );
+    });
+
     describe('list', () => {
       contract('pages newest first with a total, scoped to the owner', async () => {
         const ids: string[] = [];

@@ -15,6 +15,9 @@ import type {
   ProgressChange,
   TaskChange,
   TaskStore,
+  FinishedQuery,
+  StatsQuery,
+  TaskStats,
 } from '../../ports';
 import { pauseMoved } from '../../ports';
 import { TaskEventEntity } from './entities/task-event.entity';
@@ -29,6 +32,7 @@ import { fromRawTask } from './raw-rows';
 import { dialectOf, type SqlDialect } from './sql-statement';
 import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
+import { findFinishedTasks, taskStats } from './task-stats-queries';
 import { claimRow, claimTask, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
 import {
   appendEventWithDeliveries,
@@ -314,6 +318,14 @@ export class TypeOrmTaskStore implements TaskStore {
 
   findDue(query: DueQuery): Promise<DuePage> {
     return this.gate(() => findDueTasks(this.em, query, { databaseClock: this.d.databaseClock }));
+  }
+
+  stats(query: StatsQuery): Promise<TaskStats> {
+    return this.gate(() => taskStats(this.em, query));
+  }
+
+  findFinished(query: FinishedQuery): Promise<string[]> {
+    return this.gate(() => findFinishedTasks(this.em, query));
   }
 
   findFinishedBefore(type: string, before: number, limit: number): Promise<string[]> {

@@ -1,0 +1,46 @@
+import type { EntityManager } from 'typeorm';
+import { TERMINAL_STATUSES, type TaskStatus } from '../../model';
+import type { FinishedQuery, StatsQuery, TaskStats } from '../../ports';
+import { TaskEntity } from './entities/task.entity';
+
+/** Counts by type and status in one grouped scan, and the oldest pending task. */
+export async function taskStats(em: EntityManager, query: StatsQuery): Promise<TaskStats> {
+  const scoped = (alias: string) => {
+    const builder = em.createQueryBuilder(TaskEntity, alias);
+    return query.owner === undefined ? builder : builder.where(`${alias}.owner = :owner`, { owner: query.owner });
+  };
+  const rows = (await scoped('t')
+    .select('t.type', 'type')
+    .addSelect('t.status', 'status')
+    .addSelect('COUNT(*)', 'count')
+    .groupBy('t.type')
+    .addGroupBy('t.status')
+    .orderBy('t.type')
+    .addOrderBy('t.status')
+    .getRawMany()) as Array<{ type: string; status: TaskStatus; count: string | number }>;
+  const oldest = (await scoped('p')
+    .andWhere('p.status = :pending', { pending: 'pending' })
+    .select('MIN(p.createdAt)', 'at')
+    .getRawOne()) as { at: string | number | null } | undefined;
+  return {
+    counts: rows.map((r) => ({ type: r.type, status: r.status, count: Number(r.count) })),
+    oldestPendingAt: oldest?.at === null || oldest?.at === undefined ? null : Number(oldest.at),
+  };
+}
+
+/** Finished tasks matching the filters, oldest first. */
+export async function findFinishedTasks(em: EntityManager, query: FinishedQuery): Promise<string[]> {
+  const statuses = (query.statuses ?? TERMINAL_STATUSES).filter((s) => TERMINAL_STATUSES.includes(s));
+  if (statuses.length === 0) return [];
+  const builder = em
+    .createQueryBuilder(TaskEntity, 't')
+    .select(['t.id'])
+    .where('t.status IN (:...statuses)', { statuses });
+  if (query.owner !== undefined) builder.andWhere('t.owner = :owner', { owner: query.owner });
+  if (query.type !== undefined) builder.andWhere('t.type = :type', { type: query.type });
+  if (query.finishedBefore !== undefined) {
+    builder.andWhere('t.finishedAt < :before', { before: query.finishedBefore });
+  }
+  const rows = await builder.orderBy('t.finishedAt', 'ASC').addOrderBy('t.id', 'ASC').take(query.limit).getMany();
+  return rows.map((r) => r.id);
+}
