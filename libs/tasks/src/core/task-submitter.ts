@@ -12,6 +12,10 @@ export interface SubmitOptions {
   callbackUrl?: string;
   /** Higher runs first. Default: the task type's. */
   priority?: number;
+  /** When the task becomes due (a `Date` or epoch ms), at most a year ahead. */
+  runAt?: Date | number;
+  /** Due this long after the submit. */
+  delayMs?: number;
 }
 
 /**
@@ -40,6 +44,8 @@ export class TaskSubmitter {
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(options.runAt !== undefined ? { runAt: +options.runAt } : {}),
+      ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
     });
     return new TaskHandle<Output>(this.engine, record.id, owner, created);
   }

@@ -8,7 +8,7 @@ import { wakeUp } from './wake-up';
 import { Reconciler } from './reconciler';
 import { Sweeper } from './sweeper';
 import { requestFingerprint } from './request-fingerprint';
-import { conflict, idempotencyKeyReused, taskNotFound, unknownTaskType } from './operation-errors';
+import { conflict, idempotencyKeyReused, invalidInput, taskNotFound, unknownTaskType } from './operation-errors';
 import { TaskWorker } from './task-worker';
 
 export interface SubmitRequest {
@@ -27,7 +27,14 @@ export interface SubmitRequest {
   fingerprint?: string;
   callbackUrl?: string;
   priority?: number;
+  /** When the task becomes due (epoch ms); a time past is now. Exclusive with `delayMs`. */
+  runAt?: number;
+  /** How long after the submit the task becomes due. */
+  delayMs?: number;
 }
+
+/** The furthest a submit may be scheduled: a year. */
+export const MAX_SUBMIT_DELAY_MS = 366 * 86_400_000;
 
 /** `GET /tasks/stats`: counts by status and by type, and the oldest pending task's wait. */
 export interface TaskStatsSummary {
@@ -85,6 +92,7 @@ export class TaskEngine {
     const { store, clock, newId } = this.deps;
     const input = await validateInput(definition, request.input);
     const now = clock.now();
+    const delayMs = submitDelay(request, now);
     const first = definition.steps[0];
     const record: NewTask = {
       id: request.id ?? newId(),
@@ -110,7 +118,7 @@ export class TaskEngine {
       pauseRequested: false,
       deleteRequested: false,
       timeoutMs: definition.timeoutMs ?? null,
-      runAt: now,
+      runAt: now + delayMs,
       deadlineAt: null,
       createdAt: now,
       updatedAt: now,
@@ -136,7 +144,7 @@ export class TaskEngine {
     const { task, created } = await store.create(record, event, this.events.deliveries(draft, [event]));
     if (!created) return this.replay(task, request, record.requestFingerprint);
     await this.events.fanOut(task, event);
-    await this.dispatch(task);
+    await wakeUp(this.deps, task, delayMs > 0 ? { delayMs } : {});
     return { task, created: true };
   }
 
@@ -330,4 +338,15 @@ export class TaskEngine {
   private dispatch(task: TaskRecord): Promise<void> {
     return wakeUp(this.deps, task);
   }
+}
+
+/** The delay a submit asks for, checked: within a year, one of `runAt` and `delayMs`. */
+function submitDelay({ runAt, delayMs }: SubmitRequest, now: number): number {
+  if (runAt !== undefined && delayMs !== undefined) throw invalidInput('Give runAt or delayMs, not both');
+  const delay = runAt !== undefined ? runAt - now : (delayMs ?? 0);
+  if (!Number.isFinite(delay) || (delayMs !== undefined && (!Number.isSafeInteger(delayMs) || delayMs < 0))) {
+    throw invalidInput(runAt !== undefined ? 'runAt must be a time' : 'delayMs must be an integer >= 0');
+  }
+  if (delay > MAX_SUBMIT_DELAY_MS) throw invalidInput('A task can be scheduled at most a year ahead');
+  return Math.max(0, Math.round(delay));
 }

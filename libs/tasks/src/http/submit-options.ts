@@ -5,6 +5,10 @@ import { badRequest } from '../web/http-error';
 export interface SubmitOptions {
   idempotencyKey?: string;
   callbackUrl?: string;
+  /** Due time, epoch ms (`?runAt=` ISO 8601). */
+  runAt?: number;
+  /** Due this long after the submit (`?delayMs=`). */
+  delayMs?: number;
 }
 
 /** What the module allows of a `callbackUrl`. */
@@ -42,6 +46,24 @@ export function parseSubmitOptions(
   }
   if (callbackUrl !== undefined) options.callbackUrl = parseCallbackUrl(callbackUrl, policy);
   return options;
+}
+
+/** `?runAt=<ISO 8601>` or `?delayMs=<ms>`: when a submitted task becomes due. 400 when malformed or both. */
+export function parseSchedule(runAt: unknown, delayMs: unknown): Pick<SubmitOptions, 'runAt' | 'delayMs'> {
+  const invalid = (field: string, message: string) => badRequest(`${field} ${message}`, [{ field, message }]);
+  if (runAt !== undefined && delayMs !== undefined) throw invalid('runAt', 'and delayMs cannot both be given');
+  if (runAt !== undefined) {
+    const time = typeof runAt === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(runAt) ? Date.parse(runAt) : NaN;
+    if (!Number.isFinite(time)) throw invalid('runAt', 'must be an ISO 8601 time, e.g. 2026-12-24T18:00:00Z');
+    return { runAt: time };
+  }
+  if (delayMs !== undefined) {
+    if (typeof delayMs !== 'string' || !/^\d{1,11}$/.test(delayMs)) {
+      throw invalid('delayMs', 'must be an integer number of milliseconds >= 0');
+    }
+    return { delayMs: Number(delayMs) };
+  }
+  return {};
 }
 
 function parseCallbackUrl(value: unknown, policy?: CallbackPolicy): string {

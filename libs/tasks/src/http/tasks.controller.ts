@@ -39,7 +39,7 @@ import { assertCompleted } from './result-availability';
 import { ResultDownloadService } from './result-download.service';
 import { WEBHOOK_SETTINGS } from '../core/tokens';
 import type { WebhookSettings } from '../core/webhook-settings';
-import { parseSubmitOptions } from './submit-options';
+import { parseSchedule, parseSubmitOptions } from './submit-options';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
 import { TaskIdPipe } from '../web/task-id.pipe';
 import { TaskSubmissionService } from './task-submission.service';
@@ -127,6 +127,12 @@ export class TasksController {
     description: 'Retry-safe submit: same key and request, same task; same key, another input: 422',
   })
   @ApiQuery({ name: 'callbackUrl', required: false, description: 'Absolute http(s) URL notified by webhook' })
+  @ApiQuery({
+    name: 'runAt',
+    required: false,
+    description: 'ISO 8601 time the task becomes due (at most a year ahead)',
+  })
+  @ApiQuery({ name: 'delayMs', required: false, description: 'Due this many milliseconds after the submit' })
   @ApiAcceptedResponse({
     type: TaskViewDto,
     headers: { ...LOCATION, 'Idempotent-Replayed': { description: '`true` on a replay', schema: { type: 'string' } } },
@@ -137,13 +143,16 @@ export class TasksController {
     @Owner() owner: string,
     @Headers('idempotency-key') idempotencyKey: unknown,
     @Query('callbackUrl') callbackUrl: unknown,
+    @Query('runAt') runAt: unknown,
+    @Query('delayMs') delayMs: unknown,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskView> {
     // What the URL alone shows to be private is a 400 now, not a failed delivery later.
-    const options = parseSubmitOptions(idempotencyKey, callbackUrl, {
-      allowPrivate: this.webhooks?.allowPrivate ?? false,
-    });
+    const options = {
+      ...parseSubmitOptions(idempotencyKey, callbackUrl, { allowPrivate: this.webhooks?.allowPrivate ?? false }),
+      ...parseSchedule(runAt, delayMs),
+    };
     const { task, created } = await this.submissions.submit(req, { type, owner, ...options });
     const view = toTaskView(task, tasksPath(req));
     res.setHeader('Location', view.links.self);

@@ -60,6 +60,12 @@ export class TaskViewDto implements TaskView {
   @ApiProperty({ type: String, nullable: true }) message!: string | null;
   @ApiProperty({ type: () => [StepViewDto] }) steps!: StepView[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({
+    format: 'date-time',
+    required: false,
+    description: 'When a pending task becomes due, if later than its creation',
+  })
+  runAt?: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
   @ApiProperty({ type: () => TaskErrorDto, nullable: true }) error!: TaskErrorView | null;

@@ -46,6 +46,8 @@ export interface TaskView {
   message: string | null;
   steps: StepView[];
   createdAt: string;
+  /** When a pending task becomes due, if later than its creation (a delayed submit, a retry's backoff). */
+  runAt?: string;
   startedAt: string | null;
   finishedAt: string | null;
   error: TaskErrorView | null;
