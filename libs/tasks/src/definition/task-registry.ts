@@ -52,6 +52,8 @@ export function compileTask(instance: object): TaskDefinition {
   }
   const stepMeta: StepMetadata[] = Reflect.getMetadata(STEPS_METADATA, type) ?? [];
   const compMeta: CompensationMetadata[] = Reflect.getMetadata(COMPENSATIONS_METADATA, type) ?? [];
+  // `POST /tasks/retry` is the bulk retry: a task of that name could not be submitted over REST.
+  if (options.name === 'retry') throw new TaskDefinitionError(className, 'task name "retry" is reserved');
   if (stepMeta.length === 0) throw new TaskDefinitionError(className, 'declares no @Step()');
 
   const steps = stepMeta.map((meta) => compileStep(instance, className, meta));

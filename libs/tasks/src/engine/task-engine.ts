@@ -280,6 +280,59 @@ export class TaskEngine {
   }
 
   /**
+   * Runs a `failed` task again from its first unfinished step: completed
+   * steps keep their outputs (those compensated run again), attempts start
+   * over, the task timeout too. One conditional statement: of two retries
+   * one wins, the other is a conflict. `actor` is recorded in the event.
+   */
+  async retry(id: string, owner: string, actor = owner): Promise<TaskRecord> {
+    const task = await this.get(id, owner);
+    if (task.status !== 'failed') {
+      throw conflict(`Task ${id} is ${task.status}: only a failed task can be retried`, { status: task.status });
+    }
+    const definition = this.definition(task.type);
+    const kept = new Set(task.steps.filter((s) => s.status === 'completed').map((s) => s.name));
+    const next = definition.steps.find((s) => !kept.has(s.name)) ?? definition.steps[0];
+    const reopened: TaskRecord = { ...task, status: 'pending', placement: next.on, error: null, finishedAt: null };
+    const event = this.events.build(reopened, 'task.retried', { message: `retried by ${actor}` });
+    const ok = await this.deps.store.retryFailed(id, {
+      now: this.deps.clock.now(),
+      placement: next.on,
+      progress: kept.size / definition.steps.length,
+      event,
+      deliveries: this.events.deliveries(reopened, [event]),
+    });
+    if (!ok) throw conflict(`Task ${id} was retried already`, { status: 'pending' });
+    const retried = await this.get(id, owner);
+    await this.events.fanOut(retried, event);
+    await this.dispatch(retried);
+    return retried;
+  }
+
+  /**
+   * Retries the failed tasks matching `query` (each once, even if it fails
+   * again meanwhile). Returns how many were retried.
+   */
+  async retryFailed(query: Omit<FinishedQuery, 'limit' | 'statuses'> & { owner: string }, actor = query.owner) {
+    const seen = new Set<string>();
+    let retried = 0;
+    for (;;) {
+      const ids = (await this.deps.store.findFinished({ ...query, statuses: ['failed'], limit: PURGE_BATCH })).filter(
+        (taskId) => !seen.has(taskId),
+      );
+      if (ids.length === 0) return retried;
+      for (const taskId of ids) {
+        seen.add(taskId);
+        // A retry that lost a race to another one is not counted.
+        retried += await this.retry(taskId, query.owner, actor).then(
+          () => 1,
+          () => 0,
+        );
+      }
+    }
+  }
+
+  /**
    * Counts of `owner`'s tasks (every owner's without one) by status and by
    * type, and how long the oldest pending task has waited.
    */

@@ -13,6 +13,7 @@ export const TASK_EVENT_TYPES = [
   'task.retrying',
   'task.compensating',
   'task.cancel_requested',
+  'task.retried',
 ] as const;
 
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];

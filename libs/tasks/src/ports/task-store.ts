@@ -152,6 +152,17 @@ export interface ProgressChange {
   updatedAt: number;
 }
 
+/** Re-opening a failed task: what the engine computed of it, and the event that records it. */
+export interface RetryRequest {
+  now: number;
+  /** Placement of the first step that will run again. */
+  placement: Placement;
+  /** Overall progress of the steps kept. */
+  progress: number;
+  event?: TaskEvent;
+  deliveries?: readonly NewWebhookDelivery[];
+}
+
 /** Whose tasks to count: one owner's, or every owner's (operators). */
 export interface StatsQuery {
   owner?: string;
@@ -171,6 +182,8 @@ export interface FinishedQuery {
   statuses?: readonly TaskStatus[];
   /** Finished strictly before this time. */
   finishedBefore?: number;
+  /** Finished at or after this time. */
+  finishedAfter?: number;
   limit: number;
 }
 
@@ -250,6 +263,15 @@ export interface TaskStore {
    * the cancel (false when it was requested before, or not asked for).
    */
   requestStop(taskId: string, request: StopRequest): Promise<{ cancelled: boolean } | null>;
+  /**
+   * Re-opens a `failed` task in one conditional statement: its `completed`
+   * steps keep their outputs, every other step (failed, compensated, never
+   * run) becomes pending with its attempts reset; the task becomes pending,
+   * due now, with no error, lease, start or deadline; `event` (its
+   * `task.retried`) is appended with it. False when the task is not failed
+   * (anymore): another retry won.
+   */
+  retryFailed(taskId: string, request: RetryRequest): Promise<boolean>;
   /** Counts for `GET /tasks/stats`. */
   stats(query: StatsQuery): Promise<TaskStats>;
   /** Ids of finished (terminal) tasks matching `query`, oldest first: bulk cleanup. */

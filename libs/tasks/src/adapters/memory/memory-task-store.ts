@@ -27,6 +27,7 @@ import type {
   FinishedQuery,
   StatsQuery,
   TaskStats,
+  RetryRequest,
 } from '../../ports';
 import { pauseMoved } from '../../ports';
 import { decodeCursor, encodeCursor } from '../../ports/list-cursor';
@@ -39,6 +40,18 @@ import { MemoryWebhookDeliveries } from './memory-webhook-deliveries';
  * synchronous step (no await in between), so they are all or nothing, as a
  * transaction makes them in SQL.
  */
+/** A step that runs again: as if never run. */
+const reopenedStep = {
+  status: 'pending',
+  attempts: 0,
+  abandoned: 0,
+  progress: 0,
+  output: null,
+  error: null,
+  startedAt: null,
+  finishedAt: null,
+} as const;
+
 export class MemoryTaskStore implements TaskStore {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly events: TaskEvent[] = [];
@@ -269,6 +282,35 @@ export class MemoryTaskStore implements TaskStore {
     };
   }
 
+  async retryFailed(taskId: string, request: RetryRequest): Promise<boolean> {
+    const task = this.tasks.get(taskId);
+    if (!task || task.status !== 'failed') return false;
+    if (request.event) this.webhookDeliveries.insert(request.deliveries ?? []);
+    Object.assign(task, {
+      status: 'pending',
+      placement: request.placement,
+      progress: request.progress,
+      error: null,
+      message: null,
+      runAt: request.now,
+      startedAt: null,
+      finishedAt: null,
+      deadlineAt: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      cancelRequested: false,
+      pauseRequested: false,
+      updatedAt: request.now,
+      version: task.version + 1,
+    });
+    for (const step of task.steps) {
+      if (step.status === 'completed') continue;
+      Object.assign(step, reopenedStep);
+    }
+    if (request.event) request.event.seq = this.append(request.event).seq;
+    return true;
+  }
+
   async stats(query: StatsQuery): Promise<TaskStats> {
     const counts = new Map<string, { type: string; status: TaskStatus; count: number }>();
     let oldestPendingAt: number | null = null;
@@ -296,7 +338,8 @@ export class MemoryTaskStore implements TaskStore {
           statuses.includes(t.status) &&
           (query.owner === undefined || t.owner === query.owner) &&
           (query.type === undefined || t.type === query.type) &&
-          (query.finishedBefore === undefined || (t.finishedAt ?? Infinity) < query.finishedBefore),
+          (query.finishedBefore === undefined || (t.finishedAt ?? Infinity) < query.finishedBefore) &&
+          (query.finishedAfter === undefined || (t.finishedAt ?? -Infinity) >= query.finishedAfter),
       )
       .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0) || a.id.localeCompare(b.id))
       .slice(0, query.limit)

@@ -648,6 +648,72 @@ export function describeTaskStoreContract(
       });
     });
 
+    describe('retryFailed', () => {
+      const failedTask = () =>
+        created({
+          status: 'failed',
+          placement: 'worker',
+          progress: 0.5,
+          error: { name: 'Error', code: 'STEP_FAILED', message: 'boom' },
+          startedAt: T0,
+          finishedAt: T0 + 10,
+          steps: [
+            step('acceptFiles', 1, { status: 'completed', attempts: 1, output: { kept: true }, finishedAt: T0 + 1 }),
+            step('createZipArchive', 2, {
+              status: 'failed',
+              attempts: 3,
+              error: { name: 'Error', code: 'X', message: 'boom' },
+            }),
+            step('notify', 3, { status: 'compensated', attempts: 1, output: { undone: true } }),
+          ],
+        });
+
+      contract(
+        're-opens a failed task from its unfinished steps, keeping completed outputs, with its event',
+        async () => {
+          const task = await failedTask();
+          const retried = event(task.id, { type: 'task.retried', status: 'pending', progress: 0.5 });
+          const ok = await store.retryFailed(task.id, {
+            now: T0 + 100,
+            placement: 'worker',
+            progress: 0.5,
+            event: retried,
+          });
+          expect(ok).toBe(true);
+          expect(retried.seq).toEqual(expect.any(Number));
+          const after = (await store.get(task.id))!;
+          expect(after).toMatchObject({
+            status: 'pending',
+            placement: 'worker',
+            error: null,
+            finishedAt: null,
+            startedAt: null,
+            leaseOwner: null,
+            version: task.version + 1,
+          });
+          expect(after.runAt).toBeGreaterThanOrEqual(T0 + 100);
+          const steps = Object.fromEntries(after.steps.map((s) => [s.name, s]));
+          expect(steps.acceptFiles).toMatchObject({ status: 'completed', attempts: 1, output: { kept: true } });
+          expect(steps.createZipArchive).toMatchObject({ status: 'pending', attempts: 0, error: null, output: null });
+          expect(steps.notify).toMatchObject({ status: 'pending', attempts: 0, output: null });
+          expect((await store.listEvents(task.id)).map((e) => e.type)).toContain('task.retried');
+        },
+      );
+
+      contract('moves only a failed task, so that of two retries one wins', async () => {
+        const task = await failedTask();
+        const request = { now: T0 + 100, placement: 'worker' as const, progress: 0 };
+        const outcomes = await Promise.all([store.retryFailed(task.id, request), store.retryFailed(task.id, request)]);
+        expect(outcomes.sort()).toEqual([false, true]);
+        for (const status of ['completed', 'cancelled', 'running', 'pending'] as const) {
+          const other = await created({ status });
+          expect(await store.retryFailed(other.id, request)).toBe(false);
+          expect((await store.get(other.id))!.status).toBe(status);
+        }
+        expect(await store.retryFailed(randomUUID(), request)).toBe(false);
+      });
+    });
+
     describe('stats and findFinished', () => {
       contract('counts by type and status, per owner or for all, with the oldest pending task', async () => {
         await created({ status: 'pending', createdAt: T0 + 5 });
@@ -684,6 +750,10 @@ export function describeTaskStoreContract(
           expect(await store.findFinished({ owner: 'alice', statuses: ['failed'], limit: 10 })).toEqual([second.id]);
           expect(await store.findFinished({ owner: 'alice', statuses: ['running'], limit: 10 })).toEqual([]);
           expect(await store.findFinished({ owner: 'alice', finishedBefore: T0 + 1, limit: 10 })).toEqual([first.id]);
+          expect(await store.findFinished({ owner: 'alice', finishedAfter: T0 + 1, limit: 10 })).toEqual([
+            second.id,
+            third.id,
+          ]);
           expect(await store.findFinished({ limit: 10 })).toHaveLength(4);
         },
       );

@@ -41,6 +41,9 @@ export async function findFinishedTasks(em: EntityManager, query: FinishedQuery)
   if (query.finishedBefore !== undefined) {
     builder.andWhere('t.finishedAt < :before', { before: query.finishedBefore });
   }
+  if (query.finishedAfter !== undefined) {
+    builder.andWhere('t.finishedAt >= :after', { after: query.finishedAfter });
+  }
   const rows = await builder.orderBy('t.finishedAt', 'ASC').addOrderBy('t.id', 'ASC').take(query.limit).getMany();
   return rows.map((r) => r.id);
 }

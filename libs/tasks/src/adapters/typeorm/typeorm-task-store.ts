@@ -18,6 +18,7 @@ import type {
   FinishedQuery,
   StatsQuery,
   TaskStats,
+  RetryRequest,
 } from '../../ports';
 import { pauseMoved } from '../../ports';
 import { TaskEventEntity } from './entities/task-event.entity';
@@ -33,6 +34,7 @@ import { dialectOf, type SqlDialect } from './sql-statement';
 import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
 import { findFinishedTasks, taskStats } from './task-stats-queries';
+import { reopenFailedTask, reopenSteps, retryFailedTask } from './retry-statement';
 import { claimRow, claimTask, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
 import {
   appendEventWithDeliveries,
@@ -318,6 +320,26 @@ export class TypeOrmTaskStore implements TaskStore {
 
   findDue(query: DueQuery): Promise<DuePage> {
     return this.gate(() => findDueTasks(this.em, query, { databaseClock: this.d.databaseClock }));
+  }
+
+  retryFailed(taskId: string, request: RetryRequest): Promise<boolean> {
+    return this.gate(async () => {
+      if (this.d.postgres) {
+        const [row] = await this.statement(retryFailedTask(this.d, taskId, request));
+        if (!row) return false;
+        if (request.event && row.seq !== null) request.event.seq = Number(row.seq);
+        return true;
+      }
+      return sqliteTransaction(this.dataSource, (run) => {
+        if (run(reopenFailedTask(this.d, taskId, request)).length === 0) return false;
+        run(reopenSteps(this.d, taskId));
+        if (request.event) {
+          request.event.seq = eventIds(run(insertEvents(this.d, taskId, [request.event])))[0];
+          if (request.deliveries?.length) run(insertDeliveries(this.d, taskId, request.deliveries));
+        }
+        return true;
+      });
+    });
   }
 
   stats(query: StatsQuery): Promise<TaskStats> {
