@@ -29,15 +29,13 @@ import { fromRawTask } from './raw-rows';
 import { dialectOf, type SqlDialect } from './sql-statement';
 import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
-import { claimRow, claimTask, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
+import { claimRow, claimTasks, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
 import {
   appendEventWithDeliveries,
-  createTask,
   insertEvents,
   insertTask,
   renewLease,
   TERMINAL_SQL,
-  saveHeldTask,
   saveProgress,
   updateHeldTask,
   updateProgress,
@@ -45,6 +43,8 @@ import {
   upsertSteps,
   type Built,
 } from './task-writes';
+import { createTasks, saveHeldTasks, type CreateItem, type SaveItem } from './batch-statements';
+import { GroupCommit } from '../group-commit';
 
 type TaskChanges = QueryDeepPartialEntity<TaskRow>;
 const NOT_HELD: LeaseState = { held: false, cancelRequested: false, pauseRequested: false, deleteRequested: false };
@@ -58,6 +58,10 @@ export class TypeOrmTaskStore implements TaskStore {
   private readonly gate: Gate;
   private readonly d: SqlDialect;
   private readonly statement: HotPathStatement;
+  /** PostgreSQL: the creates, saves and claims of one moment, each kind as one statement (group commit). */
+  private readonly creates: GroupCommit<CreateItem, number[] | null>;
+  private readonly saves: GroupCommit<SaveItem, { version: number; seqs: number[] } | null>;
+  private readonly claims = new Map<string, GroupCommit<ClaimRequest, Claimed | null>>();
 
   /**
    * @param options.clock whose clock rules leases and due times on PostgreSQL:
@@ -71,6 +75,8 @@ export class TypeOrmTaskStore implements TaskStore {
     this.gate = gateFor(dataSource);
     this.d = dialectOf(dataSource, options.clock);
     this.statement = hotPathStatements(dataSource, this.d.postgres);
+    this.creates = new GroupCommit((items) => this.createBatch(items), { ...GROUP_COMMIT, key: (i) => i.task.id });
+    this.saves = new GroupCommit((items) => this.saveBatch(items), { ...GROUP_COMMIT, key: (i) => i.task.id });
   }
 
   private get em(): EntityManager {
@@ -88,9 +94,7 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(async () => {
       let seqs: number[] | null;
       if (this.d.postgres) {
-        const { sql, params } = createTask(this.d, task, events, deliveries);
-        const [row] = (await this.statement({ sql, params })) as Array<{ seqs: unknown }>;
-        seqs = row ? toSeqs(row.seqs) : null;
+        seqs = await this.creates.submit({ task, events, deliveries });
       } else {
         seqs = await this.dataSource.transaction(async (em) => {
           const insert = this.d.statement();
@@ -128,16 +132,7 @@ export class TypeOrmTaskStore implements TaskStore {
 
   claim(request: ClaimRequest): Promise<Claimed | null> {
     return this.gate(async () => {
-      if (this.d.postgres) {
-        const { sql, params } = claimTask(this.d, request);
-        const [row] = (await this.statement({ sql, params })) as Raw[];
-        if (!row) return null;
-        const started = row.started_step as Raw | null;
-        const steps = ((row.steps as Raw[] | null) ?? []).map((s) =>
-          started && s.name === started.name ? started : s,
-        );
-        return claimed(fromRawTask(row, steps), started, row.started_event as Raw | null);
-      }
+      if (this.d.postgres) return this.claimsLike(request).submit(request);
       return sqliteTransaction(this.dataSource, (run) => {
         const [row] = run(claimRow(this.d, request));
         if (!row) return null;
@@ -173,9 +168,16 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(async () => {
       let result: { version: number; seqs: number[] } | null;
       if (this.d.postgres) {
-        const { sql, params } = saveHeldTask(this.d, task, workerId, { ...change, steps, events });
-        const [row] = (await this.statement({ sql, params })) as Array<{ version: unknown; seqs: unknown }>;
-        result = row ? { version: Number(row.version), seqs: toSeqs(row.seqs) } : null;
+        const { runAfterMs, whilePauseRequested } = change;
+        result = await this.saves.submit({
+          task,
+          workerId,
+          steps,
+          events,
+          deliveries,
+          runAfterMs,
+          whilePauseRequested,
+        });
       } else {
         const write = async (em: EntityManager) => {
           const update = this.d.statement();
@@ -346,10 +348,64 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
+  private async createBatch(items: CreateItem[]): Promise<Array<number[] | null>> {
+    const rows = byId(await this.statement(createTasks(this.d, items)));
+    return items.map((item) => {
+      const row = rows.get(item.task.id);
+      return row ? toSeqs(row.seqs) : null;
+    });
+  }
+
+  private async saveBatch(items: SaveItem[]): Promise<Array<{ version: number; seqs: number[] } | null>> {
+    const rows = byId(await this.statement(saveHeldTasks(this.d, items)));
+    return items.map((item) => {
+      const row = rows.get(item.task.id);
+      return row ? { version: Number(row.version), seqs: toSeqs(row.seqs) } : null;
+    });
+  }
+
+  /** The group commit of the claims that differ only by their task: same worker, lease, types, start (and clock). */
+  private claimsLike(request: ClaimRequest): GroupCommit<ClaimRequest, Claimed | null> {
+    const { workerId, leaseMs, types, start, now } = request;
+    const shape = JSON.stringify([
+      workerId,
+      leaseMs,
+      types ?? null,
+      start?.placement ?? null,
+      this.d.databaseClock || now,
+    ]);
+    let group = this.claims.get(shape);
+    if (!group) {
+      group = new GroupCommit((requests) => this.claimBatch(requests), { ...GROUP_COMMIT, key: (r) => r.taskId });
+      this.claims.set(shape, group);
+    }
+    return group;
+  }
+
+  private async claimBatch(requests: ClaimRequest[]): Promise<Array<Claimed | null>> {
+    const ids = requests.map((r) => r.taskId);
+    const rows = byId(await this.statement(claimTasks(this.d, requests[0], ids)));
+    return requests.map(({ taskId }) => {
+      const row = rows.get(taskId);
+      if (!row) return null;
+      const started = row.started_step as Raw | null;
+      const steps = ((row.steps as Raw[] | null) ?? []).map((s) => (started && s.name === started.name ? started : s));
+      return claimed(fromRawTask(row, steps), started, row.started_event as Raw | null);
+    });
+  }
+
   private updateTask(em: EntityManager, set: TaskChanges): UpdateQueryBuilder<TaskRow> {
     return em.createQueryBuilder().update(TaskEntity).set(set);
   }
 }
+
+/**
+ * Group commit of the hot path on PostgreSQL: a statement carries up to 64
+ * rows, and two run at once per kind (the pool has 10 connections).
+ */
+const GROUP_COMMIT = { maxBatch: 64, maxInFlight: 2 };
+
+const byId = (rows: Raw[]) => new Map(rows.map((row) => [String(row.id), row]));
 
 /** Appends one event; returns its position in the log. */
 async function insertEvent(em: EntityManager, event: TaskEvent): Promise<number> {
