@@ -19,11 +19,12 @@ interface Queued<Req, Res> {
 }
 
 /**
- * Group commit: the requests made in one turn of the event loop, and those
- * made while earlier batches are running, are handed to `run` together, which
- * answers each in order (one statement or one round trip for all of them).
- * Idle, a request waits one turn (`setImmediate`) at most; under load the
- * batches grow by themselves. When `run` throws for a batch of several, each
+ * Group commit: the requests made while earlier batches are running, or in
+ * the same turn of the event loop as others, are handed to `run` together,
+ * which answers each in order (one statement or one round trip for all of
+ * them). A request made while nothing runs goes at once, alone; one made
+ * while a batch runs waits one turn (`setImmediate`) at most for others to
+ * join it, or for a free slot; under load the batches grow by themselves. When `run` throws for a batch of several, each
  * request is tried again alone, so a failure is answered only to the request
  * it belongs to (the batch was one atomic write: nothing of it happened).
  */
@@ -42,6 +43,8 @@ export class GroupCommit<Req, Res> {
   submit(request: Req): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       this.queued.push({ request, resolve, reject });
+      // Idle: no batch to wait for, nothing to gain by waiting a turn.
+      if (this.inFlight === 0 && this.queued.length === 1 && !this.scheduled) return this.drain();
       if (this.scheduled) return;
       this.scheduled = true;
       setImmediate(() => {

@@ -12,7 +12,14 @@ import { built, EVENT_COLUMNS, STEP_COLUMNS, STEP_UPDATES, type Built } from './
 // insert conflicts is not created, a task whose lease is not held is not
 // written, and nothing goes with a row that was not (its steps, events and
 // deliveries join the rows the statement did write). The rows travel as one
-// array per column (`unnest`), so the text, prepared once, serves any number.
+// array per column (`unnest`), so one prepared text serves any number.
+//
+// Only batches of two or more: PostgreSQL cannot know an array parameter's
+// length when it plans once for all calls, costs the generic plan for 10 rows
+// and so keeps planning each call anew for its actual count (measured: a lone
+// claim 0.83 ms this way, 0.36 ms as the single-row statement with its
+// generic plan). A lone call runs the single-row statement of task-writes.ts
+// (claim: `id = $n`); a batch pays its planning once for all its rows.
 
 type Column = readonly [name: string, pgType: string];
 

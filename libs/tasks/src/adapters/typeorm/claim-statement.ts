@@ -78,13 +78,15 @@ const STEP_EVENT =
  * but for the task ids; each row claimed by the rule or not at all), the
  * steps they start and those steps' events, in one statement; answers a row
  * per claimed task (its steps as they were), with `started_step` and
- * `started_event` (null when no step started).
+ * `started_event` (null when no step started). A lone claim names its id
+ * (`id = $n`), not an array: see `batch-statements.ts` on plans.
  */
 export function claimTasks(d: SqlDialect, request: ClaimRequest, ids: readonly string[]): Built {
   const sql = d.statement();
+  request = ids.length === 1 ? { ...request, taskId: ids[0] } : request;
   // The index scan visits (and locks) the rows in key order whatever the order of `ids`, so two
   // batches sharing ids (a task woken twice) wait for each other rather than deadlock.
-  const update = claimUpdate(d, sql, request, ids);
+  const update = claimUpdate(d, sql, request, ids.length === 1 ? undefined : ids);
   const steps = '(SELECT json_agg(x) FROM stepwise_task_steps x WHERE x.task_id = c.id) AS steps';
   if (!request.start) return built(sql, `WITH c AS (${update}) SELECT c.*, ${steps} FROM c`);
   const now = d.now(sql, request.now);

@@ -29,6 +29,14 @@ export function renewLease(d: SqlDialect, taskId: string, workerId: string, leas
   return built(sql, d.postgres ? `WITH r AS (${update}) SELECT * FROM r` : update);
 }
 
+export interface SaveChange {
+  steps: readonly StepRecord[];
+  events: readonly TaskEvent[];
+  deliveries?: readonly NewWebhookDelivery[];
+  runAfterMs?: number;
+  whilePauseRequested?: boolean;
+}
+
 /**
  * The lease holder's write of what it owns: status, placement, progress,
  * outcome, times. Never the input, the identity, the flags others set, nor a
@@ -109,13 +117,30 @@ export function insertEvents(d: SqlDialect, taskId: string, events: readonly Tas
   );
 }
 
-/** The events and deliveries CTEs that follow a CTE `t` yielding the task's id (nothing when `t` is empty). */
+/** PostgreSQL: the held-task update with its steps, events and deliveries, in one statement. */
+export function saveHeldTask(d: SqlDialect, task: TaskRecord, workerId: string, change: SaveChange): Built {
+  const sql = d.statement();
+  const update = updateHeldTask(d, sql, task, workerId, change.runAfterMs, change.whilePauseRequested);
+  const parts = [`t AS (${update} RETURNING id, version)`];
+  parts.push(...cteRows(sql, change.steps, change.events, change.deliveries));
+  const seqs = change.events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
+  return built(sql, `WITH ${parts.join(', ')} SELECT t.id, t.version, ${seqs} AS seqs FROM t`);
+}
+
+/** The steps, events and deliveries CTEs that follow a CTE `t` yielding the task's id (nothing when `t` is empty). */
 function cteRows(
   sql: SqlStatement,
+  steps: readonly StepRecord[],
   events: readonly TaskEvent[],
   deliveries: readonly NewWebhookDelivery[] = [],
 ): string[] {
   const parts: string[] = [];
+  if (steps.length) {
+    parts.push(
+      `s AS (INSERT INTO stepwise_task_steps (task_id, ${STEP_COLUMNS}) SELECT t.id, v.* FROM t,` +
+        ` (VALUES ${stepValues(sql, steps)}) AS v(${STEP_COLUMNS}) ON CONFLICT (task_id, name) DO UPDATE SET ${STEP_UPDATES})`,
+    );
+  }
   if (events.length) {
     parts.push(
       `e AS (INSERT INTO stepwise_task_events (task_id, ${EVENT_COLUMNS}) SELECT t.id, v.* FROM t,` +
@@ -177,6 +202,19 @@ function dueAt(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
   return `${DATABASE_NOW} + ${sql.p(Math.max(0, task.runAt - task.createdAt), 'bigint')}`;
 }
 
+/** PostgreSQL: a new task with its steps, its `task.created` event and that event's deliveries, in one statement. */
+export function createTask(
+  d: SqlDialect,
+  task: NewTask,
+  events: readonly TaskEvent[],
+  deliveries: readonly NewWebhookDelivery[] = [],
+): Built {
+  const sql = d.statement();
+  const parts = [`t AS (${insertTask(d, sql, task)} RETURNING id)`, ...cteRows(sql, task.steps, events, deliveries)];
+  const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
+  return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
+}
+
 /** A progress report: the progress columns of the task and its step, nothing else. */
 export function updateProgress(sql: SqlStatement, taskId: string, workerId: string, change: ProgressChange) {
   return (
@@ -204,7 +242,7 @@ export function saveProgress(
     `p AS (UPDATE stepwise_task_steps SET progress = ${sql.p(change.stepProgress)} FROM t` +
       ` WHERE stepwise_task_steps.task_id = t.id AND stepwise_task_steps.name = ${sql.p(change.step)})`,
   );
-  parts.push(...cteRows(sql, events, deliveries));
+  parts.push(...cteRows(sql, [], events, deliveries));
   const seqs = events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
   return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqs} AS seqs FROM t`);
 }

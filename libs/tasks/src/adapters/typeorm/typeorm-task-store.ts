@@ -32,10 +32,12 @@ import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from 
 import { claimRow, claimTasks, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
 import {
   appendEventWithDeliveries,
+  createTask,
   insertEvents,
   insertTask,
   renewLease,
   TERMINAL_SQL,
+  saveHeldTask,
   saveProgress,
   updateHeldTask,
   updateProgress,
@@ -349,7 +351,10 @@ export class TypeOrmTaskStore implements TaskStore {
   }
 
   private async createBatch(items: CreateItem[]): Promise<Array<number[] | null>> {
-    const rows = byId(await this.statement(createTasks(this.d, items)));
+    const [one] = items;
+    const statement =
+      items.length === 1 ? createTask(this.d, one.task, one.events, one.deliveries) : createTasks(this.d, items);
+    const rows = byId(await this.statement(statement));
     return items.map((item) => {
       const row = rows.get(item.task.id);
       return row ? toSeqs(row.seqs) : null;
@@ -357,7 +362,10 @@ export class TypeOrmTaskStore implements TaskStore {
   }
 
   private async saveBatch(items: SaveItem[]): Promise<Array<{ version: number; seqs: number[] } | null>> {
-    const rows = byId(await this.statement(saveHeldTasks(this.d, items)));
+    const [one] = items;
+    const statement =
+      items.length === 1 ? saveHeldTask(this.d, one.task, one.workerId, one) : saveHeldTasks(this.d, items);
+    const rows = byId(await this.statement(statement));
     return items.map((item) => {
       const row = rows.get(item.task.id);
       return row ? { version: Number(row.version), seqs: toSeqs(row.seqs) } : null;
