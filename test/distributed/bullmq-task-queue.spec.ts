@@ -34,4 +34,17 @@ describe('BullMqTaskQueue', () => {
     bulk.mockRestore();
     add.mockRestore();
   });
+
+  it('dispatchMany sends one addBulk per lane', async () => {
+    queue ??= new BullMqTaskQueue({ connection: { host: '127.0.0.1', port: redis.port }, prefix: 'bulk-test' });
+    const received: string[] = [];
+    await queue.consume('many', 'worker', async (taskId) => void received.push(taskId), { concurrency: 10 });
+    const bulk = jest.spyOn(Queue.prototype, 'addBulk');
+    const ids = Array.from({ length: 30 }, (_, i) => `m${i}`);
+    await queue.dispatchMany(ids.map((taskId) => ({ taskId, queue: 'many', placement: 'worker', priority: 0 })));
+    expect(bulk).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 200 && received.length < ids.length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect([...received].sort()).toEqual([...ids].sort());
+    bulk.mockRestore();
+  });
 });

@@ -138,6 +138,22 @@ describe('TypeOrmTaskStore on PostgreSQL: group commit', () => {
     expect(await store.get(twin.id)).toBeNull();
   });
 
+  it('createMany is one statement for all its tasks, steps and events', async () => {
+    const db = await empty();
+    const store = new TypeOrmTaskStore(db, { clock: 'caller' });
+    const tasks = Array.from({ length: 50 }, () => newTask());
+    const events = tasks.map((t) => event(t.id, 'task.created'));
+    const sent = await statements(db, /^WITH|^INSERT/, () =>
+      store.createMany(tasks.map((task, i) => ({ task, event: events[i] }))),
+    );
+    expect(sent).toHaveLength(1);
+    expect(new Set(events.map((e) => e.seq)).size).toBe(50);
+    for (const [i, task] of tasks.entries()) {
+      expect((await store.get(task.id))!.steps).toEqual(task.steps);
+      expect(await store.listEvents(task.id)).toEqual([events[i]]);
+    }
+  });
+
   it('claims made together: the first at once, the others in one statement, each row by the rule', async () => {
     const db = await empty();
     const store = new TypeOrmTaskStore(db, { clock: 'caller' });

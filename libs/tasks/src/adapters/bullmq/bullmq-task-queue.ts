@@ -40,13 +40,19 @@ export class BullMqTaskQueue implements TaskQueue {
       group = new GroupCommit((jobs) => addBulk(queue(), jobs), DISPATCH_GROUPS);
       this.dispatches.set(lane, group);
     }
-    const jobId = message.dedupeKey ? `${message.taskId}.${message.dedupeKey}` : message.taskId;
-    const delay = message.delayMs && message.delayMs > 0 ? message.delayMs : undefined;
-    await group.submit({
-      name: 'run',
-      data: { taskId: message.taskId },
-      opts: { ...JOB_DEFAULTS, jobId, priority: bullPriority(message.priority), delay },
-    });
+    await group.submit(jobOf(message));
+  }
+
+  /** One `addBulk` per lane. */
+  async dispatchMany(messages: readonly Dispatch[]): Promise<void> {
+    const lanes = new Map<string, { queue: Queue; jobs: JobSpec[] }>();
+    for (const message of messages) {
+      const lane = laneName(message.queue, message.placement);
+      let batch = lanes.get(lane);
+      if (!batch) lanes.set(lane, (batch = { queue: this.queue(message.queue, message.placement), jobs: [] }));
+      batch.jobs.push(jobOf(message));
+    }
+    await Promise.all([...lanes.values()].map(({ queue, jobs }) => addBulk(queue, jobs)));
   }
 
   async consume(queue: string, placement: Placement, handler: DispatchHandler, options: ConsumeOptions): Promise<void> {
@@ -125,6 +131,17 @@ interface JobSpec {
   name: string;
   data: { taskId: string };
   opts: JobsOptions;
+}
+
+/** The job of a wake-up: its id (task id and dedupe key) makes a duplicate add a no-op. */
+function jobOf(message: Dispatch): JobSpec {
+  const jobId = message.dedupeKey ? `${message.taskId}.${message.dedupeKey}` : message.taskId;
+  const delay = message.delayMs && message.delayMs > 0 ? message.delayMs : undefined;
+  return {
+    name: 'run',
+    data: { taskId: message.taskId },
+    opts: { ...JOB_DEFAULTS, jobId, priority: bullPriority(message.priority), delay },
+  };
 }
 
 const JOB_DEFAULTS: JobsOptions = { removeOnComplete: true, removeOnFail: true, attempts: 1 };

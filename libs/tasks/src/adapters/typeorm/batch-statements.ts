@@ -159,11 +159,19 @@ function riderCtes(sql: SqlStatement, items: readonly Riders[], stepConflict: 'u
   return parts;
 }
 
-/** The ids of `t`'s row's events, in order (NULL when no event was written). */
-const seqsOf = (items: readonly Riders[]) =>
-  items.some((item) => item.events.length)
-    ? '(SELECT json_agg(e.id ORDER BY e.id) FROM e WHERE e.task_id = t.id)'
-    : 'NULL';
+/**
+ * The final SELECT: per row of `t`, `columns` and `seqs`, the ids of its
+ * events in order (NULL without events). Grouped once and joined, not looked
+ * up per row (that scan of `e` for each row of `t` grows with the square of
+ * the batch: 0.3 s for 1,000 saves).
+ */
+function answer(items: readonly Riders[], columns: string): string {
+  if (!items.some((item) => item.events.length)) return `SELECT ${columns}, NULL AS seqs FROM t`;
+  return (
+    `SELECT ${columns}, g.seqs FROM t LEFT JOIN` +
+    ` (SELECT task_id, json_agg(id ORDER BY id) AS seqs FROM e GROUP BY task_id) g ON g.task_id = t.id`
+  );
+}
 
 const prefixed = (alias: string, columns: string) =>
   columns
@@ -241,10 +249,11 @@ function taskRow(d: SqlDialect, task: NewTask): unknown[] {
  * New tasks with their steps, events and deliveries. A task that conflicts
  * (its idempotency key taken, before or earlier in the same batch) inserts
  * nothing and is absent from the answer; the others answer `id` and `seqs`
- * (their events' ids, in order). On the database clock a task is due after
- * its delay on that clock, not on the submitter's.
+ * (their events' ids, in order). With `conflicts: 'fail'` a conflict fails
+ * the statement instead: all rows or none. On the database clock a task is
+ * due after its delay on that clock, not on the submitter's.
  */
-export function createTasks(d: SqlDialect, items: readonly CreateItem[]): Built {
+export function createTasks(d: SqlDialect, items: readonly CreateItem[], conflicts: 'skip' | 'fail' = 'skip'): Built {
   const sql = d.statement();
   const columns = TASK_TYPES.map(([name]) => name);
   const select = columns.map((c) => (c === 'run_at' && d.databaseClock ? `${DATABASE_NOW} + v.run_at` : `v.${c}`));
@@ -262,10 +271,10 @@ export function createTasks(d: SqlDialect, items: readonly CreateItem[]): Built 
   }));
   const parts = [
     `t AS (INSERT INTO stepwise_tasks (${columns.join(', ')}, version) SELECT ${select.join(', ')}, 1 FROM ${v}` +
-      ` ORDER BY v.ord ON CONFLICT DO NOTHING RETURNING id)`,
+      ` ORDER BY v.ord${conflicts === 'skip' ? ' ON CONFLICT DO NOTHING' : ''} RETURNING id)`,
     ...riderCtes(sql, riders, 'insert'),
   ];
-  return built(sql, `WITH ${parts.join(', ')} SELECT t.id, ${seqsOf(riders)} AS seqs FROM t`);
+  return built(sql, `WITH ${parts.join(', ')} ${answer(riders, 't.id')}`);
 }
 
 /** A lease holder's write of one task (see `updateHeldTask`), with what goes with it. */
@@ -350,5 +359,5 @@ export function saveHeldTasks(d: SqlDialect, items: readonly SaveItem[]): Built 
     ` RETURNING k.id, k.version`;
   const riders = items.map(({ task, steps, events, deliveries }) => ({ taskId: task.id, steps, events, deliveries }));
   const parts = [`t AS (${update})`, ...riderCtes(sql, riders, 'upsert')];
-  return built(sql, `WITH ${parts.join(', ')} SELECT t.id, t.version, ${seqsOf(riders)} AS seqs FROM t`);
+  return built(sql, `WITH ${parts.join(', ')} ${answer(riders, 't.id, t.version')}`);
 }

@@ -98,8 +98,9 @@ export function claimTasks(d: SqlDialect, request: ClaimRequest, ids: readonly s
       ` RETURNING stepwise_task_steps.*),` +
       ` e AS (${STEP_EVENT} SELECT c.id, c.owner, 'task.step', c.type, c.status, c.progress, s.name, 'running', NULL, ${now}` +
       ` FROM c JOIN s ON s.task_id = c.id RETURNING id, at, task_id)` +
-      ` SELECT c.*, ${steps}, (SELECT row_to_json(s) FROM s WHERE s.task_id = c.id) AS started_step,` +
-      ` (SELECT row_to_json(e) FROM e WHERE e.task_id = c.id) AS started_event FROM c`,
+      // Joined, not looked up per row of c (a scan of s and e per claimed task).
+      ` SELECT c.*, ${steps}, row_to_json(s) AS started_step, row_to_json(e) AS started_event` +
+      ` FROM c LEFT JOIN s ON s.task_id = c.id LEFT JOIN e ON e.task_id = c.id`,
   );
 }
 

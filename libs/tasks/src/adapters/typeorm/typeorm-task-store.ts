@@ -9,6 +9,7 @@ import type {
   ListPage,
   ListQuery,
   NewTask,
+  NewTaskWrite,
   NewWebhookDelivery,
   PauseOutcome,
   StopRequest,
@@ -117,6 +118,42 @@ export class TypeOrmTaskStore implements TaskStore {
       }
       if (event) event.seq = seqs[0];
       return { task: structuredClone({ ...task, version: 1, leaseOwner: null, leaseExpiresAt: null }), created: true };
+    });
+  }
+
+  createMany(writes: readonly NewTaskWrite[]): Promise<TaskRecord[]> {
+    if (writes.length === 0) return Promise.resolve([]);
+    const items = writes.map(({ task, event, deliveries = [] }) => ({
+      task,
+      events: event ? [event] : [],
+      deliveries,
+    }));
+    return this.gate(async () => {
+      let seqs: number[][];
+      if (this.d.postgres) {
+        const rows = byId(await this.statement(createTasks(this.d, items, 'fail')));
+        seqs = items.map(({ task }) => toSeqs(rows.get(task.id)?.seqs));
+      } else {
+        seqs = await this.dataSource.transaction(async (em) => {
+          const all: number[][] = [];
+          for (const { task, events, deliveries } of items) {
+            const insert = this.d.statement();
+            const inserted = (await em.query(
+              `${insertTask(this.d, insert, task)} RETURNING id`,
+              insert.params,
+            )) as unknown[];
+            if (inserted.length === 0) throw new Error(`task ${task.id}: its id or idempotency key is taken`);
+            if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
+            all.push(events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : []);
+            if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
+          }
+          return all;
+        });
+      }
+      return items.map(({ task, events }, i) => {
+        events.forEach((event, j) => (event.seq = seqs[i][j]));
+        return structuredClone({ ...task, version: 1, leaseOwner: null, leaseExpiresAt: null });
+      });
     });
   }
 
