@@ -82,3 +82,60 @@ describe('RedisEventBus', () => {
     expect(first).toEqual([1]);
   });
 });
+
+describe('RedisEventBus: events published together', () => {
+  it('travel as one message per type, each task in order, a typed listener getting only its type', async () => {
+    const api = bus();
+    const worker = bus({ allEvents: false });
+    const all: string[] = [];
+    const cancels: string[] = [];
+    api.subscribe((e) => all.push(`${e.taskId}:${e.type}`));
+    worker.subscribe((e) => cancels.push(`${e.taskId}:${e.type}`), { types: ['task.cancel_requested'] });
+    await api.whenReady();
+    await worker.whenReady();
+    // What reaches Redis: the raw messages on the bus's channels.
+    const raw: string[] = [];
+    const spy = bus({ allEvents: false });
+    spy.subscribe(() => undefined);
+    (spy as unknown as { subscriber: { on(e: string, f: (...a: string[]) => void): void } }).subscriber.on(
+      'pmessage',
+      (_p, _c, message) => raw.push(message),
+    );
+    await spy.whenReady();
+
+    const publisher = bus({ allEvents: false });
+    await publisher.whenReady();
+    const tasks = ['a', 'b', 'c', 'd'];
+    const sent = tasks.flatMap((taskId) =>
+      (['task.step', 'task.cancel_requested', 'task.completed'] as const).map((type) => ({
+        ...event(type, 0),
+        taskId,
+      })),
+    );
+    // The bus is idle: the first goes at once, alone; the others follow it together.
+    await Promise.all([event('task.progress', 0), ...sent].map((e) => publisher.publish(e)));
+    await collected(all, sent.length + 1);
+    expect(all.shift()).toBe('t1:task.progress');
+    expect(await collected(all, sent.length)).toEqual(sent.map((e) => `${e.taskId}:${e.type}`).sort(byTask(tasks)));
+    for (const taskId of tasks) {
+      expect(all.filter((e) => e.startsWith(`${taskId}:`))).toEqual([
+        `${taskId}:task.step`,
+        `${taskId}:task.cancel_requested`,
+        `${taskId}:task.completed`,
+      ]);
+    }
+    expect(await collected(cancels, tasks.length)).toEqual(tasks.map((t) => `${t}:task.cancel_requested`));
+    // One message for the first, then one per type.
+    expect(raw).toHaveLength(4);
+  });
+});
+
+/** Sorts "task:type" entries by the order of their type in a batch (step, cancel, completed), then by task. */
+function byTask(tasks: string[]) {
+  const types = ['task.step', 'task.cancel_requested', 'task.completed'];
+  return (x: string, y: string) => {
+    const [tx, ex] = x.split(':');
+    const [ty, ey] = y.split(':');
+    return types.indexOf(ex) - types.indexOf(ey) || tasks.indexOf(tx) - tasks.indexOf(ty);
+  };
+}

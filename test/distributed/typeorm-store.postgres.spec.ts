@@ -6,7 +6,9 @@ import {
   TypeOrmWebhookOutbox,
 } from '../../libs/tasks/src/adapters/typeorm';
 import { newDelivery } from '../../libs/tasks/src/adapters/testing/webhook-outbox-contract';
-import type { DataSource } from 'typeorm';
+import type { DataSource, Logger } from 'typeorm';
+import type { TaskEvent, TaskEventType, TaskRecord } from '../../libs/tasks/src/model';
+import type { Claimed } from '../../libs/tasks/src/ports';
 import { PostgresServer } from './harness/postgres-server';
 
 /** The store contract on a real PostgreSQL started by the harness. */
@@ -86,5 +88,136 @@ describe('TypeOrmTaskStore on PostgreSQL: delete racing a write', () => {
     expect(await store.get(task.id)).toBeNull();
     expect(await store.listEvents(task.id)).toEqual([]);
     expect(await outbox.listForTask(task.id)).toEqual([]);
+  });
+});
+
+describe('TypeOrmTaskStore on PostgreSQL: group commit', () => {
+  const T0 = newTask().runAt;
+  const LEASE = 30_000;
+  const event = (taskId: string, type: TaskEventType, at = T0) =>
+    ({ taskId, owner: 'alice', type, taskType: 'create-zip', status: 'running', progress: 0, at }) as TaskEvent;
+
+  /** The statements `fn` sends that match `pattern`. */
+  async function statements(db: DataSource, pattern: RegExp, fn: () => Promise<unknown>): Promise<string[]> {
+    const seen: string[] = [];
+    const logger = db.logger;
+    (db as unknown as { logger: Partial<Logger> }).logger = {
+      ...logger,
+      logQuery: (query: string) => void (pattern.test(query) && seen.push(query)),
+    };
+    try {
+      await fn();
+    } finally {
+      (db as unknown as { logger: Logger }).logger = logger;
+    }
+    return seen;
+  }
+
+  it('creates made together: the first goes at once, the others in one statement; a twin of a key loses', async () => {
+    const db = await empty();
+    const store = new TypeOrmTaskStore(db, { clock: 'caller' });
+    const tasks = [1, 2, 3, 4].map(() => newTask());
+    const first = newTask({ idempotencyKey: 'k' });
+    const twin = newTask({ idempotencyKey: 'k' });
+    // The twin is in the batch of the task whose key it shares.
+    const all = [tasks[0], first, ...tasks.slice(1), twin];
+    const events = all.map((t) => event(t.id, 'task.created'));
+    let results: Array<{ task: TaskRecord; created: boolean }> = [];
+    const sent = await statements(db, /INSERT INTO stepwise_tasks/, async () => {
+      results = await Promise.all(all.map((t, i) => store.create(t, events[i])));
+    });
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toContain('unnest(');
+    expect(results.map((r) => r.created)).toEqual([true, true, true, true, true, false]);
+    expect(results[5].task.id).toBe(first.id);
+    expect(events[5].seq).toBeUndefined();
+    for (const [i, task] of all.slice(0, 5).entries()) {
+      expect(await store.get(task.id)).toEqual(results[i].task);
+      expect(await store.listEvents(task.id)).toEqual([events[i]]);
+    }
+    expect(await store.get(twin.id)).toBeNull();
+  });
+
+  it('createMany is one statement for all its tasks, steps and events', async () => {
+    const db = await empty();
+    const store = new TypeOrmTaskStore(db, { clock: 'caller' });
+    const tasks = Array.from({ length: 50 }, () => newTask());
+    const events = tasks.map((t) => event(t.id, 'task.created'));
+    const sent = await statements(db, /^WITH|^INSERT/, () =>
+      store.createMany(tasks.map((task, i) => ({ task, event: events[i] }))),
+    );
+    expect(sent).toHaveLength(1);
+    expect(new Set(events.map((e) => e.seq)).size).toBe(50);
+    for (const [i, task] of tasks.entries()) {
+      expect((await store.get(task.id))!.steps).toEqual(task.steps);
+      expect(await store.listEvents(task.id)).toEqual([events[i]]);
+    }
+  });
+
+  it('claims made together: the first at once, the others in one statement, each row by the rule', async () => {
+    const db = await empty();
+    const store = new TypeOrmTaskStore(db, { clock: 'caller' });
+    const due = [newTask(), newTask()];
+    const later = newTask({ runAt: T0 + 1_000 });
+    const paused = newTask({ status: 'paused' });
+    for (const task of [...due, later, paused]) await store.create(task);
+    const claim = (taskId: string, workerId = 'w1') =>
+      store.claim({ taskId, workerId, leaseMs: LEASE, now: T0, start: { placement: 'api' } });
+    let claims: Array<Claimed | null> = [];
+    const sent = await statements(db, /UPDATE stepwise_tasks/, async () => {
+      claims = await Promise.all([due[0], later, paused, due[1]].map((t) => claim(t.id)));
+    });
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toContain('= ANY(');
+    expect(claims.map((c) => c?.task.id ?? null)).toEqual([due[0].id, null, null, due[1].id]);
+    for (const [i, task] of due.entries()) {
+      const won = claims[i * 3]!;
+      expect(won.task).toEqual(await store.get(task.id));
+      expect(won.task.steps[0]).toMatchObject({ status: 'running', attempts: 1 });
+      expect(await store.listEvents(task.id)).toEqual([won.started]);
+    }
+    expect((await store.get(later.id))!.leaseOwner).toBeNull();
+    expect(await store.listEvents(later.id)).toEqual([]);
+    // The same task claimed twice at once, by one worker or two: one claim wins.
+    const twice = newTask();
+    await store.create(twice);
+    const both = await Promise.all([claim(twice.id), claim(twice.id), claim(twice.id, 'w2')]);
+    expect(both.filter((c) => c !== null)).toHaveLength(1);
+    expect(await store.listEvents(twice.id)).toHaveLength(1);
+  });
+
+  it('saves made together: the first at once, the others in one statement; a lost lease writes nothing', async () => {
+    const db = await empty();
+    const store = new TypeOrmTaskStore(db, { clock: 'caller' });
+    const held: TaskRecord[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { task } = await store.create(newTask());
+      held.push((await store.claim({ taskId: task.id, workerId: 'w1', leaseMs: LEASE, now: T0 }))!.task);
+    }
+    await store.claim({ taskId: held[1].id, workerId: 'w2', leaseMs: LEASE, now: T0 + LEASE + 1 });
+    const events = held.map((t) => [event(t.id, 'task.step', T0 + 1), event(t.id, 'task.completed', T0 + 2)]);
+    for (const task of held) {
+      Object.assign(task, { status: 'completed', progress: 1, output: { id: task.id }, leaseOwner: null });
+      Object.assign(task.steps[0], { status: 'completed', attempts: 1, output: 'x' });
+    }
+    let saved: boolean[] = [];
+    const sent = await statements(db, /UPDATE stepwise_tasks/, async () => {
+      saved = await Promise.all(
+        held.map((t, i) => store.save(t, 'w1', { steps: ['acceptFiles'], events: events[i], runAfterMs: 0 })),
+      );
+    });
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toContain('unnest(');
+    expect(saved).toEqual([true, false, true]);
+    for (const i of [0, 2]) {
+      const stored = await store.get(held[i].id);
+      expect(stored).toMatchObject({ status: 'completed', output: { id: held[i].id }, leaseOwner: null, version: 3 });
+      expect(stored!.steps[0]).toMatchObject({ status: 'completed', output: 'x' });
+      expect(events[i][0].seq).toBeLessThan(events[i][1].seq!);
+      expect(await store.listEvents(held[i].id)).toEqual(events[i]);
+    }
+    expect(await store.get(held[1].id)).toMatchObject({ status: 'running', leaseOwner: 'w2' });
+    expect(events[1].map((e) => e.seq)).toEqual([undefined, undefined]);
+    expect(await store.listEvents(held[1].id)).toEqual([]);
   });
 });

@@ -39,6 +39,7 @@ const N = {
   warmup: count(500),
   engineThroughput: count(5_000, 100),
   engineLatency: count(500),
+  engineBatch: count(20_000, 200),
   profile: count(200),
   httpThroughput: count(3_000, 100),
   httpLatency: count(300),
@@ -48,6 +49,8 @@ const N = {
   pgQueueLatency: count(500),
 };
 const CONCURRENCY = 50;
+/** Tasks per TaskEngine.submitMany (C2), jobs per pg-boss insert() and graphile-worker addJobs(). */
+const BATCH = 1_000;
 const IN_FLIGHT = 50;
 const GAP_MS = 20;
 const TARGETS = { throughputRatio: 0.25, pickupP50Factor: 3, pickupP99Ms: 25 };
@@ -567,6 +570,30 @@ async function engineScenarios(ctx, worker) {
       cost,
     };
 
+    // C2: throughput, TaskEngine.submitMany batches of 1,000, one after the other (as pg-boss insert(), graphile addJobs()).
+    await sleep(500);
+    await submitter.ask({ cmd: 'submitMany', n: 1_000, batch: BATCH, owner: 'batch-warmup' }, 120_000);
+    await waitFinished(ctx, null, 'batch-warmup', 1_000, 120_000);
+    const batchMeter = new Meter(ctx);
+    await batchMeter.start({ worker: worker.proc.pid, submitter: submitter.proc.pid });
+    const nb = N.engineBatch;
+    const bsub = await submitter.ask({ cmd: 'submitMany', n: nb, batch: BATCH, owner: 'engine-batch' }, 300_000);
+    const bfin = await waitFinished(ctx, batchMeter, 'engine-batch', nb, 300_000);
+    const batchCost = await batchMeter.stop(nb);
+    const batchSeconds = (bfin.last - bsub.t0) / 1000;
+    await worker.ask({ cmd: 'collect' });
+    const batch = {
+      count: nb,
+      batch: BATCH,
+      completed: bfin.done,
+      failed: bfin.bad,
+      timedOut: bfin.timedOut,
+      seconds: round(batchSeconds),
+      perSec: Math.round(bfin.done / batchSeconds),
+      submitSeconds: round((bsub.t1 - bsub.t0) / 1000),
+      cost: batchCost,
+    };
+
     // D: pickup, one submit at a time.
     await sleep(500);
     const latMeter = new Meter(ctx);
@@ -599,7 +626,7 @@ async function engineScenarios(ctx, worker) {
     await worker.ask({ cmd: 'profile', on: false });
     await worker.ask({ cmd: 'collect' });
     const profile = phaseBreakdown(subTrace, workTrace);
-    return { throughput, pickup, profile };
+    return { throughput, batch, pickup, profile };
   } finally {
     await submitter.stop();
   }
@@ -837,6 +864,15 @@ function tables(r) {
       tput(C),
     ],
     [
+      `C2. Stepwise engine, TaskEngine.submitMany batches of ${r.engine.batch.batch.toLocaleString('en')} → completed`,
+      r.engine.batch.count,
+      r.engine.batch.perSec,
+      fmt(ratio(r.engine.batch.perSec)),
+      '',
+      '',
+      tput(r.engine.batch),
+    ],
+    [
       'D. Stepwise pickup, one submit at a time (submit call → step start)',
       r.engine.pickup.count,
       '',
@@ -905,6 +941,7 @@ function tables(r) {
     '| --- | --- | --- | --- | --- | --- | --- |',
     cost('A. raw BullMQ', A.cost),
     cost('C. Stepwise engine', C.cost),
+    cost('C2. Stepwise engine, submitMany', r.engine.batch.cost),
     cost('D. Stepwise one at a time', r.engine.pickup.cost),
     cost('E. Stepwise HTTP noop', H.cost),
     cost('F. built apps countdown', E.cost),

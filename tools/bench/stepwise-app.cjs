@@ -8,6 +8,7 @@
 //
 // Commands (process.send / 'message'):
 //   { cmd: 'submit', n, inflight, owner, gapMs }  -> { ok, t0, t1, submitMs[] }
+//   { cmd: 'submitMany', n, batch, owner }         -> { ok, t0, t1 }   TaskEngine.submitMany, one batch at a time
 //   { cmd: 'collect' }                             -> { ok, starts: [[taskId, t0, stepStart]] }
 //   { cmd: 'profile', on }                         -> { ok }   wraps the ports to time each call
 //   { cmd: 'trace' }                               -> { ok, trace: [[label, taskId, start, end]] }
@@ -109,6 +110,16 @@ async function submitAll(engine, { n, inflight, owner, gapMs }) {
   return { t0, t1: now(), submitMs };
 }
 
+async function submitBatches(engine, { n, batch, owner }) {
+  const t0 = now();
+  for (let i = 0; i < n; i += batch) {
+    const inputs = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) inputs.push({ i: j });
+    await engine.submitMany('noop', inputs, { owner });
+  }
+  return { t0, t1: now() };
+}
+
 async function main() {
   const app = httpPort
     ? await NestFactory.create(BenchModule, { logger: ['error', 'warn'], abortOnError: false })
@@ -125,6 +136,9 @@ async function main() {
       switch (msg.cmd) {
         case 'submit':
           process.send({ ok: true, ...(await submitAll(engine, msg)) });
+          break;
+        case 'submitMany':
+          process.send({ ok: true, ...(await submitBatches(engine, msg)) });
           break;
         case 'collect':
           process.send({ ok: true, starts });

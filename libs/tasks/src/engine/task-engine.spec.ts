@@ -4,6 +4,7 @@ import { Step, Task, type StepContext } from '../definition';
 import type { TaskEvent } from '../model';
 import { NonRetryableError } from './step-errors';
 import { TaskOperationError } from './operation-errors';
+import { MAX_SUBMIT_MANY } from './task-engine';
 import { createEngineFixture, deferred, type Deferred, type EngineFixture } from './testing/engine-fixture';
 
 type Handler = (ctx: StepContext) => unknown;
@@ -487,6 +488,51 @@ describe('TaskEngine: submit', () => {
     await expectOperationError(f.engine.remove(task.id, 'other'), 'not_found');
     expect((await f.engine.list({ owner: 'other' })).items).toEqual([]);
     expect((await f.store.get(task.id))?.cancelRequested).toBe(false);
+  });
+});
+
+describe('TaskEngine: submitMany', () => {
+  it('creates every task with its task.created in one write, dispatches them in one call, and they run', async () => {
+    const validated = new ValidatedTask();
+    const f = createEngineFixture({ tasks: [validated] });
+    const createMany = jest.spyOn(f.store, 'createMany');
+    const create = jest.spyOn(f.store, 'create');
+    const dispatchMany = jest.spyOn(f.queue, 'dispatchMany');
+    const events: TaskEvent[] = [];
+    f.bus.subscribe((e) => events.push(e));
+    await f.engine.start(['worker']);
+
+    const inputs = [1, 2, 3].map((count) => ({ name: `n${count}`, count }));
+    const tasks = await f.engine.submitMany('validated', inputs, { owner: 'bob', priority: 4 });
+    expect(createMany).toHaveBeenCalledTimes(1);
+    expect(create).not.toHaveBeenCalled();
+    expect(dispatchMany).toHaveBeenCalledTimes(1);
+    expect(tasks.map((t) => [t.owner, t.priority, t.status, t.input])).toEqual(
+      inputs.map((input) => ['bob', 4, 'pending', { ...input, tags: [] }]),
+    );
+    for (const task of tasks) expect(await f.store.get(task.id)).toMatchObject({ id: task.id, owner: 'bob' });
+    const created = events.filter((e) => e.type === 'task.created');
+    expect(created.map((e) => [e.taskId, typeof e.seq])).toEqual(tasks.map((t) => [t.id, 'number']));
+    for (const task of tasks) expect((await f.settle(task.id, 'completed')).status).toBe('completed');
+    expect(validated.inputs).toHaveLength(3);
+    expect(await f.engine.submitMany('validated', [], { owner: 'bob' })).toEqual([]);
+  });
+
+  it('creates none when an input is invalid, and names every invalid one by its index', async () => {
+    const f = createEngineFixture({ tasks: [new ValidatedTask()] });
+    const error = await expectOperationError(
+      f.engine.submitMany('validated', [{ name: 'ok', count: 1 }, { name: '', count: 1 }, { count: 0 }], {
+        owner: 'alice',
+      }),
+      'invalid_input',
+    );
+    const fields = (error.details as Array<{ field: string }>).map((d) => d.field).sort();
+    expect(fields).toEqual(['[1].name', '[2].count', '[2].name']);
+    expect((await f.engine.list({ owner: 'alice' })).total).toBe(0);
+    await expectOperationError(f.engine.submitMany('nope', [{}], { owner: 'alice' }), 'not_found');
+    const tooMany = Array.from({ length: MAX_SUBMIT_MANY + 1 }, () => ({ name: 'x', count: 1 }));
+    await expectOperationError(f.engine.submitMany('validated', tooMany, { owner: 'alice' }), 'invalid_input');
+    expect((await f.engine.list({ owner: 'alice' })).total).toBe(0);
   });
 });
 

@@ -3,12 +3,19 @@ import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TaskS
 import type { FinishedQuery, ListPage, NewTask } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
-import { validateInput } from './input-validation';
-import { wakeUp } from './wake-up';
+import { type FieldIssue, validateInput } from './input-validation';
+import { wakeUp, wakeUpMany } from './wake-up';
 import { Reconciler } from './reconciler';
 import { Sweeper } from './sweeper';
 import { requestFingerprint } from './request-fingerprint';
-import { conflict, idempotencyKeyReused, invalidInput, taskNotFound, unknownTaskType } from './operation-errors';
+import {
+  conflict,
+  idempotencyKeyReused,
+  invalidInput,
+  TaskOperationError,
+  taskNotFound,
+  unknownTaskType,
+} from './operation-errors';
 import { TaskWorker } from './task-worker';
 
 export interface SubmitRequest {
@@ -47,6 +54,16 @@ export interface TaskStatsSummary {
 
 /** Finished tasks deleted per round trip of a bulk cleanup. */
 const PURGE_BATCH = 100;
+
+/** What the tasks of one {@link TaskEngine.submitMany} share. */
+export interface SubmitManyOptions {
+  owner: string;
+  priority?: number;
+  callbackUrl?: string;
+}
+
+/** Most inputs one {@link TaskEngine.submitMany} takes: its rows go in one statement. */
+export const MAX_SUBMIT_MANY = 1_000;
 
 export interface SubmitResult {
   task: TaskRecord;
@@ -89,13 +106,62 @@ export class TaskEngine {
   /** Validates and persists a task, then dispatches it. The row exists before this resolves. */
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     const definition = this.definition(request.type);
-    const { store, clock, newId } = this.deps;
     const input = await validateInput(definition, request.input);
-    const now = clock.now();
+    const now = this.deps.clock.now();
     const delayMs = submitDelay(request, now);
+    const record = this.newTask(definition, request, input, now, delayMs);
+    const { event, deliveries } = this.created(record);
+    const { task, created } = await this.deps.store.create(record, event, deliveries);
+    if (!created) return this.replay(task, request, record.requestFingerprint);
+    await this.events.fanOut(task, event);
+    await wakeUp(this.deps, task, delayMs > 0 ? { delayMs } : {});
+    return { task, created: true };
+  }
+
+  /**
+   * Validates, persists and dispatches many tasks of one type at once: one
+   * write for all the rows (with their steps and `task.created` events), one
+   * round trip to the queue. All or nothing: an invalid input (every one is
+   * reported, by index) or a failed write creates none; the rows exist before
+   * this resolves. No idempotency keys: a batch is not an idempotent retry.
+   * At most {@link MAX_SUBMIT_MANY} inputs a call.
+   */
+  async submitMany(type: string, inputs: readonly unknown[], options: SubmitManyOptions): Promise<TaskRecord[]> {
+    const definition = this.definition(type);
+    if (inputs.length > MAX_SUBMIT_MANY) {
+      throw invalidInput(`At most ${MAX_SUBMIT_MANY} tasks a batch, not ${inputs.length}`);
+    }
+    const settled = await Promise.allSettled(inputs.map((input) => validateInput(definition, input)));
+    const issues = settled.flatMap((result, i) => (result.status === 'rejected' ? issuesOf(result.reason, i) : []));
+    if (issues.length > 0) {
+      throw invalidInput(
+        `Invalid input for task "${definition.name}": ${issues.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
+        issues,
+      );
+    }
+    const now = this.deps.clock.now();
+    const writes = settled.map((result) => {
+      const input = (result as PromiseFulfilledResult<unknown>).value;
+      const task = this.newTask(definition, { type, input, ...options }, input, now);
+      return { task, ...this.created(task) };
+    });
+    const tasks = await this.deps.store.createMany(writes);
+    for (const [i, task] of tasks.entries()) await this.events.fanOut(task, writes[i].event);
+    await wakeUpMany(this.deps, tasks);
+    return tasks;
+  }
+
+  /** The row of a new task: pending, due now, every step pending. */
+  private newTask(
+    definition: TaskDefinition,
+    request: SubmitRequest,
+    input: unknown,
+    now: number,
+    delayMs = 0,
+  ): NewTask {
     const first = definition.steps[0];
-    const record: NewTask = {
-      id: request.id ?? newId(),
+    return {
+      id: request.id ?? this.deps.newId(),
       type: definition.name,
       queue: definition.queue,
       owner: request.owner,
@@ -138,14 +204,13 @@ export class TaskEngine {
         finishedAt: null,
       })),
     };
-    // The idempotency key is looked up once, by the insert itself: a twin makes it insert nothing.
+  }
+
+  /** A new task's `task.created` and the webhook deliveries announcing it. */
+  private created(record: NewTask) {
     const draft: TaskRecord = { ...record, version: 1, leaseOwner: null, leaseExpiresAt: null };
     const event = this.events.build(draft, 'task.created');
-    const { task, created } = await store.create(record, event, this.events.deliveries(draft, [event]));
-    if (!created) return this.replay(task, request, record.requestFingerprint);
-    await this.events.fanOut(task, event);
-    await wakeUp(this.deps, task, delayMs > 0 ? { delayMs } : {});
-    return { task, created: true };
+    return { event, deliveries: this.events.deliveries(draft, [event]) };
   }
 
   async get(id: string, owner: string): Promise<TaskRecord> {
@@ -402,4 +467,11 @@ function submitDelay({ runAt, delayMs }: SubmitRequest, now: number): number {
   }
   if (delay > MAX_SUBMIT_DELAY_MS) throw invalidInput('A task can be scheduled at most a year ahead');
   return Math.max(0, Math.round(delay));
+}
+
+/** The field issues of input `index`'s validation error, named `[index].field`; any other error is thrown. */
+function issuesOf(error: unknown, index: number): FieldIssue[] {
+  if (!(error instanceof TaskOperationError) || error.kind !== 'invalid_input') throw error;
+  const details = Array.isArray(error.details) ? (error.details as FieldIssue[]) : [];
+  return details.map((d) => ({ field: `[${index}].${d.field}`, message: d.message }));
 }

@@ -26,6 +26,8 @@ export interface ConsumeOptions {
  */
 export interface TaskQueue {
   dispatch(message: Dispatch): Promise<void>;
+  /** Sends many wake-ups at once (one round trip where the queue can), as `dispatch` would each. */
+  dispatchMany(messages: readonly Dispatch[]): Promise<void>;
   /** Starts consuming one queue for one placement. */
   consume(queue: string, placement: Placement, handler: DispatchHandler, options: ConsumeOptions): Promise<void>;
   /**

@@ -26,6 +26,13 @@ export interface ClaimRequest {
   start?: { placement: Placement };
 }
 
+/** One task of a {@link TaskStore.createMany}: its `task.created` event and that event's deliveries go with it. */
+export interface NewTaskWrite {
+  task: NewTask;
+  event?: TaskEvent;
+  deliveries?: readonly NewWebhookDelivery[];
+}
+
 /** A won claim: the task as claimed, and the `task.step` event of the step the claim started, if it did. */
 export interface Claimed {
   task: TaskRecord;
@@ -203,6 +210,13 @@ export interface TaskStore {
     event?: TaskEvent,
     deliveries?: readonly NewWebhookDelivery[],
   ): Promise<{ task: TaskRecord; created: boolean }>;
+  /**
+   * Inserts many tasks, each with its steps, its event (whose `seq` is set)
+   * and that event's deliveries, in one transaction: all of them or none. No
+   * idempotency lookup: an id or idempotency key already taken (or taken twice
+   * in the batch) fails the whole write. Answers the tasks in order.
+   */
+  createMany(tasks: readonly NewTaskWrite[]): Promise<TaskRecord[]>;
   get(id: string): Promise<TaskRecord | null>;
   findByIdempotencyKey(owner: string, key: string): Promise<TaskRecord | null>;
   list(query: ListQuery): Promise<ListPage>;

@@ -1,6 +1,7 @@
 import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { Placement } from '../../model';
 import type { ConsumeOptions, Dispatch, DispatchHandler, TaskQueue } from '../../ports';
+import { GroupCommit } from '../group-commit';
 
 export interface BullMqTaskQueueOptions {
   /** Redis connection (ioredis options, or `{ url }`). */
@@ -21,6 +22,8 @@ const CLOSE_TIMEOUT_MS = 3_000;
  */
 export class BullMqTaskQueue implements TaskQueue {
   private readonly queues = new Map<string, Queue>();
+  /** Per lane: the dispatches of one moment go as one `addBulk` (one pipelined write to Redis). */
+  private readonly dispatches = new Map<string, GroupCommit<JobSpec, void>>();
   private readonly workers: Worker[] = [];
   private readonly prefix: string;
   private consuming = true;
@@ -30,11 +33,26 @@ export class BullMqTaskQueue implements TaskQueue {
   }
 
   async dispatch(message: Dispatch): Promise<void> {
-    await this.add(message.queue, message.placement, message.taskId, {
-      jobId: message.dedupeKey ? `${message.taskId}.${message.dedupeKey}` : message.taskId,
-      priority: bullPriority(message.priority),
-      delay: message.delayMs && message.delayMs > 0 ? message.delayMs : undefined,
-    });
+    const lane = laneName(message.queue, message.placement);
+    let group = this.dispatches.get(lane);
+    if (!group) {
+      const queue = () => this.queue(message.queue, message.placement);
+      group = new GroupCommit((jobs) => addBulk(queue(), jobs), DISPATCH_GROUPS);
+      this.dispatches.set(lane, group);
+    }
+    await group.submit(jobOf(message));
+  }
+
+  /** One `addBulk` per lane. */
+  async dispatchMany(messages: readonly Dispatch[]): Promise<void> {
+    const lanes = new Map<string, { queue: Queue; jobs: JobSpec[] }>();
+    for (const message of messages) {
+      const lane = laneName(message.queue, message.placement);
+      let batch = lanes.get(lane);
+      if (!batch) lanes.set(lane, (batch = { queue: this.queue(message.queue, message.placement), jobs: [] }));
+      batch.jobs.push(jobOf(message));
+    }
+    await Promise.all([...lanes.values()].map(({ queue, jobs }) => addBulk(queue, jobs)));
   }
 
   async consume(queue: string, placement: Placement, handler: DispatchHandler, options: ConsumeOptions): Promise<void> {
@@ -90,7 +108,7 @@ export class BullMqTaskQueue implements TaskQueue {
   private async add(name: string, placement: Placement, taskId: string, options: JobsOptions): Promise<void> {
     const queue = this.queue(name, placement);
     await ready(queue);
-    await queue.add('run', { taskId }, { removeOnComplete: true, removeOnFail: true, attempts: 1, ...options });
+    await queue.add('run', { taskId }, { ...JOB_DEFAULTS, ...options });
   }
 
   private queue(name: string, placement: Placement): Queue {
@@ -108,8 +126,43 @@ export class BullMqTaskQueue implements TaskQueue {
   }
 }
 
+/** A job as `addBulk` takes it. */
+interface JobSpec {
+  name: string;
+  data: { taskId: string };
+  opts: JobsOptions;
+}
+
+/** The job of a wake-up: its id (task id and dedupe key) makes a duplicate add a no-op. */
+function jobOf(message: Dispatch): JobSpec {
+  const jobId = message.dedupeKey ? `${message.taskId}.${message.dedupeKey}` : message.taskId;
+  const delay = message.delayMs && message.delayMs > 0 ? message.delayMs : undefined;
+  return {
+    name: 'run',
+    data: { taskId: message.taskId },
+    opts: { ...JOB_DEFAULTS, jobId, priority: bullPriority(message.priority), delay },
+  };
+}
+
+const JOB_DEFAULTS: JobsOptions = { removeOnComplete: true, removeOnFail: true, attempts: 1 };
+
+/** Up to 100 jobs an `addBulk`, two at once per lane. */
+const DISPATCH_GROUPS = { maxBatch: 100, maxInFlight: 2 };
+
+async function addBulk(queue: Queue, jobs: JobSpec[]): Promise<void[]> {
+  await ready(queue);
+  // One job alone takes the queue's `add` (one command, not a pipeline of one).
+  if (jobs.length === 1) await queue.add(jobs[0].name, jobs[0].data, jobs[0].opts);
+  else await queue.addBulk(jobs);
+  return jobs.map(() => undefined);
+}
+
+/** Queues whose connection was ready once: past that, a command fails fast by itself (no offline queue). */
+const readyOnce = new WeakSet<Queue>();
+
 /** Waits for a new queue's connection, but not forever: Redis may be down. */
 async function ready(queue: Queue, timeoutMs = 2_000): Promise<void> {
+  if (readyOnce.has(queue)) return;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -118,6 +171,7 @@ async function ready(queue: Queue, timeoutMs = 2_000): Promise<void> {
         timer = setTimeout(() => reject(new Error(`Redis not ready within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
+    readyOnce.add(queue);
   } finally {
     clearTimeout(timer);
   }

@@ -39,6 +39,10 @@ export class MemoryTaskQueue implements TaskQueue {
     private readonly options: MemoryTaskQueueOptions = {},
   ) {}
 
+  async dispatchMany(messages: readonly Dispatch[]): Promise<void> {
+    for (const message of messages) await this.dispatch(message);
+  }
+
   async dispatch(message: Dispatch): Promise<void> {
     if (this.closed) return;
     if (message.delayMs && message.delayMs > 0) {

@@ -19,6 +19,7 @@ import type {
   ListPage,
   ListQuery,
   NewTask,
+  NewTaskWrite,
   PauseOutcome,
   StopRequest,
   ProgressChange,
@@ -75,6 +76,29 @@ export class MemoryTaskStore implements TaskStore {
     this.tasks.set(task.id, record);
     if (event) event.seq = this.append(event).seq;
     return { task: structuredClone(record), created: true };
+  }
+
+  async createMany(writes: readonly NewTaskWrite[]): Promise<TaskRecord[]> {
+    // Every check before any write: all or nothing.
+    const ids = new Set<string>();
+    const keys = new Set<string>();
+    for (const { task } of writes) {
+      if (this.tasks.has(task.id) || ids.has(task.id)) throw new Error(`duplicate task id ${task.id}`);
+      ids.add(task.id);
+      if (!task.idempotencyKey) continue;
+      const key = JSON.stringify([task.owner, task.idempotencyKey]);
+      if (keys.has(key) || this.byKey(task.owner, task.idempotencyKey)) {
+        throw new Error(`duplicate idempotency key ${task.idempotencyKey} of ${task.owner}`);
+      }
+      keys.add(key);
+    }
+    return writes.map(({ task, event, deliveries = [] }) => {
+      const record: TaskRecord = { ...structuredClone(task), version: 1, leaseOwner: null, leaseExpiresAt: null };
+      this.webhookDeliveries.insert(deliveries);
+      this.tasks.set(task.id, record);
+      if (event) event.seq = this.append(event).seq;
+      return structuredClone(record);
+    });
   }
 
   async get(id: string): Promise<TaskRecord | null> {

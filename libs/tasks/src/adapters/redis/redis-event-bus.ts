@@ -1,6 +1,7 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import type { TaskEvent, TaskEventType } from '../../model';
 import type { EventBus, EventListener, EventSubscription } from '../../ports';
+import { GroupCommit } from '../group-commit';
 
 /**
  * Events across processes over Redis pub/sub: a worker's progress reaches
@@ -9,7 +10,10 @@ import type { EventBus, EventListener, EventSubscription } from '../../ports';
  * all by pattern, one of some types only those channels, so a worker, which
  * wants cancels only, does not receive (nor parse) every progress report.
  * Fire-and-forget: a subscriber that was down catches up from the task's
- * event log, which is the durable copy.
+ * event log, which is the durable copy. The events published together (in
+ * one turn, or while earlier publishes are on their way) go as few messages:
+ * a message is a JSON array of events of one type, and every task's events
+ * still arrive in the order they were published.
  */
 export class RedisEventBus implements EventBus {
   private readonly publisher: Redis;
@@ -17,6 +21,10 @@ export class RedisEventBus implements EventBus {
   private readonly everything = new Set<EventListener>();
   private readonly byType = new Map<TaskEventType, Set<EventListener>>();
   private pending: Array<Promise<unknown>> = [];
+  private readonly publishes = new GroupCommit<TaskEvent, void>((events) => this.publishAll(events), {
+    maxBatch: 500,
+    maxInFlight: 2,
+  });
 
   /**
    * @param options.allEvents take every event from the start (default): an
@@ -58,8 +66,17 @@ export class RedisEventBus implements EventBus {
     return `${this.channel}:*`;
   }
 
-  async publish(event: TaskEvent): Promise<void> {
-    await this.publisher.publish(this.channelOf(event.type), JSON.stringify(event));
+  publish(event: TaskEvent): Promise<void> {
+    return this.publishes.submit(event);
+  }
+
+  private async publishAll(events: TaskEvent[]): Promise<void[]> {
+    const sent = messages(events).map(({ type, events: batch }) =>
+      this.publisher.publish(this.channelOf(type), JSON.stringify(batch.length === 1 ? batch[0] : batch)),
+    );
+    // Auto-pipelining: one write for all of them.
+    await Promise.all(sent);
+    return events.map(() => undefined);
   }
 
   subscribe(listener: EventListener, { types }: EventSubscription = {}): () => void {
@@ -116,19 +133,45 @@ export class RedisEventBus implements EventBus {
   }
 }
 
+/**
+ * The messages that carry `events`, in publishing order: each event joins the
+ * latest message of its type unless its task has an event in a later message
+ * (it would then overtake it), else starts a new one.
+ */
+export function messages(events: readonly TaskEvent[]): Array<{ type: TaskEventType; events: TaskEvent[] }> {
+  const out: Array<{ type: TaskEventType; events: TaskEvent[] }> = [];
+  const latestOfType = new Map<TaskEventType, number>();
+  const lastOfTask = new Map<string, number>();
+  for (const event of events) {
+    let at = latestOfType.get(event.type);
+    if (at === undefined || (lastOfTask.get(event.taskId) ?? -1) > at) {
+      at = out.push({ type: event.type, events: [] }) - 1;
+      latestOfType.set(event.type, at);
+    }
+    out[at].events.push(event);
+    lastOfTask.set(event.taskId, at);
+  }
+  return out;
+}
+
+/** A message holds one event or an array of them. */
 function deliver(raw: string, listeners: ReadonlySet<EventListener> | undefined): void {
   if (!listeners || listeners.size === 0) return;
-  let event: TaskEvent;
+  let parsed: TaskEvent | TaskEvent[];
   try {
-    event = JSON.parse(raw) as TaskEvent;
+    parsed = JSON.parse(raw) as TaskEvent | TaskEvent[];
   } catch {
     return;
   }
-  for (const listener of [...listeners]) {
-    try {
-      listener(event);
-    } catch {
-      // One faulty listener must not starve the others.
+  const events = Array.isArray(parsed) ? parsed : [parsed];
+  const targets = [...listeners];
+  for (const event of events) {
+    for (const listener of targets) {
+      try {
+        listener(event);
+      } catch {
+        // One faulty listener must not starve the others.
+      }
     }
   }
 }

@@ -162,6 +162,36 @@ export function describeTaskStoreContract(
         expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
       });
 
+      contract('createMany inserts every task with its steps and event, in order, and sets the seqs', async () => {
+        const tasks = [newTask(), newTask({ idempotencyKey: 'many-1' }), newTask({ owner: 'bob', priority: 3 })];
+        const events = tasks.map((t) => event(t.id, { type: 'task.created', owner: t.owner, status: 'pending' }));
+        const created = await store.createMany(tasks.map((task, i) => ({ task, event: events[i] })));
+        expect(created.map((t) => t.id)).toEqual(tasks.map((t) => t.id));
+        for (const [i, task] of created.entries()) {
+          expect(task).toMatchObject({ version: 1, leaseOwner: null, status: 'pending', steps: tasks[i].steps });
+          expect(await store.get(task.id)).toEqual(task);
+          expect(events[i].seq).toEqual(expect.any(Number));
+          expect(await store.listEvents(task.id)).toEqual([events[i]]);
+        }
+        expect(await store.createMany([])).toEqual([]);
+      });
+
+      contract('createMany writes nothing when one task cannot be inserted', async () => {
+        const taken = await created({ idempotencyKey: 'taken' });
+        const batches = [
+          [newTask(), newTask({ id: taken.id })],
+          [newTask(), newTask({ idempotencyKey: 'taken' })],
+          [newTask({ idempotencyKey: 'twice' }), newTask({ idempotencyKey: 'twice' })],
+        ];
+        for (const batch of batches) {
+          const events = batch.map((t) => event(t.id, { type: 'task.created' }));
+          await expect(store.createMany(batch.map((task, i) => ({ task, event: events[i] })))).rejects.toThrow();
+          expect(await store.get(batch[0].id)).toBeNull();
+          expect(await store.listEvents(batch[0].id)).toEqual([]);
+        }
+        expect((await store.list({ owner: 'alice', limit: 10 })).total).toBe(1);
+      });
+
       contract('allows any number of tasks without a key', async () => {
         await created();
         await created();

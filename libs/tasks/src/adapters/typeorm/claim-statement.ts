@@ -49,8 +49,12 @@ function startsStep(d: SqlDialect, sql: SqlStatement, request: ClaimRequest & { 
   );
 }
 
-/** UPDATE ... WHERE id AND <claimable> RETURNING the task, and whether it starts its next step. */
-function claimUpdate(d: SqlDialect, sql: SqlStatement, request: ClaimRequest): string {
+/**
+ * UPDATE ... WHERE id AND <claimable> RETURNING the task, and whether it
+ * starts its next step; `ids` (PostgreSQL) claims each of them that is
+ * claimable, by the same rule, in one statement.
+ */
+function claimUpdate(d: SqlDialect, sql: SqlStatement, request: ClaimRequest, ids?: readonly string[]): string {
   const now = () => d.now(sql, request.now);
   const start = request.start ? { ...request, start: request.start } : null;
   return (
@@ -59,7 +63,7 @@ function claimUpdate(d: SqlDialect, sql: SqlStatement, request: ClaimRequest): s
     ` status = CASE WHEN status = 'compensating' THEN 'compensating' ELSE 'running' END,` +
     ` started_at = COALESCE(started_at, ${now()}), deadline_at = ${deadline(d, sql, request.now)},` +
     (start ? ` message = CASE WHEN ${startsStep(d, sql, start)} THEN NULL ELSE message END,` : '') +
-    ` updated_at = ${now()}, version = version + 1 WHERE id = ${sql.p(request.taskId)} AND ${claimable(d, sql, request)}` +
+    ` updated_at = ${now()}, version = version + 1 WHERE ${ids ? `id = ANY(${sql.p(ids, 'varchar[]')})` : `id = ${sql.p(request.taskId)}`} AND ${claimable(d, sql, request)}` +
     ` RETURNING *, ${start ? startsStep(d, sql, start) : d.postgres ? 'FALSE' : '0'} AS starts`
   );
 }
@@ -70,19 +74,21 @@ const STEP_EVENT =
   'INSERT INTO stepwise_task_events (task_id, owner, type, task_type, status, progress, step, step_status, message, at)';
 
 /**
- * PostgreSQL: the claim, the step it starts and that step's event, in one
- * statement; answers the task (with its steps as they were), `started_step`
- * and `started_event` (null when no step started).
+ * PostgreSQL: the claims of several tasks by one worker (the same request
+ * but for the task ids; each row claimed by the rule or not at all), the
+ * steps they start and those steps' events, in one statement; answers a row
+ * per claimed task (its steps as they were), with `started_step` and
+ * `started_event` (null when no step started). A lone claim names its id
+ * (`id = $n`), not an array: see `batch-statements.ts` on plans.
  */
-export function claimTask(d: SqlDialect, request: ClaimRequest): Built {
+export function claimTasks(d: SqlDialect, request: ClaimRequest, ids: readonly string[]): Built {
   const sql = d.statement();
-  const update = claimUpdate(d, sql, request);
-  if (!request.start) {
-    return built(
-      sql,
-      `WITH c AS (${update}) SELECT c.*, (SELECT json_agg(s) FROM stepwise_task_steps s WHERE s.task_id = c.id) AS steps FROM c`,
-    );
-  }
+  request = ids.length === 1 ? { ...request, taskId: ids[0] } : request;
+  // The index scan visits (and locks) the rows in key order whatever the order of `ids`, so two
+  // batches sharing ids (a task woken twice) wait for each other rather than deadlock.
+  const update = claimUpdate(d, sql, request, ids.length === 1 ? undefined : ids);
+  const steps = '(SELECT json_agg(x) FROM stepwise_task_steps x WHERE x.task_id = c.id) AS steps';
+  if (!request.start) return built(sql, `WITH c AS (${update}) SELECT c.*, ${steps} FROM c`);
   const now = d.now(sql, request.now);
   return built(
     sql,
@@ -90,9 +96,11 @@ export function claimTask(d: SqlDialect, request: ClaimRequest): Built {
       ` s AS (${STARTED_STEP.replace('%NOW%', now)} FROM c WHERE c.starts AND stepwise_task_steps.task_id = c.id` +
       ` AND stepwise_task_steps.name = (${nextStep('n.name', 'c.id')})` +
       ` RETURNING stepwise_task_steps.*),` +
-      ` e AS (${STEP_EVENT} SELECT c.id, c.owner, 'task.step', c.type, c.status, c.progress, s.name, 'running', NULL, ${now} FROM c, s RETURNING id, at)` +
-      ` SELECT c.*, (SELECT json_agg(x) FROM stepwise_task_steps x WHERE x.task_id = c.id) AS steps,` +
-      ` (SELECT row_to_json(s) FROM s) AS started_step, (SELECT row_to_json(e) FROM e) AS started_event FROM c`,
+      ` e AS (${STEP_EVENT} SELECT c.id, c.owner, 'task.step', c.type, c.status, c.progress, s.name, 'running', NULL, ${now}` +
+      ` FROM c JOIN s ON s.task_id = c.id RETURNING id, at, task_id)` +
+      // Joined, not looked up per row of c (a scan of s and e per claimed task).
+      ` SELECT c.*, ${steps}, row_to_json(s) AS started_step, row_to_json(e) AS started_event` +
+      ` FROM c LEFT JOIN s ON s.task_id = c.id LEFT JOIN e ON e.task_id = c.id`,
   );
 }
 

@@ -67,9 +67,9 @@ export function updateHeldTask(
   );
 }
 
-const STEP_COLUMNS =
+export const STEP_COLUMNS =
   'name, step_order, placement, status, attempts, abandoned, progress, output, error, started_at, finished_at';
-const STEP_UPDATES = STEP_COLUMNS.split(', ')
+export const STEP_UPDATES = STEP_COLUMNS.split(', ')
   .slice(1)
   .map((c) => `${c} = excluded.${c}`)
   .join(', ');
@@ -124,7 +124,7 @@ export function saveHeldTask(d: SqlDialect, task: TaskRecord, workerId: string, 
   const parts = [`t AS (${update} RETURNING id, version)`];
   parts.push(...cteRows(sql, change.steps, change.events, change.deliveries));
   const seqs = change.events.length ? `(SELECT json_agg(id ORDER BY id) FROM e)` : 'NULL';
-  return built(sql, `WITH ${parts.join(', ')} SELECT t.version, ${seqs} AS seqs FROM t`);
+  return built(sql, `WITH ${parts.join(', ')} SELECT t.id, t.version, ${seqs} AS seqs FROM t`);
 }
 
 /** The steps, events and deliveries CTEs that follow a CTE `t` yielding the task's id (nothing when `t` is empty). */

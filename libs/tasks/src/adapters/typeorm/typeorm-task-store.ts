@@ -9,6 +9,7 @@ import type {
   ListPage,
   ListQuery,
   NewTask,
+  NewTaskWrite,
   NewWebhookDelivery,
   PauseOutcome,
   StopRequest,
@@ -35,7 +36,7 @@ import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
 import { findFinishedTasks, taskStats } from './task-stats-queries';
 import { reopenFailedTask, reopenSteps, retryFailedTask } from './retry-statement';
-import { claimRow, claimTask, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
+import { claimRow, claimTasks, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
 import {
   appendEventWithDeliveries,
   createTask,
@@ -51,6 +52,8 @@ import {
   upsertSteps,
   type Built,
 } from './task-writes';
+import { createTasks, saveHeldTasks, type CreateItem, type SaveItem } from './batch-statements';
+import { GroupCommit } from '../group-commit';
 
 type TaskChanges = QueryDeepPartialEntity<TaskRow>;
 const NOT_HELD: LeaseState = { held: false, cancelRequested: false, pauseRequested: false, deleteRequested: false };
@@ -64,6 +67,10 @@ export class TypeOrmTaskStore implements TaskStore {
   private readonly gate: Gate;
   private readonly d: SqlDialect;
   private readonly statement: HotPathStatement;
+  /** PostgreSQL: the creates, saves and claims of one moment, each kind as one statement (group commit). */
+  private readonly creates: GroupCommit<CreateItem, number[] | null>;
+  private readonly saves: GroupCommit<SaveItem, { version: number; seqs: number[] } | null>;
+  private readonly claims = new Map<string, GroupCommit<ClaimRequest, Claimed | null>>();
 
   /**
    * @param options.clock whose clock rules leases and due times on PostgreSQL:
@@ -77,6 +84,8 @@ export class TypeOrmTaskStore implements TaskStore {
     this.gate = gateFor(dataSource);
     this.d = dialectOf(dataSource, options.clock);
     this.statement = hotPathStatements(dataSource, this.d.postgres);
+    this.creates = new GroupCommit((items) => this.createBatch(items), { ...GROUP_COMMIT, key: (i) => i.task.id });
+    this.saves = new GroupCommit((items) => this.saveBatch(items), { ...GROUP_COMMIT, key: (i) => i.task.id });
   }
 
   private get em(): EntityManager {
@@ -94,9 +103,7 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(async () => {
       let seqs: number[] | null;
       if (this.d.postgres) {
-        const { sql, params } = createTask(this.d, task, events, deliveries);
-        const [row] = (await this.statement({ sql, params })) as Array<{ seqs: unknown }>;
-        seqs = row ? toSeqs(row.seqs) : null;
+        seqs = await this.creates.submit({ task, events, deliveries });
       } else {
         seqs = await this.dataSource.transaction(async (em) => {
           const insert = this.d.statement();
@@ -120,6 +127,42 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
+  createMany(writes: readonly NewTaskWrite[]): Promise<TaskRecord[]> {
+    if (writes.length === 0) return Promise.resolve([]);
+    const items = writes.map(({ task, event, deliveries = [] }) => ({
+      task,
+      events: event ? [event] : [],
+      deliveries,
+    }));
+    return this.gate(async () => {
+      let seqs: number[][];
+      if (this.d.postgres) {
+        const rows = byId(await this.statement(createTasks(this.d, items, 'fail')));
+        seqs = items.map(({ task }) => toSeqs(rows.get(task.id)?.seqs));
+      } else {
+        seqs = await this.dataSource.transaction(async (em) => {
+          const all: number[][] = [];
+          for (const { task, events, deliveries } of items) {
+            const insert = this.d.statement();
+            const inserted = (await em.query(
+              `${insertTask(this.d, insert, task)} RETURNING id`,
+              insert.params,
+            )) as unknown[];
+            if (inserted.length === 0) throw new Error(`task ${task.id}: its id or idempotency key is taken`);
+            if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
+            all.push(events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : []);
+            if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
+          }
+          return all;
+        });
+      }
+      return items.map(({ task, events }, i) => {
+        events.forEach((event, j) => (event.seq = seqs[i][j]));
+        return structuredClone({ ...task, version: 1, leaseOwner: null, leaseExpiresAt: null });
+      });
+    });
+  }
+
   get(id: string): Promise<TaskRecord | null> {
     return this.gate(() => findTask(this.em, { id }));
   }
@@ -134,16 +177,7 @@ export class TypeOrmTaskStore implements TaskStore {
 
   claim(request: ClaimRequest): Promise<Claimed | null> {
     return this.gate(async () => {
-      if (this.d.postgres) {
-        const { sql, params } = claimTask(this.d, request);
-        const [row] = (await this.statement({ sql, params })) as Raw[];
-        if (!row) return null;
-        const started = row.started_step as Raw | null;
-        const steps = ((row.steps as Raw[] | null) ?? []).map((s) =>
-          started && s.name === started.name ? started : s,
-        );
-        return claimed(fromRawTask(row, steps), started, row.started_event as Raw | null);
-      }
+      if (this.d.postgres) return this.claimsLike(request).submit(request);
       return sqliteTransaction(this.dataSource, (run) => {
         const [row] = run(claimRow(this.d, request));
         if (!row) return null;
@@ -179,9 +213,16 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(async () => {
       let result: { version: number; seqs: number[] } | null;
       if (this.d.postgres) {
-        const { sql, params } = saveHeldTask(this.d, task, workerId, { ...change, steps, events });
-        const [row] = (await this.statement({ sql, params })) as Array<{ version: unknown; seqs: unknown }>;
-        result = row ? { version: Number(row.version), seqs: toSeqs(row.seqs) } : null;
+        const { runAfterMs, whilePauseRequested } = change;
+        result = await this.saves.submit({
+          task,
+          workerId,
+          steps,
+          events,
+          deliveries,
+          runAfterMs,
+          whilePauseRequested,
+        });
       } else {
         const write = async (em: EntityManager) => {
           const update = this.d.statement();
@@ -380,10 +421,70 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
+  private async createBatch(items: CreateItem[]): Promise<Array<number[] | null>> {
+    const [one] = items;
+    const statement =
+      items.length === 1 ? createTask(this.d, one.task, one.events, one.deliveries) : createTasks(this.d, items);
+    const rows = byId(await this.statement(statement));
+    return items.map((item) => {
+      const row = rows.get(item.task.id);
+      return row ? toSeqs(row.seqs) : null;
+    });
+  }
+
+  private async saveBatch(items: SaveItem[]): Promise<Array<{ version: number; seqs: number[] } | null>> {
+    const [one] = items;
+    const statement =
+      items.length === 1 ? saveHeldTask(this.d, one.task, one.workerId, one) : saveHeldTasks(this.d, items);
+    const rows = byId(await this.statement(statement));
+    return items.map((item) => {
+      const row = rows.get(item.task.id);
+      return row ? { version: Number(row.version), seqs: toSeqs(row.seqs) } : null;
+    });
+  }
+
+  /** The group commit of the claims that differ only by their task: same worker, lease, types, start (and clock). */
+  private claimsLike(request: ClaimRequest): GroupCommit<ClaimRequest, Claimed | null> {
+    const { workerId, leaseMs, types, start, now } = request;
+    const shape = JSON.stringify([
+      workerId,
+      leaseMs,
+      types ?? null,
+      start?.placement ?? null,
+      this.d.databaseClock || now,
+    ]);
+    let group = this.claims.get(shape);
+    if (!group) {
+      group = new GroupCommit((requests) => this.claimBatch(requests), { ...GROUP_COMMIT, key: (r) => r.taskId });
+      this.claims.set(shape, group);
+    }
+    return group;
+  }
+
+  private async claimBatch(requests: ClaimRequest[]): Promise<Array<Claimed | null>> {
+    const ids = requests.map((r) => r.taskId);
+    const rows = byId(await this.statement(claimTasks(this.d, requests[0], ids)));
+    return requests.map(({ taskId }) => {
+      const row = rows.get(taskId);
+      if (!row) return null;
+      const started = row.started_step as Raw | null;
+      const steps = ((row.steps as Raw[] | null) ?? []).map((s) => (started && s.name === started.name ? started : s));
+      return claimed(fromRawTask(row, steps), started, row.started_event as Raw | null);
+    });
+  }
+
   private updateTask(em: EntityManager, set: TaskChanges): UpdateQueryBuilder<TaskRow> {
     return em.createQueryBuilder().update(TaskEntity).set(set);
   }
 }
+
+/**
+ * Group commit of the hot path on PostgreSQL: a statement carries up to 64
+ * rows, and two run at once per kind (the pool has 10 connections).
+ */
+const GROUP_COMMIT = { maxBatch: 64, maxInFlight: 2 };
+
+const byId = (rows: Raw[]) => new Map(rows.map((row) => [String(row.id), row]));
 
 /** Appends one event; returns its position in the log. */
 async function insertEvent(em: EntityManager, event: TaskEvent): Promise<number> {
