@@ -14,6 +14,7 @@ module.exports = {
     '^@stepwise/tasks/testing$': '<rootDir>/libs/tasks/src/testing/index.ts',
     '^@stepwise/examples$': '<rootDir>/libs/examples/src/index.ts',
     '^@stepwise/client$': '<rootDir>/libs/client/src/index.ts',
+    '^@stepwise/contract$': '<rootDir>/libs/contract/src/index.ts',
   },
   // tus (and srvx, under it) ship ESM only: compile them to CommonJS like our sources.
   transformIgnorePatterns: ['/node_modules/(?!(@tus|srvx)/)'],
