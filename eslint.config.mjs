@@ -1,5 +1,6 @@
 // Flat ESLint config: @eslint/js recommended for everything, typescript-eslint
 // recommended (not type-aware, to stay fast) for TypeScript sources.
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -88,6 +89,22 @@ function layerBoundaries([layer, below]) {
   };
 }
 
+// What the browser-safe libraries (the contract, the client) may not use: Node's modules and
+// globals would break a browser bundle; the server's packages would break a lone install.
+const NODE_ONLY_GLOBALS = [
+  'Buffer',
+  'process',
+  'global',
+  'setImmediate',
+  'clearImmediate',
+  '__dirname',
+  '__filename',
+].map((name) => ({ name, message: 'Browsers have no such global: keep this library runnable outside Node.' }));
+const NODE_MODULES = {
+  regex: `^(node:.*|(${builtinModules.join('|')})(/.*)?)$`,
+  message: 'Browsers have no Node modules: keep this library runnable outside Node.',
+};
+
 const unusedVars = [
   'error',
   { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
@@ -154,6 +171,39 @@ export default defineConfig(
   },
 
   ...LAYERS.map(layerBoundaries),
+
+  // The contract is built into both packages: plain TypeScript, nothing to import but itself.
+  {
+    files: ['libs/contract/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^[^.]', message: 'The contract imports nothing: no package, no Node module.' }] },
+      ],
+      'no-restricted-globals': ['error', ...NODE_ONLY_GLOBALS],
+    },
+  },
+  // The client installs alone and runs in browsers: the contract and socket.io-client, no server code.
+  {
+    files: ['libs/client/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NODE_MODULES,
+            {
+              regex: '^@stepwise/(?!contract$)',
+              message: '@stepwise/client installs alone: take shared shapes from @stepwise/contract.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', ...NODE_ONLY_GLOBALS],
+    },
+  },
 
   // Processes, tools and the distributed suite (which reports what it measured)
   // may write to the console; library code should not.

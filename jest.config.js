@@ -15,6 +15,7 @@ module.exports = {
     '^@stepwise/tasks/(s3|redis|health|openapi|typeorm)$': '<rootDir>/libs/tasks/src/$1.ts',
     '^@stepwise/examples$': '<rootDir>/libs/examples/src/index.ts',
     '^@stepwise/client$': '<rootDir>/libs/client/src/index.ts',
+    '^@stepwise/contract$': '<rootDir>/libs/contract/src/index.ts',
   },
   // tus (and srvx, under it) ship ESM only: compile them to CommonJS like our sources.
   transformIgnorePatterns: ['/node_modules/(?!(@tus|srvx)/)'],

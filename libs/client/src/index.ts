@@ -10,6 +10,9 @@ export { StepwiseError, type StepwiseErrorContext } from './stepwise-error';
 export type { FetchLike, HeadersSource } from './http';
 export type { SocketConnectionOptions } from './socket-hub';
 export {
+  PUBLIC_EVENT_TYPES,
+  TASK_STATUSES,
+  TASKS_NAMESPACE,
   TERMINAL_EVENT_TYPES,
   TERMINAL_STATUSES,
   isTerminalEvent,
@@ -20,15 +23,18 @@ export {
   type FieldIssueView,
   type FileInput,
   type ListQuery,
+  type Placement,
   type PollOptions,
   type RequestOptions,
   type ResultFileView,
+  type StepStatus,
   type StepView,
   type Submission,
   type SubmitOptions,
   type TaskErrorView,
   type TaskEvent,
   type TaskEventType,
+  type TaskEventView,
   type TaskLinks,
   type TaskListView,
   type TaskPage,
@@ -36,4 +42,6 @@ export {
   type TaskResultView,
   type TaskStatus,
   type TaskView,
+  type TerminalEventType,
+  type TerminalStatus,
 } from './types';

@@ -1,3 +1,4 @@
+import { TASKS_NAMESPACE } from '@stepwise/contract';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { errorBodyOf, StepwiseError } from './stepwise-error';
 import type { TaskEvent, TaskView } from './types';
@@ -48,7 +49,6 @@ const MAX_SEEN = 10_000;
 
 /** Task ids are UUIDs: the server answers them lower-cased, whatever the case asked. */
 const channelKey = (taskId: string): string => taskId.toLowerCase();
-const DEFAULT_NAMESPACE = '/tasks';
 const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 1_000;
 /** A subscription the server could not serve (503: its backend is down) is asked again after this. */
@@ -158,7 +158,7 @@ export class SocketHub {
   private createSocket(headers: Record<string, string>): Socket {
     const { url, namespace, ackTimeoutMs: _ackTimeoutMs, idleTimeoutMs: _idleTimeoutMs, ...ioOptions } = this.options;
     const origin = url ?? new URL(this.baseUrl).origin;
-    const target = `${origin.replace(/\/+$/, '')}${namespace ?? DEFAULT_NAMESPACE}`;
+    const target = `${origin.replace(/\/+$/, '')}${namespace ?? TASKS_NAMESPACE}`;
     const socket = io(target, {
       reconnection: true,
       // Sent with the handshake where the transport allows (Node: always; browsers: polling only).

@@ -1,3 +1,4 @@
+import { isTaskStatus } from '@stepwise/contract';
 import type { ErrorBody, TaskErrorView, TaskStatus } from './types';
 
 /** Where an error answer came from. */
@@ -26,16 +27,6 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
-
-const TASK_STATUSES: readonly string[] = [
-  'pending',
-  'running',
-  'paused',
-  'compensating',
-  'completed',
-  'failed',
-  'cancelled',
-];
 
 /**
  * A Stepwise server's error answer (every non-2xx), or the end of a task
@@ -66,8 +57,8 @@ export class StepwiseError extends Error {
     this.error = body.error;
     if (body.details !== undefined) this.details = body.details;
     const details = body.details as { status?: unknown; error?: unknown } | undefined;
-    if (typeof details?.status === 'string' && TASK_STATUSES.includes(details.status)) {
-      this.taskStatus = details.status as TaskStatus;
+    if (isTaskStatus(details?.status)) {
+      this.taskStatus = details.status;
       if ('error' in details) this.taskError = (details.error ?? null) as TaskErrorView | null;
     }
     this.method = context.method;

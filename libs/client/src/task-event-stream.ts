@@ -1,11 +1,6 @@
 import type { SocketHub, TaskWatcher } from './socket-hub';
-import { isTerminalEvent, isTerminalStatus, type TaskEvent, type TaskEventType, type TaskView } from './types';
-
-const TERMINAL_EVENT_OF: Record<'completed' | 'failed' | 'cancelled', TaskEventType> = {
-  completed: 'task.completed',
-  failed: 'task.failed',
-  cancelled: 'task.cancelled',
-};
+import { terminalEventOf } from '@stepwise/contract';
+import { isTerminalEvent, isTerminalStatus, type TaskEvent, type TaskView } from './types';
 
 /** The terminal event a finished task's snapshot stands for. */
 export function terminalEventFrom(task: TaskView): TaskEvent | undefined {
@@ -13,7 +8,7 @@ export function terminalEventFrom(task: TaskView): TaskEvent | undefined {
   const step = task.error?.step;
   return {
     taskId: task.id,
-    event: TERMINAL_EVENT_OF[task.status],
+    event: terminalEventOf(task.status),
     type: task.type,
     status: task.status,
     progress: task.progress,

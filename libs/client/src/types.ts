@@ -1,77 +1,60 @@
 /**
- * The shapes the client exchanges with a Stepwise server. The REST views are
- * the server's own types, imported as types only: the client has no runtime
- * dependency on `@stepwise/tasks`.
+ * The shapes the client exchanges with a Stepwise server. The statuses, event
+ * names and REST views are the server's own contract (`@stepwise/contract`),
+ * built into this package: nothing of `@stepwise/tasks` is needed.
  */
-import type { TaskListView, TaskResultView, TaskStatus, TaskView } from '@stepwise/tasks';
+import {
+  isTerminalEventType,
+  type PublicEventType,
+  type TaskEventView,
+  type TaskListView,
+  type TaskResultView,
+  type TaskStatus,
+  type TaskView,
+} from '@stepwise/contract';
 
-export type {
-  ErrorBody,
-  FieldIssueView,
-  ResultFileView,
-  StepView,
-  TaskErrorView,
-  TaskLinks,
-  TaskListView,
-  TaskResultView,
-  TaskStatus,
-  TaskView,
-} from '@stepwise/tasks';
-
-/** Statuses after which a task never changes again. */
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
-
-/** Whether a status is final (`completed`, `failed` or `cancelled`). */
-export function isTerminalStatus(status: string): status is 'completed' | 'failed' | 'cancelled' {
-  return (TERMINAL_STATUSES as readonly string[]).includes(status);
-}
+export {
+  PUBLIC_EVENT_TYPES,
+  TASK_STATUSES,
+  TASKS_NAMESPACE,
+  TERMINAL_EVENT_TYPES,
+  TERMINAL_STATUSES,
+  isTerminalStatus,
+  type ErrorBody,
+  type FieldIssueView,
+  type Placement,
+  type ResultFileView,
+  type StepStatus,
+  type StepView,
+  type TaskErrorView,
+  type TaskEventView,
+  type TaskLinks,
+  type TaskListView,
+  type TaskResultView,
+  type TaskStatus,
+  type TaskView,
+  type TerminalEventType,
+  type TerminalStatus,
+} from '@stepwise/contract';
 
 /**
  * Names of the events pushed over Socket.IO (namespace `/tasks`): the
  * contract's six, and the pause and resume of a task.
  */
-export type TaskEventType =
-  | 'task.created'
-  | 'task.progress'
-  | 'task.step'
-  | 'task.completed'
-  | 'task.failed'
-  | 'task.cancelled'
-  | 'task.paused'
-  | 'task.resumed';
-
-/** Events after which a task never changes again. */
-export const TERMINAL_EVENT_TYPES: readonly TaskEventType[] = ['task.completed', 'task.failed', 'task.cancelled'];
+export type TaskEventType = PublicEventType;
 
 /** Whether an event ends its task's stream. */
 export function isTerminalEvent(event: Pick<TaskEvent, 'event'>): boolean {
-  return (TERMINAL_EVENT_TYPES as readonly string[]).includes(event.event);
+  return isTerminalEventType(event.event);
 }
 
 /**
  * One event of a task, as pushed over Socket.IO. A server may add fields,
  * and event names (`string & {}` keeps them).
  */
-export interface TaskEvent {
-  taskId: string;
+export interface TaskEvent extends Omit<TaskEventView, 'event'> {
   /** The event's name (the Socket.IO event), e.g. `task.progress`. */
   event: TaskEventType | (string & {});
-  /** The task's type, e.g. `countdown`. */
-  type: string;
-  /** The task's status once the event happened. */
-  status: TaskStatus;
-  /** The task's overall progress, 0..1; never goes backwards. */
-  progress: number;
-  /** The step the event is about (`task.step`, `task.progress`). */
-  step?: string;
-  /** `task.step`: the step's new status (`running`, `completed`, `failed`...). */
-  stepStatus?: string;
-  /** The latest progress message, or the task's message. */
-  message?: string;
-  /** When it happened, ISO 8601. */
-  at: string;
-  /** Position in the task's event log, when the server sends it; used to drop duplicates. */
-  seq?: number;
   /**
    * `true` on a terminal event the client derived from a subscription's
    * snapshot (the task was already finished, or finished while the

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { TASK_EVENT_TYPES, type TaskEventType } from '../model';
+import { TASK_EVENT_TYPES, TERMINAL_EVENT_TYPES, type TaskEventType } from '../model';
 import { literalTargetProblem } from './target-guard';
 import type { WebhookOutbox } from '../ports/webhook-outbox';
 
@@ -68,7 +68,8 @@ export interface WebhookSettings {
   concurrency: number;
 }
 
-export const DEFAULT_WEBHOOK_EVENTS: readonly TaskEventType[] = ['task.completed', 'task.failed', 'task.cancelled'];
+/** What a webhook is sent when its options name no events: the end of the task. */
+export const DEFAULT_WEBHOOK_EVENTS: readonly TaskEventType[] = TERMINAL_EVENT_TYPES;
 
 const MIN_SECRET_LENGTH = 16;
 

@@ -1,4 +1,4 @@
-import { isTerminal, TERMINAL_EVENTS, type TaskEvent, type TaskRecord } from '../model';
+import { isTerminal, isTerminalEventType, type TaskEvent, type TaskRecord } from '../model';
 import type { TaskEngine } from './task-engine';
 
 /** How often `done()` and `events()` re-read the row, in case a live event was lost (pub/sub is not durable). */
@@ -38,7 +38,7 @@ export class TaskHandle<Output = unknown> {
   /** Resolves with the task once it is `completed`, `failed` or `cancelled`. */
   async done(): Promise<TaskRecord> {
     for await (const event of this.events()) {
-      if (TERMINAL_EVENTS.includes(event.type)) break;
+      if (isTerminalEventType(event.type)) break;
     }
     return this.status();
   }
@@ -69,7 +69,7 @@ export class TaskHandle<Output = unknown> {
         for (const event of await this.engine.listEvents(this.id, this.owner, lastSeq)) {
           lastSeq = Math.max(lastSeq, event.seq ?? lastSeq);
           yield event;
-          if (TERMINAL_EVENTS.includes(event.type)) return;
+          if (isTerminalEventType(event.type)) return;
         }
         while (live.length > 0) {
           const event = live.shift()!;

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { decodeCursor } from '../ports/list-cursor';
 import type { ListRequest } from '../engine/task-engine';
-import { TASK_STATUSES, type TaskStatus } from '../model';
+import { TASK_STATUSES } from '../model';
 import { badRequest } from '../web/http-error';
 import { TASK_TYPE_PATTERN } from './task-type.pipe';
 import { fieldIssues } from './zod-issues';
 
-const STATUSES = TASK_STATUSES as unknown as [TaskStatus, ...TaskStatus[]];
 /** Every task this API serves has a UUID (its ids come from `randomUUID()`, `TaskIdPipe` reads no other). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -16,7 +15,7 @@ const isOurCursor = (cursor: string): boolean => UUID.test(decodeCursor(cursor)?
 /** Query strings are strings: a repeated parameter (an array) is refused, not guessed at. */
 const schema = z.object({
   type: z.string().regex(TASK_TYPE_PATTERN, 'must be a task type name').optional(),
-  status: z.enum(STATUSES).optional(),
+  status: z.enum(TASK_STATUSES).optional(),
   limit: z
     .string()
     .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')

@@ -1,25 +1,22 @@
+import type { TaskEventType } from '@stepwise/contract';
 import type { TaskStatus } from './task-status';
 
-/** Event names of the public contract, plus the audit-only ones: the one list the type and checks derive from. */
-export const TASK_EVENT_TYPES = [
-  'task.created',
-  'task.progress',
-  'task.step',
-  'task.completed',
-  'task.failed',
-  'task.cancelled',
-  'task.paused',
-  'task.resumed',
-  'task.retrying',
-  'task.compensating',
-  'task.cancel_requested',
-  'task.retried',
-] as const;
-
-export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
+// The event names are the public contract's (shared with @stepwise/client): one list for the
+// types, the webhook settings' check, the OpenAPI enums, the dashboard and the client.
+export {
+  PUBLIC_EVENT_TYPES,
+  TASK_EVENT_TYPES,
+  TERMINAL_EVENT_TYPES,
+  isPublicEventType,
+  isTerminalEventType,
+  terminalEventOf,
+  type PublicEventType,
+  type TaskEventType,
+  type TerminalEventType,
+} from '@stepwise/contract';
 
 /** Events after which a task never changes again. */
-export const TERMINAL_EVENTS: readonly TaskEventType[] = ['task.completed', 'task.failed', 'task.cancelled'];
+export { TERMINAL_EVENT_TYPES as TERMINAL_EVENTS } from '@stepwise/contract';
 
 /** One entry of a task's event log, and the payload pushed to subscribers. */
 export interface TaskEvent {

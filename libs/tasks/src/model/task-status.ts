@@ -1,24 +1,20 @@
-/** Lifecycle of a task. Terminal statuses never change again. */
-export type TaskStatus = 'pending' | 'running' | 'paused' | 'compensating' | 'completed' | 'failed' | 'cancelled';
+import { TERMINAL_STATUSES, type TaskStatus } from '@stepwise/contract';
 
-/** Lifecycle of one step inside a task. */
-export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated' | 'skipped';
+// The lists are the public contract's (shared with @stepwise/client); the kernel speaks the same words.
+export {
+  PLACEMENTS,
+  STEP_STATUSES,
+  TASK_STATUSES,
+  TERMINAL_STATUSES,
+  isTaskStatus,
+  isTerminalStatus,
+  type Placement,
+  type StepStatus,
+  type TaskStatus,
+  type TerminalStatus,
+} from '@stepwise/contract';
 
-/** Where a step runs: in the process serving HTTP, or in a worker process. */
-export type Placement = 'api' | 'worker';
-
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
-
+/** Whether a task in this status never changes again. */
 export function isTerminal(status: TaskStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
+  return (TERMINAL_STATUSES as readonly TaskStatus[]).includes(status);
 }
-
-export const TASK_STATUSES: readonly TaskStatus[] = [
-  'pending',
-  'running',
-  'paused',
-  'compensating',
-  'completed',
-  'failed',
-  'cancelled',
-];

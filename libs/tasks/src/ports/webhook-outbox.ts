@@ -1,4 +1,4 @@
-import type { TaskEventType } from '../model';
+import { TERMINAL_EVENT_TYPES, type TaskEventType } from '../model';
 import type { NewWebhookDelivery } from '.';
 
 // Defined with the ports (the task store writes new deliveries); part of the webhooks' surface too.
@@ -90,7 +90,7 @@ export interface WebhookOutbox {
 }
 
 /** Events after which a task never changes: their pending deliveries outlive a delete. */
-export const TERMINAL_WEBHOOK_EVENTS: readonly TaskEventType[] = ['task.completed', 'task.failed', 'task.cancelled'];
+export const TERMINAL_WEBHOOK_EVENTS: readonly TaskEventType[] = TERMINAL_EVENT_TYPES;
 
 /** The state change `markResult` applies; shared by the adapters so they agree. */
 export function settle(

@@ -2,7 +2,7 @@ import type { Response } from 'express';
 import { isTerminal, type TaskEvent, type TaskRecord } from '../model';
 import { guardedListeners } from '../web/guarded-listeners';
 import type { EventBus } from '../ports';
-import { isPublicEvent, isTerminalEvent, toTaskEventView } from './task-event-view';
+import { isPublicEvent, isTerminalEvent, toTaskEventView, type PublicTaskEvent } from './task-event-view';
 
 /** Where a stream reads the task and its log; scoped to the caller's owner. */
 export interface TaskEventSource {
@@ -185,7 +185,7 @@ export class TaskEventStream {
 }
 
 /** One SSE message: `id` (when the log gave one), `event`, one `data` line of JSON. */
-export function format(event: TaskEvent): string {
+export function format(event: PublicTaskEvent): string {
   const id = typeof event.seq === 'number' ? `id: ${event.seq}\n` : '';
   return `${id}event: ${event.type}\ndata: ${JSON.stringify(toTaskEventView(event))}\n\n`;
 }

@@ -12,7 +12,6 @@ import {
 import { GATEWAY_OPTIONS } from '@nestjs/websockets/constants';
 import type { Namespace, Socket } from 'socket.io';
 import { TaskEngine } from '../engine/task-engine';
-import type { TaskEvent } from '../model';
 import type { EventBus } from '../ports';
 import { TASKS_NAMESPACE } from '../web/task-namespace';
 import { toErrorResponse } from '../web/error-response';
@@ -23,7 +22,7 @@ import { resolveOwner, type OwnerResolver } from '../core/owner-resolver';
 import type { ResolvedOptions } from '../core/resolved-options';
 import { EVENT_BUS, OWNER_RESOLVER, RESOLVED_OPTIONS } from '../core/tokens';
 import { ProgressThrottle } from './progress-throttle';
-import { isPublicEvent, isTerminalEvent, toTaskEventView } from './task-event-view';
+import { isPublicEvent, isTerminalEvent, toTaskEventView, type PublicTaskEvent } from './task-event-view';
 
 /** Socket.IO namespace of the task events. */
 /** Room of one task's events: `task:<id>`. */
@@ -85,7 +84,7 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
 
   private readonly logger = new Logger('Stepwise realtime');
   private readonly owners = new WeakMap<Socket, Promise<string | null>>();
-  private readonly throttle: ProgressThrottle<TaskEvent>;
+  private readonly throttle: ProgressThrottle<PublicTaskEvent>;
   private unsubscribeBus: (() => void) | undefined;
 
   constructor(
@@ -94,7 +93,7 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
     @Inject(OWNER_RESOLVER) private readonly resolver: OwnerResolver,
     @Inject(RESOLVED_OPTIONS) options: ResolvedOptions,
   ) {
-    this.throttle = new ProgressThrottle<TaskEvent>((event) => this.emit(event), {
+    this.throttle = new ProgressThrottle<PublicTaskEvent>((event) => this.emit(event), {
       intervalMs: options.realtime.progressThrottleMs,
       isTerminal: isTerminalEvent,
     });
@@ -162,7 +161,7 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
     }
   }
 
-  private emit(event: TaskEvent): void {
+  private emit(event: PublicTaskEvent): void {
     const server = this.server;
     if (!server) return;
     const view = toTaskEventView(event);

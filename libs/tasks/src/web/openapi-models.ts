@@ -4,7 +4,7 @@
  * `implements`) so Swagger can describe them.
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { TASK_STATUSES, type Placement, type StepStatus, type TaskStatus } from '../model';
+import { PLACEMENTS, STEP_STATUSES, TASK_STATUSES, type Placement, type StepStatus, type TaskStatus } from '../model';
 import type {
   ErrorBody,
   ResultFileView,
@@ -16,16 +16,8 @@ import type {
   TaskView,
 } from './task-view';
 
-const STEP_STATUSES: StepStatus[] = [
-  'pending',
-  'running',
-  'completed',
-  'failed',
-  'compensating',
-  'compensated',
-  'skipped',
-];
-const PLACEMENTS: Placement[] = ['api', 'worker'];
+// Swagger wants mutable arrays; the enums are the contract's lists.
+const enumOf = <T extends string>(values: readonly T[]): T[] => [...values];
 
 export class TaskErrorDto implements TaskErrorView {
   @ApiProperty({ example: 'Error' }) name!: string;
@@ -36,8 +28,8 @@ export class TaskErrorDto implements TaskErrorView {
 
 export class StepViewDto implements StepView {
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: PLACEMENTS }) on!: Placement;
-  @ApiProperty({ enum: STEP_STATUSES }) status!: StepStatus;
+  @ApiProperty({ enum: enumOf(PLACEMENTS) }) on!: Placement;
+  @ApiProperty({ enum: enumOf(STEP_STATUSES) }) status!: StepStatus;
   @ApiProperty() attempts!: number;
   @ApiProperty({ minimum: 0, maximum: 1 }) progress!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
@@ -55,7 +47,7 @@ export class TaskLinksDto implements TaskLinks {
 export class TaskViewDto implements TaskView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'create-zip' }) type!: string;
-  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
+  @ApiProperty({ enum: enumOf(TASK_STATUSES) }) status!: TaskStatus;
   @ApiProperty({ minimum: 0, maximum: 1 }) progress!: number;
   @ApiProperty({ type: String, nullable: true }) message!: string | null;
   @ApiProperty({ type: () => [StepViewDto] }) steps!: StepView[];

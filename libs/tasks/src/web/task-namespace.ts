@@ -1,2 +1,2 @@
-/** The Socket.IO namespace of live task events (the public contract's `/tasks`). */
-export const TASKS_NAMESPACE = '/tasks';
+/** The Socket.IO namespace of live task events: the public contract's `/tasks`. */
+export { TASKS_NAMESPACE } from '@stepwise/contract';

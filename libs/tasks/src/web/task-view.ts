@@ -1,97 +1,16 @@
 /**
- * The JSON the REST API answers with. Plain types, free of Nest and Swagger,
- * so that a client library can import them. Times are ISO 8601 strings, or
- * null when the moment has not come.
+ * The JSON the REST API answers with: the public contract's views (shared
+ * with @stepwise/client), free of Nest and Swagger. Times are ISO 8601
+ * strings, or null when the moment has not come.
  */
-import type { Placement, StepStatus, TaskStatus } from '../model';
-
-/** Why a task or a step failed. */
-export interface TaskErrorView {
-  name: string;
-  message: string;
-  /** Machine-readable reason, e.g. `TASK_TIMEOUT`, `CANCELLED`. */
-  code?: string;
-  /** The step that failed. */
-  step?: string;
-}
-
-export interface StepView {
-  name: string;
-  on: Placement;
-  status: StepStatus;
-  attempts: number;
-  /** 0..1 */
-  progress: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: TaskErrorView | null;
-}
-
-/** Related resources; `result` and `download` appear once they can be fetched. */
-export interface TaskLinks {
-  self: string;
-  /** The task's events as `text/event-stream`, resumable with `Last-Event-ID`. */
-  events: string;
-  result?: string;
-  download?: string;
-}
-
-/** `GET /tasks/{id}`: the status of a task. */
-export interface TaskView {
-  id: string;
-  type: string;
-  status: TaskStatus;
-  /** 0..1 */
-  progress: number;
-  message: string | null;
-  steps: StepView[];
-  createdAt: string;
-  /** When a pending task becomes due, if later than its creation (a delayed submit, a retry's backoff). */
-  runAt?: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: TaskErrorView | null;
-  links: TaskLinks;
-}
-
-/** The file a completed task produced. */
-export interface ResultFileView {
-  name: string;
-  size: number;
-  contentType: string;
-  downloadUrl: string;
-  /**
-   * With `presignDownloads`: a time-limited URL that reads the file straight
-   * from the storage (S3), bypassing the API. Treat it as a secret.
-   */
-  presignedUrl?: string;
-}
-
-/** `GET /tasks/{id}/result`, once the task completed. */
-export interface TaskResultView {
-  id: string;
-  type: string;
-  status: 'completed';
-  output: unknown;
-  file?: ResultFileView;
-}
-
-/** `GET /tasks`: newest first; pass `nextCursor` back as `cursor` for the next page. */
-export interface TaskListView {
-  items: TaskView[];
-  nextCursor: string | null;
-}
-
-/** Every error answer. `details` lists invalid fields, or the task's current status on a 409. */
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  details?: unknown;
-}
-
-/** One invalid field of a 400 answer's `details`. */
-export interface FieldIssueView {
-  field: string;
-  message: string;
-}
+export type {
+  ErrorBody,
+  FieldIssueView,
+  ResultFileView,
+  StepView,
+  TaskErrorView,
+  TaskLinks,
+  TaskListView,
+  TaskResultView,
+  TaskView,
+} from '@stepwise/contract';

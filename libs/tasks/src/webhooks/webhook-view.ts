@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { TaskEventType } from '../model';
+import { TASK_EVENT_TYPES, type TaskEventType } from '../model';
 import type { WebhookDelivery, WebhookDeliveryStatus, WebhookTarget } from '../ports/webhook-outbox';
 
 /** One attempt in `GET /tasks/{id}/webhooks`. */
@@ -92,7 +92,7 @@ export class WebhookDeliveryDto implements WebhookDeliveryView {
   @ApiProperty({ format: 'uuid', description: 'Also the `id` of the body and `X-Stepwise-Delivery`' }) id!: string;
   @ApiProperty({ example: 'https://hooks.example.com/stepwise' }) url!: string;
   @ApiProperty({ enum: ['callback', 'subscription'] }) target!: WebhookTarget;
-  @ApiProperty({ example: 'task.completed' }) event!: TaskEventType;
+  @ApiProperty({ enum: [...TASK_EVENT_TYPES], example: 'task.completed' }) event!: TaskEventType;
   @ApiProperty({ enum: STATUSES }) status!: WebhookDeliveryStatus;
   @ApiProperty() attempts!: number;
   @ApiProperty() maxAttempts!: number;

@@ -30,7 +30,9 @@ export async function taskStats(em: EntityManager, query: StatsQuery): Promise<T
 
 /** Finished tasks matching the filters, oldest first. */
 export async function findFinishedTasks(em: EntityManager, query: FinishedQuery): Promise<string[]> {
-  const statuses = (query.statuses ?? TERMINAL_STATUSES).filter((s) => TERMINAL_STATUSES.includes(s));
+  const statuses = (query.statuses ?? TERMINAL_STATUSES).filter((s) =>
+    (TERMINAL_STATUSES as readonly string[]).includes(s),
+  );
   if (statuses.length === 0) return [];
   const builder = em
     .createQueryBuilder(TaskEntity, 't')

@@ -1,0 +1,2 @@
+/** The Socket.IO namespace of live task events. */
+export const TASKS_NAMESPACE = '/tasks';

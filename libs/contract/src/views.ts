@@ -1,0 +1,128 @@
+/**
+ * The JSON the REST API answers with, and the payload of live events. Plain
+ * types, so that servers and clients share them. Times are ISO 8601 strings
+ * (UTC, milliseconds), or null when the moment has not come.
+ */
+import type { PublicEventType } from './events';
+import type { Placement, StepStatus, TaskStatus } from './statuses';
+
+/** Why a task or a step failed. */
+export interface TaskErrorView {
+  name: string;
+  message: string;
+  /** Machine-readable reason, e.g. `TASK_TIMEOUT`, `CANCELLED`. */
+  code?: string;
+  /** The step that failed. */
+  step?: string;
+}
+
+/** One step of a task, in {@link TaskView.steps}. */
+export interface StepView {
+  name: string;
+  on: Placement;
+  status: StepStatus;
+  attempts: number;
+  /** 0..1 */
+  progress: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: TaskErrorView | null;
+}
+
+/** Related resources; `result` and `download` appear once they can be fetched. */
+export interface TaskLinks {
+  self: string;
+  /** The task's events as `text/event-stream`, resumable with `Last-Event-ID`. */
+  events: string;
+  result?: string;
+  download?: string;
+}
+
+/** `GET /tasks/{id}`: the status of a task. */
+export interface TaskView {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  /** 0..1 */
+  progress: number;
+  message: string | null;
+  steps: StepView[];
+  createdAt: string;
+  /** When a pending task becomes due, if later than its creation (a delayed submit, a retry's backoff). */
+  runAt?: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: TaskErrorView | null;
+  links: TaskLinks;
+}
+
+/** The file a completed task produced. */
+export interface ResultFileView {
+  name: string;
+  size: number;
+  contentType: string;
+  downloadUrl: string;
+  /**
+   * With `presignDownloads`: a time-limited URL that reads the file straight
+   * from the storage (S3), bypassing the API. Treat it as a secret.
+   */
+  presignedUrl?: string;
+}
+
+/** `GET /tasks/{id}/result`, once the task completed. */
+export interface TaskResultView {
+  id: string;
+  type: string;
+  status: 'completed';
+  output: unknown;
+  file?: ResultFileView;
+}
+
+/** `GET /tasks`: newest first; pass `nextCursor` back as `cursor` for the next page. */
+export interface TaskListView {
+  items: TaskView[];
+  nextCursor: string | null;
+}
+
+/** Every error answer. `details` lists invalid fields, or the task's current status on a 409. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: unknown;
+}
+
+/** One invalid field of a 400 answer's `details`. */
+export interface FieldIssueView {
+  field: string;
+  message: string;
+}
+
+/**
+ * The payload of a live event, on Socket.IO (the event name is the Socket.IO
+ * event) and in SSE `data:` lines (the event name is the `event:` field).
+ *
+ * `type` is the task's type (`create-zip`), as in the REST view of a task;
+ * the event's own name is repeated in `event`, for catch-all listeners.
+ */
+export interface TaskEventView {
+  taskId: string;
+  /** The task's type, e.g. `countdown`. */
+  type: string;
+  /** The event's name, e.g. `task.progress`. */
+  event: PublicEventType;
+  /** The task's status once the event happened. */
+  status: TaskStatus;
+  /** The task's overall progress, 0..1. */
+  progress: number;
+  /** The step concerned (`task.step`, `task.progress`). */
+  step?: string;
+  /** `task.step` only: the step's new status (`running`, `completed`, `failed`, `compensated`...). */
+  stepStatus?: string;
+  /** The latest progress message or the task's message. */
+  message?: string;
+  /** When the event happened, ISO 8601 (UTC, milliseconds), like every time of the REST API. */
+  at: string;
+  /** Position in the task's event log: the SSE `id`, and what `Last-Event-ID` resumes after. */
+  seq?: number;
+}
