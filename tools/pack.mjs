@@ -1,11 +1,18 @@
-// `npm run pack`: builds the publishable packages into dist/packages/<name>/
-// (compiled JS and .d.ts by tsc, a package.json, a README) and `npm pack`s
-// each into dist/packages/stepwise-<name>-<version>.tgz. Specs, spec helpers,
-// test fixtures and benchmarks stay out.
+// `npm run pack [name...]`: builds the publishable packages into
+// dist/packages/<name>/ (compiled JS and .d.ts, a package.json, a README) and
+// `npm pack`s each into dist/packages/stepwise-<name>-<version>.tgz. Specs,
+// spec helpers, test fixtures and benchmarks stay out.
+//
+// libs/contract (statuses, event names, REST views) is not published on its
+// own: each package builds it in, as dist/contract/, and its
+// `@stepwise/contract` imports are rewritten to that folder, so that
+// @stepwise/client installs without @stepwise/tasks and neither needs a
+// third package.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build as esbuild } from 'esbuild';
 import { root } from './build.mjs';
 
 const workspace = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -16,6 +23,78 @@ const versionOf = (name) => {
   return range;
 };
 const pick = (names) => Object.fromEntries(names.map((name) => [name, versionOf(name)]));
+
+const CONTRACT = '@stepwise/contract';
+/** The contract's name as a module specifier: a string literal of its own. */
+const IMPORTED_CONTRACT = /(["'])@stepwise\/contract\1/;
+
+/** Compiles libs/<name>/tsconfig.pack.json (extra tsc arguments after it). */
+function tsc(name, ...args) {
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', `libs/${name}/tsconfig.pack.json`, ...args],
+    { cwd: root, stdio: 'inherit' },
+  );
+}
+
+function filesUnder(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
+}
+
+/** The contract's declarations (and, unless `typesOnly`, its CommonJS) into `<dist>/contract/`. */
+function buildContract(dist, { typesOnly = false } = {}) {
+  tsc('contract', '--outDir', join(dist, 'contract'), ...(typesOnly ? ['--emitDeclarationOnly'] : []));
+}
+
+/**
+ * Points every `@stepwise/contract` import of the compiled files (require(),
+ * import/export ... from, import() types) at `<dist>/contract/index`. tsc
+ * always prints a module specifier as a string literal of its own, so the
+ * quoted name is only ever a specifier; a leftover fails the build.
+ */
+function inlineContract(dist) {
+  for (const file of filesUnder(dist)) {
+    if (!/\.(c|m)?js$|\.d\.ts$/.test(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    if (!IMPORTED_CONTRACT.test(text)) continue;
+    let target = relative(dirname(file), join(dist, 'contract/index'));
+    if (!target.startsWith('.')) target = `./${target}`;
+    writeFileSync(
+      file,
+      text.replaceAll(new RegExp(IMPORTED_CONTRACT, 'g'), (_, quote) => `${quote}${target}${quote}`),
+    );
+  }
+}
+
+/** The client's JavaScript: one ESM and one CommonJS bundle with the contract inside; socket.io-client stays a dependency. */
+async function bundleClient(dist) {
+  const external = ['socket.io-client'];
+  for (const [format, file] of [
+    ['esm', 'index.mjs'],
+    ['cjs', 'index.cjs'],
+  ]) {
+    const result = await esbuild({
+      entryPoints: [join(root, 'libs/client/src/index.ts')],
+      outfile: join(dist, file),
+      bundle: true,
+      format,
+      // Neutral: no Node built-in is assumed, and none may be imported (the check below).
+      platform: 'neutral',
+      target: 'es2022',
+      external,
+      alias: { [CONTRACT]: join(root, 'libs/contract/src/index.ts') },
+      tsconfigRaw: {},
+      legalComments: 'none',
+      metafile: true,
+      logLevel: 'warning',
+    });
+    const imported = Object.values(result.metafile.outputs).flatMap((output) => output.imports.map((i) => i.path));
+    const unexpected = imported.filter((path) => !external.includes(path));
+    if (unexpected.length > 0) throw new Error(`pack: the client bundle imports ${unexpected.join(', ')}`);
+  }
+}
 
 /** What each package needs at run time, and what the host app brings. */
 const PACKAGES = [
@@ -66,29 +145,62 @@ const PACKAGES = [
       './typeorm': 'typeorm',
       './testing': 'testing/index',
     },
+    // CommonJS and .d.ts by tsc (decorator metadata needs it), the contract beside them.
+    async build(dist) {
+      buildContract(dist);
+      tsc('tasks');
+      inlineContract(dist);
+      return {
+        main: './dist/index.js',
+        types: './dist/index.d.ts',
+        exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+      };
+    },
+    // The tus packages require Node 20.19 (require of ES modules).
+    engines: { node: '>=20.19' },
+  },
+  {
+    name: 'client',
+    description:
+      'Typed client for a Stepwise server, for Node 20+ and browsers: submit tasks, follow them over Socket.IO, wait for their results.',
+    // Imported at load time (the event streams); fetch is the platform's.
+    dependencies: pick(['socket.io-client']),
+    // ESM for browsers and bundlers, CommonJS for require(); one set of .d.ts for both.
+    async build(dist) {
+      buildContract(dist, { typesOnly: true });
+      tsc('client');
+      inlineContract(dist);
+      await bundleClient(dist);
+      return {
+        main: './dist/index.cjs',
+        module: './dist/index.mjs',
+        types: './dist/index.d.ts',
+        exports: {
+          '.': { types: './dist/index.d.ts', import: './dist/index.mjs', require: './dist/index.cjs' },
+        },
+        sideEffects: false,
+      };
+    },
+    // Global fetch, FormData and Blob; fs.openAsBlob for files read from disk.
+    engines: { node: '>=20' },
   },
 ];
 
-function packOne(spec) {
+async function packOne(spec) {
   const dir = join(out, spec.name);
+  const dist = join(dir, 'dist');
   rmSync(dir, { recursive: true, force: true });
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules/typescript/bin/tsc'), '-p', `libs/${spec.name}/tsconfig.pack.json`],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  );
+  const entry = await spec.build(dist);
+  const leftover = filesUnder(dist).filter((file) => IMPORTED_CONTRACT.test(readFileSync(file, 'utf8')));
+  if (leftover.length > 0) throw new Error(`pack: ${CONTRACT} is still imported by ${leftover.join(', ')}`);
   const manifest = {
     name: `@stepwise/${spec.name}`,
     version: workspace.version,
     description: spec.description,
     license: workspace.license,
-    main: './dist/index.js',
-    types: './dist/index.d.ts',
+    ...entry,
     exports: {
-      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+      ...entry.exports,
       ...Object.fromEntries(
         Object.entries(spec.subpaths ?? {}).map(([path, file]) => [
           path,
@@ -98,13 +210,16 @@ function packOne(spec) {
       './package.json': './package.json',
     },
     files: ['dist', 'README.md'],
-    // The tus packages require Node 20.19 (require of ES modules).
-    engines: { node: '>=20.19' },
+    engines: spec.engines,
     dependencies: spec.dependencies,
-    peerDependencies: { ...spec.peerDependencies, ...spec.optionalPeerDependencies },
-    peerDependenciesMeta: Object.fromEntries(
-      Object.keys(spec.optionalPeerDependencies ?? {}).map((name) => [name, { optional: true }]),
-    ),
+    ...(spec.peerDependencies || spec.optionalPeerDependencies
+      ? {
+          peerDependencies: { ...spec.peerDependencies, ...spec.optionalPeerDependencies },
+          peerDependenciesMeta: Object.fromEntries(
+            Object.keys(spec.optionalPeerDependencies ?? {}).map((name) => [name, { optional: true }]),
+          ),
+        }
+      : {}),
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const readme = join(root, `libs/${spec.name}/README.md`);
@@ -116,11 +231,18 @@ function packOne(spec) {
   return join(out, tgz.split('\n').pop());
 }
 
-export function pack() {
+/** Packs the named packages (all by default); resolves with the tarballs' paths. */
+export async function pack(names = PACKAGES.map((spec) => spec.name)) {
+  const unknown = names.filter((name) => !PACKAGES.some((spec) => spec.name === name));
+  if (unknown.length > 0) throw new Error(`pack: no package named ${unknown.join(', ')}`);
   mkdirSync(out, { recursive: true });
-  return PACKAGES.map(packOne);
+  const tarballs = [];
+  for (const spec of PACKAGES.filter((spec) => names.includes(spec.name))) tarballs.push(await packOne(spec));
+  return tarballs;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const tgz of pack()) console.log(`packed ${tgz.slice(root.length + 1)}`);
+  const names = process.argv.slice(2);
+  for (const tgz of await pack(names.length > 0 ? names : undefined))
+    console.log(`packed ${tgz.slice(root.length + 1)}`);
 }

@@ -6,13 +6,20 @@ export type HeadersSource = Record<string, string> | (() => Record<string, strin
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
+/**
+ * What `fetch` accepts as a body. Spelled from `RequestInit` rather than the
+ * DOM's `BodyInit`, which Node's types do not declare: a Node project
+ * type-checks the client without the DOM library.
+ */
+export type RequestBody = NonNullable<RequestInit['body']>;
+
 /** One request of {@link HttpTransport.send}. */
 export interface HttpCall extends RequestOptions {
   method: string;
   /** Path under the base URL, starting with `/`. */
   path: string;
   query?: Record<string, string | number | undefined>;
-  body?: BodyInit;
+  body?: RequestBody;
   /** Streamed request bodies need `duplex: 'half'` (Node's fetch). */
   duplex?: 'half';
   accept?: string;

@@ -1,3 +1,4 @@
+import type { RequestBody } from './http';
 import type { FileInput } from './types';
 
 /** The multipart field whose JSON object the server merges into the input. */
@@ -7,7 +8,7 @@ export const FILES_FIELD = 'files';
 
 /** A request body and the headers it needs. */
 export interface EncodedBody {
-  body: BodyInit;
+  body: RequestBody;
   headers: Record<string, string>;
   duplex?: 'half';
 }
