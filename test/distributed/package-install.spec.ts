@@ -1,28 +1,19 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { at, CONTRACT_IMPORT, npmInstall, packPackage, root, run, tarballFiles, version } from './harness/packages';
 
 // A new user's install: `npm run pack`, then the tarball into a fresh Nest 11
 // app outside the repository with nothing but Nest's own packages, strict
 // `tsc` without skipLibCheck, Jest with plain @swc/jest, and the built app
 // answering over HTTP. Needs the npm registry (or a warm npm cache).
-const run = promisify(execFile);
-const root = join(__dirname, '..', '..');
-const workspace = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-  version: string;
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
-};
-const at = (name: string) => `${name}@${workspace.dependencies[name] ?? workspace.devDependencies[name]}`;
-const tarball = join(root, 'dist/packages', `stepwise-tasks-${workspace.version}.tgz`);
-
+let tarball: string;
 let app: string;
 let server: ChildProcess | undefined;
 
 beforeAll(async () => {
-  await run(process.execPath, [join(root, 'tools/pack.mjs')], { cwd: root });
+  tarball = await packPackage('tasks');
   app = mkdtempSync(join(tmpdir(), 'stepwise-fresh-app-'));
   cpSync(join(root, 'test/package/fresh-app'), app, { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true }));
@@ -31,10 +22,7 @@ beforeAll(async () => {
     ...['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs'].map(at),
     ...['typescript', '@types/node', 'jest', '@types/jest', '@swc/core', '@swc/jest'].map(at),
   ];
-  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...install], {
-    cwd: app,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  await npmInstall(app, install);
 }, 600_000);
 
 afterAll(() => {
@@ -44,8 +32,7 @@ afterAll(() => {
 
 describe('@stepwise/tasks installed into a fresh Nest app', () => {
   it('ships compiled code, types and a manifest, and no specs, helpers or fixtures', async () => {
-    const { stdout } = await run('tar', ['-tzf', tarball]);
-    const files = stdout.split('\n').filter(Boolean);
+    const files = await tarballFiles(tarball);
     expect(files).toEqual(
       expect.arrayContaining(['package/package.json', 'package/README.md', 'package/dist/index.d.ts']),
     );
@@ -53,7 +40,7 @@ describe('@stepwise/tasks installed into a fresh Nest app', () => {
     const manifest = JSON.parse(readFileSync(join(app, 'node_modules/@stepwise/tasks/package.json'), 'utf8'));
     expect(manifest).toMatchObject({
       name: '@stepwise/tasks',
-      version: workspace.version,
+      version,
       license: 'MIT',
       engines: { node: '>=20.19' },
       exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
@@ -66,6 +53,31 @@ describe('@stepwise/tasks installed into a fresh Nest app', () => {
         { optional: true },
       ]);
     }
+  });
+
+  it('has the shared contract built in: no @stepwise/contract to install, none imported', async () => {
+    const installed = join(app, 'node_modules/@stepwise/tasks');
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    expect(
+      Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }).filter((name) =>
+        name.startsWith('@stepwise/'),
+      ),
+    ).toEqual([]);
+    const model = readFileSync(join(installed, 'dist/model/task-status.js'), 'utf8');
+    expect(model).toContain('require("../contract/index")');
+    expect(model).not.toMatch(CONTRACT_IMPORT);
+    expect(readFileSync(join(installed, 'dist/realtime/task-event-view.d.ts'), 'utf8')).not.toMatch(CONTRACT_IMPORT);
+    // And it loads: the kernel's vocabulary is the contract's lists.
+    const { stdout } = await run(process.execPath, [
+      '-e',
+      `const m = require(${JSON.stringify(join(installed, 'dist/model/index.js'))});
+       console.log(JSON.stringify([m.TASK_STATUSES, m.PUBLIC_EVENT_TYPES, m.isTerminal('cancelled')]));`,
+    ]);
+    const [statuses, publicEvents, cancelledIsTerminal] = JSON.parse(stdout) as [string[], string[], boolean];
+    expect(statuses).toEqual(['pending', 'running', 'paused', 'compensating', 'completed', 'failed', 'cancelled']);
+    expect(publicEvents).toHaveLength(8);
+    expect(publicEvents).not.toContain('task.retrying');
+    expect(cancelledIsTerminal).toBe(true);
   });
 
   it('compiles against it with strict tsc and no skipLibCheck', async () => {
