@@ -18,7 +18,7 @@ export abstract class LaneProcessor extends WorkerHost implements BullMqLane {
     readonly queue: Queue,
   ) {
     super();
-    // An unheard 'error' event would end the process; an outage is recovered from the store.
+    // BullMQ prints an unheard 'error' event at every reconnect attempt; an outage is recovered from the store.
     queue.on('error', ignore);
   }
 

@@ -56,6 +56,7 @@ export class TaskQueuesModule {}
 @Module({})
 export class TaskLaneModule {}
 
+/** The lanes of one forFeature call. */
 @Module({})
 export class TaskLanesModule {}
 

@@ -21,7 +21,7 @@ export interface BullMqLane {
   handler?: (job: Job<LaneJob>) => Promise<unknown>;
 }
 
-/** A lane some registered task dispatches on, and the first task that does. */
+/** A lane some registered task dispatches on, and that task. */
 export interface RequiredLane {
   lane: string;
   task: string;
@@ -46,8 +46,8 @@ const CLOSE_TIMEOUT_MS = 3_000;
 
 /**
  * The queue port on queues and workers the host app owns (those
- * `@nestjs/bullmq` creates): the same jobs, job ids and priorities as
- * {@link BullMqTaskQueue}, but it neither creates nor closes a connection.
+ * `@nestjs/bullmq` creates): the same jobs, job ids, priorities and batches
+ * as {@link BullMqTaskQueue}, on connections it does not create.
  * `consume()` starts a lane's worker (its concurrency from the engine),
  * `stopConsuming()` pauses it, `close()` closes the workers it started; the
  * queues are their owner's to close, at its own shutdown.
@@ -153,9 +153,8 @@ export class HostBullMqTaskQueue implements TaskQueue {
     const lanes = this.lanes();
     const missing = [...(this.options.required?.() ?? [])].filter((need) => !lanes.has(need.lane));
     if (missing.length > 0) {
-      throw new Error(
-        this.missing(missing.map((m) => m.lane).join(', '), missing.map((m) => `task "${m.task}"`).join(', ')),
-      );
+      const names = (values: string[]) => [...new Set(values)].join(', ');
+      throw new Error(this.missing(names(missing.map((m) => m.lane)), names(missing.map((m) => `task "${m.task}"`))));
     }
   }
 
