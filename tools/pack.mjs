@@ -124,6 +124,7 @@ const PACKAGES = [
     },
     // Loaded only when configured; a missing one fails the boot naming it (adapters/optional-packages.ts).
     optionalPeerDependencies: pick([
+      '@nestjs/bullmq',
       '@aws-sdk/client-s3',
       '@aws-sdk/lib-storage',
       '@aws-sdk/s3-request-presigner',

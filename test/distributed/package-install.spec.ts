@@ -46,7 +46,7 @@ describe('@stepwise/tasks installed into a fresh Nest app', () => {
       exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
     });
     // What only distributed mode, S3 or resumable uploads need is an optional peer, not a dependency.
-    for (const name of ['bullmq', 'ioredis', 'pg', '@aws-sdk/client-s3', '@tus/server']) {
+    for (const name of ['bullmq', '@nestjs/bullmq', 'ioredis', 'pg', '@aws-sdk/client-s3', '@tus/server']) {
       expect([name, manifest.dependencies[name], manifest.peerDependenciesMeta[name]]).toEqual([
         name,
         undefined,
@@ -98,6 +98,18 @@ describe('@stepwise/tasks installed into a fresh Nest app', () => {
     // Whichever of the distributed adapters boots first names its own packages.
     expect(failed?.stderr).toMatch(
       /Stepwise: .+ needs "(pg|ioredis|bullmq)".*, not installed: npm install (pg|ioredis|bullmq)/,
+    );
+  });
+
+  it("fails the boot of queues on the app's own BullMQ without @nestjs/bullmq, naming it", async () => {
+    const failed = await run(process.execPath, ['dist/src/bullmq-feature.js'], { cwd: app }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain(
+      'Stepwise: TaskModule.forFeature(tasks, { bullmq: true }) needs "@nestjs/bullmq", "bullmq", "ioredis", ' +
+        'not installed: npm install @nestjs/bullmq bullmq ioredis',
     );
   });
 

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import request from 'supertest';
 import { Step, Task } from './definition';
+import { TaskSubmitter } from './core';
 import { TaskEngine } from './engine';
 import { StepwiseHealthIndicator, TaskHealthModule } from './health';
 import { TaskModule } from './task.module';
@@ -35,6 +36,27 @@ class HostHealthController {
   @Get()
   database(): Promise<HealthIndicatorResult> {
     return this.stepwise.database();
+  }
+}
+
+/** A host service a task depends on, from a module of the host. */
+@Injectable()
+class Greeter {
+  greet(name: string) {
+    return `hello ${name}`;
+  }
+}
+
+@Module({ providers: [Greeter], exports: [Greeter] })
+class GreeterModule {}
+
+@Task({ name: 'greet', http: false })
+class GreetTask {
+  constructor(@Inject(Greeter) private readonly greeter: Greeter) {}
+
+  @Step({ order: 1 })
+  run() {
+    return this.greeter.greet('feature');
   }
 }
 
@@ -105,5 +127,24 @@ describe('TaskModule in a host app', () => {
     const res = await request(server).get('/status').expect(200);
     expect(res.body).toEqual({ database: { status: 'up', latencyMs: expect.any(Number) } });
     await request(server).get('/health').expect(404);
+  });
+
+  it('runs the tasks forFeature registers, their dependencies coming from its imports', async () => {
+    @Module({
+      imports: [
+        TaskModule.forRoot({ dataDir, dashboard: false }),
+        TaskModule.forFeature([GreetTask], { imports: [GreeterModule] }),
+      ],
+    })
+    class FeatureHostModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [FeatureHostModule] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    const done = await (await app.get(TaskSubmitter).submit(GreetTask, {})).done();
+    expect(done).toMatchObject({ status: 'completed', output: 'hello feature' });
+  });
+
+  it('refuses in forFeature a class that is not a task, naming it', () => {
+    expect(() => TaskModule.forFeature([Greeter])).toThrow('Invalid task Greeter: missing @Task()');
   });
 });

@@ -1,13 +1,14 @@
-import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { Module, type DynamicModule, type ModuleMetadata, type Type } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { TaskCoreModule } from './core/task-core.module';
+import { taskLanes, uniqueLanes, type TaskLane } from './definition/task-lanes';
 import {
   type TASK_MODULE_ASYNC_OPTIONS_TYPE,
   type TASK_MODULE_OPTIONS_TYPE,
   type MetricsOptions,
   type TaskModuleExtras,
 } from './core/task-module.definition';
-import { FEATURE_PACKAGES, requireFeature } from './adapters/optional-packages';
+import { FEATURE_PACKAGES, loadFeature, requireFeature } from './adapters/optional-packages';
 
 type Feature = () => Promise<Type>;
 
@@ -25,13 +26,42 @@ const METRICS = (options: MetricsOptions) => {
   requireFeature('metrics', FEATURE_PACKAGES.metrics);
   return import('./metrics/metrics.module').then((m) => m.MetricsModule.register(options));
 };
+// Loaded when a forFeature module asks for it: the library's import loads neither BullMQ nor @nestjs/bullmq.
+const BULLMQ_LANES = async (lanes: TaskLane[]): Promise<DynamicModule> => {
+  const { bullMqLanes } = await loadFeature(
+    'TaskModule.forFeature(tasks, { bullmq: true })',
+    FEATURE_PACKAGES.nestBullmq,
+    () => import('./queues/task-queues.module'),
+  );
+  return bullMqLanes(lanes);
+};
+
+/** Options of {@link TaskModule.forFeature}. */
+export interface TaskFeatureOptions {
+  /**
+   * Run these tasks' queues on the app's own `@nestjs/bullmq`: each lane
+   * (the task's queue and a placement of its steps, named
+   * `<queue>.<placement>`, e.g. `reports.worker`) is registered with
+   * `BullModule.registerQueue` (so `@InjectQueue('reports.worker')` and
+   * bull-board see it) and consumed by a `WorkerHost` processor Stepwise
+   * declares, on the connection of the app's `BullModule.forRoot()`, which
+   * Stepwise's events and upload locker share unless `redisUrl` is given.
+   * Then distributed mode needs no `redisUrl`. Every task of the app must
+   * be in such a call (boot says which is not). Needs `@nestjs/bullmq`,
+   * `bullmq` and `ioredis`.
+   */
+  bullmq?: boolean;
+  /** Modules whose providers the tasks inject (global modules need not be listed). */
+  imports?: ModuleMetadata['imports'];
+}
 
 /**
  * Stepwise for Nest: `TaskModule.forRoot()` (embedded mode, zero
  * configuration), `TaskModule.forRoot({ ...options })` or
  * `TaskModule.forRootAsync({ inject, useFactory })`. Discovers the app's
- * `@Task()` providers and runs them, and serves the REST API, live events
- * (Socket.IO and SSE), webhooks, resumable uploads and the dashboard.
+ * `@Task()` providers (or those `TaskModule.forFeature([...])` registers)
+ * and runs them, and serves the REST API, live events (Socket.IO and SSE),
+ * webhooks, resumable uploads and the dashboard.
  *
  * Beside the options, in both forms: `health: true` mounts `/health`;
  * `routePrefix: '/api'` serves the REST routes under `/api/tasks`;
@@ -45,6 +75,21 @@ export class TaskModule {
 
   static forRootAsync(options: typeof TASK_MODULE_ASYNC_OPTIONS_TYPE): DynamicModule {
     return compose(TaskCoreModule.forRootAsync(options), options);
+  }
+
+  /**
+   * Registers `@Task()` classes as providers of their own module (so the
+   * app's modules need not list them), beside `forRoot()` in the app. With
+   * `bullmq: true`, their queues run on the app's `@nestjs/bullmq` (see
+   * {@link TaskFeatureOptions.bullmq}). A task's dependencies must be global
+   * or exported by `imports`. Throws for a class without `@Task()`.
+   */
+  static forFeature(tasks: Type[], options: TaskFeatureOptions = {}): DynamicModule {
+    // Read now, from the decorators: the queues are registered when the module is defined.
+    const lanes = uniqueLanes(tasks.flatMap((task) => taskLanes(task)));
+    const imports = [...(options.imports ?? [])];
+    if (options.bullmq) imports.push(BULLMQ_LANES(lanes));
+    return { module: TaskModule, imports, providers: tasks, exports: tasks };
   }
 }
 

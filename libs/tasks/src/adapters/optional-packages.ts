@@ -33,6 +33,7 @@ function isInstalled(name: string): boolean {
 export const FEATURE_PACKAGES = {
   postgres: ['pg'],
   bullmq: ['bullmq', 'ioredis'],
+  nestBullmq: ['@nestjs/bullmq', 'bullmq', 'ioredis'],
   redis: ['ioredis'],
   s3: ['@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/s3-request-presigner'],
   resumableUploads: ['@tus/server', '@tus/utils'],

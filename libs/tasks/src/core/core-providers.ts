@@ -12,6 +12,7 @@ import type {
   TaskStore,
   UploadStore,
 } from '../ports';
+import type { HostQueue } from './host-queue';
 import { AnonymousOwnerResolver } from './owner-resolver';
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
@@ -23,6 +24,7 @@ import {
   CLOCK,
   EVENT_BUS,
   EVENT_HOOKS,
+  HOST_QUEUE,
   OBJECT_STORAGE,
   OWNER_RESOLVER,
   RESOLVED_OPTIONS,
@@ -40,8 +42,9 @@ import { resolveWebhookSettings } from './webhook-settings';
 export const coreProviders: Provider[] = [
   {
     provide: RESOLVED_OPTIONS,
-    inject: [TASK_MODULE_OPTIONS],
-    useFactory: (options: TaskModuleOptions) => resolveOptions(options),
+    inject: [TASK_MODULE_OPTIONS, { token: HOST_QUEUE, optional: true }],
+    useFactory: (options: TaskModuleOptions, hostQueue: HostQueue | undefined) =>
+      resolveOptions(options, { hostQueue: hostQueue !== undefined }),
   },
   { provide: TASK_REGISTRY, useFactory: () => new TaskRegistry() },
   {

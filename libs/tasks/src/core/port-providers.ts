@@ -5,12 +5,14 @@ import { FilesystemStorage } from '../adapters/filesystem';
 import { MemoryEventBus, MemoryTaskQueue, MemoryUploadStore, SystemClock } from '../adapters/memory';
 import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore, UploadStore } from '../ports';
 import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../adapters/optional-packages';
+import type { HostQueue } from './host-queue';
 import type { ResolvedOptions } from './resolved-options';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
 import {
   CLOCK,
   EVENT_BUS,
+  HOST_QUEUE,
   OBJECT_STORAGE,
   RESOLVED_OPTIONS,
   STEPWISE_DATA_SOURCE,
@@ -61,9 +63,20 @@ export const portProviders: Provider[] = [
   },
   {
     provide: TASK_QUEUE,
-    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, CLOCK],
-    useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions, clock: Clock): Promise<TaskQueue> => {
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, CLOCK, { token: HOST_QUEUE, optional: true }],
+    useFactory: async (
+      options: TaskModuleOptions,
+      resolved: ResolvedOptions,
+      clock: Clock,
+      host: HostQueue | undefined,
+    ): Promise<TaskQueue> => {
+      if (options.queue && host) {
+        // Either would leave the other's workers idle: say so rather than pick one.
+        throw new Error(`Stepwise: the queue option and ${host.describe} both give the queue: keep one`);
+      }
       if (options.queue) return options.queue;
+      // The host's queues win over redisUrl, which then serves events and uploads only.
+      if (host) return host.queue;
       if (resolved.redisUrl) {
         const { BullMqTaskQueue } = await loadFeature(
           'the BullMQ queue (redisUrl)',
@@ -77,20 +90,24 @@ export const portProviders: Provider[] = [
   },
   {
     provide: EVENT_BUS,
-    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
-    useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<EventBus> => {
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, { token: HOST_QUEUE, optional: true }],
+    useFactory: async (
+      options: TaskModuleOptions,
+      resolved: ResolvedOptions,
+      host: HostQueue | undefined,
+    ): Promise<EventBus> => {
       if (options.eventBus) return options.eventBus;
       // With Redis, events cross processes: a worker's progress reaches every API instance.
-      // A worker process takes only the events its listeners ask for (cancels).
-      if (resolved.redisUrl) {
+      // A worker process takes only the events its listeners ask for (cancels). Without
+      // redisUrl, the Redis of the host's queues (its BullModule connection) carries them.
+      if (resolved.redisUrl || host) {
         const { RedisEventBus, redisOptionsFromUrl } = await loadFeature(
-          'the Redis event bus (redisUrl)',
+          resolved.redisUrl ? 'the Redis event bus (redisUrl)' : `the Redis event bus (${host!.describe})`,
           FEATURE_PACKAGES.redis,
           () => import('../adapters/redis'),
         );
-        return new RedisEventBus(redisOptionsFromUrl(resolved.redisUrl), undefined, {
-          allEvents: resolved.role !== 'worker',
-        });
+        const connection = resolved.redisUrl ? redisOptionsFromUrl(resolved.redisUrl) : host!.redis;
+        return new RedisEventBus(connection, undefined, { allEvents: resolved.role !== 'worker' });
       }
       return new MemoryEventBus();
     },

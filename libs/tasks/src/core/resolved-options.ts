@@ -41,10 +41,17 @@ export interface ResolvedOptions {
 /** Default of `http.idleTimeoutMs`. */
 export const DEFAULT_HTTP_IDLE_TIMEOUT_MS = 60_000;
 
-export function resolveOptions(options: TaskModuleOptions): ResolvedOptions {
+/**
+ * @param context.hostQueue a feature module provides the queue on the host
+ *   app's own infrastructure (`TaskModule.forFeature(tasks, { bullmq: true })`).
+ */
+export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?: boolean } = {}): ResolvedOptions {
   const mode = options.mode ?? 'embedded';
-  if (mode === 'distributed' && !options.queue && !options.redisUrl) {
-    throw new Error('Stepwise: distributed mode needs redisUrl (REDIS_URL) or a queue adapter');
+  if (mode === 'distributed' && !options.queue && !options.redisUrl && !context.hostQueue) {
+    throw new Error(
+      "Stepwise: distributed mode needs redisUrl (REDIS_URL), the app's BullModule " +
+        '(TaskModule.forFeature(tasks, { bullmq: true })) or a queue adapter',
+    );
   }
   if (mode === 'distributed' && !options.store && !options.databaseUrl && !options.dataSource) {
     throw new Error('Stepwise: distributed mode needs databaseUrl (DATABASE_URL, postgres://) or a store adapter');

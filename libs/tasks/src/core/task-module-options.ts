@@ -32,8 +32,9 @@ export interface ResumableUploadOptions {
   /** Period of the cleanup of expired uploads. Default 60 s. */
   cleanupIntervalMs?: number;
   /**
-   * The tus locker. Default: on Redis when `redisUrl` is set (several API
-   * instances share it), in memory otherwise (one API process).
+   * The tus locker. Default: on Redis when `redisUrl` is set or the queues
+   * run on the app's BullModule (several API instances share it), in memory
+   * otherwise (one API process).
    */
   locker?: UploadLocker;
 }
@@ -84,7 +85,13 @@ export interface TaskModuleOptions {
    * Stepwise neither migrates nor closes it. Replaces `databaseUrl`.
    */
   dataSource?: DataSource;
-  /** Redis URL (`redis://...`): BullMQ queue and cross-process events. Required in distributed mode. */
+  /**
+   * Redis URL (`redis://...`): BullMQ queue and cross-process events.
+   * Required in distributed mode, unless the queues run on the app's own
+   * `@nestjs/bullmq` (`TaskModule.forFeature(tasks, { bullmq: true })`),
+   * whose Redis then carries the events too; given as well, it carries
+   * the events and the upload locker only.
+   */
   redisUrl?: string;
   /** Engine tunables: lease, heartbeat, sweeper, concurrency, throttling, shutdown grace. */
   engine?: Partial<Omit<EngineSettings, 'workerId'>> & { workerId?: string };

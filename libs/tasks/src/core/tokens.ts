@@ -20,3 +20,9 @@ export const WEBHOOK_SETTINGS = Symbol.for('stepwise:WebhookSettings');
 export const UPLOAD_STORE = Symbol.for('stepwise:UploadStore');
 /** Stepwise's own TypeORM `DataSource` (SQLite or PostgreSQL), or null when the store is an override. */
 export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
+/**
+ * The queue a feature module runs Stepwise on, from the host app's own queue
+ * infrastructure (a `HostQueue`: `TaskModule.forFeature(tasks, { bullmq: true })`
+ * provides it on the app's `BullModule`). Absent otherwise.
+ */
+export const HOST_QUEUE = Symbol.for('stepwise:HostQueue');

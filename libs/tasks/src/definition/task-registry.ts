@@ -3,6 +3,7 @@ import type { CompensationMetadata, StepMetadata } from './decorators';
 import { COMPENSATIONS_METADATA, STEPS_METADATA, TASK_METADATA } from './metadata-keys';
 import { NO_RETRY } from './retry-policy';
 import type { StepDefinition, StepHandler, TaskDefinition } from './task-definition';
+import { DEFAULT_PLACEMENT, DEFAULT_QUEUE } from './task-lanes';
 import { TaskDefinitionError } from './task-definition-error';
 import type { TaskOptions } from './task-options';
 
@@ -86,7 +87,7 @@ export function compileTask(instance: object): TaskDefinition {
   }
   return {
     name: options.name,
-    queue: options.queue ?? 'default',
+    queue: options.queue ?? DEFAULT_QUEUE,
     timeoutMs: options.timeoutMs,
     cancellable: options.cancellable ?? true,
     priority: options.priority ?? 0,
@@ -112,7 +113,7 @@ function compileStep(instance: object, className: string, meta: StepMetadata): S
   return {
     name,
     order: meta.order,
-    on: meta.on ?? 'worker',
+    on: meta.on ?? DEFAULT_PLACEMENT,
     retry,
     timeoutMs: meta.timeoutMs,
     run: bind(instance, className, meta.method),

@@ -12,7 +12,8 @@ import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../adapters/optio
 import type { ResolvedOptions } from '../core/resolved-options';
 import { TASK_MODULE_OPTIONS } from '../core/task-module.definition';
 import type { TaskModuleOptions } from '../core/task-module-options';
-import { CLOCK, OBJECT_STORAGE, RESOLVED_OPTIONS, UPLOAD_STORE } from '../core/tokens';
+import type { HostQueue } from '../core/host-queue';
+import { CLOCK, HOST_QUEUE, OBJECT_STORAGE, RESOLVED_OPTIONS, UPLOAD_STORE } from '../core/tokens';
 import type { Clock, ObjectStorage, UploadStore } from '../ports';
 import { RedisUploadLocker } from '../adapters/redis/redis-upload-locker';
 import { ResumableUploads, type TusUploadLayout } from './resumable-uploads';
@@ -58,15 +59,17 @@ export class UploadJanitor implements OnApplicationBootstrap, OnModuleDestroy {
 export const uploadProviders: Provider[] = [
   {
     provide: UPLOAD_REDIS,
-    inject: [RESOLVED_OPTIONS],
-    useFactory: async (resolved: ResolvedOptions): Promise<Redis[]> => {
-      if (!resolved.redisUrl || !resolved.resumable || resolved.role === 'worker') return [];
+    inject: [RESOLVED_OPTIONS, { token: HOST_QUEUE, optional: true }],
+    useFactory: async (resolved: ResolvedOptions, host: HostQueue | undefined): Promise<Redis[]> => {
+      // On the Redis of redisUrl, else on that of the host's queues (its BullModule connection).
+      if ((!resolved.redisUrl && !host) || !resolved.resumable || resolved.role === 'worker') return [];
       const [{ Redis }, { redisOptionsFromUrl }] = await loadFeature(
-        'the upload locker (redisUrl)',
+        resolved.redisUrl ? 'the upload locker (redisUrl)' : `the upload locker (${host!.describe})`,
         FEATURE_PACKAGES.redis,
         () => Promise.all([import('ioredis'), import('../adapters/redis/redis-connection')]),
       );
-      return [0, 1].map(() => new Redis({ ...redisOptionsFromUrl(resolved.redisUrl!), lazyConnect: false }));
+      const connection = resolved.redisUrl ? redisOptionsFromUrl(resolved.redisUrl) : host!.redis;
+      return [0, 1].map(() => new Redis({ ...connection, lazyConnect: false }));
     },
   },
   {

@@ -127,14 +127,14 @@ export class BullMqTaskQueue implements TaskQueue {
 }
 
 /** A job as `addBulk` takes it. */
-interface JobSpec {
+export interface JobSpec {
   name: string;
   data: { taskId: string };
   opts: JobsOptions;
 }
 
 /** The job of a wake-up: its id (task id and dedupe key) makes a duplicate add a no-op. */
-function jobOf(message: Dispatch): JobSpec {
+export function jobOf(message: Dispatch): JobSpec {
   const jobId = message.dedupeKey ? `${message.taskId}.${message.dedupeKey}` : message.taskId;
   const delay = message.delayMs && message.delayMs > 0 ? message.delayMs : undefined;
   return {
@@ -147,7 +147,7 @@ function jobOf(message: Dispatch): JobSpec {
 const JOB_DEFAULTS: JobsOptions = { removeOnComplete: true, removeOnFail: true, attempts: 1 };
 
 /** Up to 100 jobs an `addBulk`, two at once per lane. */
-const DISPATCH_GROUPS = { maxBatch: 100, maxInFlight: 2 };
+export const DISPATCH_GROUPS = { maxBatch: 100, maxInFlight: 2 };
 
 async function addBulk(queue: Queue, jobs: JobSpec[]): Promise<void[]> {
   await ready(queue);
@@ -177,7 +177,8 @@ async function ready(queue: Queue, timeoutMs = 2_000): Promise<void> {
   }
 }
 
-function laneName(queue: string, placement: Placement): string {
+/** The BullMQ queue of one task queue and placement: `<queue>.<placement>`. */
+export function laneName(queue: string, placement: Placement): string {
   return `${queue}.${placement}`;
 }
 

@@ -1,1 +1,3 @@
 export * from './bullmq-task-queue';
+export * from './host-bullmq-task-queue';
+export * from './connection-options';
