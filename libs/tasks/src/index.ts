@@ -19,6 +19,9 @@ export {
   type SubmitResult,
   type ListRequest,
   type TaskStatsSummary,
+  type ScheduleInfo,
+  type ScheduleSpec,
+  scheduleSlotKey,
 } from './engine';
 export * from './adapters/memory';
 export * from './adapters/filesystem';

@@ -6,6 +6,7 @@ import type {
   Clock,
   EventBus,
   ObjectStorage,
+  ScheduleStore,
   TaskNotifier,
   TaskObserver,
   TaskQueue,
@@ -16,6 +17,7 @@ import { AnonymousOwnerResolver } from './owner-resolver';
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
 import { TaskLifecycle } from './task-lifecycle';
+import { TaskSchedules } from './task-schedules';
 import { TaskSubmitter } from './task-submitter';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
@@ -26,6 +28,7 @@ import {
   OBJECT_STORAGE,
   OWNER_RESOLVER,
   RESOLVED_OPTIONS,
+  SCHEDULE_STORE,
   TASK_NOTIFIER,
   TASK_OBSERVER,
   TASK_QUEUE,
@@ -63,6 +66,7 @@ export const coreProviders: Provider[] = [
       { token: TASK_OBSERVER, optional: true },
       UPLOAD_STORE,
       EVENT_HOOKS,
+      SCHEDULE_STORE,
     ],
     useFactory: (
       options: ResolvedOptions,
@@ -76,6 +80,7 @@ export const coreProviders: Provider[] = [
       observer: TaskObserver | undefined,
       uploads: UploadStore,
       hooks: EventHooks,
+      schedules: ScheduleStore,
     ) => {
       const deps: EngineDeps = {
         store,
@@ -88,6 +93,7 @@ export const coreProviders: Provider[] = [
         observer,
         uploads,
         hooks,
+        schedules,
         logger: new Logger('Stepwise'),
         settings: options.engine,
         newId: () => randomUUID(),
@@ -105,4 +111,5 @@ export const coreProviders: Provider[] = [
   TaskExplorer,
   TaskLifecycle,
   TaskSubmitter,
+  TaskSchedules,
 ];

@@ -20,3 +20,5 @@ export const WEBHOOK_SETTINGS = Symbol.for('stepwise:WebhookSettings');
 export const UPLOAD_STORE = Symbol.for('stepwise:UploadStore');
 /** Stepwise's own TypeORM `DataSource` (SQLite or PostgreSQL), or null when the store is an override. */
 export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
+/** The cron schedules' store (`ScheduleStore`): on Stepwise's database, or in memory with a store override. */
+export const SCHEDULE_STORE = Symbol.for('stepwise:ScheduleStore');
