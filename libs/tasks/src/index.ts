@@ -44,6 +44,7 @@ export type {
   TaskResultView,
   TaskView,
 } from './web/task-view';
+export type { ScheduleListView, ScheduleView } from './schedules/schedule-view';
 export { TASKS_NAMESPACE } from './web/task-namespace';
 export { sanitizeFileName, MAX_FILE_NAME_BYTES } from './web/file-name';
 export {
