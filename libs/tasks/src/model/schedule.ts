@@ -1,12 +1,7 @@
-/**
- * What happens to the slots of a schedule that passed while no scheduler
- * could submit them (every process down, or all of them late by more than
- * the grace): `latest` submits the most recent of them once, `skip` submits
- * none. A slot on time is always submitted.
- */
-export type MissedSlotPolicy = 'latest' | 'skip';
+import type { MissedSlotPolicy } from '@stepwise/contract';
 
-export const MISSED_SLOT_POLICIES: readonly MissedSlotPolicy[] = ['latest', 'skip'];
+// The policy names are the public contract's (shared with @stepwise/client).
+export { MISSED_SLOT_POLICIES, type MissedSlotPolicy } from '@stepwise/contract';
 
 /** A stored cron schedule: a task of `type` with `input`, owned by `owner`, once per slot. */
 export interface ScheduleRecord {

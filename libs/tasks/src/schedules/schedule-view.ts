@@ -1,31 +1,8 @@
+import type { ScheduleView } from '@stepwise/contract';
 import type { ScheduleInfo } from '../engine';
-import type { MissedSlotPolicy } from '../model';
 
-/** A schedule as the REST API answers it (times in ISO 8601). */
-export interface ScheduleView {
-  name: string;
-  /** The task type each slot submits. */
-  type: string;
-  cron: string;
-  timezone: string;
-  input: unknown;
-  missed: MissedSlotPolicy;
-  paused: boolean;
-  /** From `@Task({ schedules })`: it can be paused, not deleted. */
-  declared: boolean;
-  /** The latest slot dealt with; null before the first. */
-  lastSlotAt: string | null;
-  /** The next slot; null while paused. */
-  nextRunAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  links: { self: string };
-}
-
-/** Collection answer of `GET /schedules`. */
-export interface ScheduleListView {
-  items: ScheduleView[];
-}
+// The views are the public contract's (shared with @stepwise/client).
+export type { ScheduleListView, ScheduleView } from '@stepwise/contract';
 
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
