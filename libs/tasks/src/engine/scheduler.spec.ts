@@ -378,6 +378,7 @@ describe('Scheduler', () => {
     expect(await fieldOf({ type: 'nope' })).toBe('invalid_input type');
     expect(await fieldOf({ name: 'has:colon' })).toBe('invalid_input name');
     expect(await fieldOf({ missed: 'all' })).toBe('invalid_input missed');
+    expect(await fieldOf({ owner: '' })).toBe('invalid_input owner');
     expect(await fieldOf({ input: { month: 3 } })).toBe('invalid_input input.month');
     expect(await fieldOf({ timezone: 'europe/paris' })).toBe('added');
     expect((await f.engine.scheduler.get('n')).timezone).toBe('Europe/Paris');

@@ -70,6 +70,8 @@ export class Scheduler {
   /** The earliest next slot seen by the last pass (or an add or resume since). */
   private earliest = Infinity;
   private readonly parsed = new Map<string, CronSlots | Error>();
+  /** Each schedule's next slot after where it stood at the last pass: a pass with nothing due computes nothing. */
+  private readonly nextSlots = new Map<string, { key: string; next: number | null }>();
   private readonly warned = new Set<string>();
 
   constructor(
@@ -115,7 +117,10 @@ export class Scheduler {
     const now = this.deps.clock.now();
     this.earliest = Infinity;
     let submitted = 0;
-    for (const schedule of await this.store.list()) {
+    const schedules = await this.store.list();
+    const names = new Set(schedules.map((schedule) => schedule.name));
+    for (const name of this.nextSlots.keys()) if (!names.has(name)) this.nextSlots.delete(name);
+    for (const schedule of schedules) {
       if (schedule.paused) continue;
       submitted += await this.runDue(schedule, now);
     }
@@ -148,6 +153,7 @@ export class Scheduler {
     if (!definition || (options.httpOnly && !definition.http)) {
       throw fieldError('type', `unknown task type ${JSON.stringify(spec.type)}`);
     }
+    if (typeof spec.owner !== 'string' || spec.owner === '') throw fieldError('owner', 'must be a non-empty string');
     const missed = spec.missed ?? 'latest';
     if (!MISSED_SLOT_POLICIES.includes(missed)) {
       throw fieldError('missed', `must be ${MISSED_SLOT_POLICIES.map((p) => `"${p}"`).join(' or ')}`);
@@ -229,7 +235,10 @@ export class Scheduler {
       return 0;
     }
     const from = after(schedule);
-    const first = slots.next(from);
+    const key = `${schedule.timezone}\n${schedule.cron}\n${from}`;
+    let cached = this.nextSlots.get(schedule.name);
+    if (cached?.key !== key) this.nextSlots.set(schedule.name, (cached = { key, next: slots.next(from) }));
+    const first = cached.next;
     if (first === null) return 0;
     if (first > now) {
       this.earliest = Math.min(this.earliest, first);
