@@ -40,7 +40,17 @@ const commonJsGlobals = {
 // from the folders below it, never from one above or (for features) beside it. Tests and
 // the `testing/` folders stand outside the layers.
 const KERNEL = ['model', 'ports', 'definition', 'engine'];
-const FEATURES = ['http', 'realtime', 'uploads', 'webhooks', 'health', 'dashboard', 'metrics', 'queues'];
+const FEATURES = [
+  'http',
+  'realtime',
+  'uploads',
+  'webhooks',
+  'health',
+  'dashboard',
+  'metrics',
+  'queues',
+  'schedules',
+];
 const LAYERS = [
   ['model', []],
   ['ports', ['model']],
@@ -155,7 +165,7 @@ export default defineConfig(
   // process from inside an emit(). Listeners go through guardedListeners(), which funnels
   // their exceptions into the request's error path.
   {
-    files: ['libs/tasks/src/{http,web,webhooks,realtime,uploads}/**/*.ts'],
+    files: ['libs/tasks/src/{http,web,webhooks,realtime,uploads,schedules}/**/*.ts'],
     ignores: ['**/*.spec.ts', '**/testing/**', '**/guarded-listeners.ts', '**/redis-upload-locker.ts'],
     rules: {
       'no-restricted-syntax': [

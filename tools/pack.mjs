@@ -111,6 +111,7 @@ const PACKAGES = [
       '@types/express',
       'better-sqlite3',
       'busboy',
+      'cron-parser',
       'socket.io',
       'typeorm',
       'zod',

@@ -1,4 +1,5 @@
 import {
+  MISSED_SLOT_POLICIES,
   PUBLIC_EVENT_TYPES,
   TASK_EVENT_TYPES,
   TASK_STATUSES,
@@ -13,7 +14,14 @@ import {
 
 describe('the contract lists', () => {
   it('name each status and event once', () => {
-    for (const list of [TASK_STATUSES, TERMINAL_STATUSES, TASK_EVENT_TYPES, PUBLIC_EVENT_TYPES, TERMINAL_EVENT_TYPES]) {
+    for (const list of [
+      TASK_STATUSES,
+      TERMINAL_STATUSES,
+      TASK_EVENT_TYPES,
+      PUBLIC_EVENT_TYPES,
+      TERMINAL_EVENT_TYPES,
+      MISSED_SLOT_POLICIES,
+    ]) {
       expect(new Set(list).size).toBe(list.length);
     }
   });

@@ -9,3 +9,4 @@ export * from './statuses';
 export * from './events';
 export * from './views';
 export * from './realtime';
+export * from './schedules';

@@ -19,6 +19,9 @@ export {
   type SubmitResult,
   type ListRequest,
   type TaskStatsSummary,
+  type ScheduleInfo,
+  type ScheduleSpec,
+  scheduleSlotKey,
 } from './engine';
 export * from './adapters/memory';
 export * from './adapters/filesystem';
@@ -41,6 +44,7 @@ export type {
   TaskResultView,
   TaskView,
 } from './web/task-view';
+export type { ScheduleListView, ScheduleView } from './schedules/schedule-view';
 export { TASKS_NAMESPACE } from './web/task-namespace';
 export { sanitizeFileName, MAX_FILE_NAME_BYTES } from './web/file-name';
 export {

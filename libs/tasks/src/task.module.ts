@@ -18,6 +18,7 @@ const REST: Feature[] = [
   () => import('./http/tasks-http.module').then((m) => m.TasksHttpModule),
   () => import('./realtime/task-events.module').then((m) => m.TaskEventsModule),
   () => import('./webhooks/webhooks.module').then((m) => m.WebhooksModule),
+  () => import('./schedules/schedules.module').then((m) => m.SchedulesHttpModule),
 ];
 const UPLOADS: Feature = () => import('./uploads/uploads.module').then((m) => m.UploadsModule);
 const DASHBOARD: Feature = () => import('./dashboard/dashboard.module').then((m) => m.DashboardModule);
@@ -61,7 +62,7 @@ export interface TaskFeatureOptions {
  * `TaskModule.forRootAsync({ inject, useFactory })`. Discovers the app's
  * `@Task()` providers (or those `TaskModule.forFeature([...])` registers)
  * and runs them, and serves the REST API, live events (Socket.IO and SSE),
- * webhooks, resumable uploads and the dashboard.
+ * webhooks, cron schedules, resumable uploads and the dashboard.
  *
  * Beside the options, in both forms: `health: true` mounts `/health`;
  * `routePrefix: '/api'` serves the REST routes under `/api/tasks`;

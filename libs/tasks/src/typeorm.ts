@@ -7,5 +7,6 @@
  */
 export { STEPWISE_ENTITIES, STEPWISE_MIGRATIONS } from './adapters/typeorm/data-source';
 export { TypeOrmTaskStore } from './adapters/typeorm/typeorm-task-store';
+export { TypeOrmScheduleStore } from './adapters/typeorm/typeorm-schedule-store';
 export { TypeOrmUploadStore } from './adapters/typeorm/typeorm-upload-store';
 export { TypeOrmWebhookOutbox } from './adapters/typeorm/typeorm-webhook-outbox';

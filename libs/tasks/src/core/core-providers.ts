@@ -6,6 +6,7 @@ import type {
   Clock,
   EventBus,
   ObjectStorage,
+  ScheduleStore,
   TaskNotifier,
   TaskObserver,
   TaskQueue,
@@ -17,6 +18,7 @@ import { AnonymousOwnerResolver } from './owner-resolver';
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
 import { TaskLifecycle } from './task-lifecycle';
+import { TaskSchedules } from './task-schedules';
 import { TaskSubmitter } from './task-submitter';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
@@ -28,6 +30,7 @@ import {
   OBJECT_STORAGE,
   OWNER_RESOLVER,
   RESOLVED_OPTIONS,
+  SCHEDULE_STORE,
   TASK_NOTIFIER,
   TASK_OBSERVER,
   TASK_QUEUE,
@@ -66,6 +69,7 @@ export const coreProviders: Provider[] = [
       { token: TASK_OBSERVER, optional: true },
       UPLOAD_STORE,
       EVENT_HOOKS,
+      SCHEDULE_STORE,
     ],
     useFactory: (
       options: ResolvedOptions,
@@ -79,6 +83,7 @@ export const coreProviders: Provider[] = [
       observer: TaskObserver | undefined,
       uploads: UploadStore,
       hooks: EventHooks,
+      schedules: ScheduleStore,
     ) => {
       const deps: EngineDeps = {
         store,
@@ -91,6 +96,7 @@ export const coreProviders: Provider[] = [
         observer,
         uploads,
         hooks,
+        schedules,
         logger: new Logger('Stepwise'),
         settings: options.engine,
         newId: () => randomUUID(),
@@ -108,4 +114,5 @@ export const coreProviders: Provider[] = [
   TaskExplorer,
   TaskLifecycle,
   TaskSubmitter,
+  TaskSchedules,
 ];

@@ -5,3 +5,4 @@ export { TASK_MODULE_OPTIONS } from './task-module.definition';
 export * from './shutdown-signals';
 export * from './tasks-config-from-env';
 export * from './task-submitter';
+export * from './task-schedules';

@@ -2,8 +2,14 @@ import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { FilesystemStorage } from '../adapters/filesystem';
-import { MemoryEventBus, MemoryTaskQueue, MemoryUploadStore, SystemClock } from '../adapters/memory';
-import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore, UploadStore } from '../ports';
+import {
+  MemoryEventBus,
+  MemoryScheduleStore,
+  MemoryTaskQueue,
+  MemoryUploadStore,
+  SystemClock,
+} from '../adapters/memory';
+import type { Clock, EventBus, ObjectStorage, ScheduleStore, TaskQueue, TaskStore, UploadStore } from '../ports';
 import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../adapters/optional-packages';
 import type { HostQueue } from './host-queue';
 import type { ResolvedOptions } from './resolved-options';
@@ -15,6 +21,7 @@ import {
   HOST_QUEUE,
   OBJECT_STORAGE,
   RESOLVED_OPTIONS,
+  SCHEDULE_STORE,
   STEPWISE_DATA_SOURCE,
   TASK_QUEUE,
   TASK_STORE,
@@ -136,5 +143,16 @@ export const portProviders: Provider[] = [
       dataSource
         ? new (await import('../adapters/typeorm/typeorm-upload-store')).TypeOrmUploadStore(dataSource)
         : new MemoryUploadStore(),
+  },
+  {
+    // Beside the tasks: a slot's task and its schedule live in one database.
+    provide: SCHEDULE_STORE,
+    inject: [TASK_MODULE_OPTIONS, STEPWISE_DATA_SOURCE],
+    useFactory: async (options: TaskModuleOptions, dataSource: DataSource | null): Promise<ScheduleStore> => {
+      if (options.scheduleStore) return options.scheduleStore;
+      return dataSource
+        ? new (await import('../adapters/typeorm/typeorm-schedule-store')).TypeOrmScheduleStore(dataSource)
+        : new MemoryScheduleStore();
+    },
   },
 ];

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { TaskEngine } from '../engine';
 import { coreProviders } from './core-providers';
 import { portProviders } from './port-providers';
+import { TaskSchedules } from './task-schedules';
 import { TaskSubmitter } from './task-submitter';
 import { ConfigurableTaskModule, TASK_MODULE_OPTIONS } from './task-module.definition';
 import {
@@ -12,6 +13,7 @@ import {
   OBJECT_STORAGE,
   OWNER_RESOLVER,
   RESOLVED_OPTIONS,
+  SCHEDULE_STORE,
   STEPWISE_DATA_SOURCE,
   TASK_QUEUE,
   TASK_REGISTRY,
@@ -32,12 +34,14 @@ import {
   exports: [
     TaskEngine,
     TaskSubmitter,
+    TaskSchedules,
     CLOCK,
     EVENT_BUS,
     EVENT_HOOKS,
     OBJECT_STORAGE,
     OWNER_RESOLVER,
     RESOLVED_OPTIONS,
+    SCHEDULE_STORE,
     STEPWISE_DATA_SOURCE,
     TASK_QUEUE,
     TASK_MODULE_OPTIONS,

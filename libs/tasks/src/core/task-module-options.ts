@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { EngineSettings } from '../engine';
-import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
+import type { Clock, EventBus, ObjectStorage, ScheduleStore, TaskQueue, TaskStore } from '../ports';
 import type { OwnerResolver } from './owner-resolver';
 import type { WebhookOptions } from './webhook-settings';
 import type { UploadLocker } from '../ports/upload-locker';
@@ -121,6 +121,12 @@ export interface TaskModuleOptions {
   eventBus?: EventBus;
   storage?: ObjectStorage;
   clock?: Clock;
+  /**
+   * Where cron schedules live. Default: Stepwise's database; in memory when
+   * `store` is an override (give one beside it for schedules that survive a
+   * restart, on the same database as the tasks).
+   */
+  scheduleStore?: ScheduleStore;
   /**
    * Serve the live dashboard at `GET /` (with `/dashboard.js` and
    * `/dashboard.css`). Default true; `false` leaves `GET /` to the host app.

@@ -20,6 +20,7 @@ describe('taskModuleOptionsFromEnv', () => {
       TASKS_CONCURRENCY: '8',
       TASKS_SWEEP_INTERVAL_MS: '200',
       TASKS_SHUTDOWN_GRACE_MS: '0',
+      TASKS_SCHEDULE_INTERVAL_MS: '0',
       UPLOAD_MAX_FILE_SIZE: '1048576',
       UPLOAD_MAX_FILES: '5',
     });
@@ -29,7 +30,7 @@ describe('taskModuleOptionsFromEnv', () => {
       dataDir: '/var/lib/stepwise',
       databaseUrl: 'postgres://u:p@db:5432/stepwise',
       redisUrl: 'redis://redis:6379/0',
-      engine: { leaseMs: 1500, concurrency: 8, sweepIntervalMs: 200, shutdownGraceMs: 0 },
+      engine: { leaseMs: 1500, concurrency: 8, sweepIntervalMs: 200, shutdownGraceMs: 0, scheduleIntervalMs: 0 },
       uploads: { maxFileSize: 1048576, maxFiles: 5 },
     });
   });
@@ -58,6 +59,7 @@ describe('taskModuleOptionsFromEnv', () => {
     ['TASKS_CONCURRENCY', '-1', /TASKS_CONCURRENCY="-1"/],
     ['TASKS_SWEEP_INTERVAL_MS', '1e3', /TASKS_SWEEP_INTERVAL_MS="1e3"/],
     ['TASKS_SHUTDOWN_GRACE_MS', '10s', /TASKS_SHUTDOWN_GRACE_MS="10s" must be an integer >= 0/],
+    ['TASKS_SCHEDULE_INTERVAL_MS', '-5', /TASKS_SCHEDULE_INTERVAL_MS="-5" must be an integer >= 0/],
     ['UPLOAD_MAX_FILES', '0x10', /UPLOAD_MAX_FILES="0x10"/],
     ['UPLOAD_MAX_FILE_SIZE', 'lots', /UPLOAD_MAX_FILE_SIZE="lots" must be a positive size/],
     ['UPLOAD_MAX_FILE_SIZE', '5 parsecs', /UPLOAD_MAX_FILE_SIZE="5 parsecs"/],

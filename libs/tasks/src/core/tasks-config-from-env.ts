@@ -32,6 +32,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_PENDING_GRACE_MS` | `engine.pendingGraceMs` | integer >= 0 |
  * | `TASKS_SHUTDOWN_GRACE_MS` | `engine.shutdownGraceMs` | integer >= 0 |
  * | `TASKS_ABORT_GRACE_MS` | `engine.abortGraceMs` | integer >= 0: an aborted step that ignores its signal longer is abandoned |
+ * | `TASKS_SCHEDULE_INTERVAL_MS` | `engine.scheduleIntervalMs` | integer >= 0: longest wait between two scheduler passes; 0 runs none in this process |
  * | `UPLOAD_MAX_FILE_SIZE` | `uploads.maxFileSize` | bytes, or with a unit: `500MB`, `2GiB`, `64k` |
  * | `UPLOAD_MAX_FILES` | `uploads.maxFiles` | positive integer |
  * | `UPLOAD_MAX_TOTAL_SIZE` | `uploads.maxTotalSize` | bytes, or with a unit, as `UPLOAD_MAX_FILE_SIZE` |
@@ -79,6 +80,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
       pendingGraceMs: read.integer('TASKS_PENDING_GRACE_MS', 0),
       shutdownGraceMs: read.integer('TASKS_SHUTDOWN_GRACE_MS', 0),
       abortGraceMs: read.integer('TASKS_ABORT_GRACE_MS', 0),
+      scheduleIntervalMs: read.integer('TASKS_SCHEDULE_INTERVAL_MS', 0),
     },
     defaults.engine,
   );

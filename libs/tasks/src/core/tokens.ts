@@ -26,3 +26,5 @@ export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
  * provides it on the app's `BullModule`). Absent otherwise.
  */
 export const HOST_QUEUE = Symbol.for('stepwise:HostQueue');
+/** The cron schedules' store (`ScheduleStore`): on Stepwise's database, or in memory with a store override. */
+export const SCHEDULE_STORE = Symbol.for('stepwise:ScheduleStore');

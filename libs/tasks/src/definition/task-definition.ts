@@ -1,4 +1,4 @@
-import type { Placement } from '../model';
+import type { MissedSlotPolicy, Placement } from '../model';
 import type { RetryPolicy } from './retry-policy';
 import type { StandardSchemaV1 } from './standard-schema';
 import type { StepContext } from './step-context';
@@ -30,6 +30,19 @@ export interface TaskDefinition {
   http: boolean;
   /** Sorted by order. */
   steps: StepDefinition[];
+  /** Declared cron schedules, defaults applied (their cron and time zone are checked when the scheduler starts). */
+  schedules: ScheduleDeclaration[];
   /** Name of the declaring class, for error messages. */
   className: string;
+}
+
+/** A cron schedule from `@Task({ schedules })`, with its full name and defaults. */
+export interface ScheduleDeclaration {
+  /** `<task type>:<name or index>`. */
+  name: string;
+  cron: string;
+  timezone: string;
+  input: unknown;
+  missed: MissedSlotPolicy;
+  owner: string;
 }

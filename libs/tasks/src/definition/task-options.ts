@@ -1,4 +1,4 @@
-import type { Placement } from '../model';
+import type { MissedSlotPolicy, Placement } from '../model';
 import type { RetryPolicy } from './retry-policy';
 import type { StandardSchemaV1 } from './standard-schema';
 
@@ -27,6 +27,35 @@ export interface TaskOptions {
    * their owner (status, events, result).
    */
   http?: boolean;
+  /**
+   * Cron schedules: a task of this type is submitted at each slot, exactly
+   * once whatever the number of processes. Written to the schedule store at
+   * every start; pause them at run time (`POST /schedules/{name}/pause`).
+   */
+  schedules?: TaskScheduleOptions[];
+}
+
+/** A cron schedule declared on a task type. */
+export interface TaskScheduleOptions {
+  /**
+   * Five fields (`minute hour day-of-month month day-of-week`) or six (a
+   * seconds field first), or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`.
+   */
+  cron: string;
+  /** IANA time zone the cron is read in. Default `UTC`. */
+  timezone?: string;
+  /** The input of each task, checked against the task's schema at start. Default `{}`. */
+  input?: unknown;
+  /**
+   * Unique within the task type; the schedule is named `<task type>:<name>`.
+   * Default: its index in `schedules` (`report:0`). Give one if the list may
+   * be reordered: the name is what keeps a schedule's state across deploys.
+   */
+  name?: string;
+  /** Slots missed while everything was down: `latest` (default) runs the most recent once, `skip` none. */
+  missed?: MissedSlotPolicy;
+  /** Owner of the tasks it submits (who sees them over REST). Default `anonymous`. */
+  owner?: string;
 }
 
 /** Options of {@link Step}. */

@@ -312,5 +312,40 @@ describe('TaskRegistry', () => {
       }
       expect(registerError(new SpacedTask()).message).toMatch(/SpacedTask.*"has space"/);
     });
+
+    it('schedules: names unique within the task, a known missed policy, an owner', () => {
+      const scheduled = (schedules: unknown) => {
+        @Task({ name: 'scheduled', schedules: schedules as never })
+        class ScheduledTask {
+          @Step({ order: 1 })
+          a() {
+            return null;
+          }
+        }
+        return new ScheduledTask();
+      };
+      expect(
+        compileTask(scheduled([{ cron: '0 3 * * *' }, { name: 'eu', cron: '0 4 * * *', missed: 'skip' }])).schedules,
+      ).toEqual([
+        { name: 'scheduled:0', cron: '0 3 * * *', timezone: 'UTC', input: {}, missed: 'latest', owner: 'anonymous' },
+        { name: 'scheduled:eu', cron: '0 4 * * *', timezone: 'UTC', input: {}, missed: 'skip', owner: 'anonymous' },
+      ]);
+      expect(
+        registerError(
+          scheduled([
+            { name: 'a', cron: '* * * * *' },
+            { name: 'a', cron: '0 * * * *' },
+          ]),
+        ).message,
+      ).toMatch(/ScheduledTask.*duplicate schedule name scheduled:a/);
+      expect(registerError(scheduled([{ cron: '* * * * *', missed: 'all' }])).message).toMatch(
+        /schedule 0: missed must be/,
+      );
+      expect(registerError(scheduled([{ cron: '' }])).message).toMatch(/schedule 0: cron must be/);
+      expect(registerError(scheduled([{ name: 'a:b', cron: '* * * * *' }])).message).toMatch(
+        /schedule a:b: name must be/,
+      );
+      expect(registerError(scheduled([{ cron: '* * * * *', owner: '' }])).message).toMatch(/owner must be/);
+    });
   });
 });

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import type { CompensationMetadata, StepMetadata } from './decorators';
 import { COMPENSATIONS_METADATA, STEPS_METADATA, TASK_METADATA } from './metadata-keys';
 import { NO_RETRY } from './retry-policy';
-import type { StepDefinition, StepHandler, TaskDefinition } from './task-definition';
+import { MISSED_SLOT_POLICIES } from '../model';
+import type { ScheduleDeclaration, StepDefinition, StepHandler, TaskDefinition } from './task-definition';
 import { DEFAULT_PLACEMENT, DEFAULT_QUEUE } from './task-lanes';
 import { TaskDefinitionError } from './task-definition-error';
 import type { TaskOptions } from './task-options';
@@ -96,8 +97,42 @@ export function compileTask(instance: object): TaskDefinition {
     acceptsFiles: options.acceptsFiles ?? false,
     http: options.http ?? true,
     steps,
+    schedules: compileSchedules(className, options),
     className,
   };
+}
+
+/** Shapes and names only: the cron and the time zone need the cron library, loaded when a scheduler starts. */
+function compileSchedules(className: string, options: TaskOptions): ScheduleDeclaration[] {
+  const list = options.schedules ?? [];
+  if (!Array.isArray(list)) throw new TaskDefinitionError(className, 'schedules must be an array');
+  const schedules = list.map((s, index): ScheduleDeclaration => {
+    const label = `schedule ${s?.name ?? index}`;
+    if (typeof s?.cron !== 'string' || s.cron.trim() === '') {
+      throw new TaskDefinitionError(className, `${label}: cron must be a cron expression`);
+    }
+    const name = s.name ?? String(index);
+    if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(name)) {
+      throw new TaskDefinitionError(className, `${label}: name must be letters, digits, ".", "_" or "-"`);
+    }
+    const missed = s.missed ?? 'latest';
+    if (!MISSED_SLOT_POLICIES.includes(missed)) {
+      throw new TaskDefinitionError(className, `${label}: missed must be ${MISSED_SLOT_POLICIES.join(' or ')}`);
+    }
+    const owner = s.owner ?? 'anonymous';
+    if (typeof owner !== 'string' || owner === '') {
+      throw new TaskDefinitionError(className, `${label}: owner must be a non-empty string`);
+    }
+    const timezone = s.timezone ?? 'UTC';
+    if (typeof timezone !== 'string') throw new TaskDefinitionError(className, `${label}: timezone must be a string`);
+    return { name: `${options.name}:${name}`, cron: s.cron.trim(), timezone, input: s.input ?? {}, missed, owner };
+  });
+  assertUnique(
+    className,
+    schedules.map((s) => s.name),
+    'schedule name',
+  );
+  return schedules;
 }
 
 function compileStep(instance: object, className: string, meta: StepMetadata): StepDefinition {

@@ -7,6 +7,7 @@ import type {
   TaskNotifier,
   TaskObserver,
   TaskQueue,
+  ScheduleStore,
   TaskStore,
   UploadStore,
 } from '../ports';
@@ -42,6 +43,14 @@ export interface EngineSettings {
   reconcileIntervalMs: number;
   /** Stored objects younger than this are never treated as orphans. */
   orphanGraceMs: number;
+  /**
+   * Longest wait between two passes of the scheduler (it also wakes at each
+   * schedule's next slot): how soon this process sees schedules another one
+   * added or resumed. `0` runs no scheduler in this process.
+   */
+  scheduleIntervalMs: number;
+  /** A slot found due later than this after its time was missed: the schedule's `missed` policy decides. */
+  scheduleGraceMs: number;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: Omit<EngineSettings, 'workerId'> = {
@@ -55,6 +64,8 @@ export const DEFAULT_ENGINE_SETTINGS: Omit<EngineSettings, 'workerId'> = {
   shutdownGraceMs: 10_000,
   reconcileIntervalMs: 3_600_000,
   orphanGraceMs: 3_600_000,
+  scheduleIntervalMs: 5_000,
+  scheduleGraceMs: 60_000,
 };
 
 /** Everything the kernel needs, all behind ports. */
@@ -73,6 +84,8 @@ export interface EngineDeps {
   hooks?: EventHooks;
   /** Optional: finished resumable uploads, which steps look up through `ctx.uploads`. */
   uploads?: UploadStore;
+  /** Optional: cron schedules; without it there are none (the scheduler does nothing). */
+  schedules?: ScheduleStore;
   logger: TaskLogger;
   settings: EngineSettings;
   newId(): string;

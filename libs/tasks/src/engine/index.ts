@@ -10,3 +10,4 @@ export * from './sweeper';
 export * from './reconciler';
 export * from './event-hooks';
 export * from './task-handle';
+export * from './scheduler';

@@ -6,6 +6,7 @@ import { EventRecorder } from './event-recorder';
 import { type FieldIssue, validateInput } from './input-validation';
 import { wakeUp, wakeUpMany } from './wake-up';
 import { Reconciler } from './reconciler';
+import { Scheduler } from './scheduler';
 import { Sweeper } from './sweeper';
 import { requestFingerprint } from './request-fingerprint';
 import {
@@ -88,6 +89,8 @@ export class TaskEngine {
   readonly worker: TaskWorker;
   readonly sweeper: Sweeper;
   readonly reconciler: Reconciler;
+  /** Cron schedules: their passes (in processes that run worker steps) and their operations. */
+  readonly scheduler: Scheduler;
   private started = false;
 
   constructor(readonly deps: EngineDeps) {
@@ -95,6 +98,7 @@ export class TaskEngine {
     this.worker = new TaskWorker(deps, this.events, (id) => this.purge(id));
     this.sweeper = new Sweeper(deps, (id) => this.purge(id));
     this.reconciler = new Reconciler(deps);
+    this.scheduler = new Scheduler(deps, (request) => this.submit(request));
   }
 
   definition(type: string): TaskDefinition {
@@ -321,9 +325,14 @@ export class TaskEngine {
     return task;
   }
 
-  /** Starts the worker for the given placements and the sweeper. */
+  /**
+   * Starts the worker for the given placements, the sweeper, and the
+   * scheduler where worker steps run (declared schedules are checked in
+   * every process: a bad one throws a `TaskDefinitionError`).
+   */
   async start(placements: Placement[]): Promise<void> {
     if (this.started) return;
+    await this.scheduler.start(placements.includes('worker'));
     this.started = true;
     if (placements.length > 0) await this.worker.start(placements);
     this.sweeper.start();
@@ -334,6 +343,7 @@ export class TaskEngine {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    await this.scheduler.stop();
     await this.sweeper.stop();
     await this.reconciler.stop();
     // First stop taking wake-ups: those of the tasks handed back below must reach another process.

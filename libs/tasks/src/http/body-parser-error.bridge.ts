@@ -3,8 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { clip, errorBody } from '../web/http-error';
 
-/** Paths Stepwise's controllers serve (tasks, uploads), under any global prefix. */
-const STEPWISE_PATH = /(^|\/)(tasks|uploads)(\/|$)/;
+/** Paths Stepwise's controllers serve (tasks, uploads, schedules), under any global prefix. */
+const STEPWISE_PATH = /(^|\/)(tasks|uploads|schedules)(\/|$)/;
 
 /**
  * The host's body parser fails before any route runs, so the controllers'

@@ -1,3 +1,4 @@
 export * from './task-status';
 export * from './task-record';
 export * from './task-event';
+export * from './schedule';

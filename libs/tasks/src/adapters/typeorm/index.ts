@@ -11,3 +11,6 @@ export * from './typeorm-upload-store';
 export * from './entities/upload.entity';
 export * from './migrations/1700000000002-uploads';
 export * from './migrations/1700000000003-due-indexes';
+export * from './typeorm-schedule-store';
+export * from './entities/schedule.entity';
+export * from './migrations/1700000000007-schedules';

@@ -1,7 +1,7 @@
 import { flushMicrotasks, ManualClock, MemoryEventBus, MemoryTaskQueue, MemoryTaskStore } from '../../adapters/memory';
 import { TaskRegistry, type TaskLogger } from '../../definition';
 import type { TaskRecord, TaskStatus } from '../../model';
-import type { EventBus, ObjectStorage, TaskNotifier, TaskQueue, TaskStore } from '../../ports';
+import type { EventBus, ObjectStorage, ScheduleStore, TaskNotifier, TaskQueue, TaskStore } from '../../ports';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine-deps';
 import { TaskEngine, type SubmitResult } from '../task-engine';
 
@@ -40,6 +40,8 @@ export interface EngineFixtureOptions {
   random?: () => number;
   /** Prefix of the sequential ids (`task-1`, `task-2` ...). */
   idPrefix?: string;
+  /** Cron schedules; none (and no scheduler) unless given. */
+  schedules?: ScheduleStore;
 }
 
 export interface EngineFixture {
@@ -92,6 +94,7 @@ export function createEngineFixture(options: EngineFixtureOptions = {}): EngineF
     logger,
     settings,
     notifier: options.notifier,
+    schedules: options.schedules,
     newId: () => `${prefix}-${++next}`,
     random: options.random ?? (() => 1),
   });
