@@ -88,8 +88,27 @@ describe('HTTP idle timeout', () => {
     expect(await closed).toMatch(/^HTTP\/1\.1 202 /);
   });
 
+  it('closes a kept-alive connection that waits for its next request after the idle time', async () => {
+    const server = await start({ http: { idleTimeoutMs: IDLE_MS } });
+    // Node's own wait between two requests (5 s) would otherwise outlast a shorter idle time.
+    expect(server.keepAliveTimeout).toBe(IDLE_MS);
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    let closedByServer = false;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('end', () => (closedByServer = true));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write('GET /tasks HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(closedByServer).toBe(true);
+  });
+
   it('applies 60 s by default and leaves the server alone with 0', async () => {
-    expect((await start({})).timeout).toBe(60_000);
+    const server = await start({});
+    expect(server.timeout).toBe(60_000);
+    expect(server.keepAliveTimeout).toBe(5_000);
     await app!.close();
     expect((await start({ http: { idleTimeoutMs: 0 } })).timeout).toBe(0);
   });
