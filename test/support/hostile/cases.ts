@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, constants as zlib, deflateSync, gzipSync } from 'node:zlib';
-import type { Answer, HostileClient, HostileTarget, RawAnswer } from './client';
+import type { Answer, HostileClient, HostileTarget, HttpRequest, RawAnswer } from './client';
 
 /**
  * The hostile-input barrage: one table of cases, grouped by what they
@@ -24,6 +24,7 @@ export const GROUPS = [
   'Socket.IO',
   'SSE',
   'slow clients',
+  'races',
 ] as const;
 export type Group = (typeof GROUPS)[number];
 
@@ -59,6 +60,7 @@ export type Expected = number | readonly number[] | 'refused' | 'answered';
 type Lazy<T> = T | ((fixtures: Fixtures) => T);
 const resolve = <T>(value: Lazy<T>, fixtures: Fixtures): T =>
   typeof value === 'function' ? (value as (f: Fixtures) => T)(fixtures) : value;
+
 
 interface HttpSpec {
   method: string;
@@ -1671,4 +1673,286 @@ add('slow clients', 'a client that reads its download slowly, then goes', async 
   // Keep-alive: the server closes it once it has been idle that long.
   if (!(await connection.closedWithin(boundOf(ctx)))) throw new CaseFailure('an idle keep-alive connection was kept');
   if (!/^HTTP\/1\.1 200 /.test(connection.received)) throw new CaseFailure(`download: ${clip(connection.received)}`);
+});
+
+// ---- races ------------------------------------------------------------------------------------
+
+/** Answers of requests fired at once; a connection the server cut counts as `'cut'`. */
+async function atOnce(ctx: Context, requests: HttpRequest[]): Promise<Array<Answer | 'cut'>> {
+  return Promise.all(requests.map((r) => ctx.client.request(r).catch(() => 'cut' as const)));
+}
+
+function checkAll(what: string, answers: Array<Answer | 'cut'>, expected: readonly number[], cuts = false): Answer[] {
+  return answers.flatMap((answer, i) => {
+    if (answer === 'cut') {
+      if (!cuts) throw new CaseFailure(`${what} #${i}: cut without an answer`);
+      return [];
+    }
+    checkAnswer(`${what} #${i}`, answer, expected, contractOf('/tasks'));
+    return [answer];
+  });
+}
+
+/** Polls until `check` holds, at most 10 s. */
+async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new CaseFailure(`${what}: not within 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const taskGone = (ctx: Context, id: string) => async () =>
+  (await ctx.client.helper({ method: 'GET', path: `/tasks/${id}` })).status === 404;
+
+add('races', 'one Idempotency-Key 20 times at once: one task', async (ctx) => {
+  const key = `race-${randomUUID()}`;
+  const submit = (body: string): HttpRequest => ({
+    method: 'POST',
+    path: '/tasks/countdown',
+    headers: { ...JSON_TYPE, 'idempotency-key': key },
+    body,
+  });
+  const same = checkAll(
+    'same input',
+    await atOnce(
+      ctx,
+      Array.from({ length: 20 }, () => submit(QUICK)),
+    ),
+    [202],
+  );
+  const ids = new Set(same.map((a) => (JSON.parse(a.body) as { id: string }).id));
+  if (ids.size !== 1) throw new CaseFailure(`one key made ${ids.size} tasks`);
+  const other = checkAll(
+    'another input',
+    await atOnce(
+      ctx,
+      Array.from({ length: 20 }, (_, i) => submit(`{"ticks":${i + 2},"tickMs":0}`)),
+    ),
+    [422],
+  );
+  if (other.length !== 20) throw new CaseFailure('another input was answered otherwise');
+  await deleteTask(ctx.client, [...ids][0]);
+});
+add('races', 'one new Idempotency-Key with 20 inputs at once: one wins, the others 422', async (ctx) => {
+  const key = `race-${randomUUID()}`;
+  const answers = checkAll(
+    'inputs',
+    await atOnce(
+      ctx,
+      Array.from({ length: 20 }, (_, i) => ({
+        method: 'POST',
+        path: '/tasks/countdown',
+        headers: { ...JSON_TYPE, 'idempotency-key': key },
+        body: `{"ticks":${i + 1},"tickMs":0}`,
+      })),
+    ),
+    [202, 422],
+  );
+  const won = answers.filter((a) => a.status === 202);
+  if (won.length !== 1) throw new CaseFailure(`${won.length} inputs were accepted under one key`);
+  await deleteTask(ctx.client, (JSON.parse(won[0].body) as { id: string }).id);
+});
+for (const [name, path] of [
+  ['a running task', '/tasks/countdown'],
+  ['a task due later', '/tasks/countdown?delayMs=3600000'],
+] as const) {
+  add('races', `cancel, pause, resume, retry and DELETE at once on ${name}`, async (ctx) => {
+    const { id } = await ctx.client.helperJson<{ id: string }>(
+      { method: 'POST', path, headers: JSON_TYPE, body: '{"ticks":100,"tickMs":20}' },
+      202,
+    );
+    const operations = ['cancel', 'pause', 'resume', 'retry'];
+    checkAll(
+      'operations',
+      await atOnce(
+        ctx,
+        Array.from({ length: 30 }, (_, i) =>
+          i % 5 === 4
+            ? { method: 'DELETE', path: `/tasks/${id}` }
+            : { method: 'POST', path: `/tasks/${id}/${operations[i % 5]}` },
+        ),
+      ),
+      [202, 204, 404, 409],
+    );
+    await eventually(`task ${id} deleted`, taskGone(ctx, id));
+  });
+}
+add('races', 'retry and DELETE at once on a failed task', async (ctx) => {
+  const { id } = await ctx.client.helperJson<{ id: string }>(
+    {
+      method: 'POST',
+      path: '/tasks/create-zip',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ uploads: [randomUUID()] }),
+    },
+    202,
+  );
+  await resultOf(ctx, id);
+  checkAll(
+    'retry and DELETE',
+    await atOnce(
+      ctx,
+      Array.from({ length: 20 }, (_, i) =>
+        i % 2 ? { method: 'DELETE', path: `/tasks/${id}` } : { method: 'POST', path: `/tasks/${id}/retry` },
+      ),
+    ),
+    [202, 204, 404, 409],
+  );
+  await eventually(`task ${id} deleted`, async () => {
+    if (await taskGone(ctx, id)()) return true;
+    await ctx.client.helper({ method: 'DELETE', path: `/tasks/${id}` });
+    return false;
+  });
+});
+add('races', 'bulk DELETE and bulk retry of failed tasks at once', async (ctx) => {
+  for (let i = 0; i < 5; i++) {
+    const { id } = await ctx.client.helperJson<{ id: string }>(
+      {
+        method: 'POST',
+        path: '/tasks/create-zip',
+        headers: JSON_TYPE,
+        body: JSON.stringify({ uploads: [randomUUID()] }),
+      },
+      202,
+    );
+    await resultOf(ctx, id);
+  }
+  checkAll(
+    'bulk calls',
+    await atOnce(
+      ctx,
+      Array.from({ length: 20 }, (_, i) => ({
+        method: i % 2 ? 'DELETE' : 'POST',
+        path: i % 2 ? '/tasks?status=failed&type=create-zip' : '/tasks/retry?type=create-zip',
+      })),
+    ),
+    [200],
+  );
+  // Retried ones fail again: delete until none is left.
+  await eventually('failed create-zip tasks purged', async () => {
+    await ctx.client.helper({ method: 'DELETE', path: '/tasks?status=failed&type=create-zip' });
+    const list = await ctx.client.helper({ method: 'GET', path: '/tasks?type=create-zip&limit=100' });
+    const items = (JSON.parse(list.body) as { items: Array<{ id: string }> }).items;
+    return items.every((t) => t.id === ctx.fixtures.done);
+  });
+});
+add('races', 'DELETE of a finished upload 10 times at once while tasks name it', async (ctx) => {
+  const created = await ctx.client.helper({
+    method: 'POST',
+    path: '/uploads',
+    headers: { ...OCTETS, 'upload-length': '11' },
+    body: `r${randomUUID().slice(0, 10)}`,
+  });
+  const location = String(created.headers.location);
+  if (created.status !== 201) throw new CaseFailure(`upload: ${created.status}`);
+  const uploadId = location.split('/').pop()!;
+  const answers = await atOnce(ctx, [
+    ...Array.from({ length: 10 }, () => ({ method: 'DELETE', path: location, headers: TUS })),
+    ...Array.from({ length: 5 }, () => ({
+      method: 'POST',
+      path: '/tasks/create-zip',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ uploads: [uploadId] }),
+    })),
+  ]);
+  const deletes = answers.slice(0, 10).map((a, i) => {
+    if (a === 'cut') throw new CaseFailure(`DELETE #${i} cut`);
+    checkAnswer(`DELETE #${i}`, a, [204, 404], 'if-json', 'DELETE');
+    return a.status;
+  });
+  if (!deletes.includes(204)) throw new CaseFailure('no DELETE answered 204');
+  for (const [i, answer] of checkAll('create-zip', answers.slice(10), [202]).entries()) {
+    const { id } = JSON.parse(answer.body) as { id: string };
+    await resultOf(ctx, id);
+    await deleteTask(ctx.client, id);
+    if (i === 0)
+      checkAnswer(
+        'HEAD after',
+        await ctx.client.request({ method: 'HEAD', path: location, headers: TUS }),
+        404,
+        false,
+        'HEAD',
+      );
+  }
+});
+add('races', 'a second DELETE of an upload whose content another upload shares', async (ctx) => {
+  const bytes = `shared ${randomUUID()}`;
+  const upload = async () => {
+    const created = await ctx.client.helper({
+      method: 'POST',
+      path: '/uploads',
+      headers: { ...OCTETS, 'upload-length': String(bytes.length) },
+      body: bytes,
+    });
+    if (created.status !== 201) throw new CaseFailure(`upload: ${created.status}`);
+    return String(created.headers.location);
+  };
+  const [a, b] = [await upload(), await upload()];
+  checkAnswer('DELETE', await ctx.client.request({ method: 'DELETE', path: a, headers: TUS }), 204, false);
+  checkAnswer('DELETE again', await ctx.client.request({ method: 'DELETE', path: a, headers: TUS }), 404, false);
+  // The other upload still has its content (dedup stored it once).
+  const zip = await ctx.client.helperJson<{ id: string }>(
+    {
+      method: 'POST',
+      path: '/tasks/create-zip',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ uploads: [b.split('/').pop()] }),
+    },
+    202,
+  );
+  const output = await resultOf(ctx, zip.id);
+  await deleteTask(ctx.client, zip.id);
+  const gone = await ctx.client.helper({ method: 'DELETE', path: b, headers: TUS });
+  if (output === null) throw new CaseFailure('the upload sharing the content lost it');
+  if (gone.status !== 204) throw new CaseFailure(`DELETE ${b}: ${gone.status}`);
+});
+add('races', '20 PATCHes at once at one offset', async (ctx) => {
+  await withUpload(ctx, 1000, async (location) => {
+    // tus lets the newest request take the upload's lock: the others end with a 409, a 423 or a cut connection.
+    const answers = await atOnce(
+      ctx,
+      Array.from({ length: 20 }, () => ({
+        method: 'PATCH',
+        path: location,
+        headers: { ...OCTETS, 'upload-offset': '0' },
+        body: 'x'.repeat(100),
+      })),
+    );
+    for (const [i, answer] of answers.entries()) {
+      if (answer !== 'cut') checkAnswer(`PATCH #${i}`, answer, [204, 409, 423], false, 'PATCH');
+    }
+    const head = await ctx.client.request({ method: 'HEAD', path: location, headers: TUS });
+    checkAnswer('HEAD', head, 200, false, 'HEAD');
+    const offset = Number(head.headers['upload-offset']);
+    if (offset !== 0 && offset !== 100) throw new CaseFailure(`offset ${offset} after the race`);
+  });
+});
+add('races', 'subscribe while the task is deleted', async (ctx) => {
+  const { id } = await ctx.client.helperJson<{ id: string }>(
+    { method: 'POST', path: '/tasks/countdown?delayMs=3600000', headers: JSON_TYPE, body: QUICK },
+    202,
+  );
+  const socket = await connected(ctx);
+  const [acks] = await Promise.all([
+    Promise.all(Array.from({ length: 20 }, () => ctx.client.emit(socket, 'subscribe', { taskId: id }))),
+    ctx.client.request({ method: 'DELETE', path: `/tasks/${id}` }),
+  ]);
+  for (const ack of acks) if ((ack as Ack).ok !== true) checkAck('subscribe', ack, [404]);
+  await eventually(`task ${id} deleted`, taskGone(ctx, id));
+  checkAck('subscribe after', await ctx.client.emit(socket, 'subscribe', { taskId: id }), [404]);
+});
+add('races', 'an event stream of a task that is deleted ends', async (ctx) => {
+  const { id } = await ctx.client.helperJson<{ id: string }>(
+    { method: 'POST', path: '/tasks/countdown?delayMs=3600000', headers: JSON_TYPE, body: QUICK },
+    202,
+  );
+  const stream = await ctx.client.open();
+  ctx.client.count();
+  stream.write(`GET /tasks/${id}/events HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await eventually('the stream to start', async () => stream.received.includes('task.created'));
+  checkAnswer('DELETE', await ctx.client.request({ method: 'DELETE', path: `/tasks/${id}` }), [202, 204], true);
+  // The keep-alive's check finds the task gone and ends the stream (chunked: the last chunk is 0).
+  await eventually('the stream to end', async () => stream.received.endsWith('0\r\n\r\n') || stream.isClosed);
+  stream.destroy();
 });
