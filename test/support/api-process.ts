@@ -30,6 +30,11 @@ export class AppProcess {
     return this.child?.pid;
   }
 
+  /** Started and not exited. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Starts the process and resolves once `ready(url)` answers. */
   async start(ready: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
     this.child = spawn(process.execPath, [join(root, this.entry)], {

@@ -63,7 +63,7 @@ export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?
   }
   const role = options.role ?? (mode === 'embedded' ? 'all' : 'api');
   const leaseMs = options.engine?.leaseMs ?? DEFAULT_ENGINE_SETTINGS.leaseMs;
-  const realtime = resolveRealtime(options.realtime);
+  const realtime = resolveRealtime(options.realtime, options.http?.idleTimeoutMs ?? DEFAULT_HTTP_IDLE_TIMEOUT_MS);
   return {
     mode,
     role,
@@ -124,8 +124,20 @@ function resolveResumable(
   return { expireAfterMs, retentionMs, dedup, cleanupIntervalMs };
 }
 
-function resolveRealtime(options: RealtimeOptions = {}): Required<RealtimeOptions> {
-  const { progressThrottleMs = 100, path = '/socket.io', keepAliveMs = 15_000 } = options;
+/** Default of `realtime.keepAliveMs`, unless the idle timeout asks for less. */
+export const DEFAULT_SSE_KEEP_ALIVE_MS = 15_000;
+
+/**
+ * `keepAliveMs` not given: 15 s, or half the idle timeout when that is
+ * shorter, so that `HTTP_IDLE_TIMEOUT_MS` alone (the environment has no
+ * variable for the keep-alive) never makes a configuration that cannot boot.
+ */
+function resolveRealtime(options: RealtimeOptions = {}, idleTimeoutMs: number): Required<RealtimeOptions> {
+  const defaultKeepAlive =
+    Number.isSafeInteger(idleTimeoutMs) && idleTimeoutMs > 0
+      ? Math.max(1, Math.min(DEFAULT_SSE_KEEP_ALIVE_MS, Math.floor(idleTimeoutMs / 2)))
+      : DEFAULT_SSE_KEEP_ALIVE_MS;
+  const { progressThrottleMs = 100, path = '/socket.io', keepAliveMs = defaultKeepAlive } = options;
   if (!Number.isFinite(progressThrottleMs) || progressThrottleMs < 0) {
     throw new Error('Stepwise: realtime.progressThrottleMs must be a number >= 0');
   }

@@ -49,7 +49,10 @@ export interface RealtimeOptions {
   progressThrottleMs?: number;
   /** Socket.IO (engine.io) path on the HTTP server. Default `/socket.io`. */
   path?: string;
-  /** Period of the `: keep-alive` comment on idle SSE streams. Default 15000. */
+  /**
+   * Period of the `: keep-alive` comment on idle SSE streams. Default 15000,
+   * or half of `http.idleTimeoutMs` when that is shorter.
+   */
   keepAliveMs?: number;
 }
 
@@ -60,7 +63,8 @@ export interface HttpServerOptions {
    * closed (Node's socket timeout, `server.setTimeout`): a client that stops
    * mid-body no longer holds a connection forever, while an upload that
    * keeps sending, however long, is never cut. Must exceed
-   * `realtime.keepAliveMs` (SSE streams send a comment that often) and
+   * `realtime.keepAliveMs` (SSE streams send a comment that often; its
+   * default follows this one) and
    * Socket.IO's ping interval (25 s) for long-polling clients. `0` leaves
    * the server's own setting alone. Default 60000.
    */

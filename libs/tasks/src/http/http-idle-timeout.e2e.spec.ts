@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Step, Task } from '../definition';
-import { type TaskModuleOptions } from '../core';
+import { taskModuleOptionsFromEnv, type TaskModuleOptions } from '../core';
 import { TaskModule } from '../task.module';
 import { resolveOptions } from '../core/resolved-options';
 
@@ -88,18 +88,78 @@ describe('HTTP idle timeout', () => {
     expect(await closed).toMatch(/^HTTP\/1\.1 202 /);
   });
 
+  it('closes a kept-alive connection that waits for its next request after the idle time', async () => {
+    const server = await start({ http: { idleTimeoutMs: IDLE_MS } });
+    // Node's own wait between two requests (5 s) would otherwise outlast a shorter idle time.
+    expect(server.keepAliveTimeout).toBe(IDLE_MS);
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    let closedByServer = false;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('end', () => (closedByServer = true));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write('GET /tasks HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(closedByServer).toBe(true);
+  });
+
   it('applies 60 s by default and leaves the server alone with 0', async () => {
-    expect((await start({})).timeout).toBe(60_000);
+    const server = await start({});
+    expect(server.timeout).toBe(60_000);
+    expect(server.keepAliveTimeout).toBe(5_000);
     await app!.close();
     expect((await start({ http: { idleTimeoutMs: 0 } })).timeout).toBe(0);
   });
 
   it('refuses an idle time an SSE stream could not outlive between two keep-alives, and a bad value', () => {
-    expect(() => resolveOptions({ http: { idleTimeoutMs: 10_000 } })).toThrow(/keepAliveMs \(15000\) must be below/);
+    expect(() => resolveOptions({ http: { idleTimeoutMs: 10_000 }, realtime: { keepAliveMs: 15_000 } })).toThrow(
+      /keepAliveMs \(15000\) must be below/,
+    );
     expect(() => resolveOptions({ http: { idleTimeoutMs: -1 } })).toThrow(/idleTimeoutMs/);
     expect(() => resolveOptions({ http: { idleTimeoutMs: 1.5 } })).toThrow(/idleTimeoutMs/);
     expect(resolveOptions({ http: { idleTimeoutMs: 0 }, realtime: { keepAliveMs: 15_000 } }).http).toEqual({
       idleTimeoutMs: 0,
     });
+  });
+
+  it('derives the keep-alive from a short idle time when none is given (HTTP_IDLE_TIMEOUT_MS alone boots)', () => {
+    // The environment has no variable for the keep-alive: HTTP_IDLE_TIMEOUT_MS=10000 used to refuse to boot.
+    const fromEnv = resolveOptions(taskModuleOptionsFromEnv({ HTTP_IDLE_TIMEOUT_MS: '10000' }));
+    expect(fromEnv.http.idleTimeoutMs).toBe(10_000);
+    expect(fromEnv.realtime.keepAliveMs).toBe(5_000);
+    expect(resolveOptions({ http: { idleTimeoutMs: 300 } }).realtime.keepAliveMs).toBe(150);
+    expect(resolveOptions({ http: { idleTimeoutMs: 600_000 } }).realtime.keepAliveMs).toBe(15_000);
+    expect(resolveOptions({ http: { idleTimeoutMs: 0 } }).realtime.keepAliveMs).toBe(15_000);
+    expect(resolveOptions({}).realtime.keepAliveMs).toBe(15_000);
+  });
+
+  it('keeps an SSE stream of a quiet task open past the idle time with the derived keep-alive', async () => {
+    await start({ http: { idleTimeoutMs: IDLE_MS } });
+    // Due in a minute: pending and silent, its stream has nothing but keep-alives to send.
+    const submitted = await fetch(`http://127.0.0.1:${port}/tasks/echo?delayMs=60000`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.json()) as { id: string };
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    let closedByServer = false;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('end', () => (closedByServer = true));
+    socket.write(`GET /tasks/${id}/events HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    // Six keep-alives span three idle times: without them the server would have closed the stream.
+    const keepAlives = () => received.split(': keep-alive').length - 1;
+    while (keepAlives() < 6 && !closedByServer && !socket.destroyed) await new Promise((r) => setTimeout(r, 50));
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(closedByServer).toBe(false);
+    expect(keepAlives()).toBeGreaterThanOrEqual(6);
+    socket.destroy();
+    await closed;
   });
 });

@@ -14,7 +14,8 @@ import { guardedListeners } from '../web/guarded-listeners';
  * hold its connection (and whatever reads its body) forever. Node's socket
  * timeout counts inactivity, not age: every byte received or sent restarts
  * it, so only a connection that moves nothing for the whole period is
- * closed. The socket is destroyed here, not left to Node's default, which
+ * closed. A kept-alive connection waiting for its next request is closed
+ * after `keepAliveTimeout`, lowered to the idle time when that is shorter. The socket is destroyed here, not left to Node's default, which
  * keeps it open as soon as anything listens for the request's or the
  * response's `timeout` event. WebSockets turn their socket's timeout off
  * once upgraded (`ws`), SSE streams send keep-alives more often than this.
@@ -36,6 +37,9 @@ export class HttpIdleTimeout implements OnApplicationBootstrap {
     const server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
     if (idleMs === 0 || typeof server?.setTimeout !== 'function') return;
     server.setTimeout(idleMs);
+    // Between two requests of a kept-alive connection Node counts keepAliveTimeout (5 s) instead:
+    // a shorter idle time must bound that wait too.
+    if (server.keepAliveTimeout > idleMs) server.keepAliveTimeout = idleMs;
     const { on } = guardedListeners((error) => this.logger.warn(`closing an idle connection failed: ${String(error)}`));
     on(server, 'timeout', (socket: Socket) => socket.destroy());
   }

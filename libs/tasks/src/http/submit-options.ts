@@ -22,7 +22,8 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
 const MAX_URL_LENGTH = 2048;
 
 /**
- * Validates the `Idempotency-Key` header and the `callbackUrl` query
+ * Validates the `Idempotency-Key` header (its lines, as
+ * `req.headersDistinct` has them: a key sent twice is a 400) and the `callbackUrl` query
  * parameter. The callback must be an absolute http(s) URL. With a `policy`
  * that does not allow private targets, what the URL alone shows to be one
  * (`localhost`, a literal private, loopback or link-local address) is a 400;
@@ -35,6 +36,15 @@ export function parseSubmitOptions(
   policy?: CallbackPolicy,
 ): SubmitOptions {
   const options: SubmitOptions = {};
+  if (Array.isArray(idempotencyKey)) {
+    // Node joins repeated header lines with ", ", which would make a key neither line names.
+    if (idempotencyKey.length > 1) {
+      throw badRequest('Idempotency-Key must be given once', [
+        { field: 'Idempotency-Key', message: 'must be given once' },
+      ]);
+    }
+    idempotencyKey = idempotencyKey[0];
+  }
   if (idempotencyKey !== undefined) {
     const key = typeof idempotencyKey === 'string' ? idempotencyKey.trim() : '';
     if (!IDEMPOTENCY_KEY.test(key)) {

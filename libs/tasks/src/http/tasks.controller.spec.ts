@@ -372,6 +372,24 @@ describe('TasksController (HTTP)', () => {
         await api().post('/tasks/greet').set('Idempotency-Key', 'x'.repeat(300)).send({ name: 'a', times: 1 }),
         400,
       );
+      // Two header lines: Node would join them into "k1, k2", a key neither line names.
+      const count = async () => Number((await api().get('/tasks?type=greet')).headers['x-total-count']);
+      const before = await count();
+      const twice = expectError(
+        await api()
+          .post('/tasks/greet')
+          // superagent sends an array as one header line each; its types allow that for Cookie only.
+          .set('Idempotency-Key', ['k1', 'k2'] as unknown as string)
+          .send({ name: 'a', times: 1 }),
+        400,
+      );
+      expect(twice.details).toEqual([{ field: 'Idempotency-Key', message: 'must be given once' }]);
+      expect(await count()).toBe(before);
+      // One line holding a comma is one key.
+      const comma = await api().post('/tasks/greet').set('Idempotency-Key', 'k1, k2').send({ name: 'a', times: 1 });
+      expect(comma.status).toBe(202);
+      const replay = await api().post('/tasks/greet').set('Idempotency-Key', 'k1, k2').send({ name: 'a', times: 1 });
+      expect(replay.headers['idempotent-replayed']).toBe('true');
       for (const url of ['not a url', '/relative/path', 'ftp://example.com/hook', 'javascript:alert(1)', 'http://']) {
         const body = expectError(
           await api().post('/tasks/greet').query({ callbackUrl: url }).send({ name: 'a', times: 1 }),

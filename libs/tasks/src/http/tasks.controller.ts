@@ -2,7 +2,6 @@ import {
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
   Inject,
   Optional,
@@ -141,7 +140,6 @@ export class TasksController {
   async submit(
     @Param('type', TaskTypePipe) type: string,
     @Owner() owner: string,
-    @Headers('idempotency-key') idempotencyKey: unknown,
     @Query('callbackUrl') callbackUrl: unknown,
     @Query('runAt') runAt: unknown,
     @Query('delayMs') delayMs: unknown,
@@ -150,7 +148,9 @@ export class TasksController {
   ): Promise<TaskView> {
     // What the URL alone shows to be private is a 400 now, not a failed delivery later.
     const options = {
-      ...parseSubmitOptions(idempotencyKey, callbackUrl, { allowPrivate: this.webhooks?.allowPrivate ?? false }),
+      ...parseSubmitOptions(req.headersDistinct['idempotency-key'], callbackUrl, {
+        allowPrivate: this.webhooks?.allowPrivate ?? false,
+      }),
       ...parseSchedule(runAt, delayMs),
     };
     const { task, created } = await this.submissions.submit(req, { type, owner, ...options });

@@ -105,8 +105,13 @@ export class ResumableUploads {
         return { metadata: { ...upload.metadata, [OWNER_METADATA]: owner } };
       },
       onIncomingRequest: async (req, datastoreId) => {
+        // A creation names an upload that does not exist yet.
+        if (req.method === 'POST') return;
         const owner = await this.ownerOf(datastoreId);
-        // Unknown uploads go on to tus, which answers 404 itself.
+        // Unknown to the tus store and to the registry: 404 here, not in tus. Its DELETE removes
+        // whatever the store holds under that name without reading the upload first: the content
+        // of a deleted upload that another upload still shares (dedup), or one being deleted.
+        if (owner === undefined) throw ERRORS.FILE_NOT_FOUND;
         if (owner !== null && owner !== ownerOfRequest(req)) throw ERRORS.FILE_NOT_FOUND;
       },
       // A creation that fails after the upload was created: cleaned up before the client hears of it.
@@ -214,14 +219,14 @@ export class ResumableUploads {
   /**
    * Owner of an upload, in progress (the tus store's metadata: what every
    * PATCH asks, and the store caches it) or finished (the registry: a
-   * finished upload's metadata is deleted when it is recorded); null when
-   * there is no such upload.
+   * finished upload's metadata is deleted when it is recorded); null for an
+   * upload that names none, undefined when there is no such upload.
    */
-  private async ownerOf(datastoreId: string): Promise<string | null> {
+  private async ownerOf(datastoreId: string): Promise<string | null | undefined> {
     const upload = await this.deps.layout.datastore.getUpload(datastoreId).catch(() => null);
     if (upload) return upload.metadata?.[OWNER_METADATA] ?? null;
     const record = await this.deps.uploads.get(this.deps.layout.uploadId(datastoreId));
-    return record?.owner ?? null;
+    return record ? record.owner : undefined;
   }
 }
 

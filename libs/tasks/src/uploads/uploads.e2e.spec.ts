@@ -176,6 +176,30 @@ describe('resumable uploads (tus) on the embedded app', () => {
     expect(contentFiles()).toEqual([idOf(other)]);
   });
 
+  it('answers 404 to a DELETE of a deleted upload whose content another upload shares, and keeps that content', async () => {
+    const data = randomBytes(10 * 1024);
+    const a = await tusUpload(data);
+    const b = await tusUpload(data);
+    const del = () =>
+      fetch(new URL(a, base), { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0', 'x-owner-id': 'alice' } });
+    expect((await del()).status).toBe(204);
+    // tus would remove what the store holds under that name (the content b points at) and answer 500.
+    expect((await del()).status).toBe(404);
+    const patch = await fetch(new URL(a, base), {
+      method: 'PATCH',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Offset': '0',
+        'Content-Type': 'application/offset+octet-stream',
+        'x-owner-id': 'alice',
+      },
+      body: 'x',
+    });
+    expect(patch.status).toBe(404);
+    expect(contentFiles()).toEqual([idOf(a)]);
+    expect(sha256([...(await zipOf([idOf(b)])).entries.values()][0])).toBe(sha256(data));
+  });
+
   it("keeps every upload to its owner: another owner's HEAD, PATCH, DELETE and tasks find nothing", async () => {
     const create = await fetch(`${base}/uploads`, {
       method: 'POST',
