@@ -1,6 +1,7 @@
 // The Stepwise engine scenarios: C (TaskEngine.submit, 50 in flight, to
-// completion), D (pickup, one submit at a time) and the profile of D's pickup,
-// between a submitter (role api) and a worker, both stepwise-app.cjs.
+// completion), C2 (TaskEngine.submitMany batches), D (pickup, one submit at a
+// time) and the profile of D's pickup, between a submitter (role api) and a
+// worker, both stepwise-app.cjs.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDir } from '../build.mjs';
