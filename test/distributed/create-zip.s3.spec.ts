@@ -12,8 +12,8 @@ import { S3Server, type S3Request } from './harness/s3-server';
 import { unzip } from '../../libs/examples/src/testing/unzip';
 
 /**
- * The example create-zip task, unchanged, on S3 storage (s3rver started by
- * the harness): uploads streamed to S3, the ZIP streamed back to S3 by a
+ * The example create-zip task, unchanged, on S3 storage (the harness's S3
+ * server): uploads streamed to S3, the ZIP streamed back to S3 by a
  * multipart upload, the download streamed from S3. Then a cancel in the
  * middle of the upload, and a transient S3 error retried by the step.
  */
@@ -156,7 +156,7 @@ describe('create-zip on S3 storage', () => {
 
       expect((await taskKeys(id)).filter((k) => k.startsWith('output/'))).toEqual([]);
       expect(await multipartUploads(id)).toEqual([]);
-      expect(await server.leftoverPartFiles()).toEqual([]);
+      expect(await server.leftoverParts()).toEqual([]);
       const requests = outputRequests(id);
       const created = requests.filter((r) => r.method === 'POST' && 'uploads' in r.query);
       const aborted = requests.filter((r) => r.method === 'DELETE' && 'uploadId' in r.query);

@@ -9,7 +9,7 @@ import { S3Server } from './harness/s3-server';
 
 /**
  * A 200 MiB file through the real distributed deployment on S3: PostgreSQL,
- * Redis, s3rver (harness servers), the built api and a worker as child
+ * Redis, S3 (harness servers), the built api and a worker as child
  * processes. The multipart upload is streamed from this process to the api,
  * which streams it into S3; the worker streams it from S3 through the ZIP
  * back into S3 (multipart upload); the api streams the download out of S3.

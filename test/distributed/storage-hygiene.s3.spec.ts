@@ -14,7 +14,7 @@ const PREFIX = 'hygiene/';
 const LIMITS = { maxFileSize: 256 * 1024, maxFiles: 3, maxTotalSize: 512 * 1024 };
 
 /**
- * No orphans on S3 (s3rver): refused uploads leave nothing in the bucket,
+ * No orphans on S3 (the harness's server): refused uploads leave nothing in the bucket,
  * deleting a task deletes its objects, and the reconciliation removes the
  * objects of tasks that no longer exist while keeping those of live ones.
  */

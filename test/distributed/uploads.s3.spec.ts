@@ -11,7 +11,7 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 /**
  * Resumable uploads in the distributed deployment: two API instances (one
- * Redis locker, one PostgreSQL registry), a worker, S3 storage (s3rver).
+ * Redis locker, one PostgreSQL registry), a worker, S3 storage (the harness's server).
  * An upload started on one instance is resumed on the other, zipped by the
  * worker straight from S3; identical uploads are stored once; deleting
  * uploads leaves no object behind.

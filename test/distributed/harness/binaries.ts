@@ -4,6 +4,13 @@ import { join } from 'node:path';
 
 /** Finds a server binary on PATH (or PostgreSQL's versioned bin dir), or says clearly what to install. */
 export function findBinary(name: string, hint: string): string {
+  const found = lookUpBinary(name);
+  if (!found) throw new Error(`The distributed suite needs "${name}" on PATH. ${hint}`);
+  return found;
+}
+
+/** A binary on PATH (or in PostgreSQL's versioned bin dir), if there is one. */
+export function lookUpBinary(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     if (dir && existsSync(join(dir, name))) return join(dir, name);
   }
@@ -14,7 +21,7 @@ export function findBinary(name: string, hint: string): string {
       if (existsSync(candidate)) return candidate;
     }
   }
-  throw new Error(`The distributed suite needs "${name}" on PATH. ${hint}`);
+  return undefined;
 }
 
 export const isRoot = () => process.getuid?.() === 0;

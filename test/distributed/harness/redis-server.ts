@@ -13,6 +13,10 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(): Promise<this> {
     const bin = findBinary('redis-server', 'Install Redis (Debian: apt-get install -y redis-server).');
     this.port = await freePort();

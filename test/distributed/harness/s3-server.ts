@@ -1,14 +1,21 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync } from 'node:fs';
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import S3rver from 's3rver';
-
-type S3rverContext = S3rver.Context;
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseQuery } from 'node:querystring';
+import { finished, pipeline } from 'node:stream/promises';
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client } from '@aws-sdk/client-s3';
+import { lookUpBinary } from './binaries';
+import { startMoto } from './moto-backend';
+import { s3ErrorXml } from './s3-xml';
+import { startS3rver } from './s3rver-backend';
 
 /** One request as the server received it. */
 export interface S3Request {
@@ -41,50 +48,83 @@ export interface PendingMultipartUpload {
   uploadId: string;
 }
 
-/** Where s3rver 3.x keeps the parts of unfinished multipart uploads, under the bucket's directory. */
-const UPLOADS_DIR = '._S3rver_uploads';
+/** The S3 server behind {@link S3Server}. */
+export interface S3Backend {
+  readonly name: S3ServerName;
+  readonly port: number;
+  /** The process serving S3 (this one for s3rver), e.g. to read its CPU time. */
+  readonly pid: number;
+  /** What the server keeps of unfinished uploads beyond its API (s3rver: part files on disk). */
+  leftoverParts?(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export type S3ServerName = 'moto' | 's3rver';
+
+export interface S3ServerOptions {
+  /**
+   * A proxy of the harness in front of the server records every request
+   * (`requests`) and injects faults (`fail`). `false` leaves it out: the
+   * benchmark, whose numbers are the server's own.
+   */
+  proxy?: boolean;
+}
 
 /**
- * An S3-protocol server for tests: s3rver (an npm package), in-process, on a
- * free loopback port, storing into a temp dir, with one bucket created.
- *
- * Where s3rver 3.7 falls short of S3, the harness answers in front of it,
- * over s3rver's own state, so that adapters run unchanged:
- * - `AbortMultipartUpload` (s3rver answers 405) and `ListMultipartUploads`
- *   (501), over its on-disk unfinished uploads
- *   (`{bucket}/._S3rver_uploads/{uploadId}/`): an adapter's abort behaves as
- *   on S3, and "no multipart upload left" can be asserted through the API;
- * - `ListObjectsV2` pages: s3rver makes its continuation tokens with DES,
- *   which Node 17+ (OpenSSL 3) no longer has, so any listing of more than
- *   one page is a 500; the harness lists through s3rver's store instead;
- * - `DeleteObjects`: s3rver deletes the keys in parallel, each deletion then
- *   removing the directories it emptied, and they race (a sporadic error
- *   when a batch empties a directory); the harness deletes them one by one;
- * - `UploadPart`: s3rver writes a part in place as it arrives, and keeps what
- *   arrived of a request the client cut, even after the upload was aborted;
- *   the harness stores a part only once received whole, and only into an
- *   upload that still exists (404 `NoSuchUpload` otherwise), as S3 does.
- *
- * It also records every request and can inject faults.
+ * moto where `moto_server` is on PATH: it implements S3 (multipart uploads,
+ * `ListParts`, paged listings) and needs no patching. Else s3rver (an npm
+ * dependency, so always there) with what the harness adds to it. TEST_S3_SERVER
+ * (`moto` or `s3rver`) insists on one, e.g. to run the fallback.
+ */
+function chooseServer(): { name: 'moto'; bin: string } | { name: 's3rver' } {
+  const wanted = process.env.TEST_S3_SERVER;
+  if (wanted && wanted !== 'moto' && wanted !== 's3rver') throw new Error('TEST_S3_SERVER is moto or s3rver');
+  const bin = wanted === 's3rver' ? undefined : lookUpBinary('moto_server');
+  if (bin) return { name: 'moto', bin };
+  if (wanted === 'moto')
+    throw new Error('TEST_S3_SERVER=moto, but moto_server is not on PATH (pip install "moto[server]")');
+  return { name: 's3rver' };
+}
+
+/**
+ * An S3-protocol server for tests, on a free loopback port, with one bucket
+ * created: moto, or s3rver where moto is not installed (see {@link chooseServer}).
+ * It records every request and can inject faults (see {@link S3ServerOptions}).
  */
 export class S3Server {
   readonly bucket: string;
+  // s3rver checks signatures against its one account; moto takes any.
   readonly accessKeyId = 'S3RVER';
   readonly secretAccessKey = 'S3RVER';
   readonly region = 'us-east-1';
+  /** Which server runs the tests. */
+  readonly name: S3ServerName;
   /** Every request received, in order. */
   readonly requests: S3Request[] = [];
-  directory = '';
   port = 0;
-  private server: S3rver | undefined;
+  private readonly choice: ReturnType<typeof chooseServer>;
+  private backend: S3Backend | undefined;
+  private client: S3Client | undefined;
+  private proxy: Server | undefined;
+  private agent: Agent | undefined;
   private faults: S3Fault[] = [];
 
-  constructor(bucket = 'stepwise-test') {
+  constructor(
+    bucket = 'stepwise-test',
+    private readonly options: S3ServerOptions = {},
+  ) {
     this.bucket = bucket;
+    this.choice = chooseServer();
+    this.name = this.choice.name;
   }
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The process serving S3 (this one for s3rver). */
+  get pid(): number | undefined {
+    return this.backend?.pid;
   }
 
   /** Connection options for `S3Storage` (and the `s3` option of `TaskModule`). */
@@ -112,39 +152,50 @@ export class S3Server {
   }
 
   async start(): Promise<this> {
-    this.directory = mkdtempSync(join(tmpdir(), 'stepwise-s3-'));
-    const server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: this.directory,
-      configureBuckets: [{ name: this.bucket }],
+    const choice = this.choice;
+    const backend = choice.name === 'moto' ? await startMoto(choice.bin) : await startS3rver(this.bucket);
+    this.backend = backend;
+    // The harness's own requests go straight to the server: `requests` holds the tests' only.
+    this.client = new S3Client({
+      region: this.region,
+      endpoint: `http://127.0.0.1:${backend.port}`,
+      forcePathStyle: true,
+      credentials: { accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
     });
-    // Koa composes its middleware when it starts listening: these run before s3rver's router.
-    server.middleware.unshift(
-      (ctx, next) => this.record(ctx, next),
-      (ctx, next) => this.injectFault(ctx, next),
-      (ctx, next) => this.missingOperations(ctx, next),
-    );
-    const { port } = await server.run();
-    this.server = server;
-    this.port = port;
+    await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+    if (this.options.proxy === false) {
+      this.port = backend.port;
+      return this;
+    }
+    this.agent = new Agent({ keepAlive: true });
+    const proxy = createServer((req, res) => void this.handle(req, res));
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    this.proxy = proxy;
+    this.port = (proxy.address() as AddressInfo).port;
     return this;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (server?.httpServer) {
+    const proxy = this.proxy;
+    this.proxy = undefined;
+    if (proxy) {
       // Keep-alive sockets of the SDK would hold `close` open.
-      server.httpServer.closeAllConnections();
-      await server.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
     }
-    if (this.directory) await rm(this.directory, { recursive: true, force: true });
+    this.agent?.destroy();
+    this.client?.destroy();
+    const backend = this.backend;
+    this.backend = undefined;
+    await backend?.stop();
   }
 
   /** Makes the next matching requests fail (e.g. a 503 `SlowDown`, which the SDK retries). */
   fail(fault: S3Fault): void {
+    if (this.options.proxy === false) throw new Error('S3Server: faults need the proxy');
     this.faults.push(fault);
   }
 
@@ -153,237 +204,106 @@ export class S3Server {
     this.faults = [];
   }
 
-  /** Multipart uploads started and neither completed nor aborted, read from s3rver's directory. */
+  /** Multipart uploads started and neither completed nor aborted. */
   async pendingMultipartUploads(): Promise<PendingMultipartUpload[]> {
-    const dir = join(this.directory, this.bucket, UPLOADS_DIR);
-    const ids = await readdir(dir).catch(() => [] as string[]);
-    return Promise.all(
-      ids.map(async (uploadId) => ({ uploadId, key: await readFile(join(dir, uploadId, 'key'), 'utf8') })),
-    );
+    const out = await this.client!.send(new ListMultipartUploadsCommand({ Bucket: this.bucket }));
+    return (out.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId! }));
   }
 
-  /** Part files (whole, or still arriving) left on disk by unfinished multipart uploads. */
-  async leftoverPartFiles(): Promise<string[]> {
-    const dir = join(this.directory, this.bucket, UPLOADS_DIR);
-    const ids = await readdir(dir).catch(() => [] as string[]);
-    const files = await Promise.all(
-      ids.map(async (id) => (await readdir(join(dir, id)).catch(() => [] as string[])).map((f) => `${id}/${f}`)),
-    );
-    return files.flat().filter((f) => /\/\d+(\.[0-9a-f]+\.receiving)?$/.test(f));
-  }
-
-  private async record(ctx: S3rverContext, next: () => Promise<void>): Promise<void> {
-    const request: S3Request = { method: ctx.method, path: ctx.path, query: { ...ctx.query } };
-    this.requests.push(request);
-    try {
-      await next();
-    } finally {
-      request.status = ctx.status;
-    }
-  }
-
-  private async injectFault(ctx: S3rverContext, next: () => Promise<void>): Promise<void> {
-    const request = { method: ctx.method, path: ctx.path, query: ctx.query };
-    const fault = this.faults.find((f) => f.times > 0 && f.match(request));
-    if (!fault) return next();
-    fault.times--;
-    if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-    if (fault.delayMs && fault.status === undefined) {
-      // The client gave up meanwhile: as on S3, the request has no effect.
-      if (ctx.req.destroyed) return;
-      return next();
-    }
-    // Read the body first: answering early would reset a client still sending.
-    ctx.req.resume();
-    if (!ctx.req.complete) await once(ctx.req, 'end');
-    this.error(ctx, fault.status ?? 500, fault.code ?? 'InternalError', 'Injected by the test harness');
-  }
-
-  /** What s3rver lacks: AbortMultipartUpload, ListMultipartUploads, ListParts, ListObjectsV2 past one page. */
-  private async missingOperations(ctx: S3rverContext, next: () => Promise<void>): Promise<void> {
-    const segments = ctx.path.split('/').filter(Boolean);
-    if (segments[0] !== this.bucket) return next();
-    const uploads = join(this.directory, this.bucket, UPLOADS_DIR);
-    const uploadId = ctx.query.uploadId;
-    if (ctx.method === 'DELETE' && segments.length > 1 && typeof uploadId === 'string') {
-      const dir = join(uploads, uploadId);
-      if (!/^[0-9a-f]+$/.test(uploadId) || !(await stat(dir).catch(() => null))) {
-        return this.error(ctx, 404, 'NoSuchUpload', 'The specified upload does not exist.');
-      }
-      await rm(dir, { recursive: true, force: true });
-      ctx.status = 204;
-      return;
-    }
-    if (ctx.method === 'GET' && segments.length === 1 && 'uploads' in ctx.query) {
-      const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
-      const pending = (await this.pendingMultipartUploads()).filter((u) => u.key.startsWith(prefix));
-      const entries = pending
-        .map((u) => `<Upload><Key>${xml(u.key)}</Key><UploadId>${u.uploadId}</UploadId></Upload>`)
-        .join('');
-      ctx.type = 'application/xml';
-      ctx.body =
-        `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-        `<Bucket>${xml(this.bucket)}</Bucket><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${entries}` +
-        `</ListMultipartUploadsResult>`;
-      return;
-    }
-    if (ctx.method === 'GET' && segments.length > 1 && typeof uploadId === 'string') {
-      return this.listParts(ctx, segments.slice(1).join('/'), uploadId);
-    }
-    if (ctx.method === 'GET' && segments.length === 1 && ctx.query['list-type'] === '2') {
-      return this.listObjectsV2(ctx);
-    }
-    if (ctx.method === 'POST' && segments.length === 1 && 'delete' in ctx.query) {
-      return this.deleteObjects(ctx);
-    }
-    const partNumber = ctx.query.partNumber;
-    if (ctx.method === 'PUT' && typeof uploadId === 'string' && typeof partNumber === 'string') {
-      if (!('x-amz-copy-source' in ctx.headers)) return this.uploadPart(ctx, uploadId, partNumber);
-    }
-    return next();
-  }
-
-  /** ListParts (tus resumes from it): the whole parts received so far, with their MD5 ETags. */
-  private async listParts(ctx: S3rverContext, key: string, uploadId: string): Promise<void> {
-    const dir = join(this.directory, this.bucket, UPLOADS_DIR, uploadId);
-    if (!/^[0-9a-f]+$/.test(uploadId) || !(await stat(dir).catch(() => null))) {
-      return this.error(ctx, 404, 'NoSuchUpload', 'The specified upload does not exist.');
-    }
-    const numbers = (await readdir(dir))
-      .filter((f) => /^\d+$/.test(f))
-      .map(Number)
-      .sort((a, b) => a - b);
+  /** Parts the server still holds for unfinished multipart uploads, as `uploadId/part`. */
+  async leftoverParts(): Promise<string[]> {
+    if (this.backend?.leftoverParts) return this.backend.leftoverParts();
     const parts: string[] = [];
-    for (const n of numbers) {
-      const file = join(dir, String(n));
-      const md5 = createHash('md5');
-      for await (const chunk of createReadStream(file)) md5.update(chunk as Buffer);
-      const info = await stat(file);
-      parts.push(
-        `<Part><PartNumber>${n}</PartNumber><LastModified>${info.mtime.toISOString()}</LastModified>` +
-          `<ETag>"${md5.digest('hex')}"</ETag><Size>${info.size}</Size></Part>`,
-      );
+    for (const { key, uploadId } of await this.pendingMultipartUploads()) {
+      const out = await this.client!.send(new ListPartsCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
+      for (const part of out.Parts ?? []) parts.push(`${uploadId}/${part.PartNumber}`);
     }
-    ctx.type = 'application/xml';
-    ctx.body =
-      `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-      `<Bucket>${xml(this.bucket)}</Bucket><Key>${xml(key)}</Key><UploadId>${uploadId}</UploadId>` +
-      `<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>${numbers.at(-1) ?? 0}</NextPartNumberMarker>` +
-      `<MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+    return parts;
   }
 
-  /** UploadPart, stored whole or not at all, and only into an upload not aborted meanwhile. */
-  private async uploadPart(ctx: S3rverContext, uploadId: string, partNumber: string): Promise<void> {
-    const dir = join(this.directory, this.bucket, UPLOADS_DIR, uploadId);
-    const noSuchUpload = () => this.error(ctx, 404, 'NoSuchUpload', 'The specified upload does not exist.');
-    if (!/^[0-9a-f]+$/.test(uploadId) || !/^\d{1,5}$/.test(partNumber) || !(await stat(dir).catch(() => null))) {
-      ctx.req.resume();
-      return noSuchUpload();
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const at = url.indexOf('?');
+    const request: S3Request = {
+      method: req.method ?? 'GET',
+      path: at < 0 ? url : url.slice(0, at),
+      query: at < 0 ? {} : parseQuery(url.slice(at + 1)),
+    };
+    this.requests.push(request);
+    const fault = this.faults.find((f) => f.times > 0 && f.match(request));
+    if (fault) {
+      fault.times--;
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (!fault.delayMs || fault.status !== undefined) {
+        // Read the body first: answering early would reset a client still sending.
+        req.resume();
+        await finished(req).catch(() => undefined);
+        const status = fault.status ?? 500;
+        request.status = status;
+        res.writeHead(status, { 'content-type': 'application/xml' });
+        res.end(s3ErrorXml(fault.code ?? 'InternalError', 'Injected by the test harness'));
+        return;
+      }
+      // The client gave up meanwhile: as on S3, the request has no effect.
+      if (req.socket.destroyed) return;
     }
-    const temp = join(dir, `${partNumber}.${randomBytes(4).toString('hex')}.receiving`);
-    const md5 = createHash('md5');
-    try {
-      await pipeline(
-        ctx.req,
-        tap((chunk) => md5.update(chunk)),
-        createWriteStream(temp),
-      );
-    } catch {
-      // The client cut the request: nothing is stored, and nobody waits for an answer.
-      await rm(temp, { force: true });
-      return;
-    }
-    const etag = md5.digest('hex');
-    try {
-      await writeFile(join(dir, `${partNumber}.md5`), etag);
-      await rename(temp, join(dir, partNumber));
-    } catch {
-      // Aborted while the part was arriving.
-      await rm(temp, { force: true });
-      return noSuchUpload();
-    }
-    ctx.set('ETag', `"${etag}"`);
-    ctx.status = 200;
-    ctx.body = '';
+    this.forward(req, res, request);
   }
 
-  /** DeleteObjects, one key after the other. */
-  private async deleteObjects(ctx: S3rverContext): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const keys = [...body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unxml(m[1]));
-    const store = this.server!.store;
-    for (const key of keys) {
-      if (await store.existsObject(this.bucket, key)) await store.deleteObject(this.bucket, key);
-    }
-    const quiet = /<Quiet>true<\/Quiet>/.test(body);
-    ctx.type = 'application/xml';
-    ctx.body =
-      `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-      (quiet ? '' : keys.map((k) => `<Deleted><Key>${xml(k)}</Key></Deleted>`).join('')) +
-      `</DeleteResult>`;
-  }
-
-  /** ListObjectsV2 with opaque continuation tokens (the last key listed, base64url). */
-  private async listObjectsV2(ctx: S3rverContext): Promise<void> {
-    const text = (name: string) => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string) : undefined);
-    const token = text('continuation-token');
-    const prefix = text('prefix') ?? '';
-    const delimiter = text('delimiter');
-    const maxKeys = Math.min(1000, Number(text('max-keys') ?? 1000));
-    const startAfter = token ? Buffer.from(token, 'base64url').toString() : text('start-after');
-    const result = await this.server!.store.listObjects(this.bucket, { prefix, delimiter, startAfter, maxKeys });
-    const last = result.objects.at(-1)?.key;
-    const contents = result.objects
-      .map(
-        (o) =>
-          `<Contents><Key>${xml(o.key)}</Key><LastModified>${o.lastModifiedDate.toISOString()}</LastModified>` +
-          `<ETag>${xml(o.metadata.etag ?? '')}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
-      )
-      .join('');
-    const prefixes = result.commonPrefixes.map((p) => `<CommonPrefixes><Prefix>${xml(p)}</Prefix></CommonPrefixes>`);
-    ctx.type = 'application/xml';
-    ctx.body =
-      `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-      `<Name>${xml(this.bucket)}</Name><Prefix>${xml(prefix)}</Prefix><MaxKeys>${maxKeys}</MaxKeys>` +
-      `<KeyCount>${result.objects.length}</KeyCount><IsTruncated>${result.isTruncated}</IsTruncated>` +
-      (token ? `<ContinuationToken>${xml(token)}</ContinuationToken>` : '') +
-      (result.isTruncated && last
-        ? `<NextContinuationToken>${Buffer.from(last).toString('base64url')}</NextContinuationToken>`
-        : '') +
-      contents +
-      prefixes.join('') +
-      `</ListBucketResult>`;
-  }
-
-  private error(ctx: S3rverContext, status: number, code: string, message: string): void {
-    ctx.status = status;
-    ctx.type = 'application/xml';
-    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xml(message)}</Message></Error>`;
+  private forward(req: IncomingMessage, res: ServerResponse, request: S3Request): void {
+    const upstream = httpRequest({
+      host: '127.0.0.1',
+      port: this.backend!.port,
+      method: req.method,
+      path: req.url,
+      // The Host the client signed goes on: s3rver checks signatures.
+      headers: endToEnd(req.headers),
+      agent: this.agent,
+    });
+    upstream.once('response', (answer) => {
+      const status = answer.statusCode ?? 502;
+      request.status = status;
+      const headers = endToEnd(answer.headers);
+      if (status < 300 && (request.method === 'GET' || request.method === 'HEAD')) {
+        for (const [param, header] of RESPONSE_OVERRIDES) {
+          const value = request.query[param];
+          if (typeof value === 'string' && value) headers[header] = value;
+        }
+      }
+      res.writeHead(status, headers);
+      pipeline(answer, res).catch(() => undefined); // the client went away
+    });
+    upstream.once('error', () => {
+      if (res.headersSent) return void res.destroy();
+      request.status = 502;
+      res.writeHead(502).end();
+    });
+    req.pipe(upstream);
+    // A request the client cut reaches the server cut, not complete.
+    req.once('close', () => {
+      if (!req.complete) upstream.destroy();
+    });
   }
 }
 
-/** A pass-through stream that shows each chunk to `see`. */
-function tap(see: (chunk: Buffer) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      see(chunk);
-      done(null, chunk);
-    },
-  });
-}
+/**
+ * GetObject's header overrides (what presigned downloads name their file
+ * with), as S3 applies them: moto 5.2 ignores them (getmoto/moto#10036).
+ */
+const RESPONSE_OVERRIDES = [
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'content-type',
+  'expires',
+].map((header) => [`response-${header}`, header] as const);
 
-function xml(text: string): string {
-  return text.replace(/[<>&'"\r]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** Hop-by-hop headers, and `Expect`: this proxy has already answered 100 Continue. */
+const NOT_FORWARDED = ['connection', 'keep-alive', 'transfer-encoding', 'expect'];
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function unxml(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (entity, name: string) => {
-    if (name.startsWith('#x') || name.startsWith('#X')) return String.fromCodePoint(parseInt(name.slice(2), 16));
-    if (name.startsWith('#')) return String.fromCodePoint(Number(name.slice(1)));
-    return ENTITIES[name] ?? entity;
-  });
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const forwarded = { ...headers };
+  for (const name of NOT_FORWARDED) delete forwarded[name];
+  return forwarded;
 }

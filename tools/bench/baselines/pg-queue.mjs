@@ -1,5 +1,5 @@
 // The workload every PostgreSQL job queue baseline runs (pg-boss.mjs,
-// graphile-worker.mjs), the same as raw BullMQ's in ../run.mjs: 1-step no-op
+// graphile-worker.mjs), the same as raw BullMQ's in ../engine/raw.mjs: 1-step no-op
 // jobs, one worker process, producer in the orchestrator.
 //
 //   single: one job per call, IN_FLIGHT calls at a time (as Stepwise's C submits)
@@ -38,7 +38,7 @@ async function createDatabase(ctx, name) {
 
 /**
  * @param ctx    the orchestrator's context (pgServer, pg, ...)
- * @param kit    run.mjs's helpers and constants (Child, Meter, summary, round, now, sleep, N, IN_FLIGHT, GAP_MS)
+ * @param kit    the engine suite's helpers and constants (../run.mjs) (Child, Meter, summary, round, now, sleep, N, IN_FLIGHT, GAP_MS)
  * @param system { name, version, database, config, worker(url) -> [script, args, env],
  *                 producer(url) -> { sendOne(data) -> id, sendMany(datas), close() } }
  */

@@ -1,4 +1,4 @@
-// The PostgreSQL queue baselines in ../run.mjs's report: their rows (G pg-boss,
+// The PostgreSQL queue baselines in the engine suite's report (../engine/table.mjs): their rows (G pg-boss,
 // H graphile-worker), their cost rows, and how Stepwise's engine (C, D) compares.
 const round = (x) => Number(x.toFixed(3));
 

@@ -29,7 +29,7 @@ let prefixes = 0;
 const storageUnder = (prefix = `t${++prefixes}/`, extra: Partial<ConstructorParameters<typeof S3Storage>[0]> = {}) =>
   new S3Storage({ ...server.storageOptions, prefix, ...extra });
 
-describeObjectStorageContract('S3Storage on s3rver', async () => {
+describeObjectStorageContract('S3Storage on the test S3 server', async () => {
   const storage = storageUnder();
   return { storage, close: async () => storage.destroy() };
 });
@@ -66,10 +66,8 @@ describe('S3Storage', () => {
   });
   afterEach(() => storage.destroy());
 
-  // s3rver 3.7 implements neither ListMultipartUploads (501) nor AbortMultipartUpload (405): the
-  // harness adds both over s3rver's on-disk multipart state (see S3Server). "No multipart upload
-  // left" is asserted through the S3 API, on s3rver's directory (no part file), and on the wire
-  // (the upload id that was created is the one aborted).
+  // "No multipart upload left" is asserted through the S3 API, on the server's parts (on s3rver,
+  // its directory: no part file), and on the wire (the upload id that was created is the one aborted).
   it('aborts the multipart upload of a 30 MB stream cancelled mid-way: no object, no upload, no part', async () => {
     const abort = new AbortController();
     const source = generated(30, (sent) => {
@@ -81,7 +79,7 @@ describe('S3Storage', () => {
     expect(source.destroyed).toBe(true);
     expect(await storage.head('abort/30mb.bin')).toBeNull();
     expect(await multipartUploadsUnder(prefix)).toEqual([]);
-    expect(await server.leftoverPartFiles()).toEqual([]);
+    expect(await server.leftoverParts()).toEqual([]);
 
     const requests = requestsFor('30mb.bin');
     const created = requests.filter((r) => r.method === 'POST' && 'uploads' in r.query);
@@ -96,7 +94,7 @@ describe('S3Storage', () => {
     await expect(storage.put('fail/broken.bin', failingSource(20 * MIB, error, MIB))).rejects.toBe(error);
     expect(await storage.head('fail/broken.bin')).toBeNull();
     expect(await multipartUploadsUnder(prefix)).toEqual([]);
-    expect(await server.leftoverPartFiles()).toEqual([]);
+    expect(await server.leftoverParts()).toEqual([]);
   });
 
   it('rides out a transient 500 on a part (the SDK retries it) and stores the object intact', async () => {
@@ -128,7 +126,7 @@ describe('S3Storage', () => {
   });
 
   it('deletes a prefix page by page, at most 1000 keys per DeleteObjects request', async () => {
-    // A stub client: 2500 keys on s3rver would take the suite ~20 s to create (see test/distributed).
+    // A stub client: 2500 keys on a server would take the suite long to create (see test/distributed).
     const keys = Array.from({ length: 2500 }, (_, i) => `p/many/${String(i).padStart(4, '0')}.txt`);
     const listed: Array<string | undefined> = [];
     const deleted: string[][] = [];

@@ -63,7 +63,7 @@ class ConcatTask {
   }
 }
 
-/** `TaskModule.forRoot()` on s3rver, with the given extra options. */
+/** `TaskModule.forRoot()` on the test S3 server, with the given extra options. */
 async function startApp(server: S3Server, dataDir: string, extra: TaskModuleOptions): Promise<INestApplication> {
   @Module({
     imports: [
@@ -91,7 +91,7 @@ const binary = (res: request.Response, done: (error: Error | null, body: Buffer)
   res.on('end', () => done(null, Buffer.concat(chunks)));
 };
 
-describe('TaskModule with S3 storage (s3rver)', () => {
+describe('TaskModule with S3 storage (test S3 server)', () => {
   const server = new S3Server();
   const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-s3-wiring-'));
   let raw: S3Client;

@@ -69,7 +69,7 @@ async function listAll(storage: ObjectStorage, prefix: string): Promise<ObjectIn
 
 /**
  * The behaviour every `ObjectStorage` adapter must have, run on each one
- * (the filesystem in `npm test`, S3 on s3rver in `npm test` too). `make`
+ * (the filesystem in `npm test`, S3 on the test harness's server in `npm test` too). `make`
  * gives a fresh, empty storage for each test.
  */
 export function describeObjectStorageContract(name: string, make: () => Promise<StorageUnderTest>): void {

@@ -4,8 +4,8 @@ import { S3Server } from './harness/s3-server';
 
 /**
  * What `npm test` leaves out for time: listings and deletions of more than
- * one page (1000 keys) on a server. (s3rver's own V2 pagination is broken on
- * Node 17+; the harness pages through its store: see S3Server.)
+ * one page (1000 keys) on a server. (On s3rver, whose own V2 pagination is
+ * broken on Node 17+, the harness pages through its store: see s3rver-backend.)
  */
 describe('S3Storage: more than one page of keys', () => {
   const server = new S3Server('stepwise-pages');
