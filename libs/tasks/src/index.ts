@@ -19,6 +19,9 @@ export {
   type SubmitResult,
   type ListRequest,
   type TaskStatsSummary,
+  ANY_OWNER,
+  type OwnerScope,
+  type TaskFilter,
 } from './engine';
 export * from './adapters/memory';
 export * from './adapters/filesystem';

@@ -12,6 +12,7 @@ import type {
   TaskStore,
   UploadStore,
 } from '../ports';
+import { TaskAuthorizer } from './auth/task-authorizer';
 import { AnonymousOwnerResolver } from './owner-resolver';
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
@@ -48,6 +49,11 @@ export const coreProviders: Provider[] = [
     provide: OWNER_RESOLVER,
     inject: [TASK_MODULE_OPTIONS],
     useFactory: (options: TaskModuleOptions) => options.ownerResolver ?? new AnonymousOwnerResolver(),
+  },
+  {
+    provide: TaskAuthorizer,
+    inject: [TASK_MODULE_OPTIONS],
+    useFactory: (options: TaskModuleOptions) => new TaskAuthorizer(options.authorize),
   },
   {
     provide: TaskEngine,

@@ -1,4 +1,5 @@
 export * from './owner-resolver';
+export * from './auth/task-authorizer';
 export * from './task-module-options';
 export * from './tokens';
 export { TASK_MODULE_OPTIONS } from './task-module.definition';

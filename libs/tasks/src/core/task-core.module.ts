@@ -4,6 +4,7 @@ import { TaskEngine } from '../engine';
 import { coreProviders } from './core-providers';
 import { portProviders } from './port-providers';
 import { TaskSubmitter } from './task-submitter';
+import { TaskAuthorizer } from './auth/task-authorizer';
 import { ConfigurableTaskModule, TASK_MODULE_OPTIONS } from './task-module.definition';
 import {
   CLOCK,
@@ -32,6 +33,7 @@ import {
   exports: [
     TaskEngine,
     TaskSubmitter,
+    TaskAuthorizer,
     CLOCK,
     EVENT_BUS,
     EVENT_HOOKS,
