@@ -9,3 +9,4 @@ export { STEPWISE_ENTITIES, STEPWISE_MIGRATIONS } from './adapters/typeorm/data-
 export { TypeOrmTaskStore } from './adapters/typeorm/typeorm-task-store';
 export { TypeOrmUploadStore } from './adapters/typeorm/typeorm-upload-store';
 export { TypeOrmWebhookOutbox } from './adapters/typeorm/typeorm-webhook-outbox';
+export { TypeOrmApiKeyStore } from './adapters/typeorm/typeorm-api-key-store';

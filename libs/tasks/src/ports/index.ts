@@ -9,3 +9,4 @@ export * from './upload-store';
 export * from './upload-locker';
 export * from './upload-layout';
 export * from './task-observer';
+export * from './api-key-store';

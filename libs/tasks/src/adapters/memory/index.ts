@@ -5,3 +5,4 @@ export * from './memory-task-store';
 export * from './system-clock';
 export * from './memory-upload-store';
 export * from './memory-object-storage';
+export * from './memory-api-key-store';

@@ -6,12 +6,14 @@ import { TaskStepEntity } from './entities/task-step.entity';
 import { TaskEntity } from './entities/task.entity';
 import { UploadEntity } from './entities/upload.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { ApiKeyEntity } from './entities/api-key.entity';
 import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-schema';
 import { WebhookDeliveries1700000000001 } from './migrations/1700000000001-webhook-deliveries';
 import { Uploads1700000000002 } from './migrations/1700000000002-uploads';
 import { DueIndexes1700000000003 } from './migrations/1700000000003-due-indexes';
 import { AbandonedAndDeleteRequests1700000000004 } from './migrations/1700000000004-abandoned-and-delete-requests';
 import { IdempotencyFingerprint1700000000006 } from './migrations/1700000000006-idempotency-fingerprint';
+import { ApiKeys1700000000007 } from './migrations/1700000000007-api-keys';
 
 export interface StepwiseDataSourceOptions {
   /** `postgres://` or `postgresql://` URL; without it, SQLite at `sqlitePath`. */
@@ -26,7 +28,14 @@ export interface StepwiseDataSourceOptions {
  * (`TaskModule.forRoot({ dataSource })`): add them to its `entities`.
  * Listed one by one, not globbed: the code is bundled and compiled by swc.
  */
-export const STEPWISE_ENTITIES = [TaskEntity, TaskStepEntity, TaskEventEntity, WebhookDeliveryEntity, UploadEntity];
+export const STEPWISE_ENTITIES = [
+  TaskEntity,
+  TaskStepEntity,
+  TaskEventEntity,
+  WebhookDeliveryEntity,
+  UploadEntity,
+  ApiKeyEntity,
+];
 
 /** Stepwise's schema migrations, in order, for the host's migration run (its `migrations`). */
 export const STEPWISE_MIGRATIONS = [
@@ -36,6 +45,7 @@ export const STEPWISE_MIGRATIONS = [
   DueIndexes1700000000003,
   AbandonedAndDeleteRequests1700000000004,
   IdempotencyFingerprint1700000000006,
+  ApiKeys1700000000007,
 ];
 
 const common = {

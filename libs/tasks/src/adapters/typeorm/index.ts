@@ -11,3 +11,5 @@ export * from './typeorm-upload-store';
 export * from './entities/upload.entity';
 export * from './migrations/1700000000002-uploads';
 export * from './migrations/1700000000003-due-indexes';
+export * from './typeorm-api-key-store';
+export * from './entities/api-key.entity';

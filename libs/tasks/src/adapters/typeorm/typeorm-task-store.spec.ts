@@ -87,10 +87,12 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     const added = ['stepwise_uploads', 'stepwise_webhook_deliveries'];
     const initial = ['stepwise_task_events', 'stepwise_task_steps', 'stepwise_tasks'];
     const all = [...initial, ...added].sort();
-    expect(await tables()).toEqual(all);
+    expect(await tables()).toEqual([...all, 'stepwise_api_keys'].sort());
     // The sweeper's partial indexes replace the initial migration's two.
     const partial = ['cancels', 'expired', 'overdue'].map((name) => `IDX_stepwise_tasks_due_${name}`);
     expect(await dueIndexes()).toEqual(partial);
+    await dataSource.undoLastMigration();
+    expect(await tables()).toEqual(all);
     const columns = async (table: string) =>
       ((await dataSource.query(`PRAGMA table_info(${table})`)) as { name: string }[]).map((c) => c.name);
     expect(await columns('stepwise_tasks')).toContain('request_fingerprint');
@@ -112,7 +114,7 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
     await dataSource.runMigrations();
-    expect(await tables()).toEqual(all);
+    expect(await tables()).toEqual([...all, 'stepwise_api_keys'].sort());
     expect(await dueIndexes()).toEqual(partial);
   });
 
