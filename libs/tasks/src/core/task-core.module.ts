@@ -5,8 +5,10 @@ import { coreProviders } from './core-providers';
 import { portProviders } from './port-providers';
 import { TaskSubmitter } from './task-submitter';
 import { TaskAuthorizer } from './auth/task-authorizer';
+import { ApiKeys } from './auth/api-keys';
 import { ConfigurableTaskModule, TASK_MODULE_OPTIONS } from './task-module.definition';
 import {
+  API_KEY_STORE,
   CLOCK,
   EVENT_BUS,
   EVENT_HOOKS,
@@ -34,6 +36,8 @@ import {
     TaskEngine,
     TaskSubmitter,
     TaskAuthorizer,
+    ApiKeys,
+    API_KEY_STORE,
     CLOCK,
     EVENT_BUS,
     EVENT_HOOKS,

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { EngineSettings } from '../engine';
 import type { Clock, EventBus, ObjectStorage, TaskQueue, TaskStore } from '../ports';
+import type { AuthOptions } from './auth/auth-options';
 import type { AuthorizeOptions } from './auth/task-authorizer';
 import type { OwnerResolver } from './owner-resolver';
 import type { WebhookOptions } from './webhook-settings';
@@ -101,6 +102,12 @@ export interface TaskModuleOptions {
    * the answer. Default: one `anonymous` owner (scoping off).
    */
   ownerResolver?: OwnerResolver;
+  /**
+   * Built-in authentication (the apps' `TASKS_AUTH`): `{ scheme: 'apikey' }`.
+   * Its resolver answers every call's owner and roles; exclusive with
+   * `ownerResolver`. Default none: scoping as `ownerResolver` says.
+   */
+  auth?: AuthOptions;
   /**
    * Authorization beyond owner equality: the admin role (default `admin`)
    * that sees every owner's tasks, and per-action hooks answering `403`.

@@ -20,3 +20,5 @@ export const WEBHOOK_SETTINGS = Symbol.for('stepwise:WebhookSettings');
 export const UPLOAD_STORE = Symbol.for('stepwise:UploadStore');
 /** Stepwise's own TypeORM `DataSource` (SQLite or PostgreSQL), or null when the store is an override. */
 export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
+/** Where API keys are kept (`ApiKeyStore`): Stepwise's database, or memory. */
+export const API_KEY_STORE = Symbol.for('stepwise:ApiKeyStore');

@@ -269,3 +269,100 @@ export async function handshake(
     });
   });
 }
+
+/** What a scheme's spec gives the shared suite: the app, and credentials as headers. */
+export interface SchemeUnderTest {
+  api: AuthApp;
+  /** Headers carrying a valid credential of alice, bob (no roles) and an admin. */
+  alice: Headers;
+  bob: Headers;
+  admin: Headers;
+  /** Headers with a credential that must be refused (wrong, expired, revoked...), by label. */
+  wrong: Record<string, Headers>;
+  /** alice's credential as the Socket.IO `auth` payload of a browser. */
+  aliceAuth: Record<string, unknown>;
+}
+
+/**
+ * The behaviour every authentication scheme shares: each route and the
+ * Socket.IO handshake refuse a missing or wrong credential (401 JSON), another
+ * owner's resources are a 404, an admin sees them.
+ */
+export function describeSchemeContract(name: string, setup: () => Promise<SchemeUnderTest>): void {
+  describe(`authentication contract: ${name}`, () => {
+    let scheme: SchemeUnderTest;
+    let ids: { task: string; done: string; upload: string };
+
+    beforeAll(async () => {
+      scheme = await setup();
+      ids = {
+        task: await scheme.api.running(scheme.alice),
+        done: await scheme.api.finished(scheme.alice),
+        upload: await scheme.api.upload(scheme.alice),
+      };
+    }, 30_000);
+    afterAll(() => scheme?.api.close());
+
+    const routes = [...openRoutes(), ...scopedRoutes(() => ids)];
+
+    it.each(routes.map((route) => [route.name, route]))('%s: 401 without a credential', async (_name, route) => {
+      expect(await route.call(scheme.api, {})).toBe(401);
+    });
+
+    it.each(routes.map((route) => [route.name, route]))('%s: 401 with a wrong credential', async (_name, route) => {
+      for (const [label, headers] of Object.entries(scheme.wrong)) {
+        expect([label, await route.call(scheme.api, headers)]).toEqual([label, 401]);
+      }
+    });
+
+    it.each(scopedRoutes(() => ids).map((route) => [route.name, route]))(
+      "%s: 404 on another owner's resource",
+      async (_name, route) => {
+        expect(await route.call(scheme.api, scheme.bob)).toBe(404);
+      },
+    );
+
+    it('answers the refusal as JSON, and serves the owner', async () => {
+      const refused = await scheme.api.http().get('/tasks');
+      expect(refused.body).toEqual(expect.objectContaining({ statusCode: 401, error: 'Unauthorized' }));
+      expect(refused.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect((await scheme.api.http().get(`/tasks/${ids.done}`).set(scheme.alice)).status).toBe(200);
+      const download = await scheme.api.http().get(`/tasks/${ids.done}/download`).set(scheme.alice);
+      expect([download.status, download.text]).toEqual([200, 'hello']);
+    });
+
+    it("lets an admin see another owner's task", async () => {
+      expect((await scheme.api.http().get(`/tasks/${ids.done}`).set(scheme.admin)).status).toBe(200);
+      const list = await scheme.api.http().get('/tasks?limit=100').set(scheme.admin);
+      expect((list.body as { items: Array<{ id: string }> }).items.map((t) => t.id)).toContain(ids.done);
+      expect((await scheme.api.http().get('/tasks?limit=100').set(scheme.bob)).body).toMatchObject({ items: [] });
+    });
+
+    it('refuses a Socket.IO handshake without a credential or with a wrong one', async () => {
+      expect((await handshake(scheme.api.port, {})).refused).toMatchObject({ statusCode: 401 });
+      for (const headers of Object.values(scheme.wrong)) {
+        expect((await handshake(scheme.api.port, { headers })).refused).toMatchObject({ statusCode: 401 });
+      }
+      const token = Object.values(scheme.wrong)[0]?.authorization?.replace(/^Bearer /, '') ?? 'nope';
+      expect((await handshake(scheme.api.port, { auth: { token } })).refused).toMatchObject({ statusCode: 401 });
+    });
+
+    it("accepts the credential as the handshake's auth payload (browsers) or header, scoped to its owner", async () => {
+      const { socket } = await handshake(scheme.api.port, { auth: scheme.aliceAuth });
+      const { socket: other } = await handshake(scheme.api.port, { headers: scheme.bob });
+      try {
+        expect(socket).toBeDefined();
+        expect(await socket!.timeout(5_000).emitWithAck('subscribe', { taskId: ids.task })).toMatchObject({
+          ok: true,
+        });
+        expect(await other!.timeout(5_000).emitWithAck('subscribe', { taskId: ids.task })).toMatchObject({
+          ok: false,
+          error: { statusCode: 404 },
+        });
+      } finally {
+        socket?.disconnect();
+        other?.disconnect();
+      }
+    });
+  });
+}
