@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { closeOnSignals, taskModuleOptionsFromEnv } from '@stepwise/tasks';
+import { ApiKeys, closeOnSignals, taskModuleOptionsFromEnv, type TaskModuleOptions } from '@stepwise/tasks';
 import { setupOpenApi } from '@stepwise/tasks/openapi';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
   // Configuration is checked before Nest starts: a bad variable is one clear line, not a stack.
-  taskModuleOptionsFromEnv();
+  const options = taskModuleOptionsFromEnv();
   const port = portFromEnv(process.env.PORT);
 
   const app = await NestFactory.create(AppModule, { abortOnError: false });
@@ -20,7 +20,23 @@ async function bootstrap(): Promise<void> {
   (app.getHttpServer() as Server).requestTimeout = 0;
   await app.listen(port); // no host: every interface, IPv4 and IPv6
   const url = `http://localhost:${port}`;
-  new Logger('Api').log(`listening on ${url} (OpenAPI: ${url}/docs)`);
+  const logger = new Logger('Api');
+  logger.log(`listening on ${url} (OpenAPI: ${url}/docs); ${describeAuth(options)}`);
+  if (options.auth?.scheme === 'apikey' && !(await app.get(ApiKeys).list()).some((key) => !key.revokedAt)) {
+    logger.warn(
+      'no active API key: every call is refused until you create one (npm run apikey -- create --owner <owner>)',
+    );
+  }
+}
+
+/** The start-up line's word on authentication: an open API says so. */
+function describeAuth(options: TaskModuleOptions): string {
+  switch (options.auth?.scheme) {
+    case 'apikey':
+      return 'authentication: API keys (TASKS_AUTH=apikey)';
+    default:
+      return 'authentication: none, the API is open to anyone who can reach it (TASKS_AUTH=apikey or jwt to close it)';
+  }
 }
 
 function portFromEnv(raw: string | undefined): number {

@@ -22,6 +22,9 @@ export {
   type ScheduleInfo,
   type ScheduleSpec,
   scheduleSlotKey,
+  ANY_OWNER,
+  type OwnerScope,
+  type TaskFilter,
 } from './engine';
 export * from './adapters/memory';
 export * from './adapters/filesystem';

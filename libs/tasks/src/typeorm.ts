@@ -10,3 +10,4 @@ export { TypeOrmTaskStore } from './adapters/typeorm/typeorm-task-store';
 export { TypeOrmScheduleStore } from './adapters/typeorm/typeorm-schedule-store';
 export { TypeOrmUploadStore } from './adapters/typeorm/typeorm-upload-store';
 export { TypeOrmWebhookOutbox } from './adapters/typeorm/typeorm-webhook-outbox';
+export { TypeOrmApiKeyStore } from './adapters/typeorm/typeorm-api-key-store';

@@ -3,6 +3,7 @@ import { Logger, type Provider } from '@nestjs/common';
 import { TaskRegistry } from '../definition';
 import { EventHooks, TaskEngine, type EngineDeps } from '../engine';
 import type {
+  ApiKeyStore,
   Clock,
   EventBus,
   ObjectStorage,
@@ -14,7 +15,10 @@ import type {
   UploadStore,
 } from '../ports';
 import type { HostQueue } from './host-queue';
-import { AnonymousOwnerResolver } from './owner-resolver';
+import { AnonymousOwnerResolver, type OwnerResolver } from './owner-resolver';
+import { TaskAuthorizer } from './auth/task-authorizer';
+import { ApiKeyOwnerResolver } from './auth/api-key-owner-resolver';
+import { ApiKeys } from './auth/api-keys';
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
 import { TaskLifecycle } from './task-lifecycle';
@@ -23,6 +27,7 @@ import { TaskSubmitter } from './task-submitter';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
 import {
+  API_KEY_STORE,
   CLOCK,
   EVENT_BUS,
   EVENT_HOOKS,
@@ -42,18 +47,33 @@ import {
 import { resolveWebhookSettings } from './webhook-settings';
 
 /** The engine and what it runs on besides the ports: options, registry, owner resolver, hooks, explorer, lifecycle. */
+export const resolvedOptionsProvider: Provider = {
+  provide: RESOLVED_OPTIONS,
+  inject: [TASK_MODULE_OPTIONS, { token: HOST_QUEUE, optional: true }],
+  useFactory: (options: TaskModuleOptions, hostQueue: HostQueue | undefined) =>
+    resolveOptions(options, { hostQueue: hostQueue !== undefined }),
+};
+
+/** Creates, lists, revokes and verifies API keys (the `apikey` scheme, and the apps' `npm run apikey`). */
+export const apiKeysProvider: Provider = {
+  provide: ApiKeys,
+  inject: [API_KEY_STORE, CLOCK],
+  useFactory: (store: ApiKeyStore, clock: Clock) => new ApiKeys(store, clock),
+};
+
 export const coreProviders: Provider[] = [
-  {
-    provide: RESOLVED_OPTIONS,
-    inject: [TASK_MODULE_OPTIONS, { token: HOST_QUEUE, optional: true }],
-    useFactory: (options: TaskModuleOptions, hostQueue: HostQueue | undefined) =>
-      resolveOptions(options, { hostQueue: hostQueue !== undefined }),
-  },
+  resolvedOptionsProvider,
   { provide: TASK_REGISTRY, useFactory: () => new TaskRegistry() },
+  apiKeysProvider,
   {
     provide: OWNER_RESOLVER,
+    inject: [TASK_MODULE_OPTIONS, ApiKeys],
+    useFactory: (options: TaskModuleOptions, keys: ApiKeys) => ownerResolverOf(options, keys),
+  },
+  {
+    provide: TaskAuthorizer,
     inject: [TASK_MODULE_OPTIONS],
-    useFactory: (options: TaskModuleOptions) => options.ownerResolver ?? new AnonymousOwnerResolver(),
+    useFactory: (options: TaskModuleOptions) => new TaskAuthorizer(options.authorize),
   },
   {
     provide: TaskEngine,
@@ -116,3 +136,20 @@ export const coreProviders: Provider[] = [
   TaskSubmitter,
   TaskSchedules,
 ];
+
+/** The module's resolver: the host's own, the one of the `auth` scheme, or one anonymous owner. */
+function ownerResolverOf(options: TaskModuleOptions, keys: ApiKeys): OwnerResolver {
+  if (options.ownerResolver && options.auth) {
+    throw new Error('Stepwise: give ownerResolver or auth, not both: each decides who the caller is');
+  }
+  if (options.ownerResolver) return options.ownerResolver;
+  const scheme: unknown = options.auth?.scheme;
+  switch (scheme) {
+    case undefined:
+      return new AnonymousOwnerResolver();
+    case 'apikey':
+      return new ApiKeyOwnerResolver(keys);
+    default:
+      throw new Error(`Stepwise: auth.scheme must be "apikey" (got ${JSON.stringify(scheme)})`);
+  }
+}

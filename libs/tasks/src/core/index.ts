@@ -1,4 +1,9 @@
 export * from './owner-resolver';
+export * from './auth/task-authorizer';
+export * from './auth/auth-options';
+export * from './auth/api-keys';
+export * from './auth/api-key-owner-resolver';
+export { presentedCredential } from './auth/credentials';
 export * from './task-module-options';
 export * from './tokens';
 export { TASK_MODULE_OPTIONS } from './task-module.definition';
@@ -6,3 +11,4 @@ export * from './shutdown-signals';
 export * from './tasks-config-from-env';
 export * from './task-submitter';
 export * from './task-schedules';
+export * from './auth/api-keys.module';

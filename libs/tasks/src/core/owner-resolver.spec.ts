@@ -1,5 +1,11 @@
 import { UnauthorizedException } from '@nestjs/common';
-import { AnonymousOwnerResolver, HeaderOwnerResolver, resolveOwner, type OwnerResolver } from './owner-resolver';
+import {
+  AnonymousOwnerResolver,
+  HeaderOwnerResolver,
+  resolveCaller,
+  resolveOwner,
+  type OwnerResolver,
+} from './owner-resolver';
 
 describe('owner resolvers', () => {
   it('without owner scoping, everybody is the one anonymous owner (zero configuration)', async () => {
@@ -26,6 +32,32 @@ describe('owner resolvers', () => {
     for (const answer of ['', undefined, 42]) {
       const resolver = { resolve: () => answer } as unknown as OwnerResolver;
       await expect(resolveOwner(resolver, { headers: {} })).rejects.toBeInstanceOf(UnauthorizedException);
+    }
+  });
+
+  it('takes an owner (no roles) or a caller with roles, and keeps only string roles', async () => {
+    const answering = (answer: unknown) => ({ resolve: () => answer }) as unknown as OwnerResolver;
+    expect(await resolveCaller(answering('alice'), { headers: {} })).toEqual({ owner: 'alice', roles: [] });
+    expect(
+      await resolveCaller(answering(Promise.resolve({ owner: 'bob', roles: ['admin'] })), { headers: {} }),
+    ).toEqual({
+      owner: 'bob',
+      roles: ['admin'],
+    });
+    const odd = await resolveCaller(answering({ owner: 'carol', roles: ['a', 7, null, 'b'] }), { headers: {} });
+    expect(odd).toEqual({ owner: 'carol', roles: ['a', 'b'] });
+    expect(Object.isFrozen(odd) && Object.isFrozen(odd.roles)).toBe(true);
+    expect(await resolveCaller(answering({ owner: 'dan', roles: 'admin' }), { headers: {} })).toEqual({
+      owner: 'dan',
+      roles: [],
+    });
+    expect(await resolveOwner(answering({ owner: 'erin', roles: ['admin'] }), { headers: {} })).toBe('erin');
+  });
+
+  it('refuses a caller without an owner', async () => {
+    for (const answer of [{ roles: ['admin'] }, { owner: '', roles: [] }, null, { owner: 7 }]) {
+      const resolver = { resolve: () => answer } as unknown as OwnerResolver;
+      await expect(resolveCaller(resolver, { headers: {} })).rejects.toBeInstanceOf(UnauthorizedException);
     }
   });
 });

@@ -3,19 +3,30 @@ import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { FilesystemStorage } from '../adapters/filesystem';
 import {
+  MemoryApiKeyStore,
   MemoryEventBus,
   MemoryScheduleStore,
   MemoryTaskQueue,
   MemoryUploadStore,
   SystemClock,
 } from '../adapters/memory';
-import type { Clock, EventBus, ObjectStorage, ScheduleStore, TaskQueue, TaskStore, UploadStore } from '../ports';
+import type {
+  ApiKeyStore,
+  Clock,
+  EventBus,
+  ObjectStorage,
+  ScheduleStore,
+  TaskQueue,
+  TaskStore,
+  UploadStore,
+} from '../ports';
 import { FEATURE_PACKAGES, loadFeature, requireFeature } from '../adapters/optional-packages';
 import type { HostQueue } from './host-queue';
 import type { ResolvedOptions } from './resolved-options';
 import { TASK_MODULE_OPTIONS } from './task-module.definition';
 import type { TaskModuleOptions } from './task-module-options';
 import {
+  API_KEY_STORE,
   CLOCK,
   EVENT_BUS,
   HOST_QUEUE,
@@ -28,6 +39,47 @@ import {
   UPLOAD_STORE,
 } from './tokens';
 
+export const clockProvider: Provider = {
+  provide: CLOCK,
+  inject: [TASK_MODULE_OPTIONS],
+  useFactory: (options: TaskModuleOptions): Clock => options.clock ?? new SystemClock(),
+};
+
+/** Stepwise's own DataSource (migrated), the host's (checked), or null when the task store is an override. */
+export const dataSourceProvider: Provider = {
+  provide: STEPWISE_DATA_SOURCE,
+  inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
+  useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<DataSource | null> => {
+    if (options.store) return null;
+    if (options.dataSource) {
+      const { checkHostDataSource } = await import('../adapters/typeorm/data-source');
+      const dataSource = await checkHostDataSource(options.dataSource);
+      if (resolved.mode === 'distributed' && dataSource.options.type !== 'postgres') {
+        throw new Error('Stepwise: distributed mode needs a PostgreSQL DataSource: processes share the database');
+      }
+      return dataSource;
+    }
+    const { initializeStepwiseDataSource } = await import('../adapters/typeorm');
+    if (resolved.databaseUrl) requireFeature('PostgreSQL (databaseUrl)', FEATURE_PACKAGES.postgres);
+    return initializeStepwiseDataSource({
+      url: resolved.databaseUrl,
+      sqlitePath: join(resolved.dataDir, 'stepwise.sqlite'),
+    });
+  },
+};
+
+/** The API keys: the override of `auth.store`, else Stepwise's database, else memory. */
+export const apiKeyStoreProvider: Provider = {
+  provide: API_KEY_STORE,
+  inject: [TASK_MODULE_OPTIONS, STEPWISE_DATA_SOURCE],
+  useFactory: async (options: TaskModuleOptions, dataSource: DataSource | null): Promise<ApiKeyStore> => {
+    if (options.auth?.scheme === 'apikey' && options.auth.store) return options.auth.store;
+    return dataSource
+      ? new (await import('../adapters/typeorm/typeorm-api-key-store')).TypeOrmApiKeyStore(dataSource)
+      : new MemoryApiKeyStore();
+  },
+};
+
 /**
  * One provider per port: the user's override when given, else the adapter the
  * options call for (storage: S3 when `s3.bucket` is set, in either mode; the
@@ -36,32 +88,9 @@ import {
  * when the library is imported.
  */
 export const portProviders: Provider[] = [
-  {
-    provide: CLOCK,
-    inject: [TASK_MODULE_OPTIONS],
-    useFactory: (options: TaskModuleOptions): Clock => options.clock ?? new SystemClock(),
-  },
-  {
-    provide: STEPWISE_DATA_SOURCE,
-    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS],
-    useFactory: async (options: TaskModuleOptions, resolved: ResolvedOptions): Promise<DataSource | null> => {
-      if (options.store) return null;
-      if (options.dataSource) {
-        const { checkHostDataSource } = await import('../adapters/typeorm/data-source');
-        const dataSource = await checkHostDataSource(options.dataSource);
-        if (resolved.mode === 'distributed' && dataSource.options.type !== 'postgres') {
-          throw new Error('Stepwise: distributed mode needs a PostgreSQL DataSource: processes share the database');
-        }
-        return dataSource;
-      }
-      const { initializeStepwiseDataSource } = await import('../adapters/typeorm');
-      if (resolved.databaseUrl) requireFeature('PostgreSQL (databaseUrl)', FEATURE_PACKAGES.postgres);
-      return initializeStepwiseDataSource({
-        url: resolved.databaseUrl,
-        sqlitePath: join(resolved.dataDir, 'stepwise.sqlite'),
-      });
-    },
-  },
+  clockProvider,
+  dataSourceProvider,
+  apiKeyStoreProvider,
   {
     provide: TASK_STORE,
     inject: [TASK_MODULE_OPTIONS, STEPWISE_DATA_SOURCE],

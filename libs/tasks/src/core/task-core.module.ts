@@ -5,8 +5,11 @@ import { coreProviders } from './core-providers';
 import { portProviders } from './port-providers';
 import { TaskSchedules } from './task-schedules';
 import { TaskSubmitter } from './task-submitter';
+import { TaskAuthorizer } from './auth/task-authorizer';
+import { ApiKeys } from './auth/api-keys';
 import { ConfigurableTaskModule, TASK_MODULE_OPTIONS } from './task-module.definition';
 import {
+  API_KEY_STORE,
   CLOCK,
   EVENT_BUS,
   EVENT_HOOKS,
@@ -35,6 +38,9 @@ import {
     TaskEngine,
     TaskSubmitter,
     TaskSchedules,
+    TaskAuthorizer,
+    ApiKeys,
+    API_KEY_STORE,
     CLOCK,
     EVENT_BUS,
     EVENT_HOOKS,

@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { EngineSettings } from '../engine';
 import type { Clock, EventBus, ObjectStorage, ScheduleStore, TaskQueue, TaskStore } from '../ports';
+import type { AuthOptions } from './auth/auth-options';
+import type { AuthorizeOptions } from './auth/task-authorizer';
 import type { OwnerResolver } from './owner-resolver';
 import type { WebhookOptions } from './webhook-settings';
 import type { UploadLocker } from '../ports/upload-locker';
@@ -106,7 +108,22 @@ export interface TaskModuleOptions {
    * turn it on unless `UPLOAD_RESUMABLE=false`.
    */
   uploads?: Partial<UploadLimits> & { resumable?: ResumableUploadOptions | boolean };
+  /**
+   * Decides who the caller is (owner and roles); every query is scoped by
+   * the answer. Default: one `anonymous` owner (scoping off).
+   */
   ownerResolver?: OwnerResolver;
+  /**
+   * Built-in authentication (the apps' `TASKS_AUTH`): `{ scheme: 'apikey' }`.
+   * Its resolver answers every call's owner and roles; exclusive with
+   * `ownerResolver`. Default none: scoping as `ownerResolver` says.
+   */
+  auth?: AuthOptions;
+  /**
+   * Authorization beyond owner equality: the admin role (default `admin`)
+   * that sees every owner's tasks, and per-action hooks answering `403`.
+   */
+  authorize?: AuthorizeOptions;
   /**
    * S3 (or S3-compatible) object storage, in either mode: used when `bucket`
    * is set (and `storage` is not given); files go to `dataDir` otherwise.

@@ -1,6 +1,7 @@
 import { ObjectKeys, type InvalidObjectKeyError } from '../adapters/s3/object-keys';
 import type { MetricsOptions } from './task-module.definition';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
+import type { AuthOptions } from './auth/auth-options';
 import type { ResumableUploadOptions, TaskMode, TaskModuleOptions, TaskRole } from './task-module-options';
 
 type Env = Record<string, string | undefined>;
@@ -52,6 +53,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `WEBHOOK_SECRET` | `webhooks.secret` | HMAC key of `X-Stepwise-Signature`, at least 16 characters |
  * | `WEBHOOK_ALLOW_PRIVATE` | `webhooks.allowPrivate` | `1`/`true` allows private, loopback and link-local targets |
  * | `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_TIMEOUT_MS`, `WEBHOOK_RETRY_DELAY_MS`, `WEBHOOK_MAX_RETRY_DELAY_MS` | `webhooks.maxAttempts`, `.timeoutMs`, `.retryDelayMs`, `.maxRetryDelayMs` | positive integers |
+ * | `TASKS_AUTH` | `auth` | `none` (default: the API is open), `apikey` |
  *
  * An empty variable counts as unset. `defaults` fill what the environment
  * leaves unset (the worker app defaults `role` to `worker`).
@@ -117,6 +119,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     defaults.webhooks,
   );
   const http = compact({ idleTimeoutMs: read.integer('HTTP_IDLE_TIMEOUT_MS', 0) }, defaults.http);
+  const auth = readAuth(read) ?? defaults.auth;
   const s3 = readS3(read, defaults.s3);
   const presignSeconds = read.integer('S3_PRESIGN_DOWNLOADS_SECONDS', 1, MAX_PRESIGN_SECONDS);
   if (presignSeconds !== undefined && !s3 && read.string('S3_BUCKET') === undefined) {
@@ -137,7 +140,16 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     presignDownloads: presignSeconds !== undefined ? { expiresInSeconds: presignSeconds } : defaults.presignDownloads,
     webhooks: Object.keys(webhooks).length > 0 ? webhooks : undefined,
     http: Object.keys(http).length > 0 ? http : undefined,
+    auth,
   });
+}
+
+const AUTH_SCHEMES = ['none', 'apikey'] as const;
+
+/** `TASKS_AUTH`: built-in authentication; `none` (or unset) leaves the API open. */
+function readAuth(read: EnvReader): AuthOptions | undefined {
+  const scheme = read.oneOf('TASKS_AUTH', AUTH_SCHEMES);
+  return scheme === 'apikey' ? { scheme } : undefined;
 }
 
 /** SigV4's ceiling on the lifetime of a presigned URL: seven days. */

@@ -28,3 +28,5 @@ export const STEPWISE_DATA_SOURCE = Symbol.for('stepwise:DataSource');
 export const HOST_QUEUE = Symbol.for('stepwise:HostQueue');
 /** The cron schedules' store (`ScheduleStore`): on Stepwise's database, or in memory with a store override. */
 export const SCHEDULE_STORE = Symbol.for('stepwise:ScheduleStore');
+/** Where API keys are kept (`ApiKeyStore`): Stepwise's database, or memory. */
+export const API_KEY_STORE = Symbol.for('stepwise:ApiKeyStore');

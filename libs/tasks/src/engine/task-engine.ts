@@ -53,6 +53,9 @@ export interface TaskStatsSummary {
   oldestPendingAgeMs: number | null;
 }
 
+/** Decides whether a bulk operation may act on one task (the authorization hooks). */
+export type TaskFilter = (task: TaskRecord) => boolean | Promise<boolean>;
+
 /** Finished tasks deleted per round trip of a bulk cleanup. */
 const PURGE_BATCH = 100;
 
@@ -72,8 +75,22 @@ export interface SubmitResult {
   created: boolean;
 }
 
+/**
+ * The scope of a caller who sees every owner's tasks (an administrator).
+ * A symbol, not a reserved owner name: no owner string can ever mean it.
+ */
+export const ANY_OWNER: unique symbol = Symbol.for('stepwise:AnyOwner');
+
+/** Whose tasks a call may see and act on: one owner's, or {@link ANY_OWNER}'s. */
+export type OwnerScope = string | typeof ANY_OWNER;
+
+/** The owner filter of a store query: undefined for {@link ANY_OWNER}. */
+export function ownerFilter(scope: OwnerScope): string | undefined {
+  return scope === ANY_OWNER ? undefined : scope;
+}
+
 export interface ListRequest {
-  owner: string;
+  owner: OwnerScope;
   type?: string;
   status?: TaskStatus;
   limit?: number;
@@ -217,19 +234,19 @@ export class TaskEngine {
     return { event, deliveries: this.events.deliveries(draft, [event]) };
   }
 
-  async get(id: string, owner: string): Promise<TaskRecord> {
+  async get(id: string, owner: OwnerScope): Promise<TaskRecord> {
     const task = await this.deps.store.get(id);
     // Another owner's task is indistinguishable from a missing one.
-    if (!task || task.owner !== owner) throw taskNotFound(id);
+    if (!task || (owner !== ANY_OWNER && task.owner !== owner)) throw taskNotFound(id);
     return task;
   }
 
   async list(request: ListRequest): Promise<ListPage> {
     const limit = Math.min(Math.max(request.limit ?? 20, 1), 100);
-    return this.deps.store.list({ ...request, limit });
+    return this.deps.store.list({ ...request, owner: ownerFilter(request.owner), limit });
   }
 
-  async listEvents(id: string, owner: string, afterSeq?: number): Promise<TaskEvent[]> {
+  async listEvents(id: string, owner: OwnerScope, afterSeq?: number): Promise<TaskEvent[]> {
     await this.get(id, owner);
     return this.deps.store.listEvents(id, afterSeq);
   }
@@ -238,7 +255,7 @@ export class TaskEngine {
    * Requests cancellation: a running step's signal fires (in whatever process
    * runs it), finished steps are compensated in reverse, the task ends `cancelled`.
    */
-  async cancel(id: string, owner: string): Promise<TaskRecord> {
+  async cancel(id: string, owner: OwnerScope): Promise<TaskRecord> {
     const task = await this.get(id, owner);
     if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
     if (!this.definition(task.type).cancellable) throw conflict(`Tasks of type "${task.type}" cannot be cancelled`);
@@ -275,12 +292,12 @@ export class TaskEngine {
   }
 
   /** Pauses between steps; a waiting task pauses at once. */
-  async pause(id: string, owner: string): Promise<TaskRecord> {
+  async pause(id: string, owner: OwnerScope): Promise<TaskRecord> {
     await this.setPaused(id, owner, true);
     return this.get(id, owner);
   }
 
-  async resume(id: string, owner: string): Promise<TaskRecord> {
+  async resume(id: string, owner: OwnerScope): Promise<TaskRecord> {
     const outcome = await this.setPaused(id, owner, false);
     const resumed = await this.get(id, owner);
     if (outcome.before === 'paused') await this.dispatch(resumed);
@@ -291,7 +308,7 @@ export class TaskEngine {
    * One conditional statement with its event: right whatever the runner
    * writes meanwhile (its pause is conditional on the flag).
    */
-  private async setPaused(id: string, owner: string, paused: boolean) {
+  private async setPaused(id: string, owner: OwnerScope, paused: boolean) {
     const task = await this.get(id, owner);
     // The event the move deserves, appended only if the status moves.
     const moved = { ...task, status: paused ? ('paused' as const) : ('pending' as const) };
@@ -315,7 +332,7 @@ export class TaskEngine {
    * task with its requests set (a task that cannot be cancelled runs to its
    * end first).
    */
-  async remove(id: string, owner: string): Promise<TaskRecord | null> {
+  async remove(id: string, owner: OwnerScope): Promise<TaskRecord | null> {
     const task = await this.get(id, owner);
     const cancel = this.definition(task.type).cancellable;
     if (isTerminal(task.status) || !(await this.requestStop(task, { cancel, delete: true }))) {
@@ -360,7 +377,7 @@ export class TaskEngine {
    * over, the task timeout too. One conditional statement: of two retries
    * one wins, the other is a conflict. `actor` is recorded in the event.
    */
-  async retry(id: string, owner: string, actor = owner): Promise<TaskRecord> {
+  async retry(id: string, owner: OwnerScope, actor = ownerFilter(owner) ?? 'an administrator'): Promise<TaskRecord> {
     const task = await this.get(id, owner);
     if (task.status !== 'failed') {
       throw conflict(`Task ${id} is ${task.status}: only a failed task can be retried`, { status: task.status });
@@ -386,33 +403,34 @@ export class TaskEngine {
 
   /**
    * Retries the failed tasks matching `query` (each once, even if it fails
-   * again meanwhile). Returns how many were retried.
+   * again meanwhile), those `allow` accepts when it is given. Returns how
+   * many were retried.
    */
-  async retryFailed(query: Omit<FinishedQuery, 'limit' | 'statuses'> & { owner: string }, actor = query.owner) {
-    const seen = new Set<string>();
+  async retryFailed(
+    query: Omit<FinishedQuery, 'limit' | 'statuses' | 'owner'> & { owner: OwnerScope },
+    actor = ownerFilter(query.owner) ?? 'an administrator',
+    allow?: TaskFilter,
+  ): Promise<number> {
     let retried = 0;
-    for (;;) {
-      const ids = (await this.deps.store.findFinished({ ...query, statuses: ['failed'], limit: PURGE_BATCH })).filter(
-        (taskId) => !seen.has(taskId),
+    await this.eachFinished({ ...query, statuses: ['failed'] }, allow, async (taskId) => {
+      // A retry that lost a race to another one is not counted.
+      retried += await this.retry(taskId, query.owner, actor).then(
+        () => 1,
+        () => 0,
       );
-      if (ids.length === 0) return retried;
-      for (const taskId of ids) {
-        seen.add(taskId);
-        // A retry that lost a race to another one is not counted.
-        retried += await this.retry(taskId, query.owner, actor).then(
-          () => 1,
-          () => 0,
-        );
-      }
-    }
+      return true;
+    });
+    return retried;
   }
 
   /**
-   * Counts of `owner`'s tasks (every owner's without one) by status and by
-   * type, and how long the oldest pending task has waited.
+   * Counts of the tasks in `owner`'s scope (every owner's for
+   * {@link ANY_OWNER} or undefined) by status and by type, and how long the
+   * oldest pending task has waited.
    */
-  async stats(owner: string | undefined): Promise<TaskStatsSummary> {
-    const { counts, oldestPendingAt } = await this.deps.store.stats(owner === undefined ? {} : { owner });
+  async stats(owner: OwnerScope | undefined): Promise<TaskStatsSummary> {
+    const filter = owner === undefined ? undefined : ownerFilter(owner);
+    const { counts, oldestPendingAt } = await this.deps.store.stats(filter === undefined ? {} : { owner: filter });
     const byStatus: Partial<Record<TaskStatus, number>> = {};
     const byType: Record<string, Partial<Record<TaskStatus, number>>> = {};
     let total = 0;
@@ -427,15 +445,46 @@ export class TaskEngine {
 
   /**
    * Deletes finished tasks matching `query` (with their files, events and
-   * webhook rows), in batches; never an unfinished one. Returns how many.
+   * webhook rows), in batches; never an unfinished one, nor one `allow`
+   * refuses when it is given. Returns how many.
    */
-  async purgeFinished(query: Omit<FinishedQuery, 'limit'>): Promise<number> {
+  async purgeFinished(
+    query: Omit<FinishedQuery, 'limit' | 'owner'> & { owner: OwnerScope },
+    allow?: TaskFilter,
+  ): Promise<number> {
     let deleted = 0;
+    await this.eachFinished(query, allow, async (id) => {
+      await this.purge(id);
+      deleted++;
+      return false;
+    });
+    return deleted;
+  }
+
+  /**
+   * Calls `act` once for each finished task matching `query` that `allow`
+   * accepts, in batches. `act` answers whether the task may still match (a
+   * retried task may fail again). Those, and the refused ones, stay among
+   * the matches: each batch reads past them.
+   */
+  private async eachFinished(
+    query: Omit<FinishedQuery, 'limit' | 'owner'> & { owner: OwnerScope },
+    allow: TaskFilter | undefined,
+    act: (id: string) => Promise<boolean>,
+  ): Promise<void> {
+    const seen = new Set<string>();
+    const staying = new Set<string>();
     for (;;) {
-      const ids = await this.deps.store.findFinished({ ...query, limit: PURGE_BATCH });
-      for (const id of ids) await this.purge(id);
-      deleted += ids.length;
-      if (ids.length < PURGE_BATCH) return deleted;
+      const limit = PURGE_BATCH + staying.size;
+      const ids = await this.deps.store.findFinished({ ...query, owner: ownerFilter(query.owner), limit });
+      const fresh = ids.filter((id) => !seen.has(id));
+      for (const id of fresh) {
+        seen.add(id);
+        const task = allow ? await this.deps.store.get(id) : null;
+        const allowed = !allow || (task !== null && (await allow(task)));
+        if (!allowed || (await act(id))) staying.add(id);
+      }
+      if (fresh.length === 0 || ids.length < limit) return;
     }
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decodeCursor } from '../ports/list-cursor';
-import type { ListRequest } from '../engine/task-engine';
-import { TASK_STATUSES } from '../model';
+import type { ListRequest, OwnerScope } from '../engine/task-engine';
+import { TASK_STATUSES, type TaskStatus } from '../model';
 import { badRequest } from '../web/http-error';
 import { TASK_TYPE_PATTERN } from './task-type.pipe';
 import { fieldIssues } from './zod-issues';
@@ -26,7 +26,7 @@ const schema = z.object({
 });
 
 /** `GET /tasks?type=&status=&limit=&cursor=`; unknown parameters are ignored. 400 listing the bad fields. */
-export function parseListQuery(query: unknown, owner: string): ListRequest {
+export function parseListQuery(query: unknown, owner: OwnerScope): ListRequest {
   const result = schema.safeParse(query ?? {});
   if (!result.success) {
     const details = fieldIssues(result.error);

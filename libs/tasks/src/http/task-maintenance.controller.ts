@@ -1,9 +1,11 @@
 import { Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req, UseFilters } from '@nestjs/common';
 import type { Request } from 'express';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { TaskEngine, type TaskStatsSummary } from '../engine/task-engine';
+import { TaskEngine, type OwnerScope, type TaskStatsSummary } from '../engine/task-engine';
 import { ApiErrors } from '../web/api-errors.decorator';
-import { Owner } from '../web/owner.decorator';
+import { RequestCaller } from '../web/owner.decorator';
+import { TaskAuthorizer } from '../core/auth/task-authorizer';
+import type { Caller } from '../core/owner-resolver';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
 import { TaskIdPipe } from '../web/task-id.pipe';
 import type { TaskView } from '../web/task-view';
@@ -20,22 +22,25 @@ import { tasksPath } from './tasks-path';
 @Controller('tasks')
 @UseFilters(TaskExceptionFilter)
 export class TaskMaintenanceController {
-  constructor(private readonly engine: TaskEngine) {}
+  constructor(
+    private readonly engine: TaskEngine,
+    private readonly access: TaskAuthorizer,
+  ) {}
 
-  /** The caller's tasks counted by status and by type, and the oldest pending task's wait. */
+  /** The caller's tasks (every owner's for an admin) counted by status and by type, and the oldest pending task's wait. */
   @Get('stats')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Count tasks by status and type' })
   @ApiOkResponse({ description: '`{ total, byStatus, byType, oldestPendingAgeMs }`' })
   @ApiErrors(503)
-  stats(@Owner() owner: string): Promise<TaskStatsSummary> {
-    return this.engine.stats(owner);
+  stats(@RequestCaller() caller: Caller): Promise<TaskStatsSummary> {
+    return this.engine.stats(this.access.scope(caller));
   }
 
   /**
    * Deletes the caller's finished tasks that match (with their files, events
    * and webhook rows), in batches; a task that is not finished is never
-   * deleted this way. `200 { deleted }`.
+   * deleted this way, nor one `authorize.canDelete` refuses. `200 { deleted }`.
    */
   @Delete()
   @ApiOperation({ summary: 'Delete finished tasks in bulk' })
@@ -48,13 +53,18 @@ export class TaskMaintenanceController {
   @ApiQuery({ name: 'finishedBefore', required: false, description: 'ISO 8601 time' })
   @ApiOkResponse({ description: '`{ deleted: <count> }`' })
   @ApiErrors(400, 503)
-  async cleanup(@Owner() owner: string, @Query() query: Record<string, unknown>): Promise<{ deleted: number }> {
-    return { deleted: await this.engine.purgeFinished({ ...parseCleanupQuery(query), owner }) };
+  async cleanup(
+    @RequestCaller() caller: Caller,
+    @Query() query: Record<string, unknown>,
+  ): Promise<{ deleted: number }> {
+    const filter = { ...parseCleanupQuery(query), owner: this.access.scope(caller) as OwnerScope };
+    return { deleted: await this.engine.purgeFinished(filter, this.access.filter('delete', caller)) };
   }
 
   /**
    * Runs the caller's failed tasks that match again, each from its failed
-   * step (`type`, `finishedAfter`, `finishedBefore`). `200 { retried }`.
+   * step (`type`, `finishedAfter`, `finishedBefore`), those
+   * `authorize.canSubmit` allows. `200 { retried }`.
    */
   @Post('retry')
   @HttpCode(200)
@@ -64,20 +74,30 @@ export class TaskMaintenanceController {
   @ApiQuery({ name: 'finishedBefore', required: false, description: 'ISO 8601 time' })
   @ApiOkResponse({ description: '`{ retried: <count> }`' })
   @ApiErrors(400, 503)
-  async retryMany(@Owner() owner: string, @Query() query: Record<string, unknown>): Promise<{ retried: number }> {
-    return { retried: await this.engine.retryFailed({ ...parseRetryQuery(query), owner }) };
+  async retryMany(
+    @RequestCaller() caller: Caller,
+    @Query() query: Record<string, unknown>,
+  ): Promise<{ retried: number }> {
+    const filter = { ...parseRetryQuery(query), owner: this.access.scope(caller) as OwnerScope };
+    return { retried: await this.engine.retryFailed(filter, caller.owner, this.access.filter('submit', caller)) };
   }
 
   /**
    * Runs a failed task again from the step that failed, keeping the outputs
    * of the steps that completed: `202` with the task view; `409` unless it
-   * is `failed`.
+   * is `failed`; `403` when `authorize.canSubmit` refuses its type.
    */
   @Post(':id/retry')
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry a failed task from its failed step' })
   @ApiErrors(404, 409, 503)
-  async retry(@Param('id', TaskIdPipe) id: string, @Owner() owner: string, @Req() req: Request): Promise<TaskView> {
-    return toTaskView(await this.engine.retry(id, owner), tasksPath(req));
+  async retry(
+    @Param('id', TaskIdPipe) id: string,
+    @RequestCaller() caller: Caller,
+    @Req() req: Request,
+  ): Promise<TaskView> {
+    const scope = this.access.scope(caller);
+    await this.access.assertCanSubmit(caller, (await this.engine.get(id, scope)).type);
+    return toTaskView(await this.engine.retry(id, scope, caller.owner), tasksPath(req));
   }
 }

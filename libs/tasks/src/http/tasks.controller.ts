@@ -27,15 +27,17 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { TaskEngine } from '../engine/task-engine';
+import { TaskEngine, type OwnerScope } from '../engine/task-engine';
 import { TASK_STATUSES } from '../model';
 import { ApiErrors } from '../web/api-errors.decorator';
 import { badRequest } from '../web/http-error';
 import { parseListQuery } from './list-query';
 import { TaskListDto, TaskResultDto, TaskViewDto } from '../web/openapi-models';
-import { Owner } from '../web/owner.decorator';
+import { RequestCaller } from '../web/owner.decorator';
 import { assertCompleted } from './result-availability';
 import { ResultDownloadService } from './result-download.service';
+import { TaskAuthorizer, type TaskAction } from '../core/auth/task-authorizer';
+import type { Caller } from '../core/owner-resolver';
 import { WEBHOOK_SETTINGS } from '../core/tokens';
 import type { WebhookSettings } from '../core/webhook-settings';
 import { parseSchedule, parseSubmitOptions } from './submit-options';
@@ -52,8 +54,9 @@ const LOCATION = { Location: { description: 'URL of the task', schema: { type: '
 
 /**
  * The REST API of tasks (see DESIGN.md, "REST"), scoped to the request's
- * owner: another owner's task is a 404. Errors are `{ statusCode, error,
- * message, details? }`.
+ * owner (every owner's for the admin role): another owner's task is a 404.
+ * The `authorize` hooks answer 403 after that. Errors are `{ statusCode,
+ * error, message, details? }`.
  */
 @ApiTags('tasks')
 @Controller('tasks')
@@ -63,6 +66,7 @@ export class TasksController {
     private readonly engine: TaskEngine,
     private readonly submissions: TaskSubmissionService,
     private readonly downloads: ResultDownloadService,
+    private readonly access: TaskAuthorizer,
     @Optional() @Inject(WEBHOOK_SETTINGS) private readonly webhooks?: Pick<WebhookSettings, 'allowPrivate'>,
   ) {}
 
@@ -82,12 +86,12 @@ export class TasksController {
   })
   @ApiErrors(400, 503)
   async list(
-    @Owner() owner: string,
+    @RequestCaller() caller: Caller,
     @Query() query: Record<string, unknown>,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskListView> {
-    const page = await this.engine.list(parseListQuery(query, owner));
+    const page = await this.engine.list(parseListQuery(query, this.access.scope(caller)));
     res.setHeader('X-Total-Count', String(page.total));
     exposeHeader(res, 'X-Total-Count');
     res.setHeader('Cache-Control', 'no-store');
@@ -139,7 +143,7 @@ export class TasksController {
   @ApiErrors(400, 404, 409, 413, 415, 422, 503)
   async submit(
     @Param('type', TaskTypePipe) type: string,
-    @Owner() owner: string,
+    @RequestCaller() caller: Caller,
     @Query('callbackUrl') callbackUrl: unknown,
     @Query('runAt') runAt: unknown,
     @Query('delayMs') delayMs: unknown,
@@ -153,7 +157,8 @@ export class TasksController {
       }),
       ...parseSchedule(runAt, delayMs),
     };
-    const { task, created } = await this.submissions.submit(req, { type, owner, ...options });
+    await this.access.assertCanSubmit(caller, type);
+    const { task, created } = await this.submissions.submit(req, { type, owner: caller.owner, ...options });
     const view = toTaskView(task, tasksPath(req));
     res.setHeader('Location', view.links.self);
     if (!created) res.setHeader('Idempotent-Replayed', 'true');
@@ -179,13 +184,13 @@ export class TasksController {
   @ApiErrors(400, 404, 503)
   async get(
     @Param('id', TaskIdPipe) id: string,
-    @Owner() owner: string,
+    @RequestCaller() caller: Caller,
     @Query('redirect') redirect: unknown,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
     const follow = parseFlag('redirect', redirect);
-    const view = toTaskView(await this.engine.get(id, owner), tasksPath(req));
+    const view = toTaskView(await this.engine.get(id, this.access.scope(caller)), tasksPath(req));
     res.setHeader('Cache-Control', 'no-store');
     if (follow && view.links.result) {
       res.status(303).location(view.links.result).end();
@@ -202,14 +207,19 @@ export class TasksController {
   @ApiErrors(404, 409, 503)
   async result(
     @Param('id', TaskIdPipe) id: string,
-    @Owner() owner: string,
+    @RequestCaller() caller: Caller,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskResultView> {
-    const task = await this.engine.get(id, owner);
+    const task = await this.engine.get(id, this.access.scope(caller));
     assertCompleted(task);
     res.setHeader('Cache-Control', 'no-store');
-    return toResultView(task, tasksPath(req), { presignedUrl: await this.downloads.presignedUrl(task) });
+    // A presigned URL is a download that bypasses this API: only for a caller who may download.
+    const presignedUrl =
+      task.resultFile && (await this.access.allows('download', caller, task))
+        ? await this.downloads.presignedUrl(task)
+        : undefined;
+    return toResultView(task, tasksPath(req), { presignedUrl });
   }
 
   /** Streams the task's result file; supports a single `Range`. */
@@ -223,11 +233,13 @@ export class TasksController {
   @ApiErrors(404, 409, 416, 503)
   async download(
     @Param('id', TaskIdPipe) id: string,
-    @Owner() owner: string,
+    @RequestCaller() caller: Caller,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.downloads.send(await this.engine.get(id, owner), req, res);
+    const task = await this.engine.get(id, this.access.scope(caller));
+    await this.access.assertCan('download', caller, task);
+    await this.downloads.send(task, req, res);
   }
 
   /** Requests cancellation: `202`; running steps abort, finished ones are compensated. */
@@ -237,8 +249,13 @@ export class TasksController {
   @ApiParam(ID_PARAM)
   @ApiAcceptedResponse({ type: TaskViewDto })
   @ApiErrors(404, 409, 503)
-  async cancel(@Param('id', TaskIdPipe) id: string, @Owner() owner: string, @Req() req: Request): Promise<TaskView> {
-    return toTaskView(await this.engine.cancel(id, owner), tasksPath(req));
+  async cancel(
+    @Param('id', TaskIdPipe) id: string,
+    @RequestCaller() caller: Caller,
+    @Req() req: Request,
+  ): Promise<TaskView> {
+    const scope = await this.authorized('cancel', id, caller);
+    return toTaskView(await this.engine.cancel(id, scope), tasksPath(req));
   }
 
   /** Pauses between steps (a waiting task at once): `202`. */
@@ -248,8 +265,13 @@ export class TasksController {
   @ApiParam(ID_PARAM)
   @ApiAcceptedResponse({ type: TaskViewDto })
   @ApiErrors(404, 409, 503)
-  async pause(@Param('id', TaskIdPipe) id: string, @Owner() owner: string, @Req() req: Request): Promise<TaskView> {
-    return toTaskView(await this.engine.pause(id, owner), tasksPath(req));
+  async pause(
+    @Param('id', TaskIdPipe) id: string,
+    @RequestCaller() caller: Caller,
+    @Req() req: Request,
+  ): Promise<TaskView> {
+    const scope = await this.authorized('cancel', id, caller);
+    return toTaskView(await this.engine.pause(id, scope), tasksPath(req));
   }
 
   /** Resumes a paused task: `202`. */
@@ -259,8 +281,13 @@ export class TasksController {
   @ApiParam(ID_PARAM)
   @ApiAcceptedResponse({ type: TaskViewDto })
   @ApiErrors(404, 409, 503)
-  async resume(@Param('id', TaskIdPipe) id: string, @Owner() owner: string, @Req() req: Request): Promise<TaskView> {
-    return toTaskView(await this.engine.resume(id, owner), tasksPath(req));
+  async resume(
+    @Param('id', TaskIdPipe) id: string,
+    @RequestCaller() caller: Caller,
+    @Req() req: Request,
+  ): Promise<TaskView> {
+    const scope = await this.authorized('cancel', id, caller);
+    return toTaskView(await this.engine.resume(id, scope), tasksPath(req));
   }
 
   /**
@@ -279,13 +306,21 @@ export class TasksController {
   @ApiErrors(404, 503)
   async remove(
     @Param('id', TaskIdPipe) id: string,
-    @Owner() owner: string,
+    @RequestCaller() caller: Caller,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskView | undefined> {
-    const pending = await this.engine.remove(id, owner);
+    const scope = await this.authorized('delete', id, caller);
+    const pending = await this.engine.remove(id, scope);
     res.status(pending ? 202 : 204);
     return pending ? toTaskView(pending, tasksPath(req)) : undefined;
+  }
+
+  /** The caller's scope once the task is found in it (404 otherwise) and `action` is allowed on it (403 otherwise). */
+  private async authorized(action: TaskAction, id: string, caller: Caller): Promise<OwnerScope> {
+    const scope = this.access.scope(caller);
+    await this.access.assertCan(action, caller, await this.engine.get(id, scope));
+    return scope;
   }
 }
 

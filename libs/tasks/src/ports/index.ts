@@ -10,3 +10,4 @@ export * from './upload-locker';
 export * from './upload-layout';
 export * from './task-observer';
 export * from './schedule-store';
+export * from './api-key-store';

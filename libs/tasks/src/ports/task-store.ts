@@ -40,7 +40,8 @@ export interface Claimed {
 }
 
 export interface ListQuery {
-  owner: string;
+  /** Whose tasks: one owner's, or every owner's when undefined (an administrator's list). */
+  owner: string | undefined;
   type?: string;
   status?: TaskStatus;
   limit: number;

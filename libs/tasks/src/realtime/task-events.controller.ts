@@ -15,7 +15,9 @@ import type { Response } from 'express';
 import { TaskEngine } from '../engine/task-engine';
 import type { EventBus } from '../ports';
 import { ApiErrors } from '../web/api-errors.decorator';
-import { Owner } from '../web/owner.decorator';
+import { RequestCaller } from '../web/owner.decorator';
+import { TaskAuthorizer } from '../core/auth/task-authorizer';
+import type { Caller } from '../core/owner-resolver';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
 import { TaskIdPipe } from '../web/task-id.pipe';
 import type { ResolvedOptions } from '../core/resolved-options';
@@ -75,6 +77,7 @@ export class TaskEventsController {
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
     private readonly streams: SseStreams,
+    private readonly access: TaskAuthorizer,
   ) {}
 
   @Get(':id/events')
@@ -91,12 +94,13 @@ export class TaskEventsController {
   @ApiErrors(400, 404, 503)
   async events(
     @Param('id', TaskIdPipe) id: string,
-    @Owner() owner: string,
+    @RequestCaller() caller: Caller,
     @Headers('last-event-id') lastEventIdHeader: unknown,
     @Query('lastEventId') lastEventIdQuery: unknown,
     @Res() res: Response,
   ): Promise<void> {
     const after = parseLastEventId(lastEventIdHeader, lastEventIdQuery);
+    const owner = this.access.scope(caller);
     const stream = new TaskEventStream(res, {
       taskId: id,
       after,

@@ -18,7 +18,8 @@ import { toErrorResponse } from '../web/error-response';
 import { badRequest, errorBody } from '../web/http-error';
 import type { ErrorBody, TaskView } from '../web/task-view';
 import { toTaskView } from '../web/task-view.mapper';
-import { resolveOwner, type OwnerResolver } from '../core/owner-resolver';
+import { TaskAuthorizer } from '../core/auth/task-authorizer';
+import { resolveCaller, type Caller, type OwnerResolver } from '../core/owner-resolver';
 import type { ResolvedOptions } from '../core/resolved-options';
 import { EVENT_BUS, OWNER_RESOLVER, RESOLVED_OPTIONS } from '../core/tokens';
 import { ProgressThrottle } from './progress-throttle';
@@ -29,6 +30,8 @@ import { isPublicEvent, isTerminalEvent, toTaskEventView, type PublicTaskEvent }
 export const taskRoom = (taskId: string): string => `task:${taskId}`;
 /** Room of an owner's sockets (every socket joins its owner's room): `owner:<owner>`. */
 export const ownerRoom = (owner: string): string => `owner:${owner}`;
+/** Room of the admins' sockets, which see every owner's `task.created`. Not an `owner:` room: no owner name reaches it. */
+export const ANY_OWNER_ROOM = 'any-owner';
 
 /** Answer of `subscribe` and `unsubscribe`, through the Socket.IO acknowledgement. */
 export type SubscriptionAck = { ok: true; task?: TaskView } | { ok: false; error: ErrorBody };
@@ -43,10 +46,13 @@ const GATEWAY_DEFAULTS = { namespace: TASKS_NAMESPACE, cors: { origin: true } };
  * Live task events over Socket.IO (DESIGN.md, "Socket.IO"), namespace `/tasks`.
  *
  * - On connection the module's {@link OwnerResolver} sees the handshake
- *   (`{ headers }`, and `user` when a middleware set one on the request); a
+ *   (`{ headers, auth }`, `auth` being the client's `io(url, { auth })`
+ *   payload, and `user` when a middleware set one on the request); a
  *   resolver that throws gets the socket an `error` event `{ statusCode, message }`
  *   and a disconnect. Each socket joins its owner's room, `owner:<owner>`,
- *   which receives `task.created` of every new task of that owner.
+ *   which receives `task.created` of every new task of that owner; an admin's
+ *   socket also joins {@link ANY_OWNER_ROOM}, which receives every owner's,
+ *   and may subscribe to any task.
  * - `subscribe` `{ taskId }` joins `task:<id>` and acknowledges with
  *   `{ ok: true, task }`, a snapshot (the REST view) read after joining, so
  *   that nothing between the snapshot and the first event is missed;
@@ -83,7 +89,7 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
   @WebSocketServer() server?: Namespace;
 
   private readonly logger = new Logger('Stepwise realtime');
-  private readonly owners = new WeakMap<Socket, Promise<string | null>>();
+  private readonly callers = new WeakMap<Socket, Promise<Caller | null>>();
   private readonly throttle: ProgressThrottle<PublicTaskEvent>;
   private unsubscribeBus: (() => void) | undefined;
 
@@ -92,6 +98,7 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(OWNER_RESOLVER) private readonly resolver: OwnerResolver,
     @Inject(RESOLVED_OPTIONS) options: ResolvedOptions,
+    private readonly access: TaskAuthorizer,
   ) {
     this.throttle = new ProgressThrottle<PublicTaskEvent>((event) => this.emit(event), {
       intervalMs: options.realtime.progressThrottleMs,
@@ -117,17 +124,17 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
   }
 
   handleConnection(socket: Socket): void {
-    this.owners.set(socket, this.identify(socket));
+    this.callers.set(socket, this.identify(socket));
   }
 
   handleDisconnect(socket: Socket): void {
-    this.owners.delete(socket);
+    this.callers.delete(socket);
   }
 
   @SubscribeMessage('subscribe')
   async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<SubscriptionAck> {
     try {
-      const owner = await this.ownerOf(socket);
+      const owner = this.access.scope(await this.callerOf(socket));
       const taskId = parseTaskId(body);
       // Ownership first: a socket must never sit, even briefly, in another owner's room.
       await this.engine.get(taskId, owner);
@@ -153,7 +160,7 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
   @SubscribeMessage('unsubscribe')
   async unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<SubscriptionAck> {
     try {
-      await this.ownerOf(socket);
+      await this.callerOf(socket);
       await socket.leave(taskRoom(parseTaskId(body)));
       return { ok: true };
     } catch (error) {
@@ -168,17 +175,22 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
     // One emit to the union of the rooms: a socket in both gets it once.
     const target =
       event.type === 'task.created'
-        ? server.to(taskRoom(event.taskId)).to(ownerRoom(event.owner))
+        ? server.to(taskRoom(event.taskId)).to(ownerRoom(event.owner)).to(ANY_OWNER_ROOM)
         : server.to(taskRoom(event.taskId));
     target.emit(event.type, view);
   }
 
-  private async identify(socket: Socket): Promise<string | null> {
+  private async identify(socket: Socket): Promise<Caller | null> {
     try {
       const user = (socket.request as { user?: unknown } | undefined)?.user;
-      const owner = await resolveOwner(this.resolver, { headers: socket.handshake.headers, user });
-      if (socket.connected) await socket.join(ownerRoom(owner));
-      return owner;
+      const { headers, auth } = socket.handshake;
+      const caller = await resolveCaller(this.resolver, { headers, user, auth });
+      if (socket.connected) {
+        await socket.join(
+          this.access.isAdmin(caller) ? [ownerRoom(caller.owner), ANY_OWNER_ROOM] : ownerRoom(caller.owner),
+        );
+      }
+      return caller;
     } catch (error) {
       const { statusCode, message } = this.errorOf(error);
       socket.emit('error', { statusCode, message });
@@ -187,10 +199,10 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
     }
   }
 
-  private async ownerOf(socket: Socket): Promise<string> {
-    const owner = await this.owners.get(socket);
-    if (!owner) throw new UnauthorizedException('No owner for this connection');
-    return owner;
+  private async callerOf(socket: Socket): Promise<Caller> {
+    const caller = await this.callers.get(socket);
+    if (!caller) throw new UnauthorizedException('No owner for this connection');
+    return caller;
   }
 
   private errorOf(error: unknown): ErrorBody {

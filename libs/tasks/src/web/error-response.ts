@@ -34,10 +34,10 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     };
   }
   if (exception instanceof HttpException) {
-    return {
-      body: fromHttpException(exception),
-      headers: exception instanceof ApiError ? { ...exception.headers } : {},
-    };
+    const headers: Record<string, string> = exception instanceof ApiError ? { ...exception.headers } : {};
+    // RFC 9110: a 401 names the scheme that would be accepted.
+    if (exception.getStatus() === 401) headers['WWW-Authenticate'] ??= 'Bearer realm="stepwise"';
+    return { body: fromHttpException(exception), headers };
   }
   const clientError = exposedClientError(exception);
   if (clientError) return { body: clientError, headers: {} };

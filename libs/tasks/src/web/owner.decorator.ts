@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { ResolveOwnerPipe } from './resolve-owner.pipe';
+import { ResolveCallerPipe, ResolveOwnerPipe } from './resolve-owner.pipe';
 
 const HttpRequest = createParamDecorator((_data: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest());
 
@@ -8,3 +8,9 @@ const HttpRequest = createParamDecorator((_data: unknown, ctx: ExecutionContext)
  * Every engine call is scoped by it: another owner's task is a 404.
  */
 export const Owner = (): ParameterDecorator => HttpRequest(ResolveOwnerPipe);
+
+/**
+ * The request's `Caller` (owner and roles), as the module's `OwnerResolver`
+ * decides: what the authorization reads (an `admin` sees every owner's tasks).
+ */
+export const RequestCaller = (): ParameterDecorator => HttpRequest(ResolveCallerPipe);

@@ -1,5 +1,11 @@
 import { Inject, Injectable, type PipeTransform } from '@nestjs/common';
-import { resolveOwner, type OwnerRequest, type OwnerResolver } from '../core/owner-resolver';
+import {
+  resolveCaller,
+  resolveOwner,
+  type Caller,
+  type OwnerRequest,
+  type OwnerResolver,
+} from '../core/owner-resolver';
 import { OWNER_RESOLVER } from '../core/tokens';
 
 /**
@@ -12,5 +18,15 @@ export class ResolveOwnerPipe implements PipeTransform<OwnerRequest, Promise<str
 
   transform(request: OwnerRequest): Promise<string> {
     return resolveOwner(this.resolver, request);
+  }
+}
+
+/** Turns the request into its {@link Caller} (owner and roles) with the configured {@link OwnerResolver}. */
+@Injectable()
+export class ResolveCallerPipe implements PipeTransform<OwnerRequest, Promise<Caller>> {
+  constructor(@Inject(OWNER_RESOLVER) private readonly resolver: OwnerResolver) {}
+
+  transform(request: OwnerRequest): Promise<Caller> {
+    return resolveCaller(this.resolver, request);
   }
 }

@@ -3,14 +3,16 @@ import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger'
 import type { Response } from 'express';
 import { TaskEngine } from '../engine/task-engine';
 import { ApiErrors } from '../web/api-errors.decorator';
-import { Owner } from '../web/owner.decorator';
+import { RequestCaller } from '../web/owner.decorator';
+import { TaskAuthorizer } from '../core/auth/task-authorizer';
+import type { Caller } from '../core/owner-resolver';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
 import { TaskIdPipe } from '../web/task-id.pipe';
 import { WEBHOOK_OUTBOX } from './webhook-tokens';
 import type { WebhookOutbox } from '../ports/webhook-outbox';
 import { toDeliveryView, WebhookDeliveryListDto, type WebhookDeliveryListView } from './webhook-view';
 
-/** The delivery log of a task's webhooks, scoped like the task itself: another owner's task is a 404. */
+/** The delivery log of a task's webhooks, scoped like the task itself (every owner's for an admin): another owner's task is a 404. */
 @ApiTags('tasks')
 @Controller('tasks')
 @UseFilters(TaskExceptionFilter)
@@ -18,6 +20,7 @@ export class WebhooksController {
   constructor(
     private readonly engine: TaskEngine,
     @Inject(WEBHOOK_OUTBOX) private readonly outbox: WebhookOutbox,
+    private readonly access: TaskAuthorizer,
   ) {}
 
   /** Every delivery of the task's events (callback and subscriptions), oldest first, with its attempts. */
@@ -28,10 +31,10 @@ export class WebhooksController {
   @ApiErrors(404, 503)
   async list(
     @Param('id', TaskIdPipe) id: string,
-    @Owner() owner: string,
+    @RequestCaller() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ): Promise<WebhookDeliveryListView> {
-    await this.engine.get(id, owner);
+    await this.engine.get(id, this.access.scope(caller));
     const deliveries = await this.outbox.listForTask(id);
     res.setHeader('Cache-Control', 'no-store');
     return { items: deliveries.map(toDeliveryView) };

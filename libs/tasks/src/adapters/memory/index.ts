@@ -6,3 +6,4 @@ export * from './system-clock';
 export * from './memory-upload-store';
 export * from './memory-object-storage';
 export * from './memory-schedule-store';
+export * from './memory-api-key-store';

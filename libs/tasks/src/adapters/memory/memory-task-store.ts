@@ -118,7 +118,7 @@ export class MemoryTaskStore implements TaskStore {
 
   async list(query: ListQuery): Promise<ListPage> {
     const matching = [...this.tasks.values()]
-      .filter((t) => t.owner === query.owner)
+      .filter((t) => query.owner === undefined || t.owner === query.owner)
       .filter((t) => !query.type || t.type === query.type)
       .filter((t) => !query.status || t.status === query.status)
       .sort((a, b) => b.createdAt - a.createdAt || (b.id < a.id ? -1 : 1));

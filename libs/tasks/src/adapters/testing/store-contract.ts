@@ -809,6 +809,21 @@ export function describeTaskStoreContract(
         expect((await store.list({ owner: 'bob', limit: 10 })).total).toBe(3);
       });
 
+      contract(
+        "lists every owner's tasks without an owner (an administrator's list), filters still apply",
+        async () => {
+          const mine = await created({ createdAt: T0 + 2 });
+          const bobs = await created({ owner: 'bob', createdAt: T0 + 1 });
+          await created({ owner: 'carol', type: 'report', createdAt: T0 });
+          const first = await store.list({ owner: undefined, limit: 2 });
+          expect(first.total).toBe(3);
+          expect(first.items.map((t) => t.id)).toEqual([mine.id, bobs.id]);
+          const rest = await store.list({ owner: undefined, limit: 2, cursor: first.nextCursor ?? undefined });
+          expect(rest.items.map((t) => t.owner)).toEqual(['carol']);
+          expect((await store.list({ owner: undefined, type: 'report', limit: 10 })).total).toBe(1);
+        },
+      );
+
       contract('breaks createdAt ties by id, so every task is listed once', async () => {
         for (let i = 0; i < 5; i++) await created({ createdAt: T0 });
         const seen: string[] = [];

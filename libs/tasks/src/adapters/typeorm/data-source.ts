@@ -7,6 +7,7 @@ import { TaskEntity } from './entities/task.entity';
 import { ScheduleEntity } from './entities/schedule.entity';
 import { UploadEntity } from './entities/upload.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { ApiKeyEntity } from './entities/api-key.entity';
 import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-schema';
 import { WebhookDeliveries1700000000001 } from './migrations/1700000000001-webhook-deliveries';
 import { Uploads1700000000002 } from './migrations/1700000000002-uploads';
@@ -14,6 +15,7 @@ import { DueIndexes1700000000003 } from './migrations/1700000000003-due-indexes'
 import { AbandonedAndDeleteRequests1700000000004 } from './migrations/1700000000004-abandoned-and-delete-requests';
 import { IdempotencyFingerprint1700000000006 } from './migrations/1700000000006-idempotency-fingerprint';
 import { Schedules1700000000007 } from './migrations/1700000000007-schedules';
+import { ApiKeys1700000000008 } from './migrations/1700000000008-api-keys';
 
 export interface StepwiseDataSourceOptions {
   /** `postgres://` or `postgresql://` URL; without it, SQLite at `sqlitePath`. */
@@ -35,6 +37,7 @@ export const STEPWISE_ENTITIES = [
   WebhookDeliveryEntity,
   UploadEntity,
   ScheduleEntity,
+  ApiKeyEntity,
 ];
 
 /** Stepwise's schema migrations, in order, for the host's migration run (its `migrations`). */
@@ -46,6 +49,7 @@ export const STEPWISE_MIGRATIONS = [
   AbandonedAndDeleteRequests1700000000004,
   IdempotencyFingerprint1700000000006,
   Schedules1700000000007,
+  ApiKeys1700000000008,
 ];
 
 const common = {

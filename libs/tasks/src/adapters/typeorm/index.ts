@@ -14,3 +14,6 @@ export * from './migrations/1700000000003-due-indexes';
 export * from './typeorm-schedule-store';
 export * from './entities/schedule.entity';
 export * from './migrations/1700000000007-schedules';
+export * from './typeorm-api-key-store';
+export * from './entities/api-key.entity';
+export * from './migrations/1700000000008-api-keys';

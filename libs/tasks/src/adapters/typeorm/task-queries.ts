@@ -24,7 +24,8 @@ export async function withSteps(em: EntityManager, row: TaskRow): Promise<TaskRe
 /** Keyset page newest first, by (createdAt, id), plus the total under the same filters. */
 export async function listTasks(em: EntityManager, query: ListQuery): Promise<ListPage> {
   const filtered = () => {
-    const qb = em.createQueryBuilder(TaskEntity, 't').where('t.owner = :owner', { owner: query.owner });
+    const qb = em.createQueryBuilder(TaskEntity, 't').where('1 = 1');
+    if (query.owner !== undefined) qb.andWhere('t.owner = :owner', { owner: query.owner });
     if (query.type) qb.andWhere('t.type = :type', { type: query.type });
     if (query.status) qb.andWhere('t.status = :status', { status: query.status });
     return qb;

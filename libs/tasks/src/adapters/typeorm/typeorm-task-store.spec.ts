@@ -86,11 +86,13 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     // Newest migration first: the table each one adds.
     const added = ['stepwise_uploads', 'stepwise_webhook_deliveries'];
     const initial = ['stepwise_task_events', 'stepwise_task_steps', 'stepwise_tasks'];
-    const all = [...initial, ...added, 'stepwise_schedules'].sort();
+    const all = [...initial, ...added, 'stepwise_schedules', 'stepwise_api_keys'].sort();
     expect(await tables()).toEqual(all);
-    // The newest migration, the schedules' table.
+    // The newest migrations: the API keys' table, then the schedules'.
     await dataSource.undoLastMigration();
-    const beforeSchedules = all.filter((table) => table !== 'stepwise_schedules');
+    expect(await tables()).toEqual(all.filter((table) => table !== 'stepwise_api_keys'));
+    await dataSource.undoLastMigration();
+    const beforeSchedules = all.filter((table) => table !== 'stepwise_schedules' && table !== 'stepwise_api_keys');
     expect(await tables()).toEqual(beforeSchedules);
     // The sweeper's partial indexes replace the initial migration's two.
     const partial = ['cancels', 'expired', 'overdue'].map((name) => `IDX_stepwise_tasks_due_${name}`);
@@ -116,7 +118,7 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
     await dataSource.runMigrations();
-    expect(await tables()).toEqual(all);
+    expect(await tables()).toEqual([...all, 'stepwise_api_keys'].sort());
     expect(await dueIndexes()).toEqual(partial);
   });
 
