@@ -40,17 +40,7 @@ const commonJsGlobals = {
 // from the folders below it, never from one above or (for features) beside it. Tests and
 // the `testing/` folders stand outside the layers.
 const KERNEL = ['model', 'ports', 'definition', 'engine'];
-const FEATURES = [
-  'http',
-  'realtime',
-  'uploads',
-  'webhooks',
-  'health',
-  'dashboard',
-  'metrics',
-  'queues',
-  'schedules',
-];
+const FEATURES = ['http', 'realtime', 'uploads', 'webhooks', 'health', 'dashboard', 'metrics', 'queues', 'schedules'];
 const LAYERS = [
   ['model', []],
   ['ports', ['model']],

@@ -61,7 +61,6 @@ type Lazy<T> = T | ((fixtures: Fixtures) => T);
 const resolve = <T>(value: Lazy<T>, fixtures: Fixtures): T =>
   typeof value === 'function' ? (value as (f: Fixtures) => T)(fixtures) : value;
 
-
 interface HttpSpec {
   method: string;
   path: Lazy<string>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decodeCursor } from '../ports/list-cursor';
 import type { ListRequest, OwnerScope } from '../engine/task-engine';
-import { TASK_STATUSES, type TaskStatus } from '../model';
+import { TASK_STATUSES } from '../model';
 import { badRequest } from '../web/http-error';
 import { TASK_TYPE_PATTERN } from './task-type.pipe';
 import { fieldIssues } from './zod-issues';
