@@ -9,6 +9,10 @@ import { newDelivery } from '../../libs/tasks/src/adapters/testing/webhook-outbo
 import type { DataSource, Logger } from 'typeorm';
 import type { TaskEvent, TaskEventType, TaskRecord } from '../../libs/tasks/src/model';
 import type { Claimed } from '../../libs/tasks/src/ports';
+import { claimTasks } from '../../libs/tasks/src/adapters/typeorm/claim-statement';
+import { saveHeldTasks } from '../../libs/tasks/src/adapters/typeorm/batch-statements';
+import { dialectOf } from '../../libs/tasks/src/adapters/typeorm/sql-statement';
+import { hotPathStatements } from '../../libs/tasks/src/adapters/typeorm/hot-path-statements';
 import { PostgresServer } from './harness/postgres-server';
 
 /** The store contract on a real PostgreSQL started by the harness. */
@@ -219,5 +223,113 @@ describe('TypeOrmTaskStore on PostgreSQL: group commit', () => {
     expect(await store.get(held[1].id)).toMatchObject({ status: 'running', leaseOwner: 'w2' });
     expect(events[1].map((e) => e.seq)).toEqual([undefined, undefined]);
     expect(await store.listEvents(held[1].id)).toEqual([]);
+  });
+});
+
+describe('TypeOrmTaskStore on PostgreSQL: plans of the batch statements', () => {
+  interface PlanNode {
+    'Node Type': string;
+    'Relation Name'?: string;
+    'Index Name'?: string;
+    Plans?: PlanNode[];
+  }
+  const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+
+  /** How the generic plan of `statement` (the one a prepared statement keeps) reads stepwise_tasks. */
+  async function tableScans(db: DataSource, statement: { sql: string; params: unknown[] }): Promise<string[]> {
+    const indexes = new Set(
+      (
+        (await db.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'stepwise_tasks'`)) as Array<{
+          indexname: string;
+        }>
+      ).map((r) => r.indexname),
+    );
+    const runner = db.createQueryRunner();
+    try {
+      await runner.query('SET plan_cache_mode = force_generic_plan');
+      const [row] = (await runner.query(`EXPLAIN (FORMAT JSON) ${statement.sql}`, statement.params)) as Array<{
+        'QUERY PLAN': Array<{ Plan: PlanNode }>;
+      }>;
+      return nodes(row['QUERY PLAN'][0].Plan)
+        .filter((n) =>
+          n['Index Name']
+            ? indexes.has(n['Index Name'])
+            : n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'stepwise_tasks',
+        )
+        .map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`);
+    } finally {
+      await runner.query('RESET plan_cache_mode');
+      await runner.release();
+    }
+  }
+
+  it('a batch claim and a batch save find their rows by id, on a table autovacuum has not analyzed yet', async () => {
+    const db = await empty();
+    const store = new TypeOrmTaskStore(db);
+    // 10,000 tasks of one type, no statistics: the planner once took the type for as selective as the ids
+    // and read every task of it (the retention index) to claim 20.
+    for (let i = 0; i < 20; i++) {
+      await store.createMany(Array.from({ length: 500 }, () => ({ task: newTask() })));
+    }
+    const [pk] = (await db.query(
+      `SELECT conname FROM pg_constraint WHERE conrelid = 'stepwise_tasks'::regclass AND contype = 'p'`,
+    )) as Array<{ conname: string }>;
+    const ids = ((await db.query('SELECT id FROM stepwise_tasks LIMIT 20')) as Array<{ id: string }>).map((r) => r.id);
+    const d = dialectOf(db);
+    const request = { taskId: ids[0], workerId: 'w1', leaseMs: 30_000, now: 0, types: ['create-zip'] };
+    const claim = claimTasks(d, { ...request, start: { placement: 'worker' as const } }, ids);
+    const tasks = await Promise.all(ids.map(async (id) => (await store.get(id))!));
+    const save = saveHeldTasks(
+      d,
+      tasks.map((task) => ({ task, workerId: 'w1', steps: task.steps, events: [], deliveries: [] })),
+    );
+    for (const statement of [claim, save]) {
+      const scans = await tableScans(db, statement);
+      expect(scans.length).toBeGreaterThan(0);
+      for (const scan of scans) expect(scan).toMatch(new RegExp(`Index.* ${pk.conname}$`));
+    }
+  });
+});
+
+describe('TypeOrmTaskStore on PostgreSQL: plans kept by a connection', () => {
+  it('a connection plans its statements again past their age: 1 s after its first, then twice as long', async () => {
+    const db = await empty();
+    const pool = (db.driver as unknown as { master: { connect(): Promise<{ query: (...a: unknown[]) => unknown }> } })
+      .master;
+    const sent: string[] = [];
+    const connect = pool.connect.bind(pool);
+    const wrapped = new WeakSet<object>();
+    const spy = jest.spyOn(pool, 'connect').mockImplementation(async () => {
+      const client = await connect();
+      if (wrapped.has(client)) return client;
+      wrapped.add(client);
+      const query = client.query.bind(client);
+      client.query = (config: unknown, ...rest: unknown[]) => {
+        sent.push(typeof config === 'string' ? config : 'statement');
+        return query(config, ...rest);
+      };
+      return client;
+    });
+    let now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const run = hotPathStatements(db, true);
+      const statement = { sql: 'SELECT 1 AS one', params: [] };
+      // One statement at a time: the pool hands out the same idle connection.
+      await run(statement);
+      now += 900;
+      await run(statement);
+      now += 200;
+      await run(statement);
+      now += 1_500;
+      await run(statement);
+      now += 600;
+      await run(statement);
+      expect(sent.filter((s) => s !== 'statement')).toEqual(['DISCARD PLANS', 'DISCARD PLANS']);
+      expect(sent.filter((s) => s === 'statement')).toHaveLength(5);
+    } finally {
+      spy.mockRestore();
+      clock.mockRestore();
+    }
   });
 });
