@@ -123,7 +123,7 @@ export class TypeOrmTaskStore implements TaskStore {
         return { task: winner, created: false };
       }
       if (event) event.seq = seqs[0];
-      return { task: structuredClone({ ...task, version: 1, leaseOwner: null, leaseExpiresAt: null }), created: true };
+      return { task: createdRecord(task), created: true };
     });
   }
 
@@ -158,7 +158,7 @@ export class TypeOrmTaskStore implements TaskStore {
       }
       return items.map(({ task, events }, i) => {
         events.forEach((event, j) => (event.seq = seqs[i][j]));
-        return structuredClone({ ...task, version: 1, leaseOwner: null, leaseExpiresAt: null });
+        return createdRecord(task);
       });
     });
   }
@@ -515,6 +515,16 @@ function claimed(task: TaskRecord, step: Raw | null, event: Raw | null): Claimed
     ...{ type: 'task.step', step: String(step.name), stepStatus: 'running' },
   };
   return { task, started };
+}
+
+/**
+ * The record of a task just created, as a read would answer it: its own step
+ * records; the JSON values (input, outputs) are shared with the caller's,
+ * which nothing mutates. Not `structuredClone`: that was 6 % of a submitting
+ * process's CPU in the benchmark.
+ */
+function createdRecord(task: NewTask): TaskRecord {
+  return { ...task, version: 1, leaseOwner: null, leaseExpiresAt: null, steps: task.steps.map((s) => ({ ...s })) };
 }
 
 function toSeqs(value: unknown): number[] {
