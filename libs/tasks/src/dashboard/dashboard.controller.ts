@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Controller, Get, Inject, Next, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
@@ -6,8 +5,7 @@ import type { ResolvedOptions } from '../core/resolved-options';
 import { RESOLVED_OPTIONS } from '../core/tokens';
 import { TASKS_NAMESPACE } from '../web/task-namespace';
 import { renderDashboardPage } from './dashboard-page';
-import { DASHBOARD_SCRIPT } from './dashboard-script';
-import { DASHBOARD_STYLES } from './dashboard-styles';
+import { DashboardAssets, etagOf, type DashboardAsset } from './dashboard-assets';
 
 /**
  * Same origin only: no inline script or style, no plugin, no framing. The
@@ -27,23 +25,15 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-interface Asset {
-  body: string;
-  type: string;
-  etag: string;
-}
-
-function asset(body: string, type: string): Asset {
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
-}
-
-const SCRIPT = asset(DASHBOARD_SCRIPT, 'text/javascript; charset=utf-8');
-const STYLES = asset(DASHBOARD_STYLES, 'text/css; charset=utf-8');
+// Read at import, once per process: the files never change under a running server.
+const ASSETS = DashboardAssets.load();
+const SCRIPT = ASSETS.get('dashboard.js')!;
+const STYLES = ASSETS.get('dashboard.css')!;
 
 /**
  * `GET /`: the live dashboard (DESIGN.md, REST), with its script
- * (`GET /dashboard.js`) and stylesheet (`GET /dashboard.css`). A static page
- * compiled into the library: it lists the owner's tasks through the REST API
+ * (`GET /dashboard.js`) and stylesheet (`GET /dashboard.css`), files of
+ * `assets/` shipped with the library: it lists the owner's tasks through the REST API
  * and follows them live over Socket.IO (namespace `/tasks`).
  *
  * `dashboard: false` in the module options turns the three routes off: they
@@ -62,7 +52,7 @@ export class DashboardController {
       socketPath: this.options.realtime.path,
       namespace: TASKS_NAMESPACE,
     });
-    send(res, asset(html, 'text/html; charset=utf-8'));
+    send(res, { body: Buffer.from(html), type: 'text/html; charset=utf-8', etag: etagOf(html) });
   }
 
   @Get('dashboard.js')
@@ -88,7 +78,7 @@ export function mountBase(req: Request): string {
   return route.replace(/\/+$/, '');
 }
 
-function send(res: Response, { body, type, etag }: Asset): void {
+function send(res: Response, { body, type, etag }: DashboardAsset): void {
   res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');

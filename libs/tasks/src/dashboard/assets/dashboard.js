@@ -1,10 +1,3 @@
-/**
- * The dashboard's browser script, served as `GET /dashboard.js` (the CSP forbids inline scripts).
- * Plain ES2020 for evergreen browsers, no build step: it is kept in a TypeScript module so that the SWC
- * build ships it with the library. Task data only ever reaches the DOM through `textContent`.
- * Kept free of backticks and `${`: the whole script is one `String.raw` template literal.
- */
-export const DASHBOARD_SCRIPT = String.raw`
 (function () {
   'use strict';
 
@@ -164,9 +157,10 @@ export const DASHBOARD_SCRIPT = String.raw`
     if (response.status === 204) return { response: response, body: null };
     var body = null;
     var type = response.headers.get('Content-Type') || '';
-    if (type.indexOf('json') !== -1) body = await response.json().catch(function () {
-      return null;
-    });
+    if (type.indexOf('json') !== -1)
+      body = await response.json().catch(function () {
+        return null;
+      });
     if (!response.ok) {
       var error = new Error(errorMessage(response.status, body));
       error.status = response.status;
@@ -217,9 +211,12 @@ export const DASHBOARD_SCRIPT = String.raw`
     toastsEl.appendChild(node);
     // A burst of actions shows the latest few, not a wall of notices.
     while (toastsEl.children.length > 3) toastsEl.firstElementChild.remove();
-    setTimeout(function () {
-      node.remove();
-    }, kind === 'error' ? 8000 : 4000);
+    setTimeout(
+      function () {
+        node.remove();
+      },
+      kind === 'error' ? 8000 : 4000,
+    );
   }
 
   function setConnection(state, label) {
@@ -581,7 +578,10 @@ export const DASHBOARD_SCRIPT = String.raw`
     if (!task || !item) return;
     var running = !isTerminal(task.status);
     var question =
-      'Delete ' + taskLabel(task) + '?' + (running ? ' It is still running and will be cancelled.' : '') +
+      'Delete ' +
+      taskLabel(task) +
+      '?' +
+      (running ? ' It is still running and will be cancelled.' : '') +
       ' Its stored files are deleted too.';
     if (!window.confirm(question)) return;
     var button = part(item, 'delete');
@@ -665,7 +665,9 @@ export const DASHBOARD_SCRIPT = String.raw`
     if (event.message !== undefined) patch.message = event.message;
     if (name === 'task.step' && event.step && Array.isArray(task.steps)) {
       patch.steps = task.steps.map(function (step) {
-        return step.name === event.step && event.stepStatus ? Object.assign({}, step, { status: event.stepStatus }) : step;
+        return step.name === event.step && event.stepStatus
+          ? Object.assign({}, step, { status: event.stepStatus })
+          : step;
       });
     }
     upsert(Object.assign({}, task, patch));
@@ -900,4 +902,3 @@ export const DASHBOARD_SCRIPT = String.raw`
   connect();
   loadTasks(false);
 })();
-`;
