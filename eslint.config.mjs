@@ -162,11 +162,11 @@ export default defineConfig(
     languageOptions: { sourceType: 'commonjs', globals: commonJsGlobals },
   },
 
-  // The dashboard's browser scripts, served as they are: evergreen browsers, browser globals only.
+  // The dashboard's browser modules, served as they are: evergreen browsers, browser globals only.
   {
     files: [DASHBOARD_ASSETS],
     extends: [js.configs.recommended],
-    languageOptions: { ecmaVersion: 2022, sourceType: 'script', globals: browserGlobals },
+    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: browserGlobals },
     rules: { 'no-unused-vars': unusedVars, 'no-console': 'error' },
   },
 
