@@ -64,9 +64,9 @@ export interface DashboardOptions {
    * Where the page is served, under the app's global prefix: `/ops/tasks`,
    * or `/` to take the root. Letters, digits, `-`, `_`, `.` and `~` in each
    * segment; not under `/tasks`, `/schedules`, `/uploads`, `/health`,
-   * `/metrics`, `/docs` or the Socket.IO path. Its files are served below it, at
-   * `{path}/assets/`. `TaskModule`'s `routePrefix` does not apply: it moves
-   * the REST routes, which the page finds. Default `/dashboard`.
+   * `/metrics`, `/docs` or the Socket.IO path. Its files are served below
+   * it, at `{path}/assets/`. `TaskModule`'s `routePrefix` does not apply: it
+   * moves the REST routes, which the page finds. Default `/dashboard`.
    */
   path?: string;
 }

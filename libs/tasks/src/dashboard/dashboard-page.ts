@@ -1,4 +1,4 @@
-import { TASK_EVENT_TYPES, TASK_STATUSES, TERMINAL_STATUSES, type TaskStatus } from '../model';
+import { TASK_EVENT_TYPES, TASK_STATUSES, isTerminalStatus, type TaskStatus } from '@stepwise/contract';
 
 /** What the page's script reads from its JSON data block: the server's view of the model, never a copy kept in the script. */
 export interface DashboardPageData {
@@ -95,7 +95,7 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
     statuses: TASK_STATUSES.map((value) => ({
       value,
       label: STATUS_LABELS[value],
-      terminal: TERMINAL_STATUSES.includes(value),
+      terminal: isTerminalStatus(value),
     })),
     events: TASK_EVENT_TYPES,
   };

@@ -12,7 +12,7 @@ import { CHROMIUM, launchChromium, until, expectText, expectAttribute, expectCou
 import request from 'supertest';
 import { z } from 'zod';
 import { Step, Task, type StandardSchemaV1, type StepContext } from '../definition';
-import { TASK_EVENT_TYPES, TASK_STATUSES, TERMINAL_STATUSES } from '../model';
+import { TASK_EVENT_TYPES, TASK_STATUSES, TERMINAL_STATUSES } from '@stepwise/contract';
 import { resolveOptions } from '../core/resolved-options';
 import { TaskModule } from '../task.module';
 import type { TASK_MODULE_OPTIONS_TYPE } from '../core/task-module.definition';
@@ -281,6 +281,8 @@ describe('dashboard options', () => {
       '/tasks',
       '/tasks/ui',
       '/uploads',
+      '/schedules',
+      '/schedules/ui',
       '/live/ui',
     ]) {
       expect(() => resolveOptions({ dashboard: { path }, realtime })).toThrow(/dashboard\.path/);
