@@ -27,6 +27,9 @@ export function build(outDir = join(root, 'dist')) {
       '--ignore',
       // Test code: specs, and the private `testing/` folders (the public kit is libs/tasks/src/testing).
       '**/*.spec.ts,libs/*/src/*/testing/**,libs/examples/src/testing/**',
+      // TypeScript only: other files (the dashboard's browser scripts and styles) are copied as they are.
+      '--extensions',
+      '.ts',
       '--copy-files',
       '--quiet',
     ],

@@ -9,7 +9,7 @@
 // @stepwise/client installs without @stepwise/tasks and neither needs a
 // third package.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
@@ -41,6 +41,15 @@ function filesUnder(dir) {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
+}
+
+/** tsc emits only what it compiles: every `assets/` folder (the dashboard's browser files) is copied as it is. */
+function copyAssets(src, out) {
+  for (const entry of readdirSync(src, { withFileTypes: true, recursive: true })) {
+    if (!entry.isDirectory() || entry.name !== 'assets') continue;
+    const from = join(entry.parentPath ?? entry.path, entry.name);
+    cpSync(from, join(out, relative(src, from)), { recursive: true });
+  }
 }
 
 /** The contract's declarations (and, unless `typesOnly`, its CommonJS) into `<dist>/contract/`. */
@@ -148,9 +157,11 @@ const PACKAGES = [
       './testing': 'testing/index',
     },
     // CommonJS and .d.ts by tsc (decorator metadata needs it), the contract beside them.
+    // The dashboard's browser files (dashboard/assets/) are copied as they are.
     async build(dist) {
       buildContract(dist);
       tsc('tasks');
+      copyAssets(join(root, 'libs/tasks/src'), dist);
       inlineContract(dist);
       return {
         main: './dist/index.js',

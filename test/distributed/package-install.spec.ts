@@ -34,7 +34,14 @@ describe('@stepwise/tasks installed into a fresh Nest app', () => {
   it('ships compiled code, types and a manifest, and no specs, helpers or fixtures', async () => {
     const files = await tarballFiles(tarball);
     expect(files).toEqual(
-      expect.arrayContaining(['package/package.json', 'package/README.md', 'package/dist/index.d.ts']),
+      expect.arrayContaining([
+        'package/package.json',
+        'package/README.md',
+        'package/dist/index.d.ts',
+        // The dashboard's browser files, which tsc does not emit: copied by the pack.
+        'package/dist/dashboard/assets/dashboard.js',
+        'package/dist/dashboard/assets/dashboard.css',
+      ]),
     );
     expect(files.filter((f) => /\.spec|dist\/[a-z-]+\/testing\/|__repro__|bench/.test(f))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(app, 'node_modules/@stepwise/tasks/package.json'), 'utf8'));
@@ -113,7 +120,7 @@ describe('@stepwise/tasks installed into a fresh Nest app', () => {
     );
   });
 
-  it('boots with TaskModule.forRoot() and serves a task over HTTP', async () => {
+  it('boots with TaskModule.forRoot() and serves a task and the dashboard over HTTP', async () => {
     const port = 30_000 + Math.floor(Math.random() * 20_000);
     const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-fresh-data-'));
     server = spawn(process.execPath, ['dist/src/main.js'], {
@@ -141,6 +148,14 @@ describe('@stepwise/tasks installed into a fresh Nest app', () => {
     expect(view.status).toBe('completed');
     const result = (await (await fetch(`${base}/tasks/${id}/result`)).json()) as { output: unknown };
     expect(result.output).toEqual({ greeting: `hello from ${id}` });
+    // The dashboard, at the library's default path, and its script from the installed package's files.
+    const page = await fetch(`${base}/dashboard`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    const entry = /<script type="module" src="([^"]+)">/.exec(await page.text())?.[1];
+    expect(entry).toMatch(/^\/dashboard\/assets\/[0-9a-f]{16}\/dashboard\.js$/);
+    const script = await fetch(`${base}${entry}`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     rmSync(dataDir, { recursive: true, force: true });
   });
 });

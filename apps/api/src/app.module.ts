@@ -2,8 +2,12 @@ import { Module } from '@nestjs/common';
 import { ExampleTasksModule } from '@stepwise/examples';
 import { metricsFromEnv, TaskModule, taskModuleOptionsFromEnv, type TaskModuleOptions } from '@stepwise/tasks';
 
-/** What the shipped API serves unless the environment says otherwise: resumable uploads (`UPLOAD_RESUMABLE=false` turns them off). */
-const APP_DEFAULTS: TaskModuleOptions = { uploads: { resumable: true } };
+/**
+ * What the shipped API serves unless the environment says otherwise: resumable uploads
+ * (`UPLOAD_RESUMABLE=false` turns them off) and the dashboard at `/` (`DASHBOARD_PATH` moves it,
+ * `DASHBOARD=false` turns it off).
+ */
+const APP_DEFAULTS: TaskModuleOptions = { uploads: { resumable: true }, dashboard: { path: '/' } };
 
 /** The API: REST (and, in embedded mode, the worker in-process), configured by the environment. */
 @Module({

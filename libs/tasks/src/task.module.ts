@@ -21,7 +21,8 @@ const REST: Feature[] = [
   () => import('./schedules/schedules.module').then((m) => m.SchedulesHttpModule),
 ];
 const UPLOADS: Feature = () => import('./uploads/uploads.module').then((m) => m.UploadsModule);
-const DASHBOARD: Feature = () => import('./dashboard/dashboard.module').then((m) => m.DashboardModule);
+const DASHBOARD = (routePrefix: string) =>
+  import('./dashboard/dashboard.module').then((m) => m.DashboardModule.register(routePrefix));
 const HEALTH = () => import('./health/task-health.module').then((m) => m.TaskHealthModule.withRoutes());
 const METRICS = (options: MetricsOptions) => {
   requireFeature('metrics', FEATURE_PACKAGES.metrics);
@@ -96,9 +97,11 @@ export class TaskModule {
 
 function compose(core: DynamicModule, extras: Partial<TaskModuleExtras>): DynamicModule {
   const prefix = normalizePrefix(extras.routePrefix);
-  const features: Array<Promise<DynamicModule>> = [...REST, UPLOADS, DASHBOARD].map((load) =>
+  const features: Array<Promise<DynamicModule>> = [...REST, UPLOADS].map((load) =>
     load().then((module) => ({ module })),
   );
+  // The page calls the REST routes wherever the prefix put them.
+  features.push(DASHBOARD(prefix));
   if (extras.health) features.push(HEALTH());
   if (extras.metrics) features.push(METRICS(extras.metrics === true ? {} : extras.metrics));
   if (prefix) {

@@ -2,10 +2,16 @@ import { Step, Task, type StepContext } from '@stepwise/tasks';
 import { z } from 'zod';
 import { abortableSleep } from './abortable-sleep';
 
-export const countdownInput = z.object({
-  ticks: z.number().int().min(1).max(10_000).default(10),
-  tickMs: z.number().int().min(0).max(60_000).default(1000),
-});
+// Titles and descriptions (`.meta()`) label the dashboard's form, built from the JSON Schema.
+export const countdownInput = z
+  .object({
+    ticks: z.number().int().min(1).max(10_000).default(10),
+    tickMs: z.number().int().min(0).max(60_000).default(1000).meta({ title: 'Tick length (ms)' }),
+  })
+  .meta({
+    title: 'Countdown',
+    description: 'Waits a tick, again and again, reporting progress after each one. Cancel it any time.',
+  });
 
 export type CountdownInput = z.output<typeof countdownInput>;
 

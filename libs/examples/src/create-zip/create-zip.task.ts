@@ -16,19 +16,26 @@ export const createZipInput = z
     uploads: z
       .array(z.string().regex(UPLOAD_ID, 'must be the id of a finished upload: the last segment of its /uploads/ URL'))
       .max(10_000)
-      .optional(),
+      .optional()
+      .meta({
+        title: 'Finished uploads',
+        description: 'Ids of resumable uploads (the last segment of their /uploads/ URL), with or instead of files.',
+      }),
     outputName: z
       .string()
       .max(255)
       .transform((name) => sanitizeFileName(name, ''))
       .refine((name) => /^.+\.zip$/i.test(name), 'must be a file name ending in .zip')
-      .default('archive.zip'),
+      .default('archive.zip')
+      .meta({ title: 'Archive name', description: 'Ends in .zip; archive.zip when left empty.' }),
   })
   .superRefine((input, ctx) => {
     if (!input.files?.length && !input.uploads?.length) {
       ctx.addIssue({ code: 'custom', path: ['files'], message: 'at least one file is required' });
     }
-  });
+  })
+  // Labels of the dashboard's form, built from the JSON Schema.
+  .meta({ title: 'ZIP files', description: 'Uploads files and bundles them into one ZIP archive on a worker.' });
 
 export type CreateZipInput = z.output<typeof createZipInput>;
 

@@ -10,14 +10,17 @@ const columnList = z
   .union([z.array(z.string()), z.string().transform((s) => s.split(','))])
   .transform((list) => list.map((c) => c.trim()).filter(Boolean));
 
-export const csvImportInput = z.object({
-  files: z
-    .array(uploadedFileSchema, { error: 'one CSV file is required' })
-    .length(1, 'exactly one CSV file is required'),
-  delimiter: z.enum([',', ';', '\t', '|']).default(','),
-  /** Columns that must be present in the header and non-empty in every row. */
-  requiredColumns: columnList.default([]),
-});
+export const csvImportInput = z
+  .object({
+    files: z
+      .array(uploadedFileSchema, { error: 'one CSV file is required' })
+      .length(1, 'exactly one CSV file is required'),
+    delimiter: z.enum([',', ';', '\t', '|']).default(','),
+    /** Columns that must be present in the header and non-empty in every row. */
+    requiredColumns: columnList.default([]).meta({ description: 'Must be in the header and non-empty in every row.' }),
+  })
+  // Labels of the dashboard's form, built from the JSON Schema.
+  .meta({ title: 'CSV check', description: 'Reads a CSV file row by row and reports the rows with problems.' });
 
 export type CsvImportInput = z.output<typeof csvImportInput>;
 

@@ -5,6 +5,7 @@ import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { Placement } from '../model';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine';
 import type {
+  DashboardOptions,
   HttpServerOptions,
   RealtimeOptions,
   ResumableUploadOptions,
@@ -32,8 +33,8 @@ export interface ResolvedOptions {
   uploads: UploadLimits;
   /** Null when resumable uploads are off. */
   resumable: Required<Omit<ResumableUploadOptions, 'locker'>> | null;
-  /** Serve the dashboard at `GET /`. */
-  dashboard: boolean;
+  /** Null when the dashboard is off. */
+  dashboard: Required<DashboardOptions> | null;
   realtime: Required<RealtimeOptions>;
   http: Required<HttpServerOptions>;
 }
@@ -87,7 +88,7 @@ export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?
       maxFields: options.uploads?.maxFields ?? 50,
     },
     resumable: resolveResumable(options.uploads?.resumable),
-    dashboard: options.dashboard ?? true,
+    dashboard: resolveDashboard(options.dashboard, realtime),
     realtime,
     http: resolveHttp(options.http, realtime),
   };
@@ -122,6 +123,37 @@ function resolveResumable(
     if (!Number.isSafeInteger(value) || value < 1) throw new Error(`Stepwise: uploads.resumable.${name} must be >= 1`);
   }
   return { expireAfterMs, retentionMs, dedup, cleanupIntervalMs };
+}
+
+/** Default of `dashboard.path`: the library never takes `/` unless asked. */
+export const DEFAULT_DASHBOARD_PATH = '/dashboard';
+
+/** Paths of the library's own routes, which the dashboard must stay out of. */
+const TAKEN_PATHS = ['/tasks', '/schedules', '/uploads', '/health', '/metrics', '/docs', '/docs-json'];
+
+/** The path with one trailing slash forgiven (`/ops/` is `/ops`), or null when it cannot be the dashboard's. */
+export function normalizeDashboardPath(path: unknown): string | null {
+  if (typeof path !== 'string') return null;
+  const trimmed = path.length > 1 ? path.replace(/\/$/, '') : path;
+  if (!/^(\/[\w.~-]+)+$|^\/$/.test(trimmed) || /\/\.\.?(\/|$)/.test(trimmed)) return null;
+  return trimmed;
+}
+
+/** What {@link normalizeDashboardPath} accepts. */
+export const DASHBOARD_PATH_RULE = 'must be / or /segments of letters, digits, "-", "_", "." or "~"';
+
+function resolveDashboard(
+  options: DashboardOptions | boolean | undefined,
+  realtime: Required<RealtimeOptions>,
+): Required<DashboardOptions> | null {
+  if (options === false) return null;
+  const raw: unknown = (typeof options === 'object' ? options.path : undefined) ?? DEFAULT_DASHBOARD_PATH;
+  const path = normalizeDashboardPath(raw);
+  if (path === null) throw new Error(`Stepwise: dashboard.path ${JSON.stringify(raw)} ${DASHBOARD_PATH_RULE}`);
+  const taken = [...TAKEN_PATHS, realtime.path.replace(/\/+$/, '')].filter(Boolean);
+  const clash = taken.find((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  if (clash) throw new Error(`Stepwise: dashboard.path ${path} is under ${clash}, which the library serves`);
+  return { path };
 }
 
 /** Default of `realtime.keepAliveMs`, unless the idle timeout asks for less. */

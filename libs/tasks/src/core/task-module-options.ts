@@ -58,6 +58,19 @@ export interface RealtimeOptions {
   keepAliveMs?: number;
 }
 
+/** The live dashboard: a page listing the owner's tasks, following them live, with a form per task type. */
+export interface DashboardOptions {
+  /**
+   * Where the page is served, under the app's global prefix: `/ops/tasks`,
+   * or `/` to take the root. Letters, digits, `-`, `_`, `.` and `~` in each
+   * segment; not under `/tasks`, `/schedules`, `/uploads`, `/health`,
+   * `/metrics`, `/docs` or the Socket.IO path. Its files are served below
+   * it, at `{path}/assets/`. `TaskModule`'s `routePrefix` does not apply: it
+   * moves the REST routes, which the page finds. Default `/dashboard`.
+   */
+  path?: string;
+}
+
 /** The HTTP server the app serves Stepwise's routes on (api and all roles). */
 export interface HttpServerOptions {
   /**
@@ -149,10 +162,11 @@ export interface TaskModuleOptions {
    */
   scheduleStore?: ScheduleStore;
   /**
-   * Serve the live dashboard at `GET /` (with `/dashboard.js` and
-   * `/dashboard.css`). Default true; `false` leaves `GET /` to the host app.
+   * The live dashboard: served at `/dashboard` by default (`true` or `{}`),
+   * at another path with `{ path }` (`{ path: '/' }` takes the root, as the
+   * shipped API does); `false` serves nothing.
    */
-  dashboard?: boolean;
+  dashboard?: boolean | DashboardOptions;
   /**
    * Webhooks: each task's `callbackUrl` plus global `subscriptions`, signed
    * with `secret` (WEBHOOK_SECRET), retried with backoff from a durable outbox.

@@ -149,6 +149,22 @@ describe('taskModuleOptionsFromEnv', () => {
     });
     expect(taskModuleOptionsFromEnv({ UPLOAD_RESUMABLE: 'false' }, defaults).uploads).toEqual({ resumable: false });
   });
+
+  it("moves the dashboard with DASHBOARD_PATH and turns it off with DASHBOARD=false, over the app's default", () => {
+    const app = { dashboard: { path: '/' } };
+    expect(taskModuleOptionsFromEnv({}, app).dashboard).toEqual({ path: '/' });
+    expect(taskModuleOptionsFromEnv({}).dashboard).toBeUndefined();
+    expect(taskModuleOptionsFromEnv({ DASHBOARD_PATH: '/ops/tasks' }, app).dashboard).toEqual({ path: '/ops/tasks' });
+    expect(taskModuleOptionsFromEnv({ DASHBOARD: 'false' }, app).dashboard).toBe(false);
+    expect(taskModuleOptionsFromEnv({ DASHBOARD: 'true' }, { dashboard: false }).dashboard).toBe(true);
+    expect(taskModuleOptionsFromEnv({ DASHBOARD: 'on', DASHBOARD_PATH: '/ui' }).dashboard).toEqual({ path: '/ui' });
+    for (const bad of ['ops', '/a b', '/x/../y', '/:id']) {
+      expect(() => taskModuleOptionsFromEnv({ DASHBOARD_PATH: bad })).toThrow(/DASHBOARD_PATH/);
+    }
+    expect(() => taskModuleOptionsFromEnv({ DASHBOARD: 'false', DASHBOARD_PATH: '/ui' })).toThrow(
+      /DASHBOARD_PATH is set but DASHBOARD=false/,
+    );
+  });
 });
 
 describe('metricsFromEnv', () => {

@@ -2,6 +2,7 @@ import { ObjectKeys, type InvalidObjectKeyError } from '../adapters/s3/object-ke
 import type { MetricsOptions } from './task-module.definition';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { AuthOptions } from './auth/auth-options';
+import { DASHBOARD_PATH_RULE, normalizeDashboardPath } from './resolved-options';
 import type { ResumableUploadOptions, TaskMode, TaskModuleOptions, TaskRole } from './task-module-options';
 
 type Env = Record<string, string | undefined>;
@@ -49,6 +50,8 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `S3_MAX_CONCURRENT_UPLOADS` | `s3.maxConcurrentUploads` | uploads to S3 in flight per process (default 3); the others wait unread |
  * | `S3_PUBLIC_ENDPOINT` | `s3.publicEndpoint` | endpoint presigned URLs name, when clients reach the storage elsewhere |
  * | `S3_PRESIGN_DOWNLOADS_SECONDS` | `presignDownloads.expiresInSeconds` | 1 to 604800: results carry a presigned URL |
+ * | `DASHBOARD` | `dashboard` | `0`/`false` turns the dashboard off |
+ * | `DASHBOARD_PATH` | `dashboard.path` | where the dashboard is served, `/` or `/segments` (default `/dashboard`; the shipped API: `/`) |
  * | `HTTP_IDLE_TIMEOUT_MS` | `http.idleTimeoutMs` | integer >= 0: a connection silent this long is closed (default 60000; 0 leaves Node's setting) |
  * | `WEBHOOK_SECRET` | `webhooks.secret` | HMAC key of `X-Stepwise-Signature`, at least 16 characters |
  * | `WEBHOOK_ALLOW_PRIVATE` | `webhooks.allowPrivate` | `1`/`true` allows private, loopback and link-local targets |
@@ -118,6 +121,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     },
     defaults.webhooks,
   );
+  const dashboard = readDashboard(read, defaults.dashboard);
   const http = compact({ idleTimeoutMs: read.integer('HTTP_IDLE_TIMEOUT_MS', 0) }, defaults.http);
   const auth = readAuth(read) ?? defaults.auth;
   const s3 = readS3(read, defaults.s3);
@@ -139,6 +143,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     s3,
     presignDownloads: presignSeconds !== undefined ? { expiresInSeconds: presignSeconds } : defaults.presignDownloads,
     webhooks: Object.keys(webhooks).length > 0 ? webhooks : undefined,
+    dashboard,
     http: Object.keys(http).length > 0 ? http : undefined,
     auth,
   });
@@ -199,6 +204,23 @@ function readS3(read: EnvReader, defaults: S3StorageOptions | undefined): S3Stor
     );
   }
   return { region: 'us-east-1', ...merged, bucket: merged.bucket };
+}
+
+/** `DASHBOARD=false` turns it off; `DASHBOARD_PATH` moves it (the path itself is checked with the other options). */
+function readDashboard(
+  read: EnvReader,
+  defaults: TaskModuleOptions['dashboard'],
+): TaskModuleOptions['dashboard'] | undefined {
+  const on = read.flag('DASHBOARD');
+  const path = read.string('DASHBOARD_PATH');
+  if (on === false) {
+    if (path !== undefined) read.problems.push('DASHBOARD_PATH is set but DASHBOARD=false turns the dashboard off');
+    return false;
+  }
+  if (path === undefined) return on && defaults === false ? true : defaults;
+  if (normalizeDashboardPath(path) === null)
+    read.problems.push(`DASHBOARD_PATH=${JSON.stringify(path)} ${DASHBOARD_PATH_RULE}`);
+  return { ...(typeof defaults === 'object' ? defaults : {}), path };
 }
 
 /** Drops undefined fields, so that absent variables leave the defaults (or the library's) in place. */

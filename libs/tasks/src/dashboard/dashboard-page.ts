@@ -1,16 +1,43 @@
-import { TASK_STATUSES } from '../model';
+import { TASK_EVENT_TYPES, TASK_STATUSES, isTerminalStatus, type TaskStatus } from '@stepwise/contract';
 
-/** Where the page finds the API, its assets and the Socket.IO endpoint. */
-export interface DashboardPageOptions {
-  /** Mount prefix of the app (`''`, or `/api` under a global prefix): REST at `{base}/tasks`, assets at `{base}/dashboard.*`. */
+/** What the page's script reads from its JSON data block: the server's view of the model, never a copy kept in the script. */
+export interface DashboardPageData {
+  /** Mount prefix of the app (`''`, or `/api` under a global prefix): REST at `{base}/tasks`. */
   base: string;
-  /** Socket.IO (engine.io) path, `realtime.path`; the browser client is served by Socket.IO at `{socketPath}/socket.io.min.js`. */
+  /** Socket.IO (engine.io) path, `realtime.path`. */
   socketPath: string;
   /** Socket.IO namespace of the task events. */
   namespace: string;
+  /** Every task status, in lifecycle order, with its label. */
+  statuses: Array<{ value: TaskStatus; label: string; terminal: boolean }>;
+  /** Event names the script listens to (the socket sends the public ones). */
+  events: readonly string[];
+  /** The registered task types, each with a form. */
+  taskTypes: DashboardTaskType[];
 }
 
-const STATUS_LABELS: Record<string, string> = {
+/** A registered task type, as the page builds its form. */
+export interface DashboardTaskType {
+  type: string;
+  /** Takes multipart file parts named `files`. */
+  acceptsFiles: boolean;
+  /** JSON Schema of the input, or null when there is none to build fields from (a raw JSON field then). */
+  schema: Record<string, unknown> | null;
+}
+
+/** Where the page is and where it finds the API, its files and the Socket.IO endpoint. */
+export interface DashboardPageOptions {
+  /** The page's own URL path, global prefix included (`/`, `/api/dashboard`). */
+  pageUrl: string;
+  /** URL path of the folder of the current release of the files (`{page}/assets/{version}`). */
+  assetBase: string;
+  /** Script modules to preload, entry first (the entry is the one loaded). */
+  scripts: string[];
+  stylesheet: string;
+  data: Omit<DashboardPageData, 'statuses' | 'events'>;
+}
+
+const STATUS_LABELS: Record<TaskStatus, string> = {
   pending: 'Pending',
   running: 'Running',
   paused: 'Paused',
@@ -34,6 +61,18 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * JSON for a `<script type="application/json">` block: `<` is escaped, so no
+ * value (a schema's description, say) can close the element; U+2028/2029 too,
+ * for any reader that would take it for script.
+ */
+export function jsonForHtml(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function filterChips(): string {
   const chip = (value: string, label: string, checked = false) =>
     `<label class="chip"><input type="radio" name="status-filter" value="${value}"${checked ? ' checked' : ''}><span>${label}</span></label>`;
@@ -42,13 +81,28 @@ function filterChips(): string {
 
 /**
  * The dashboard's HTML: no inline script or style (the CSP allows `'self'`
- * only), every dynamic value escaped; task data is filled in by
- * `dashboard.js` with `textContent`, from the `<template>` elements below.
+ * only), every dynamic value escaped; the page's data is a JSON block the
+ * script reads; task data is filled in with `textContent`, from the
+ * `<template>` elements below, and each task type's form is built from its
+ * JSON Schema.
  */
 export function renderDashboardPage(options: DashboardPageOptions): string {
-  const base = escapeHtml(options.base);
-  const socketPath = escapeHtml(options.socketPath);
-  const namespace = escapeHtml(options.namespace);
+  const { data } = options;
+  const base = escapeHtml(data.base);
+  const assetBase = escapeHtml(options.assetBase);
+  const pageData: DashboardPageData = {
+    ...data,
+    statuses: TASK_STATUSES.map((value) => ({
+      value,
+      label: STATUS_LABELS[value],
+      terminal: isTerminalStatus(value),
+    })),
+    events: TASK_EVENT_TYPES,
+  };
+  const [entry, ...imported] = options.scripts;
+  const preloads = imported
+    .map((name) => `\n    <link rel="modulepreload" href="${assetBase}/${escapeHtml(name)}">`)
+    .join('');
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -58,15 +112,16 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
     <meta name="referrer" content="no-referrer">
     <title>Stepwise · Tasks</title>
     <link rel="icon" href="${escapeHtml(FAVICON)}">
-    <link rel="stylesheet" href="${base}/dashboard.css">
-    <script src="${socketPath}/socket.io.min.js" defer></script>
-    <script src="${base}/dashboard.js" defer></script>
+    <link rel="stylesheet" href="${assetBase}/${escapeHtml(options.stylesheet)}">
+    <script type="application/json" id="dashboard-data">${jsonForHtml(pageData)}</script>
+    <script src="${escapeHtml(data.socketPath)}/socket.io.min.js" defer></script>
+    <script type="module" src="${assetBase}/${escapeHtml(entry)}"></script>${preloads}
   </head>
-  <body data-base="${base}" data-socket-path="${socketPath}" data-socket-namespace="${namespace}">
+  <body>
     <a class="skip-link" href="#tasks-heading">Skip to the tasks</a>
     <header class="app-header">
       <div class="header-inner">
-        <a class="brand" href="${base}/" aria-label="Stepwise dashboard">
+        <a class="brand" href="${escapeHtml(options.pageUrl)}" aria-label="Stepwise dashboard">
           ${LOGO}
           <span class="brand-name">Stepwise</span>
           <span class="brand-divider" aria-hidden="true"></span>
@@ -84,51 +139,9 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
         <div class="panel-head">
           <h2 id="submit-heading">New task</h2>
         </div>
-        <div class="tabs" role="tablist" aria-label="Task to start">
-          <button type="button" class="tab" role="tab" id="tab-zip" aria-controls="panel-zip" aria-selected="true">ZIP files</button>
-          <button type="button" class="tab" role="tab" id="tab-countdown" aria-controls="panel-countdown" aria-selected="false" tabindex="-1">Countdown</button>
-        </div>
-
-        <div class="tab-panel" role="tabpanel" id="panel-zip" aria-labelledby="tab-zip">
-          <form id="zip-form" action="${base}/tasks/create-zip" method="post" enctype="multipart/form-data" novalidate>
-            <p class="hint">Uploads files and bundles them into one ZIP archive on a worker.</p>
-            <label id="zip-dropzone" class="dropzone" for="zip-files">
-              <svg class="dropzone-icon" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path d="M12 16V4m0 0-4.5 4.5M12 4l4.5 4.5M4 15v3a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-3" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>
-              <span class="dropzone-title">Choose files <span class="muted">or drop them here</span></span>
-              <span id="zip-summary" class="dropzone-summary">No file chosen</span>
-              <input id="zip-files" class="file-input" type="file" name="files" multiple required aria-describedby="zip-summary">
-            </label>
-            <ul id="zip-file-list" class="file-list" aria-label="Chosen files" hidden></ul>
-            <div class="field">
-              <label for="zip-name">Archive name <span class="optional">optional</span></label>
-              <input id="zip-name" name="outputName" type="text" placeholder="archive.zip" maxlength="255" autocomplete="off" spellcheck="false">
-            </div>
-            <div id="zip-upload" class="upload-progress" hidden>
-              <div id="zip-upload-bar" class="bar" role="progressbar" aria-label="Upload progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div class="bar-fill"></div></div>
-              <span id="zip-upload-text" class="upload-text">Uploading…</span>
-            </div>
-            <p class="form-error" role="alert" hidden></p>
-            <button type="submit" class="btn btn-primary">Create ZIP</button>
-          </form>
-        </div>
-
-        <div class="tab-panel" role="tabpanel" id="panel-countdown" aria-labelledby="tab-countdown" hidden>
-          <form id="countdown-form" novalidate>
-            <p class="hint">Waits a tick, again and again, reporting progress after each one. Cancel it any time.</p>
-            <div class="field-row">
-              <div class="field">
-                <label for="countdown-ticks">Ticks</label>
-                <input id="countdown-ticks" name="ticks" type="number" inputmode="numeric" min="1" max="10000" step="1" value="10" required>
-              </div>
-              <div class="field">
-                <label for="countdown-tick-ms">Tick length (ms)</label>
-                <input id="countdown-tick-ms" name="tickMs" type="number" inputmode="numeric" min="0" max="60000" step="1" value="1000" required>
-              </div>
-            </div>
-            <p class="form-error" role="alert" hidden></p>
-            <button type="submit" class="btn btn-primary">Start countdown</button>
-          </form>
-        </div>
+        <div class="tabs" role="tablist" aria-label="Task to start" id="task-tabs"></div>
+        <div id="task-forms"></div>
+        <p id="no-task-types" class="hint" hidden>No task type is registered.</p>
       </section>
 
       <section class="panel tasks-panel" aria-labelledby="tasks-heading">
@@ -151,7 +164,7 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
     </main>
 
     <footer class="app-footer">
-      <p>Stepwise · durable background tasks for NestJS · REST at <code>${base}/tasks</code> · live events over Socket.IO <code>${namespace}</code></p>
+      <p>Stepwise · durable background tasks for NestJS · REST at <code>${base}/tasks</code> · live events over Socket.IO <code>${escapeHtml(data.namespace)}</code></p>
     </footer>
 
     <div id="toasts" class="toasts" aria-live="polite"></div>
@@ -204,6 +217,22 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
           <p class="step-error" data-part="error" hidden></p>
         </div>
       </li>
+    </template>
+
+    <template id="file-field-template">
+      <div class="file-field field-wide">
+        <label class="dropzone" data-part="dropzone">
+          <svg class="dropzone-icon" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path d="M12 16V4m0 0-4.5 4.5M12 4l4.5 4.5M4 15v3a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-3" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>
+          <span class="dropzone-title"><span data-part="choose">Choose files</span> <span class="muted">or drop them here</span></span>
+          <span class="dropzone-summary" data-part="summary">No file chosen</span>
+          <input class="file-input" type="file" name="files" data-part="input">
+        </label>
+        <ul class="file-list" aria-label="Chosen files" data-part="list" hidden></ul>
+        <div class="upload-progress" data-part="upload" hidden>
+          <div class="bar" role="progressbar" aria-label="Upload progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0" data-part="upload-bar"><div class="bar-fill"></div></div>
+          <span class="upload-text" data-part="upload-text">Uploading…</span>
+        </div>
+      </div>
     </template>
   </body>
 </html>

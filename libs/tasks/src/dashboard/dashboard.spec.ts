@@ -1,20 +1,24 @@
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Script } from 'node:vm';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ExampleTasksModule } from '@stepwise/examples';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM, launchChromium, until, expectText, expectAttribute, expectCount } from './testing/browser';
 import request from 'supertest';
-import { type TaskModuleOptions } from '../core';
+import { z } from 'zod';
+import { Step, Task, type StandardSchemaV1, type StepContext } from '../definition';
+import { TASK_EVENT_TYPES, TASK_STATUSES, TERMINAL_STATUSES } from '@stepwise/contract';
+import { resolveOptions } from '../core/resolved-options';
 import { TaskModule } from '../task.module';
+import type { TASK_MODULE_OPTIONS_TYPE } from '../core/task-module.definition';
 import { TaskEventsGateway } from '../realtime/task-events.gateway';
-import { DASHBOARD_CSP } from './dashboard.controller';
-import { escapeHtml } from './dashboard-page';
+import { ASSETS_DIR, DASHBOARD_CSP } from './dashboard-assets';
+import { escapeHtml, jsonForHtml, type DashboardPageData } from './dashboard-page';
 
 const ARTIFACTS = join(__dirname, '../../../../test-artifacts');
 
@@ -25,8 +29,9 @@ interface RunningApp {
 }
 
 async function startApp(
-  options: TaskModuleOptions = {},
+  options: typeof TASK_MODULE_OPTIONS_TYPE = {},
   configure?: (app: INestApplication) => void,
+  tasks: Type[] = [],
 ): Promise<RunningApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'stepwise-dashboard-'));
   const moduleRef = await Test.createTestingModule({
@@ -39,6 +44,7 @@ async function startApp(
       }),
       ExampleTasksModule,
     ],
+    providers: tasks,
   }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   configure?.(app);
@@ -54,16 +60,33 @@ async function startApp(
   };
 }
 
+/** The page's JSON data block, parsed. */
+function pageData(html: string): DashboardPageData {
+  const match = /<script type="application\/json" id="dashboard-data">([^<]*)<\/script>/.exec(html);
+  if (!match) throw new Error('the page has no data block');
+  return JSON.parse(match[1]) as DashboardPageData;
+}
+
+/** URL paths of the page's stylesheet and entry module. */
+function assetUrls(html: string): { css: string; entry: string; preloads: string[] } {
+  const css = /<link rel="stylesheet" href="([^"]+)">/.exec(html)?.[1];
+  const entry = /<script type="module" src="([^"]+)"><\/script>/.exec(html)?.[1];
+  if (!css || !entry) throw new Error('the page names no stylesheet or script');
+  return { css, entry, preloads: [...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]) };
+}
+
 describe('dashboard over HTTP', () => {
   let running: RunningApp;
+  let html: string;
 
   beforeAll(async () => {
     running = await startApp();
+    html = (await request(running.app.getHttpServer()).get('/dashboard').expect(200)).text;
   });
   afterAll(() => running?.close());
 
-  it('GET / answers the page, with its landmarks and a same-origin CSP', async () => {
-    const res = await request(running.app.getHttpServer()).get('/').expect(200);
+  it('GET /dashboard answers the page, with its landmarks and a same-origin CSP', async () => {
+    const res = await request(running.app.getHttpServer()).get('/dashboard').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/html; charset=utf-8/);
     const csp = res.headers['content-security-policy'];
     expect(csp).toBe(DASHBOARD_CSP);
@@ -74,17 +97,15 @@ describe('dashboard over HTTP', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain('unsafe');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+    // The page names the current release of its files: revalidated on every load.
     expect(res.headers['cache-control']).toBe('no-cache');
 
-    const html = res.text;
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<html lang="en">');
     for (const landmark of ['<header class="app-header">', '<main class="layout">', '<footer class="app-footer">']) {
       expect(html).toContain(landmark);
     }
     expect(html).toContain('role="tablist"');
-    expect(html).toContain('id="zip-form"');
-    expect(html).toContain('id="countdown-form"');
     expect(html).toContain('id="task-list"');
     expect(html).toContain('<legend class="visually-hidden">Filter by status</legend>');
     for (const status of ['pending', 'running', 'paused', 'compensating', 'completed', 'failed', 'cancelled']) {
@@ -93,32 +114,84 @@ describe('dashboard over HTTP', () => {
     expect(html).toContain('role="progressbar"');
     // Every input has a label.
     for (const [, id] of html.matchAll(/<input id="([^"]+)"/g)) expect(html).toContain(`for="${id}"`);
-    // Scripts and styles come from files only: the CSP would block anything inline.
+    // Scripts and styles come from files only: the CSP would block anything inline. The one
+    // inline <script> is a JSON data block, which no browser runs.
     expect(html).toContain('<script src="/socket.io/socket.io.min.js" defer></script>');
-    expect(html).toContain('<script src="/dashboard.js" defer></script>');
-    expect(html).toContain('<link rel="stylesheet" href="/dashboard.css">');
-    expect(html.match(/<script\b[^>]*>/g)?.every((tag) => / src="/.test(tag))).toBe(true);
+    const { css, entry, preloads } = assetUrls(html);
+    expect(entry).toMatch(/^\/dashboard\/assets\/[0-9a-f]{16}\/dashboard\.js$/);
+    expect(css).toBe(entry.replace(/dashboard\.js$/, 'dashboard.css'));
+    expect(preloads.length).toBeGreaterThan(0);
+    for (const tag of html.match(/<script\b[^>]*>/g) ?? []) {
+      expect(tag).toMatch(/ src="|^<script type="application\/json" id="dashboard-data">$/);
+    }
     expect(html).not.toMatch(/<style\b|\sstyle="|\son[a-z]+="/i);
   });
 
-  it('GET /dashboard.js serves the script, valid JavaScript', async () => {
-    const res = await request(running.app.getHttpServer()).get('/dashboard.js').expect(200);
-    expect(res.headers['content-type']).toMatch(/^text\/javascript; charset=utf-8/);
-    expect(res.headers['content-security-policy']).toBe(DASHBOARD_CSP);
-    expect(() => new Script(res.text, { filename: 'dashboard.js' })).not.toThrow();
-    expect(res.text).toContain("socket.emit('subscribe'");
-    // Task data reaches the DOM through textContent only.
-    expect(res.text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+  it('writes the model into the page: statuses, event names and every task type with its input JSON Schema', () => {
+    const data = pageData(html);
+    expect(data.base).toBe('');
+    expect(data.statuses.map((s) => s.value)).toEqual([...TASK_STATUSES]);
+    expect(data.statuses.filter((s) => s.terminal).map((s) => s.value)).toEqual([...TERMINAL_STATUSES]);
+    expect(data.events).toEqual([...TASK_EVENT_TYPES]);
+    expect(data.taskTypes.map((t) => [t.type, t.acceptsFiles])).toEqual([
+      ['create-zip', true],
+      ['countdown', false],
+      ['csv-import', true],
+    ]);
+    const countdown = data.taskTypes.find((t) => t.type === 'countdown')!.schema!;
+    expect(countdown).toMatchObject({
+      type: 'object',
+      title: 'Countdown',
+      properties: { ticks: { type: 'integer', minimum: 1, default: 10 }, tickMs: { title: 'Tick length (ms)' } },
+    });
   });
 
-  it('GET /dashboard.css serves the stylesheet; assets revalidate with their ETag', async () => {
+  it('serves its files under their version, for a year, immutable; they revalidate with their ETag', async () => {
     const server = running.app.getHttpServer();
-    const res = await request(server).get('/dashboard.css').expect(200);
+    const { css, entry } = assetUrls(html);
+    const res = await request(server).get(css).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/css; charset=utf-8/);
+    expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(res.headers['content-security-policy']).toBe(DASHBOARD_CSP);
     expect(res.text).toContain('.task-list');
     const etag = res.headers['etag'];
     expect(etag).toMatch(/^"[\w-]+"$/);
-    await request(server).get('/dashboard.css').set('If-None-Match', etag).expect(304);
+    await request(server).get(css).set('If-None-Match', etag).expect(304);
+    // Another release's files, or none, are not this app's: they fall through to a 404.
+    await request(server)
+      .get(entry.replace(/\/[0-9a-f]{16}\//, '/0123456789abcdef/'))
+      .expect(404);
+    await request(server)
+      .get(entry.replace(/dashboard\.js$/, 'nope.js'))
+      .expect(404);
+  });
+
+  it('serves the script as ES modules, each the file in assets/, valid, writing task data as text only', async () => {
+    const server = running.app.getHttpServer();
+    const { entry, preloads } = assetUrls(html);
+    const modules = [entry, ...preloads];
+    const sources: string[] = [];
+    for (const url of modules) {
+      const res = await request(server).get(url).expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/javascript; charset=utf-8/);
+      expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      const file = join(ASSETS_DIR, url.split('/').pop()!);
+      expect(res.text).toBe(readFileSync(file, 'utf8'));
+      // Parsed as a module, as the browser does (imports are resolved by the page, not here).
+      expect(() =>
+        execFileSync(process.execPath, ['--input-type=module', '--check'], { input: res.text, stdio: 'pipe' }),
+      ).not.toThrow();
+      sources.push(res.text);
+    }
+    // Every relative import names a module the page preloads.
+    const names = modules.map((url) => `./${url.split('/').pop()}`);
+    for (const source of sources) {
+      for (const [, specifier] of source.matchAll(/^import .* from '([^']+)';$/gm)) expect(names).toContain(specifier);
+    }
+    const all = sources.join('\n');
+    expect(all).toContain("socket.emit('subscribe'");
+    // Task data reaches the DOM through textContent only.
+    expect(all).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
 
   it('the Socket.IO browser client is served by Socket.IO itself', async () => {
@@ -127,14 +200,18 @@ describe('dashboard over HTTP', () => {
     expect(res.text.length).toBeGreaterThan(10_000);
   });
 
-  it('is left out of nothing else: the REST API still answers next to it', async () => {
+  it('is left out of nothing else: the REST API still answers next to it, and GET / is not taken', async () => {
     await request(running.app.getHttpServer()).get('/tasks?limit=1').expect(200);
+    await request(running.app.getHttpServer()).get('/').expect(404);
   });
 
   it('escapes what it writes into the page', () => {
     expect(escapeHtml(`"><script>alert('x')</script>&`)).toBe(
       '&#34;&#62;&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;&#38;',
     );
+    const json = jsonForHtml({ description: '</script><script>alert(1)</script>\u2028&' });
+    expect(json).not.toMatch(/[<>&\u2028]/);
+    expect(JSON.parse(json)).toEqual({ description: '</script><script>alert(1)</script>\u2028&' });
   });
 });
 
@@ -145,26 +222,76 @@ describe('dashboard options', () => {
     running = undefined;
   });
 
-  it('`dashboard: false` leaves GET / and the assets to the host (404 here)', async () => {
+  it("`dashboard: false` serves nothing: GET / and /dashboard are the host's (404 here)", async () => {
     running = await startApp({ dashboard: false });
     const server = running.app.getHttpServer();
     await request(server).get('/').expect(404);
-    await request(server).get('/dashboard.js').expect(404);
-    await request(server).get('/dashboard.css').expect(404);
+    await request(server).get('/dashboard').expect(404);
   });
 
-  it('follows a global prefix and the Socket.IO path', async () => {
-    running = await startApp({ realtime: { path: '/live', progressThrottleMs: 20 } }, (app) =>
-      app.setGlobalPrefix('api'),
+  it("`{ path: '/' }` takes the root, as the shipped API does", async () => {
+    running = await startApp({ dashboard: { path: '/' } });
+    const server = running.app.getHttpServer();
+    const html = (await request(server).get('/').expect(200)).text;
+    expect(pageData(html).base).toBe('');
+    const { entry } = assetUrls(html);
+    expect(entry).toMatch(/^\/assets\/[0-9a-f]{16}\/dashboard\.js$/);
+    await request(server).get(entry).expect(200);
+    await request(server).get('/dashboard').expect(404);
+  });
+
+  it('follows a global prefix, its own path and the Socket.IO path', async () => {
+    running = await startApp(
+      { dashboard: { path: '/ops/tasks/' }, realtime: { path: '/live', progressThrottleMs: 20 } },
+      (app) => app.setGlobalPrefix('api'),
     );
     const server = running.app.getHttpServer();
-    const html = (await request(server).get('/api').expect(200)).text;
-    expect(html).toContain('data-base="/api"');
-    expect(html).toContain('<script src="/api/dashboard.js" defer></script>');
-    expect(html).toContain('<link rel="stylesheet" href="/api/dashboard.css">');
+    const html = (await request(server).get('/api/ops/tasks').expect(200)).text;
+    const data = pageData(html);
+    expect(data.base).toBe('/api');
+    expect(data.socketPath).toBe('/live');
+    const { css, entry } = assetUrls(html);
+    expect(entry).toMatch(/^\/api\/ops\/tasks\/assets\/[0-9a-f]{16}\/dashboard\.js$/);
     expect(html).toContain('<script src="/live/socket.io.min.js" defer></script>');
-    await request(server).get('/api/dashboard.js').expect(200);
+    expect(html).toContain('<a class="brand" href="/api/ops/tasks"');
+    await request(server).get(entry).expect(200);
+    await request(server).get(css).expect(200);
     await request(server).get('/live/socket.io.min.js').expect(200);
+    await request(server).get('/api/tasks?limit=1').expect(200);
+  });
+
+  it("finds the REST routes under TaskModule's routePrefix, which leaves the page where it is", async () => {
+    running = await startApp({ routePrefix: '/v1' }, (app) => app.setGlobalPrefix('api'));
+    const server = running.app.getHttpServer();
+    const html = (await request(server).get('/api/dashboard').expect(200)).text;
+    expect(pageData(html).base).toBe('/api/v1');
+    await request(server).get(assetUrls(html).entry).expect(200);
+    await request(server).get('/api/v1/tasks?limit=1').expect(200);
+  });
+
+  it("refuses a path it cannot serve, or one of the library's own", () => {
+    const realtime = { path: '/live' };
+    for (const path of [
+      'dashboard',
+      '/a b',
+      '/a/../b',
+      '/:id',
+      '/x*',
+      '//x',
+      '/tasks',
+      '/tasks/ui',
+      '/uploads',
+      '/schedules',
+      '/schedules/ui',
+      '/live/ui',
+    ]) {
+      expect(() => resolveOptions({ dashboard: { path }, realtime })).toThrow(/dashboard\.path/);
+    }
+    expect(resolveOptions({}).dashboard).toEqual({ path: '/dashboard' });
+    expect(resolveOptions({ dashboard: true }).dashboard).toEqual({ path: '/dashboard' });
+    expect(resolveOptions({ dashboard: { path: '/ops/' } }).dashboard).toEqual({ path: '/ops' });
+    expect(resolveOptions({ dashboard: { path: '/tasks-ui' } }).dashboard).toEqual({ path: '/tasks-ui' });
+    expect(resolveOptions({ dashboard: false }).dashboard).toBeNull();
   });
 });
 
@@ -204,7 +331,7 @@ if (!browserAvailable) {
     page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
     page.on('websocket', (ws) => websockets.push(ws.url()));
     page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(running.url + '/');
+    await page.goto(running.url + '/dashboard');
     await expectText(page.locator('#connection'), 'Live');
   }, 60_000);
 
@@ -280,14 +407,14 @@ if (!browserAvailable) {
 
   it('zips two uploaded files and links the download, a ZIP', async () => {
     await page.getByRole('tab', { name: 'ZIP files' }).click();
-    await page.locator('#zip-files').setInputFiles([
+    await page.locator('#create-zip--files').setInputFiles([
       { name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, dashboard\n') },
       { name: 'data.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n') },
     ]);
-    await expectText(page.locator('#zip-summary'), '2 files');
-    await page.getByLabel(/Archive name/).fill('bundle');
+    await expectText(page.locator('#create-zip--files-summary'), '2 files');
+    await page.getByLabel(/Archive name/).fill('bundle.zip');
     const response = page.waitForResponse((r) => r.url().endsWith('/tasks/create-zip'));
-    await page.getByRole('button', { name: 'Create ZIP' }).click();
+    await page.getByRole('button', { name: 'Start ZIP files' }).click();
     const res = await response;
     expect(res.status()).toBe(202);
     const id = ((await res.json()) as { id: string }).id;
@@ -391,7 +518,7 @@ if (!browserAvailable) {
     if (failed.status === 202) await expectText(item((failed.body as { id: string }).id).locator('.badge'), 'Failed');
     const countdown = await submitCountdown(100, 100);
     await page.getByRole('tab', { name: 'ZIP files' }).click();
-    await page.locator('#zip-files').setInputFiles([
+    await page.locator('#create-zip--files').setInputFiles([
       { name: 'report-2024.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(180_000, 7) },
       { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(52_000, 3) },
     ]);
@@ -417,5 +544,209 @@ if (!browserAvailable) {
 
     await request(server).post(`/tasks/${countdown}/cancel`).expect(202);
     await expectText(item(countdown).locator('.badge'), 'Cancelled');
+  }, 30_000);
+});
+
+/** Every kind of field the form builds, and one it cannot (a map: a JSON field of its own). */
+const formEchoInput = z
+  .object({
+    label: z.string().min(1).meta({ title: 'Label' }),
+    loud: z.boolean().default(false),
+    mode: z.enum(['fast', 'careful']),
+    repeat: z.number().int().min(1).max(5).default(2),
+    tags: z.array(z.string()).optional(),
+    limits: z.object({ maxMs: z.number().optional(), strict: z.boolean().optional() }).optional(),
+    weights: z.record(z.string(), z.number()).optional(),
+  })
+  .meta({ title: 'Form echo', description: 'Returns its input.' });
+
+@Task({ name: 'form-echo', input: formEchoInput })
+class FormEchoTask {
+  @Step({ order: 1, on: 'api' })
+  echo(ctx: StepContext<z.output<typeof formEchoInput>>) {
+    return ctx.input;
+  }
+}
+
+/** A Standard Schema validator with no JSON Schema to offer: the form is one JSON field. */
+const opaqueInput: StandardSchemaV1 = {
+  '~standard': {
+    version: 1,
+    vendor: 'spec',
+    validate: (value) =>
+      typeof value === 'object' && value !== null && 'n' in value ? { value } : { issues: [{ message: 'needs n' }] },
+  },
+};
+
+@Task({ name: 'opaque', input: opaqueInput })
+class OpaqueTask {
+  @Step({ order: 1, on: 'api' })
+  echo(ctx: StepContext) {
+    return ctx.input;
+  }
+}
+
+/** Submitted only from the app's code: the REST API, hence the page, does not offer it. */
+@Task({ name: 'internal-only', http: false })
+class InternalOnlyTask {
+  @Step({ order: 1, on: 'api' })
+  run() {
+    return null;
+  }
+}
+
+(browserAvailable ? describe : describe.skip)("forms built from the task types' input schemas, in a browser", () => {
+  let running: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    running = await startApp({ dashboard: { path: '/' } }, undefined, [FormEchoTask, OpaqueTask, InternalOnlyTask]);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'en-GB', timezoneId: 'UTC' });
+    page.on('console', (message) => {
+      // Chromium logs every 4xx answer; the refusal test expects one.
+      if (/status of 400/.test(message.text())) return;
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
+    await page.goto(running.url + '/');
+    await expectText(page.locator('#connection'), 'Live');
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.close();
+  });
+
+  afterEach(() => {
+    // No script error, CSP violation or failed request, whatever the test did.
+    expect(problems).toEqual([]);
+  });
+
+  /** Submits the selected form; answers the response's status and body. */
+  async function submit(type: string, button: string): Promise<{ status: number; body: { id: string } }> {
+    const response = page.waitForResponse((r) => r.url().endsWith(`/tasks/${type}`) && r.request().method() === 'POST');
+    await page.getByRole('button', { name: button }).click();
+    const res = await response;
+    return { status: res.status(), body: (await res.json()) as { id: string } };
+  }
+
+  async function outputOf(id: string): Promise<unknown> {
+    await expectText(page.locator(`li.task[data-task-id="${id}"] .badge`), 'Completed');
+    const res = await request(running.app.getHttpServer()).get(`/tasks/${id}/result`).expect(200);
+    return (res.body as { output: unknown }).output;
+  }
+
+  it("has a tab per task type the REST API submits, labelled by its schema's title or its name", async () => {
+    const tabs = page.getByRole('tab');
+    await expectCount(tabs, 5);
+    // In the order the task types were registered.
+    expect((await tabs.allTextContents()).sort()).toEqual([
+      'CSV check',
+      'Countdown',
+      'Form echo',
+      'Opaque',
+      'ZIP files',
+    ]);
+  });
+
+  it('sends typed values from every kind of field, and leaves empty ones to the defaults', async () => {
+    await page.getByRole('tab', { name: 'Form echo' }).click();
+    await expectText(page.locator('#panel-form-echo .hint'), 'Returns its input.');
+    // Required fields are checked in the page first: nothing is sent without a label.
+    await page.getByRole('button', { name: 'Start form echo' }).click();
+    expect(
+      await page.locator('#form-echo--label').evaluate((input: HTMLInputElement) => input.validity.valueMissing),
+    ).toBe(true);
+
+    await page.getByLabel('Label').fill('hello');
+    await page.getByLabel('Loud').check();
+    await page.getByLabel('Mode').selectOption('careful');
+    await expect(page.getByLabel('Repeat').inputValue()).resolves.toBe('2');
+    await page.getByLabel('Tags').fill('a\n b \n\nc');
+    await page.getByLabel('Max ms').fill('1500');
+    await page.getByLabel('Weights').fill('{"x": 1.5}');
+    const { status, body } = await submit('form-echo', 'Start form echo');
+    expect(status).toBe(202);
+    expect(await outputOf(body.id)).toEqual({
+      label: 'hello',
+      loud: true,
+      mode: 'careful',
+      repeat: 2,
+      tags: ['a', 'b', 'c'],
+      limits: { maxMs: 1500 },
+      weights: { x: 1.5 },
+    });
+    // The form is back to its defaults for the next one.
+    await expect(page.getByLabel('Label').inputValue()).resolves.toBe('');
+    await expect(page.getByLabel('Loud').isChecked()).resolves.toBe(false);
+  }, 30_000);
+
+  it('a value that is not JSON stays in the page, said at its field', async () => {
+    await page.getByLabel('Label').fill('again');
+    await page.getByLabel('Mode').selectOption('fast');
+    await page.getByLabel('Weights').fill('{x}');
+    await page.getByRole('button', { name: 'Start form echo' }).click();
+    await expectText(page.locator('#form-echo--weights-error'), 'Not valid JSON');
+    await expectAttribute(page.getByLabel('Weights'), 'aria-invalid', 'true');
+    await page.getByLabel('Weights').fill('');
+    const { status } = await submit('form-echo', 'Start form echo');
+    expect(status).toBe(202);
+    await expect(page.locator('#form-echo--weights-error').isHidden()).resolves.toBe(true);
+  }, 30_000);
+
+  it('without a JSON Schema, the input is one JSON field', async () => {
+    await page.getByRole('tab', { name: 'Opaque' }).click();
+    await expectCount(page.locator('#form-opaque textarea'), 1);
+    await page.getByLabel('Input').fill('{"n": 7, "why": "no schema"}');
+    const { status, body } = await submit('opaque', 'Start opaque');
+    expect(status).toBe(202);
+    expect(await outputOf(body.id)).toEqual({ n: 7, why: 'no schema' });
+  }, 30_000);
+
+  it('uploads the one file of a task that takes one, with its other fields as the input', async () => {
+    await page.getByRole('tab', { name: 'CSV check' }).click();
+    await expectText(page.locator('#panel-csv-import .dropzone-title'), 'Choose a file');
+    // The file is required: said in the page, nothing sent.
+    await page.getByRole('button', { name: 'Start CSV check' }).click();
+    await expectText(page.locator('#form-csv-import .form-error'), 'Choose a file.');
+
+    await page.locator('#csv-import--files').setInputFiles({
+      name: 'people.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('name;email\nAda;ada@example.com\nBob;\n'),
+    });
+    await expectText(page.locator('#csv-import--files-summary'), '1 file');
+    await page.getByLabel('Delimiter').selectOption(';');
+    await page.getByLabel('Required columns').fill('name\nemail');
+    const { status, body } = await submit('csv-import', 'Start CSV check');
+    expect(status).toBe(202);
+    // Two rows, the second without an email: the delimiter and the required columns arrived.
+    expect(await outputOf(body.id)).toMatchObject({ rows: 2, invalidRows: 1 });
+  }, 30_000);
+
+  it("shows the server's refusal of a field at that field", async () => {
+    await page.getByRole('tab', { name: 'ZIP files' }).click();
+    await page
+      .locator('#create-zip--files')
+      .setInputFiles({ name: 'a.txt', mimeType: 'text/plain', buffer: Buffer.from('a') });
+    await page.getByLabel(/Archive name/).fill('report.tar');
+    const { status } = await submit('create-zip', 'Start ZIP files');
+    expect(status).toBe(400);
+    await expectText(page.locator('#create-zip--outputName-error'), 'must be a file name ending in .zip');
+    await expectAttribute(page.getByLabel(/Archive name/), 'aria-invalid', 'true');
+    await expectText(page.locator('#form-create-zip .form-error'), 'outputName');
+    // The files stay chosen: fixing the name is enough.
+    await page.getByLabel(/Archive name/).fill('report.zip');
+    const again = await submit('create-zip', 'Start ZIP files');
+    expect(again.status).toBe(202);
+    await outputOf(again.body.id);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.getByRole('tab', { name: 'Form echo' }).click();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-forms.png'), fullPage: true, animations: 'disabled' });
   }, 30_000);
 });
