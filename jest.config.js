@@ -17,8 +17,8 @@ module.exports = {
     '^@stepwise/client$': '<rootDir>/libs/client/src/index.ts',
     '^@stepwise/contract$': '<rootDir>/libs/contract/src/index.ts',
   },
-  // tus (and srvx, under it) ship ESM only: compile them to CommonJS like our sources.
-  transformIgnorePatterns: ['/node_modules/(?!(@tus|srvx)/)'],
+  // tus (and srvx, under it) and jose ship ESM only: compile them to CommonJS like our sources.
+  transformIgnorePatterns: ['/node_modules/(?!(@tus|srvx|jose)/)'],
   transform: {
     '^.+\\.(t|m?j)s$': [
       '@swc/jest',

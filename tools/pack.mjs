@@ -144,6 +144,7 @@ const PACKAGES = [
       '@tus/utils',
       'bullmq',
       'ioredis',
+      'jose',
       'pg',
       'prom-client',
     ]),

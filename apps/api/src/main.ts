@@ -34,6 +34,8 @@ function describeAuth(options: TaskModuleOptions): string {
   switch (options.auth?.scheme) {
     case 'apikey':
       return 'authentication: API keys (TASKS_AUTH=apikey)';
+    case 'jwt':
+      return `authentication: JWT bearer tokens (TASKS_AUTH=jwt, ${options.auth.secret ? 'HS256 secret' : `JWKS ${options.auth.jwksUrl}`})`;
     default:
       return 'authentication: none, the API is open to anyone who can reach it (TASKS_AUTH=apikey or jwt to close it)';
   }

@@ -40,4 +40,5 @@ export const FEATURE_PACKAGES = {
   resumableUploadsOnDisk: ['@tus/file-store'],
   resumableUploadsOnS3: ['@tus/s3-store'],
   metrics: ['prom-client'],
+  jwt: ['jose'],
 } as const;

@@ -18,6 +18,7 @@ import type { HostQueue } from './host-queue';
 import { AnonymousOwnerResolver, type OwnerResolver } from './owner-resolver';
 import { TaskAuthorizer } from './auth/task-authorizer';
 import { ApiKeyOwnerResolver } from './auth/api-key-owner-resolver';
+import { JwtOwnerResolver } from './auth/jwt-owner-resolver';
 import { ApiKeys } from './auth/api-keys';
 import { resolveOptions, type ResolvedOptions } from './resolved-options';
 import { TaskExplorer } from './task-explorer';
@@ -143,13 +144,17 @@ function ownerResolverOf(options: TaskModuleOptions, keys: ApiKeys): OwnerResolv
     throw new Error('Stepwise: give ownerResolver or auth, not both: each decides who the caller is');
   }
   if (options.ownerResolver) return options.ownerResolver;
-  const scheme: unknown = options.auth?.scheme;
-  switch (scheme) {
+  const auth = options.auth;
+  switch (auth?.scheme) {
     case undefined:
       return new AnonymousOwnerResolver();
     case 'apikey':
       return new ApiKeyOwnerResolver(keys);
+    case 'jwt':
+      return new JwtOwnerResolver(auth);
     default:
-      throw new Error(`Stepwise: auth.scheme must be "apikey" (got ${JSON.stringify(scheme)})`);
+      throw new Error(
+        `Stepwise: auth.scheme must be "apikey" or "jwt" (got ${JSON.stringify((auth as { scheme?: unknown }).scheme)})`,
+      );
   }
 }

@@ -3,6 +3,8 @@ export * from './auth/task-authorizer';
 export * from './auth/auth-options';
 export * from './auth/api-keys';
 export * from './auth/api-key-owner-resolver';
+export { JwtOwnerResolver } from './auth/jwt-owner-resolver';
+export { AuthenticationError } from './auth/auth-errors';
 export { presentedCredential } from './auth/credentials';
 export * from './task-module-options';
 export * from './tokens';

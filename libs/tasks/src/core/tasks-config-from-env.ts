@@ -1,7 +1,8 @@
 import { ObjectKeys, type InvalidObjectKeyError } from '../adapters/s3/object-keys';
 import type { MetricsOptions } from './task-module.definition';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
-import type { AuthOptions } from './auth/auth-options';
+import type { AuthOptions, JwtAuthOptions } from './auth/auth-options';
+import { MIN_JWT_SECRET_LENGTH } from './auth/jwt-owner-resolver';
 import { DASHBOARD_PATH_RULE, normalizeDashboardPath } from './resolved-options';
 import type { ResumableUploadOptions, TaskMode, TaskModuleOptions, TaskRole } from './task-module-options';
 
@@ -56,7 +57,11 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `WEBHOOK_SECRET` | `webhooks.secret` | HMAC key of `X-Stepwise-Signature`, at least 16 characters |
  * | `WEBHOOK_ALLOW_PRIVATE` | `webhooks.allowPrivate` | `1`/`true` allows private, loopback and link-local targets |
  * | `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_TIMEOUT_MS`, `WEBHOOK_RETRY_DELAY_MS`, `WEBHOOK_MAX_RETRY_DELAY_MS` | `webhooks.maxAttempts`, `.timeoutMs`, `.retryDelayMs`, `.maxRetryDelayMs` | positive integers |
- * | `TASKS_AUTH` | `auth` | `none` (default: the API is open), `apikey` |
+ * | `TASKS_AUTH` | `auth` | `none` (default: the API is open), `apikey` or `jwt` |
+ * | `TASKS_JWT_SECRET` | `auth.secret` | HS256 secret, at least 32 characters (`jwt`; or the next) |
+ * | `TASKS_JWT_JWKS_URL` | `auth.jwksUrl` | `http(s)://` URL of the issuer's JWKS (`jwt`: RS256, ES256...) |
+ * | `TASKS_JWT_ISSUER`, `TASKS_JWT_AUDIENCE` | `auth.issuer`, `auth.audience` | accepted `iss` and `aud`, comma-separated |
+ * | `TASKS_JWT_OWNER_CLAIM`, `TASKS_JWT_ROLES_CLAIM` | `auth.ownerClaim`, `auth.rolesClaim` | default `sub` and `roles` |
  *
  * An empty variable counts as unset. `defaults` fill what the environment
  * leaves unset (the worker app defaults `role` to `worker`).
@@ -149,12 +154,47 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
   });
 }
 
-const AUTH_SCHEMES = ['none', 'apikey'] as const;
+const AUTH_SCHEMES = ['none', 'apikey', 'jwt'] as const;
+const JWT_VARIABLES = [
+  'TASKS_JWT_SECRET',
+  'TASKS_JWT_JWKS_URL',
+  'TASKS_JWT_ISSUER',
+  'TASKS_JWT_AUDIENCE',
+  'TASKS_JWT_OWNER_CLAIM',
+  'TASKS_JWT_ROLES_CLAIM',
+];
 
 /** `TASKS_AUTH`: built-in authentication; `none` (or unset) leaves the API open. */
 function readAuth(read: EnvReader): AuthOptions | undefined {
   const scheme = read.oneOf('TASKS_AUTH', AUTH_SCHEMES);
-  return scheme === 'apikey' ? { scheme } : undefined;
+  if (scheme !== 'jwt') {
+    const orphans = JWT_VARIABLES.filter((name) => read.string(name) !== undefined);
+    // Never an open API that its operator believes closed.
+    if (orphans.length > 0) {
+      read.problems.push(
+        `${orphans.join(', ')} ${orphans.length > 1 ? 'are' : 'is'} set but TASKS_AUTH is not jwt: set TASKS_AUTH=jwt`,
+      );
+    }
+    return scheme === 'apikey' ? { scheme } : undefined;
+  }
+  const secret = read.secret('TASKS_JWT_SECRET', MIN_JWT_SECRET_LENGTH);
+  const jwksUrl = read.url('TASKS_JWT_JWKS_URL', ['http:', 'https:']);
+  const secretGiven = read.string('TASKS_JWT_SECRET') !== undefined;
+  const jwksGiven = read.string('TASKS_JWT_JWKS_URL') !== undefined;
+  if (secretGiven === jwksGiven) {
+    read.problems.push(
+      'TASKS_AUTH=jwt needs exactly one of TASKS_JWT_SECRET (HS256) and TASKS_JWT_JWKS_URL (RS256, ES256...)',
+    );
+  }
+  return compact({
+    scheme,
+    secret,
+    jwksUrl,
+    issuer: read.list('TASKS_JWT_ISSUER'),
+    audience: read.list('TASKS_JWT_AUDIENCE'),
+    ownerClaim: read.string('TASKS_JWT_OWNER_CLAIM'),
+    rolesClaim: read.string('TASKS_JWT_ROLES_CLAIM'),
+  }) as JwtAuthOptions;
 }
 
 /** SigV4's ceiling on the lifetime of a presigned URL: seven days. */
@@ -254,6 +294,15 @@ class EnvReader {
   string(name: string): string | undefined {
     const value = this.env[name]?.trim();
     return value ? value : undefined;
+  }
+
+  /** Comma-separated values: undefined when none. */
+  list(name: string): string[] | undefined {
+    const values = this.string(name)
+      ?.split(',')
+      .map((value) => value.trim())
+      .filter(Boolean);
+    return values && values.length > 0 ? values : undefined;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { TaskOperationError } from '../engine/operation-errors';
+import { AUTH_REALM, AuthenticationError } from '../core/auth/auth-errors';
 import { ApiError, errorBody } from './http-error';
 import type { ErrorBody } from './task-view';
 import { isUnavailableError } from './unavailable-error';
@@ -36,7 +37,11 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
   if (exception instanceof HttpException) {
     const headers: Record<string, string> = exception instanceof ApiError ? { ...exception.headers } : {};
     // RFC 9110: a 401 names the scheme that would be accepted.
-    if (exception.getStatus() === 401) headers['WWW-Authenticate'] ??= 'Bearer realm="stepwise"';
+    if (exception.getStatus() === 401) {
+      headers['WWW-Authenticate'] ??=
+        exception instanceof AuthenticationError ? exception.challenge : `Bearer realm="${AUTH_REALM}"`;
+    }
+    if (exception.getStatus() === 503) headers['Retry-After'] ??= RETRY_AFTER_SECONDS;
     return { body: fromHttpException(exception), headers };
   }
   const clientError = exposedClientError(exception);

@@ -1,6 +1,6 @@
-import { UnauthorizedException } from '@nestjs/common';
 import type { Caller, OwnerRequest, OwnerResolver } from '../owner-resolver';
 import type { ApiKeys } from './api-keys';
+import { AuthenticationError } from './auth-errors';
 import { presentedCredential } from './credentials';
 
 /**
@@ -15,10 +15,10 @@ export class ApiKeyOwnerResolver implements OwnerResolver {
   async resolve(request: OwnerRequest): Promise<Caller> {
     const credential = presentedCredential(request);
     if (!credential) {
-      throw new UnauthorizedException('Missing API key: send Authorization: Bearer <key> or X-Api-Key: <key>');
+      throw new AuthenticationError('Missing API key: send Authorization: Bearer <key> or X-Api-Key: <key>');
     }
     const key = await this.keys.verify(credential);
-    if (!key) throw new UnauthorizedException('Invalid or revoked API key');
+    if (!key) throw new AuthenticationError('Invalid or revoked API key', { invalidToken: true });
     return { owner: key.owner, roles: key.roles };
   }
 }
