@@ -7,6 +7,7 @@ import {
   type TASK_MODULE_OPTIONS_TYPE,
   type MetricsOptions,
   type TaskModuleExtras,
+  normalizeRoutePrefix,
 } from './core/task-module.definition';
 import { FEATURE_PACKAGES, loadFeature, requireFeature } from './adapters/optional-packages';
 
@@ -96,7 +97,7 @@ export class TaskModule {
 }
 
 function compose(core: DynamicModule, extras: Partial<TaskModuleExtras>): DynamicModule {
-  const prefix = normalizePrefix(extras.routePrefix);
+  const prefix = normalizeRoutePrefix(extras.routePrefix);
   const features: Array<Promise<DynamicModule>> = [...REST, UPLOADS].map((load) =>
     load().then((module) => ({ module })),
   );
@@ -112,12 +113,4 @@ function compose(core: DynamicModule, extras: Partial<TaskModuleExtras>): Dynami
     );
   }
   return { module: TaskModule, imports: [core, ...features], exports: [core] };
-}
-
-function normalizePrefix(prefix: string | undefined): string {
-  if (prefix === undefined || prefix === '' || prefix === '/') return '';
-  if (!/^\/?[A-Za-z0-9._~\-/]+$/.test(prefix) || prefix.includes('//')) {
-    throw new Error(`Stepwise: routePrefix must be a path such as /api (got ${JSON.stringify(prefix)})`);
-  }
-  return `/${prefix.replace(/^\/+|\/+$/g, '')}`;
 }

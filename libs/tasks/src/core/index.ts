@@ -7,6 +7,7 @@ export { JwtOwnerResolver } from './auth/jwt-owner-resolver';
 export { AuthenticationError } from './auth/auth-errors';
 export { presentedCredential } from './auth/credentials';
 export * from './task-module-options';
+export { CorsPolicy, type CorsOptions } from './cors-policy';
 export * from './tokens';
 export { TASK_MODULE_OPTIONS } from './task-module.definition';
 export * from './shutdown-signals';

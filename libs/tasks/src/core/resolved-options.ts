@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { Placement } from '../model';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine';
+import { CorsPolicy } from './cors-policy';
 import type {
   DashboardOptions,
   HttpServerOptions,
@@ -37,6 +38,8 @@ export interface ResolvedOptions {
   dashboard: Required<DashboardOptions> | null;
   realtime: Required<RealtimeOptions>;
   http: Required<HttpServerOptions>;
+  /** Cross-origin access of the REST routes, tus and Socket.IO. */
+  cors: CorsPolicy;
 }
 
 /** Default of `http.idleTimeoutMs`. */
@@ -91,6 +94,7 @@ export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?
     dashboard: resolveDashboard(options.dashboard, realtime),
     realtime,
     http: resolveHttp(options.http, realtime),
+    cors: options.cors ? new CorsPolicy(options.cors) : CorsPolicy.NONE,
   };
 }
 

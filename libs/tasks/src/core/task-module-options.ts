@@ -4,6 +4,7 @@ import type { EngineSettings } from '../engine';
 import type { Clock, EventBus, ObjectStorage, ScheduleStore, TaskQueue, TaskStore } from '../ports';
 import type { AuthOptions } from './auth/auth-options';
 import type { AuthorizeOptions } from './auth/task-authorizer';
+import type { CorsOptions } from './cors-policy';
 import type { OwnerResolver } from './owner-resolver';
 import type { WebhookOptions } from './webhook-settings';
 import type { UploadLocker } from '../ports/upload-locker';
@@ -176,4 +177,11 @@ export interface TaskModuleOptions {
   realtime?: RealtimeOptions;
   /** The HTTP server's idle timeout. */
   http?: HttpServerOptions;
+  /**
+   * Cross-origin access to the REST routes, the tus uploads and Socket.IO
+   * from other origins' pages (`TASKS_CORS_ORIGINS`): `{ origins, credentials? }`.
+   * Default: same origin only, no CORS header is sent, and a Socket.IO
+   * handshake from another origin's page is refused.
+   */
+  cors?: CorsOptions;
 }

@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { TaskModuleOptions } from './task-module-options';
+import { ROUTE_PREFIX } from './tokens';
 
 /** Where Prometheus metrics are served (`metrics` beside the module options). */
 export interface MetricsOptions {
@@ -52,6 +53,20 @@ export const {
     (definition, extras) => ({
       ...definition,
       global: extras.isGlobal,
+      providers: [
+        ...(definition.providers ?? []),
+        { provide: ROUTE_PREFIX, useValue: normalizeRoutePrefix(extras.routePrefix) },
+      ],
+      exports: [...(definition.exports ?? []), ROUTE_PREFIX],
     }),
   )
   .build();
+
+/** `''` or `/api` from `routePrefix`. @throws Error when it is no path. */
+export function normalizeRoutePrefix(prefix: string | undefined): string {
+  if (prefix === undefined || prefix === '' || prefix === '/') return '';
+  if (!/^\/?[A-Za-z0-9._~\-/]+$/.test(prefix) || prefix.includes('//')) {
+    throw new Error(`Stepwise: routePrefix must be a path such as /api (got ${JSON.stringify(prefix)})`);
+  }
+  return `/${prefix.replace(/^\/+|\/+$/g, '')}`;
+}

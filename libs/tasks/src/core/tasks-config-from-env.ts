@@ -2,6 +2,7 @@ import { ObjectKeys, type InvalidObjectKeyError } from '../adapters/s3/object-ke
 import type { MetricsOptions } from './task-module.definition';
 import type { S3StorageOptions } from '../adapters/s3/s3-storage-options';
 import type { AuthOptions, JwtAuthOptions } from './auth/auth-options';
+import { CorsPolicy, type CorsOptions } from './cors-policy';
 import { MIN_JWT_SECRET_LENGTH } from './auth/jwt-owner-resolver';
 import { DASHBOARD_PATH_RULE, normalizeDashboardPath } from './resolved-options';
 import type { ResumableUploadOptions, TaskMode, TaskModuleOptions, TaskRole } from './task-module-options';
@@ -62,6 +63,8 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_JWT_JWKS_URL` | `auth.jwksUrl` | `http(s)://` URL of the issuer's JWKS (`jwt`: RS256, ES256...) |
  * | `TASKS_JWT_ISSUER`, `TASKS_JWT_AUDIENCE` | `auth.issuer`, `auth.audience` | accepted `iss` and `aud`, comma-separated |
  * | `TASKS_JWT_OWNER_CLAIM`, `TASKS_JWT_ROLES_CLAIM` | `auth.ownerClaim`, `auth.rolesClaim` | default `sub` and `roles` |
+ * | `TASKS_CORS_ORIGINS` | `cors.origins` | `*`, or origins separated by commas (`https://app.example.com`); unset: same origin only |
+ * | `TASKS_CORS_CREDENTIALS` | `cors.credentials` | `1`/`true`: allow cookies (not with `*`) |
  *
  * An empty variable counts as unset. `defaults` fill what the environment
  * leaves unset (the worker app defaults `role` to `worker`).
@@ -129,6 +132,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
   const dashboard = readDashboard(read, defaults.dashboard);
   const http = compact({ idleTimeoutMs: read.integer('HTTP_IDLE_TIMEOUT_MS', 0) }, defaults.http);
   const auth = readAuth(read) ?? defaults.auth;
+  const cors = readCors(read) ?? defaults.cors;
   const s3 = readS3(read, defaults.s3);
   const presignSeconds = read.integer('S3_PRESIGN_DOWNLOADS_SECONDS', 1, MAX_PRESIGN_SECONDS);
   if (presignSeconds !== undefined && !s3 && read.string('S3_BUCKET') === undefined) {
@@ -151,7 +155,35 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     dashboard,
     http: Object.keys(http).length > 0 ? http : undefined,
     auth,
+    cors,
   });
+}
+
+/** `TASKS_CORS_ORIGINS` (`*`, or origins separated by commas) and `TASKS_CORS_CREDENTIALS`. */
+function readCors(read: EnvReader): CorsOptions | undefined {
+  const origins = read.list('TASKS_CORS_ORIGINS');
+  const credentials = read.flag('TASKS_CORS_CREDENTIALS');
+  if (!origins) {
+    if (credentials !== undefined) read.problems.push('TASKS_CORS_CREDENTIALS needs TASKS_CORS_ORIGINS');
+    return undefined;
+  }
+  if (origins.includes('*') && credentials) {
+    read.problems.push('TASKS_CORS_CREDENTIALS cannot be used with TASKS_CORS_ORIGINS=*: list the origins');
+    return undefined;
+  }
+  const options: CorsOptions = {
+    origins: origins.length === 1 && origins[0] === '*' ? '*' : origins,
+    ...(credentials !== undefined ? { credentials } : {}),
+  };
+  try {
+    new CorsPolicy(options);
+  } catch (error) {
+    read.problems.push(
+      `TASKS_CORS_ORIGINS: ${(error as Error).message.replace(/^Stepwise: cors\.\w+: ?/, '').replace(/^Stepwise: /, '')}`,
+    );
+    return undefined;
+  }
+  return options;
 }
 
 const AUTH_SCHEMES = ['none', 'apikey', 'jwt'] as const;

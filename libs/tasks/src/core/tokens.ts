@@ -30,3 +30,5 @@ export const HOST_QUEUE = Symbol.for('stepwise:HostQueue');
 export const SCHEDULE_STORE = Symbol.for('stepwise:ScheduleStore');
 /** Where API keys are kept (`ApiKeyStore`): Stepwise's database, or memory. */
 export const API_KEY_STORE = Symbol.for('stepwise:ApiKeyStore');
+/** The `routePrefix` the REST routes are mounted under, normalized (`''` or `/api`): for the middleware features bind to paths. */
+export const ROUTE_PREFIX = Symbol.for('stepwise:RoutePrefix');

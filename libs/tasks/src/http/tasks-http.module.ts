@@ -1,4 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import type { ResolvedOptions } from '../core/resolved-options';
+import { RESOLVED_OPTIONS, ROUTE_PREFIX } from '../core/tokens';
+import { corsMiddleware, pathsUnder } from '../web/cors.middleware';
 import { BodyParserErrorBridge } from './body-parser-error.bridge';
 import { HttpIdleTimeout } from './http-idle-timeout';
 import { ResultDownloadService } from './result-download.service';
@@ -12,4 +15,15 @@ import { TasksController } from './tasks.controller';
   controllers: [TaskMaintenanceController, TasksController],
   providers: [TaskSubmissionService, ResultDownloadService, BodyParserErrorBridge, HttpIdleTimeout],
 })
-export class TasksHttpModule {}
+export class TasksHttpModule implements NestModule {
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+    @Inject(ROUTE_PREFIX) private readonly prefix: string,
+  ) {}
+
+  /** CORS of every route under `/tasks` (the SSE stream and webhooks' routes too), when `cors` is configured. */
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.options.cors.enabled)
+      consumer.apply(corsMiddleware(this.options.cors)).forRoutes(...pathsUnder(`${this.prefix}/tasks`));
+  }
+}

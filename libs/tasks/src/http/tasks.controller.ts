@@ -330,8 +330,13 @@ function parseFlag(name: string, value: unknown): boolean {
   throw badRequest(`${name} must be true or false`, [{ field: name, message: 'must be true or false' }]);
 }
 
-/** Appends to, never replaces, what a CORS middleware already exposes. */
+/**
+ * Appends to, never replaces, what a CORS middleware (Stepwise's `cors`, or
+ * the host's `app.enableCors()`) exposes, on an answer it let through: no
+ * CORS header at all for an origin that was not allowed.
+ */
 function exposeHeader(res: Response, name: string): void {
+  if (res.getHeader('Access-Control-Allow-Origin') === undefined) return;
   const current = String(res.getHeader('Access-Control-Expose-Headers') ?? '');
   const names = current
     .split(',')

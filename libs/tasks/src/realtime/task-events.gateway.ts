@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { Inject, Logger, UnauthorizedException, type OnModuleDestroy } from '@nestjs/common';
 import {
   ConnectedSocket,
@@ -21,6 +22,7 @@ import { toTaskView } from '../web/task-view.mapper';
 import { TaskAuthorizer } from '../core/auth/task-authorizer';
 import { resolveCaller, type Caller, type OwnerResolver } from '../core/owner-resolver';
 import type { ResolvedOptions } from '../core/resolved-options';
+import type { CorsPolicy } from '../core/cors-policy';
 import { EVENT_BUS, OWNER_RESOLVER, RESOLVED_OPTIONS } from '../core/tokens';
 import { ProgressThrottle } from './progress-throttle';
 import { isPublicEvent, isTerminalEvent, toTaskEventView, type PublicTaskEvent } from './task-event-view';
@@ -40,7 +42,7 @@ export type SubscriptionAck = { ok: true; task?: TaskView } | { ok: false; error
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 1_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const GATEWAY_DEFAULTS = { namespace: TASKS_NAMESPACE, cors: { origin: true } };
+const GATEWAY_DEFAULTS = { namespace: TASKS_NAMESPACE };
 
 /**
  * Live task events over Socket.IO (DESIGN.md, "Socket.IO"), namespace `/tasks`.
@@ -108,7 +110,11 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
     // initialises, after the providers are built: this is the one moment the
     // configured path can still be applied. One path per process: the last
     // TaskModule built before `init()` wins.
-    Reflect.defineMetadata(GATEWAY_OPTIONS, { ...GATEWAY_DEFAULTS, path: options.realtime.path }, TaskEventsGateway);
+    Reflect.defineMetadata(
+      GATEWAY_OPTIONS,
+      { ...GATEWAY_DEFAULTS, path: options.realtime.path, ...socketCorsOptions(options.cors) },
+      TaskEventsGateway,
+    );
   }
 
   afterInit(): void {
@@ -211,6 +217,28 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
     if (log === 'warn') this.logger.warn(`backend unavailable: ${String(error)}`);
     return body;
   }
+}
+
+/**
+ * The Socket.IO server's share of the CORS policy: CORS headers on the
+ * long-polling transport for allowed origins only (none configured: none at
+ * all), and a handshake from another origin's page refused (`403`) whatever
+ * the transport: browsers apply no CORS to a WebSocket.
+ */
+export function socketCorsOptions(policy: CorsPolicy) {
+  return {
+    ...(policy.enabled
+      ? {
+          cors: {
+            origin: (origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) =>
+              callback(null, policy.allows(origin)),
+            credentials: policy.credentials,
+          },
+        }
+      : {}),
+    allowRequest: (req: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) =>
+      callback(null, policy.admitsHandshake(req.headers)),
+  };
 }
 
 function parseTaskId(body: unknown): string {

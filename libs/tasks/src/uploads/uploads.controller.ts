@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { ApiError, notFound } from '../web/http-error';
 import { resolveOwner } from '../core/owner-resolver';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
+import { withoutForeignCorsHeaders } from '../web/cors.middleware';
 import type { OwnerResolver } from '../core/owner-resolver';
 import { OWNER_RESOLVER } from '../core/tokens';
 import type { ResumableUploads } from './resumable-uploads';
@@ -28,6 +29,7 @@ export class UploadsController {
   @All()
   async collection(@Req() req: Request, @Res() res: Response): Promise<void> {
     const uploads = this.enabled();
+    withoutForeignCorsHeaders(res);
     // CORS preflight carries no credentials: answer it before resolving an owner.
     const owner = req.method === 'OPTIONS' ? '' : await this.owner(req);
     await uploads.handle(req, res, owner);
@@ -36,6 +38,8 @@ export class UploadsController {
   @All(':id')
   async one(@Req() req: Request, @Res() res: Response, @Param('id') id: string): Promise<void> {
     const uploads = this.enabled();
+    // tus answers any origin: only the module's CORS policy (its middleware) speaks for Stepwise.
+    withoutForeignCorsHeaders(res);
     if (req.method === 'OPTIONS') return uploads.handle(req, res, '');
     if (req.method === 'GET') throw new ApiError(405, 'uploads are read through the tasks that use them');
     const owner = await this.owner(req);
