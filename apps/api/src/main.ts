@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { ApiKeys, closeOnSignals, taskModuleOptionsFromEnv, type TaskModuleOptions } from '@stepwise/tasks';
 import { setupOpenApi } from '@stepwise/tasks/openapi';
 import { AppModule } from './app.module';
+import { securityHeaders } from './security-headers';
 
 async function bootstrap(): Promise<void> {
   // Configuration is checked before Nest starts: a bad variable is one clear line, not a stack.
@@ -13,6 +14,7 @@ async function bootstrap(): Promise<void> {
 
   const app = await NestFactory.create(AppModule, { abortOnError: false });
   closeOnSignals(app); // graceful: running tasks are handed back, then exit 0
+  app.use(securityHeaders()); // helmet: nosniff, no framing, a CSP, no X-Powered-By (docs/security.md)
   setupOpenApi(app);
   // Node cuts a request still arriving after 5 minutes (requestTimeout): an upload of a few GiB
   // on a slow link takes longer. Headers must still arrive within headersTimeout (60 s), and
