@@ -11,6 +11,7 @@ import {
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import { GATEWAY_OPTIONS } from '@nestjs/websockets/constants';
+import { ExternalContextCreator } from '@nestjs/core';
 import type { Namespace, Socket } from 'socket.io';
 import { TaskEngine } from '../engine/task-engine';
 import type { EventBus } from '../ports';
@@ -95,7 +96,11 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
   private readonly throttle: ProgressThrottle<PublicTaskEvent>;
   private unsubscribeBus: (() => void) | undefined;
 
+  /** The app's global guards around the handshake, built on the first connection (they are registered after the providers). */
+  private handshakeGuards: ((request: object, response: object, next: () => void) => Promise<unknown>) | undefined;
+
   constructor(
+    private readonly contexts: ExternalContextCreator,
     private readonly engine: TaskEngine,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(OWNER_RESOLVER) private readonly resolver: OwnerResolver,
@@ -188,8 +193,9 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
 
   private async identify(socket: Socket): Promise<Caller | null> {
     try {
-      const user = (socket.request as { user?: unknown } | undefined)?.user;
       const { headers, auth } = socket.handshake;
+      await this.runHostGuards(socket);
+      const user = (socket.request as { user?: unknown } | undefined)?.user;
       const caller = await resolveCaller(this.resolver, { headers, user, auth });
       if (socket.connected) {
         await socket.join(
@@ -203,6 +209,49 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
       socket.disconnect();
       return null;
     }
+  }
+
+  /**
+   * Runs the app's global guards (`APP_GUARD`, `useGlobalGuards`) on the
+   * handshake, as on an HTTP request (context type `http`, the handshake's
+   * `IncomingMessage` as the request): a guard that refuses or throws
+   * refuses the socket, and the `request.user` a guard sets (Passport) is
+   * what the owner resolver sees. A browser's `auth.token` is shown to
+   * them as `Authorization: Bearer <token>` when the handshake has no
+   * `Authorization` header of its own.
+   */
+  private async runHostGuards(socket: Socket): Promise<void> {
+    const request = socket.request as IncomingMessage & { user?: unknown };
+    if (!request) return;
+    this.handshakeGuards ??= this.contexts.create(
+      this,
+      this.handshakeAccepted,
+      'handshakeAccepted',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      { guards: true, interceptors: false, filters: false },
+      'http',
+    ) as (request: object, response: object, next: () => void) => Promise<unknown>;
+    const token = socket.handshake.auth?.token;
+    const headers =
+      request.headers.authorization === undefined && typeof token === 'string' && token !== ''
+        ? { ...request.headers, authorization: `Bearer ${token}` }
+        : request.headers;
+    // The guards' view of the request: its own headers, everything else the handshake's.
+    const view = Object.create(request, {
+      headers: { value: headers, writable: true, enumerable: true },
+    }) as IncomingMessage & {
+      user?: unknown;
+    };
+    await this.handshakeGuards(view, handshakeResponse(), () => undefined);
+    if (view.user !== undefined) request.user = view.user;
+  }
+
+  /** What the guards wrap: reached when they all let the handshake through. */
+  handshakeAccepted(): boolean {
+    return true;
   }
 
   private async callerOf(socket: Socket): Promise<Caller> {
@@ -238,6 +287,23 @@ export function socketCorsOptions(policy: CorsPolicy) {
       : {}),
     allowRequest: (req: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) =>
       callback(null, policy.admitsHandshake(req.headers)),
+  };
+}
+
+/** A response object for guards that write headers (Passport on failure may): the handshake has none to send. */
+function handshakeResponse(): object {
+  const noop = function (this: object) {
+    return this;
+  };
+  return {
+    setHeader: noop,
+    getHeader: () => undefined,
+    status: noop,
+    header: noop,
+    set: noop,
+    end: noop,
+    json: noop,
+    send: noop,
   };
 }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Module, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
@@ -73,6 +73,7 @@ export interface AuthApp {
 export async function startAuthApp(
   options: TaskModuleOptions,
   configure?: (app: INestApplication) => void | Promise<void>,
+  host: Pick<ModuleMetadata, 'imports' | 'providers'> = {},
 ): Promise<AuthApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-auth-'));
   @Module({
@@ -83,8 +84,9 @@ export async function startAuthApp(
         uploads: { resumable: true },
         ...options,
       }),
+      ...(host.imports ?? []),
     ],
-    providers: [AuthNoteTask, AuthHoldTask, AuthFailTask],
+    providers: [AuthNoteTask, AuthHoldTask, AuthFailTask, ...(host.providers ?? [])],
   })
   class AuthTestModule {}
 
