@@ -126,6 +126,7 @@ const browserGlobals = Object.fromEntries(
     'navigator',
     'queueMicrotask',
     'requestAnimationFrame',
+    'sessionStorage',
     'setInterval',
     'setTimeout',
     'window',

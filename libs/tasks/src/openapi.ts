@@ -21,6 +21,12 @@ export function setupOpenApi(app: INestApplication, path = 'docs'): OpenAPIObjec
     )
     .setVersion('1')
     .addTag('tasks', 'Submit, follow, cancel and fetch the results of tasks')
+    // The credentials of TASKS_AUTH (an API key or a JWT, both as a bearer token) or of the host's guards:
+    // Swagger UI's Authorize button sends them with every "Try it out"; without them those calls answer 401.
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (swk_...) or a JWT' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'An API key' }, 'api-key')
+    .addSecurityRequirements('bearer')
+    .addSecurityRequirements('api-key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup(path, app, document);

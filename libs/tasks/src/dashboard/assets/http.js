@@ -1,4 +1,5 @@
-// The REST calls of the page.
+// The REST calls of the page, with the caller's credential (credential.js); a 401 asks for one.
+import { askCredential, credential, withCredential } from './credential.js';
 
 function errorMessage(status, body) {
   if (body && typeof body.message === 'string') return body.message;
@@ -17,7 +18,8 @@ function failure(status, body) {
 export async function api(path, init) {
   let response;
   try {
-    response = await fetch(path, Object.assign({ headers: { Accept: 'application/json' } }, init || {}));
+    const headers = withCredential(Object.assign({ Accept: 'application/json' }, (init && init.headers) || {}));
+    response = await fetch(path, Object.assign({}, init || {}, { headers: headers }));
   } catch (_error) {
     throw new Error('The server cannot be reached');
   }
@@ -25,6 +27,9 @@ export async function api(path, init) {
   let body = null;
   const type = response.headers.get('Content-Type') || '';
   if (type.indexOf('json') !== -1) body = await response.json().catch(() => null);
+  if (response.status === 401) {
+    askCredential(credential() ? 'The key or token was refused: ' + errorMessage(401, body) : '');
+  }
   if (!response.ok) throw failure(response.status, body);
   return { response: response, body: body };
 }
@@ -36,11 +41,14 @@ export function upload(url, formData, onProgress) {
     xhr.open('POST', url);
     xhr.responseType = 'json';
     xhr.setRequestHeader('Accept', 'application/json');
+    if (credential()) xhr.setRequestHeader('Authorization', 'Bearer ' + credential());
     xhr.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     });
     xhr.addEventListener('load', () => {
       const body = xhr.response;
+      if (xhr.status === 401)
+        askCredential(credential() ? 'The key or token was refused: ' + errorMessage(401, body) : '');
       if (xhr.status >= 200 && xhr.status < 300) resolve(body);
       else reject(failure(xhr.status, body));
     });

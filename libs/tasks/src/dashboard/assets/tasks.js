@@ -1,6 +1,7 @@
 // The task list: loaded over REST, kept live over Socket.IO, with each task's steps, result and actions.
 import { STATUS_LABELS, TASKS_URL, data, isTerminal } from './config.js';
 import { $, clampProgress, el, formatBytes, formatDuration, formatTime, part, safePath, shortId } from './dom.js';
+import { askCredential, credential, onSignIn, setupCredentialDownloads } from './credential.js';
 import { api } from './http.js';
 import { setConnection, toast } from './notices.js';
 
@@ -488,7 +489,19 @@ function connect() {
   }
   let connectedBefore = false;
   let refused = false;
-  socket = window.io(data.namespace, { path: data.socketPath });
+  // Set while the socket waits for a sign-in (its handshake was refused with 401): no reconnection loop.
+  let awaitingCredential = false;
+  socket = window.io(data.namespace, {
+    path: data.socketPath,
+    // Read at every (re)connection: a sign-in reconnects with the new credential.
+    auth: (send) => {
+      send(credential() ? { token: credential() } : {});
+    },
+  });
+  onSignIn(() => {
+    awaitingCredential = false;
+    socket.disconnect().connect();
+  });
   socket.on('connect', () => {
     setConnection('live', 'Live');
     subscribed.clear();
@@ -498,7 +511,7 @@ function connect() {
   });
   socket.on('disconnect', (reason) => {
     subscribed.clear();
-    if (refused) return;
+    if (refused || awaitingCredential) return;
     setConnection('reconnecting', 'Reconnecting…');
     // The client reconnects by itself after a lost transport, not after the server closed the socket.
     if (reason === 'io server disconnect') {
@@ -511,6 +524,13 @@ function connect() {
     setConnection('reconnecting', 'Reconnecting…');
   });
   socket.on('error', (error) => {
+    if (error && error.statusCode === 401) {
+      // Not refused for good: signing in reconnects.
+      awaitingCredential = true;
+      setConnection('offline', 'Sign in for live updates');
+      askCredential();
+      return;
+    }
     refused = true;
     setConnection('offline', 'Not connected');
     toast('Live updates refused: ' + (error && error.message ? error.message : 'unknown error'), 'error');
@@ -546,6 +566,10 @@ function setupList() {
 
 export function startTaskList() {
   setupList();
+  setupCredentialDownloads();
+  onSignIn(() => {
+    loadTasks(false);
+  });
   connect();
   loadTasks(false);
 }
