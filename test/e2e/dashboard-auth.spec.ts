@@ -50,6 +50,9 @@ describe('dashboard and /docs behind authentication', () => {
         problems.push(`${response.status()} ${response.request().method()} ${pathname}`);
       }
     });
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -105,6 +108,22 @@ describe('dashboard and /docs behind authentication', () => {
     const download = page.waitForEvent('download');
     await page.locator(`li.task[data-task-id="${id}"] [data-part="download"]`).click();
     expect((await download).suggestedFilename()).toBe('bundle.zip');
+
+    // The generated ZIP form uploads (XMLHttpRequest, multipart) with the token too.
+    await page.getByRole('tab', { name: 'ZIP files' }).click();
+    await page
+      .locator('#create-zip--files')
+      .setInputFiles([{ name: 'form.txt', mimeType: 'text/plain', buffer: Buffer.from('from the form\n') }]);
+    await page.getByLabel(/Archive name/).fill('from-form.zip');
+    const response = page.waitForResponse((r) => r.url().endsWith('/tasks/create-zip'));
+    await page.getByRole('button', { name: 'Start ZIP files' }).click();
+    const uploaded = await response;
+    expect(uploaded.status()).toBe(202);
+    const formId = ((await uploaded.json()) as { id: string }).id;
+    await expectText(page.locator(`li.task[data-task-id="${formId}"] .badge`), 'Completed');
+    const second = page.waitForEvent('download');
+    await page.locator(`li.task[data-task-id="${formId}"] [data-part="download"]`).click();
+    expect((await second).suggestedFilename()).toBe('from-form.zip');
     expect(problems).toEqual([]);
   });
 

@@ -49,6 +49,11 @@ describe('security headers of the shipped API', () => {
     });
     expect(created.status).toBe(202);
     const { id } = (await created.json()) as { id: string };
+    // The page's versioned files, served by the dashboard's middleware like the page.
+    const shell = await (await fetch(`${url}/`)).text();
+    const script = /<script type="module" src="([^"]+)"/.exec(shell)?.[1];
+    const stylesheet = /<link rel="stylesheet" href="([^"]+)"/.exec(shell)?.[1];
+    expect([script, stylesheet]).toEqual([expect.stringMatching(/^\/assets\//), expect.stringMatching(/^\/assets\//)]);
     const calls: Array<[string, string, RequestInit?]> = [
       ['submit', '/tasks/countdown', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }],
       ['list', '/tasks'],
@@ -60,6 +65,8 @@ describe('security headers of the shipped API', () => {
       ['tus', '/uploads', { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '1' } }],
       ['health', '/health/live'],
       ['dashboard', '/'],
+      ['dashboard script', script as string],
+      ['dashboard stylesheet', stylesheet as string],
       ['docs', '/docs'],
       ['docs json', '/docs-json'],
     ];
