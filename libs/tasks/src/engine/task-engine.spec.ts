@@ -4,7 +4,7 @@ import { Step, Task, type StepContext } from '../definition';
 import type { TaskEvent } from '../model';
 import { NonRetryableError } from './step-errors';
 import { TaskOperationError } from './operation-errors';
-import { MAX_SUBMIT_MANY } from './task-engine';
+import { MAX_SINGLETON_KEY_LENGTH, MAX_SUBMIT_MANY, type SubmitRequest } from './task-engine';
 import { createEngineFixture, deferred, type Deferred, type EngineFixture } from './testing/engine-fixture';
 
 type Handler = (ctx: StepContext) => unknown;
@@ -444,6 +444,63 @@ describe('TaskEngine: submit', () => {
     expect(again).toMatchObject({ created: false, task: { id: 'legacy-1', input: { n: 1 } } });
   });
 
+  it('answers a submit whose singleton key an unfinished task holds with that task, or a conflict', async () => {
+    const pipeline = new PipelineTask();
+    const f = createEngineFixture({ tasks: [pipeline, new OtherTypeTask()] });
+    const dispatch = jest.spyOn(f.queue, 'dispatch');
+    const submit = (extra: Partial<SubmitRequest> = {}, input: unknown = { n: 1 }) =>
+      f.engine.submit({ type: 'pipeline', input, owner: 'alice', singletonKey: 'nightly', ...extra });
+
+    const first = await submit();
+    expect(first).toMatchObject({ created: true, task: { singletonKey: 'nightly', status: 'pending' } });
+    expect(first.existing).toBeUndefined();
+    // Another input with the key: the holder, as it is; nothing written, nothing dispatched.
+    const second = await submit({}, { n: 2 });
+    expect(second).toEqual({ task: await f.task(first.task.id), created: false, existing: 'singleton' });
+    expect(dispatch).toHaveBeenCalledTimes(1);
+    // By option, a conflict naming the holder.
+    const refused = await expectOperationError(submit({ singleton: 'conflict' }), 'conflict');
+    expect(refused.message).toContain('nightly');
+    expect(refused.details).toEqual({ taskId: first.task.id, status: 'pending' });
+    // Another owner's holder is never shown: a conflict without its id.
+    const bobs = await expectOperationError(submit({ owner: 'bob' }), 'conflict');
+    expect(bobs.message).not.toContain(first.task.id);
+    expect(bobs.details).toBeUndefined();
+    // Another type's key is another key.
+    expect(
+      (await f.engine.submit({ type: 'other-type', input: {}, owner: 'alice', singletonKey: 'nightly' })).created,
+    ).toBe(true);
+    expect((await f.engine.list({ owner: 'alice', type: 'pipeline' })).total).toBe(1);
+
+    // Once the holder has ended, the key is free again.
+    await f.engine.start(['worker']);
+    await f.settle(first.task.id, 'completed');
+    const next = await submit({ singleton: 'conflict' });
+    expect(next.created).toBe(true);
+    expect(next.task.id).not.toBe(first.task.id);
+    expect(pipeline.count('a')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a singleton key that is empty, too long or not printable, naming the field', async () => {
+    const f = createEngineFixture({ tasks: [new PipelineTask()] });
+    for (const singletonKey of ['', 'x'.repeat(MAX_SINGLETON_KEY_LENGTH + 1), 'a\u0000b', 'line\nbreak']) {
+      const error = await expectOperationError(
+        f.engine.submit({ type: 'pipeline', input: { n: 1 }, owner: 'alice', singletonKey }),
+        'invalid_input',
+      );
+      expect(error.details).toEqual([{ field: 'singletonKey', message: expect.stringContaining('printable') }]);
+    }
+    const policy = await expectOperationError(
+      f.engine.submit({ type: 'pipeline', input: {}, owner: 'alice', singleton: 'newest' as never }),
+      'invalid_input',
+    );
+    expect(policy.details).toEqual([{ field: 'singleton', message: expect.any(String) }]);
+    const longest = 'é'.repeat(MAX_SINGLETON_KEY_LENGTH);
+    expect(
+      (await f.engine.submit({ type: 'pipeline', input: {}, owner: 'alice', singletonKey: longest })).created,
+    ).toBe(true);
+  });
+
   it('rejects input that fails the schema with invalid_input listing the fields, and creates nothing', async () => {
     const validated = new ValidatedTask();
     const f = createEngineFixture({ tasks: [validated] });
@@ -533,6 +590,27 @@ describe('TaskEngine: submitMany', () => {
     const tooMany = Array.from({ length: MAX_SUBMIT_MANY + 1 }, () => ({ name: 'x', count: 1 }));
     await expectOperationError(f.engine.submitMany('validated', tooMany, { owner: 'alice' }), 'invalid_input');
     expect((await f.engine.list({ owner: 'alice' })).total).toBe(0);
+  });
+});
+
+describe('TaskEngine: submitMany with singleton keys', () => {
+  it('creates a task per key, and none when a key is repeated in the batch or already held', async () => {
+    const f = createEngineFixture({ tasks: [new ValidatedTask()] });
+    const inputs = [1, 2, 3].map((count) => ({ name: `n${count}`, count }));
+    const submitMany = (singletonKeys: Array<string | null>) =>
+      f.engine.submitMany('validated', inputs, { owner: 'alice', singletonKeys });
+
+    const twice = await expectOperationError(submitMany(['a', null, 'a']), 'invalid_input');
+    expect(twice.message).toContain('"a" is given twice in the batch (tasks 0 and 2)');
+    expect(twice.details).toEqual([{ field: 'singletonKeys[2]', message: 'repeats singletonKeys[0]' }]);
+    await expectOperationError(submitMany(['a', 'b', 'c', 'd']), 'invalid_input');
+    expect((await f.engine.list({ owner: 'alice' })).total).toBe(0);
+
+    const tasks = await submitMany(['a', null, 'b']);
+    expect(tasks.map((t) => t.singletonKey)).toEqual(['a', null, 'b']);
+    const held = await expectOperationError(submitMany(['c', 'b']), 'conflict');
+    expect(held.message).toContain('singleton key');
+    expect((await f.engine.list({ owner: 'alice' })).total).toBe(3);
   });
 });
 

@@ -39,7 +39,24 @@ export interface SubmitRequest {
   runAt?: number;
   /** How long after the submit the task becomes due. */
   delayMs?: number;
+  /**
+   * At most one unfinished task of the type holds this key: while one does,
+   * the submit answers with it (`created: false`), or with a conflict when
+   * `singleton` is `'conflict'`. Free again once that task has ended. At most
+   * {@link MAX_SINGLETON_KEY_LENGTH} printable characters.
+   */
+  singletonKey?: string;
+  /** What a submit whose singleton key is held answers: the holder (the default) or a conflict. */
+  singleton?: SingletonPolicy;
 }
+
+/** What a submit whose singleton key an unfinished task holds answers with. */
+export type SingletonPolicy = 'existing' | 'conflict';
+
+/** The longest singleton key. */
+export const MAX_SINGLETON_KEY_LENGTH = 200;
+/** Printable: no control, format, private-use or unassigned characters, no lone surrogates. */
+const SINGLETON_KEY = /^\P{C}+$/u;
 
 /** The furthest a submit may be scheduled: a year. */
 export const MAX_SUBMIT_DELAY_MS = 366 * 86_400_000;
@@ -64,6 +81,12 @@ export interface SubmitManyOptions {
   owner: string;
   priority?: number;
   callbackUrl?: string;
+  /**
+   * The singleton key of each task, by index (null or absent for none). A
+   * key given twice in the batch, or held by an unfinished task, fails the
+   * whole batch: nothing is created.
+   */
+  singletonKeys?: ReadonlyArray<string | null | undefined>;
 }
 
 /** Most inputs one {@link TaskEngine.submitMany} takes: its rows go in one statement. */
@@ -71,8 +94,10 @@ export const MAX_SUBMIT_MANY = 1_000;
 
 export interface SubmitResult {
   task: TaskRecord;
-  /** False when an earlier submit with the same idempotency key is returned. */
+  /** False when an earlier submit with the same idempotency key, or the holder of the singleton key, is returned. */
   created: boolean;
+  /** Why an existing task is returned: the same idempotency key, or the same singleton key. Absent when created. */
+  existing?: 'idempotency' | 'singleton';
 }
 
 /**
@@ -130,10 +155,15 @@ export class TaskEngine {
     const input = await validateInput(definition, request.input);
     const now = this.deps.clock.now();
     const delayMs = submitDelay(request, now);
+    checkSingleton(request);
     const record = this.newTask(definition, request, input, now, delayMs);
     const { event, deliveries } = this.created(record);
     const { task, created } = await this.deps.store.create(record, event, deliveries);
-    if (!created) return this.replay(task, request, record.requestFingerprint);
+    if (!created) {
+      const replay = request.idempotencyKey !== undefined && task.idempotencyKey === request.idempotencyKey;
+      if (!replay) return singletonHeld(task, request);
+      return this.replay(task, request, record.requestFingerprint);
+    }
     await this.events.fanOut(task, event);
     await wakeUp(this.deps, task, delayMs > 0 ? { delayMs } : {});
     return { task, created: true };
@@ -160,13 +190,26 @@ export class TaskEngine {
         issues,
       );
     }
+    const keys = options.singletonKeys ?? [];
+    checkBatchSingletons(keys, inputs.length);
     const now = this.deps.clock.now();
-    const writes = settled.map((result) => {
+    const { singletonKeys: _, ...shared } = options;
+    const writes = settled.map((result, i) => {
       const input = (result as PromiseFulfilledResult<unknown>).value;
-      const task = this.newTask(definition, { type, input, ...options }, input, now);
+      const request = { type, input, ...shared, ...(keys[i] ? { singletonKey: keys[i] } : {}) };
+      const task = this.newTask(definition, request, input, now);
       return { task, ...this.created(task) };
     });
-    const tasks = await this.deps.store.createMany(writes);
+    let tasks: TaskRecord[];
+    try {
+      tasks = await this.deps.store.createMany(writes);
+    } catch (error) {
+      if (!keys.some(Boolean)) throw error;
+      // The store only says that a row could not be inserted; with singleton keys, the likely reason.
+      throw conflict(
+        `No task was created: a singleton key of the batch is held by an unfinished task of type "${type}" (or another row could not be written)`,
+      );
+    }
     for (const [i, task] of tasks.entries()) await this.events.fanOut(task, writes[i].event);
     await wakeUpMany(this.deps, tasks);
     return tasks;
@@ -200,6 +243,7 @@ export class TaskEngine {
       requestFingerprint: request.idempotencyKey
         ? (request.fingerprint ?? requestFingerprint(definition.name, request.input))
         : null,
+      singletonKey: request.singletonKey ?? null,
       callbackUrl: request.callbackUrl ?? null,
       cancelRequested: false,
       pauseRequested: false,
@@ -505,7 +549,7 @@ export class TaskEngine {
     if (existing.requestFingerprint !== null && existing.requestFingerprint !== fingerprint) {
       throw idempotencyKeyReused(request.idempotencyKey ?? '');
     }
-    return { task: existing, created: false };
+    return { task: existing, created: false, existing: 'idempotency' };
   }
 
   private hasLiveLease(task: TaskRecord): boolean {
@@ -515,6 +559,59 @@ export class TaskEngine {
   private dispatch(task: TaskRecord): Promise<void> {
     return wakeUp(this.deps, task);
   }
+}
+
+/** A submit's singleton key and policy, checked: printable, at most {@link MAX_SINGLETON_KEY_LENGTH} characters. */
+function checkSingleton({ singletonKey, singleton }: SubmitRequest): void {
+  if (singleton !== undefined && singleton !== 'existing' && singleton !== 'conflict') {
+    throw invalidInput(`singleton must be 'existing' or 'conflict'`, [
+      { field: 'singleton', message: "must be 'existing' or 'conflict'" },
+    ]);
+  }
+  if (singletonKey !== undefined) checkSingletonKey(singletonKey, 'singletonKey');
+}
+
+function checkSingletonKey(key: unknown, field: string): void {
+  if (
+    typeof key !== 'string' ||
+    key.length === 0 ||
+    key.length > MAX_SINGLETON_KEY_LENGTH ||
+    !SINGLETON_KEY.test(key)
+  ) {
+    const message = `must be 1 to ${MAX_SINGLETON_KEY_LENGTH} printable characters`;
+    throw invalidInput(`${field} ${message}`, [{ field, message }]);
+  }
+}
+
+/** The singleton keys of a batch, checked one by one, and no key twice. */
+function checkBatchSingletons(keys: ReadonlyArray<string | null | undefined>, count: number): void {
+  if (keys.length > count) throw invalidInput(`${keys.length} singleton keys for ${count} tasks`);
+  const seen = new Map<string, number>();
+  keys.forEach((key, i) => {
+    if (key === null || key === undefined) return;
+    checkSingletonKey(key, `singletonKeys[${i}]`);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw invalidInput(`singletonKey "${key}" is given twice in the batch (tasks ${first} and ${i})`, [
+        { field: `singletonKeys[${i}]`, message: `repeats singletonKeys[${first}]` },
+      ]);
+    }
+    seen.set(key, i);
+  });
+}
+
+/**
+ * The answer to a submit whose singleton key an unfinished task holds: that
+ * task, or a conflict when asked for one. Another owner's holder is never
+ * shown: a conflict, without its id.
+ */
+function singletonHeld(holder: TaskRecord, request: SubmitRequest): SubmitResult {
+  const message = `singletonKey "${request.singletonKey}" is held by an unfinished task of type "${holder.type}"`;
+  if (holder.owner !== request.owner) throw conflict(message);
+  if (request.singleton === 'conflict') {
+    throw conflict(`${message}: ${holder.id}`, { taskId: holder.id, status: holder.status });
+  }
+  return { task: holder, created: false, existing: 'singleton' };
 }
 
 /** The delay a submit asks for, checked: within a year, one of `runAt` and `delayMs`. */

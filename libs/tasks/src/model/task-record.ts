@@ -65,6 +65,12 @@ export interface TaskRecord {
    * on tasks submitted before it was recorded (their key replays as before).
    */
   requestFingerprint: string | null;
+  /**
+   * At most one task of this type with this key is unfinished at a time: a
+   * submit with a key an unfinished task holds answers with that task (or a
+   * conflict). Free again once that task is terminal. Null for none.
+   */
+  singletonKey: string | null;
   callbackUrl: string | null;
   cancelRequested: boolean;
   pauseRequested: boolean;

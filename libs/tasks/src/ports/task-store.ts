@@ -203,8 +203,10 @@ export interface TaskStore {
   /**
    * Inserts a task with its steps, `event` (its `task.created`, whose `seq`
    * is set) and the deliveries announcing it in one transaction, or returns
-   * the existing one with the same owner + idempotency key (and writes
-   * nothing).
+   * the existing one with the same owner + idempotency key, or else the
+   * unfinished one of the same type with the same singleton key (and writes
+   * nothing). The keys are unique in the database, not behind a lock: of
+   * concurrent creates with one key, exactly one is created.
    */
   create(
     task: NewTask,
@@ -214,8 +216,8 @@ export interface TaskStore {
   /**
    * Inserts many tasks, each with its steps, its event (whose `seq` is set)
    * and that event's deliveries, in one transaction: all of them or none. No
-   * idempotency lookup: an id or idempotency key already taken (or taken twice
-   * in the batch) fails the whole write. Answers the tasks in order.
+   * idempotency lookup: an id, idempotency key or singleton key already taken
+   * (or taken twice in the batch) fails the whole write. Answers the tasks in order.
    */
   createMany(tasks: readonly NewTaskWrite[]): Promise<TaskRecord[]>;
   get(id: string): Promise<TaskRecord | null>;

@@ -68,7 +68,9 @@ export class MemoryTaskStore implements TaskStore {
   ): Promise<{ task: TaskRecord; created: boolean }> {
     // Looked up and inserted without an await in between: concurrent creates
     // with one key must yield one task, as the SQL unique index guarantees.
-    const existing = task.idempotencyKey ? this.byKey(task.owner, task.idempotencyKey) : undefined;
+    const existing =
+      (task.idempotencyKey ? this.byKey(task.owner, task.idempotencyKey) : undefined) ??
+      (task.singletonKey ? this.bySingletonKey(task.type, task.singletonKey) : undefined);
     if (existing) return { task: structuredClone(existing), created: false };
     if (this.tasks.has(task.id)) throw new Error(`duplicate task id ${task.id}`);
     const record: TaskRecord = { ...structuredClone(task), version: 1, leaseOwner: null, leaseExpiresAt: null };
@@ -82,9 +84,17 @@ export class MemoryTaskStore implements TaskStore {
     // Every check before any write: all or nothing.
     const ids = new Set<string>();
     const keys = new Set<string>();
+    const singletons = new Set<string>();
     for (const { task } of writes) {
       if (this.tasks.has(task.id) || ids.has(task.id)) throw new Error(`duplicate task id ${task.id}`);
       ids.add(task.id);
+      if (task.singletonKey) {
+        const singleton = JSON.stringify([task.type, task.singletonKey]);
+        if (singletons.has(singleton) || this.bySingletonKey(task.type, task.singletonKey)) {
+          throw new Error(`singleton key ${task.singletonKey} of ${task.type} is held by an unfinished task`);
+        }
+        singletons.add(singleton);
+      }
       if (!task.idempotencyKey) continue;
       const key = JSON.stringify([task.owner, task.idempotencyKey]);
       if (keys.has(key) || this.byKey(task.owner, task.idempotencyKey)) {
@@ -109,6 +119,14 @@ export class MemoryTaskStore implements TaskStore {
   async findByIdempotencyKey(owner: string, key: string): Promise<TaskRecord | null> {
     const task = this.byKey(owner, key);
     return task ? structuredClone(task) : null;
+  }
+
+  /** The unfinished task of this type holding this singleton key, as the SQL partial unique index has it. */
+  private bySingletonKey(type: string, key: string): TaskRecord | undefined {
+    for (const task of this.tasks.values()) {
+      if (task.type === type && task.singletonKey === key && !isTerminal(task.status)) return task;
+    }
+    return undefined;
   }
 
   private byKey(owner: string, key: string): TaskRecord | undefined {

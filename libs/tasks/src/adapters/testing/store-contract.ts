@@ -45,6 +45,7 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
     error: null,
     idempotencyKey: null,
     requestFingerprint: null,
+    singletonKey: null,
     callbackUrl: null,
     cancelRequested: false,
     pauseRequested: false,
@@ -190,6 +191,71 @@ export function describeTaskStoreContract(
           expect(await store.listEvents(batch[0].id)).toEqual([]);
         }
         expect((await store.list({ owner: 'alice', limit: 10 })).total).toBe(1);
+      });
+
+      contract(
+        'answers a create with a singleton key an unfinished task of the type holds with that task',
+        async () => {
+          const first = await store.create(newTask({ singletonKey: 'nightly' }));
+          expect(first.created).toBe(true);
+          expect(first.task.singletonKey).toBe('nightly');
+          expect(await store.get(first.task.id)).toEqual(first.task);
+          for (const status of ['pending', 'running', 'paused', 'compensating'] as const) {
+            await store.create(newTask({ singletonKey: status, status }));
+            const twin = newTask({ singletonKey: status, owner: 'bob', input: { other: true } });
+            const again = await store.create(twin, event(twin.id, { type: 'task.created' }));
+            expect(again.created).toBe(false);
+            expect(again.task).toMatchObject({ singletonKey: status, status, owner: 'alice' });
+            expect(await store.get(twin.id)).toBeNull();
+            expect(await store.listEvents(twin.id)).toEqual([]);
+          }
+          // Another type's key is another key.
+          const otherType = await store.create(newTask({ singletonKey: 'nightly', type: 'send-mail' }));
+          expect(otherType.created).toBe(true);
+          expect((await store.create(newTask({ singletonKey: 'nightly' }))).task.id).toBe(first.task.id);
+        },
+      );
+
+      contract('frees a singleton key once its task completes, fails or is cancelled', async () => {
+        for (const status of ['completed', 'failed', 'cancelled'] as const) {
+          const key = `free-${status}`;
+          const task = await claimed({ singletonKey: key });
+          Object.assign(task, { status, leaseOwner: null, finishedAt: T0 + 5, updatedAt: T0 + 5 });
+          expect(await store.save(task, 'w1')).toBe(true);
+          const next = await store.create(newTask({ singletonKey: key }));
+          expect(next.created).toBe(true);
+          expect(next.task.id).not.toBe(task.id);
+          const again = await store.create(newTask({ singletonKey: key }));
+          expect(again).toEqual({ task: next.task, created: false });
+        }
+        // Finished tasks never hold a key, however many there are.
+        await created({ singletonKey: 'done', status: 'completed' });
+        await created({ singletonKey: 'done', status: 'completed' });
+        expect((await store.create(newTask({ singletonKey: 'done' }))).created).toBe(true);
+      });
+
+      contract('creates one task when the same singleton key races', async () => {
+        const results = await Promise.all(
+          [1, 2, 3, 4].map((i) => store.create(newTask({ singletonKey: 'race', owner: `o${i}` }))),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
+        expect((await store.list({ owner: undefined, limit: 10 })).total).toBe(1);
+      });
+
+      contract('createMany writes nothing when a singleton key is held or given twice', async () => {
+        await created({ singletonKey: 'held' });
+        const batches = [
+          [newTask(), newTask({ singletonKey: 'held' })],
+          [newTask({ singletonKey: 'twice' }), newTask({ singletonKey: 'twice' })],
+        ];
+        for (const batch of batches) {
+          const events = batch.map((t) => event(t.id, { type: 'task.created' }));
+          await expect(store.createMany(batch.map((task, i) => ({ task, event: events[i] })))).rejects.toThrow();
+          expect(await store.get(batch[0].id)).toBeNull();
+        }
+        const distinct = [newTask({ singletonKey: 'a' }), newTask({ singletonKey: 'b' })];
+        expect(await store.createMany(distinct.map((task) => ({ task })))).toHaveLength(2);
       });
 
       contract('allows any number of tasks without a key', async () => {

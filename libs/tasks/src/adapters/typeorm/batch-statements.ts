@@ -213,6 +213,7 @@ const TASK_TYPES: readonly Column[] = [
   ['finished_at', 'int8'],
   ['timeout_ms', 'int8'],
   ['request_fingerprint', 'varchar'],
+  ['singleton_key', 'varchar'],
 ];
 
 function taskRow(d: SqlDialect, task: NewTask): unknown[] {
@@ -242,12 +243,13 @@ function taskRow(d: SqlDialect, task: NewTask): unknown[] {
     task.finishedAt,
     task.timeoutMs,
     task.requestFingerprint,
+    task.singletonKey,
   ];
 }
 
 /**
  * New tasks with their steps, events and deliveries. A task that conflicts
- * (its idempotency key taken, before or earlier in the same batch) inserts
+ * (its idempotency key or its singleton key taken, before or earlier in the same batch) inserts
  * nothing and is absent from the answer; the others answer `id` and `seqs`
  * (their events' ids, in order). With `conflicts: 'fail'` a conflict fails
  * the statement instead: all rows or none. On the database clock a task is

@@ -16,6 +16,7 @@ import { AbandonedAndDeleteRequests1700000000004 } from './migrations/1700000000
 import { IdempotencyFingerprint1700000000006 } from './migrations/1700000000006-idempotency-fingerprint';
 import { Schedules1700000000007 } from './migrations/1700000000007-schedules';
 import { ApiKeys1700000000008 } from './migrations/1700000000008-api-keys';
+import { SingletonKeys1700000000009 } from './migrations/1700000000009-singleton-keys';
 
 export interface StepwiseDataSourceOptions {
   /** `postgres://` or `postgresql://` URL; without it, SQLite at `sqlitePath`. */
@@ -50,6 +51,7 @@ export const STEPWISE_MIGRATIONS = [
   IdempotencyFingerprint1700000000006,
   Schedules1700000000007,
   ApiKeys1700000000008,
+  SingletonKeys1700000000009,
 ];
 
 const common = {

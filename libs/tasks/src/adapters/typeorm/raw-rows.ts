@@ -44,6 +44,7 @@ export function fromRawTask(raw: Raw, steps: Raw[]): TaskRecord {
     error: json(raw.error) as TaskRecord['error'],
     idempotencyKey: str(raw.idempotency_key),
     requestFingerprint: str(raw.request_fingerprint),
+    singletonKey: str(raw.singleton_key),
     callbackUrl: str(raw.callback_url),
     cancelRequested: Boolean(raw.cancel_requested),
     pauseRequested: Boolean(raw.pause_requested),

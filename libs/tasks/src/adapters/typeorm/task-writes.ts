@@ -154,7 +154,8 @@ function cteRows(
 const TASK_COLUMNS =
   'id, type, queue, owner, status, placement, priority, input, output, result_file, progress, message, error,' +
   ' idempotency_key, callback_url, cancel_requested, pause_requested, version, lease_owner, lease_expires_at,' +
-  ' run_at, deadline_at, created_at, updated_at, started_at, finished_at, timeout_ms, request_fingerprint';
+  ' run_at, deadline_at, created_at, updated_at, started_at, finished_at, timeout_ms, request_fingerprint,' +
+  ' singleton_key';
 
 export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
   const runAt = Symbol('run_at');
@@ -187,8 +188,9 @@ export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): str
     task.finishedAt,
     task.timeoutMs,
     task.requestFingerprint,
+    task.singletonKey,
   ];
-  // A lost race on the idempotency key inserts nothing; the caller then reads the winner.
+  // A lost race on the idempotency or singleton key inserts nothing; the caller then reads the winner.
   return `INSERT INTO stepwise_tasks (${TASK_COLUMNS}) VALUES (${values.map((v) => (v === runAt ? dueAt(d, sql, task) : sql.p(v))).join(', ')}) ON CONFLICT DO NOTHING`;
 }
 

@@ -88,7 +88,22 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     const initial = ['stepwise_task_events', 'stepwise_task_steps', 'stepwise_tasks'];
     const all = [...initial, ...added, 'stepwise_schedules', 'stepwise_api_keys'].sort();
     expect(await tables()).toEqual(all);
-    // The newest migrations: the API keys' table, then the schedules'.
+    const columns = async (table: string) =>
+      ((await dataSource.query(`PRAGMA table_info(${table})`)) as { name: string }[]).map((c) => c.name);
+    const singletonIndex = async () =>
+      (await dataSource.query(
+        `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'IDX_stepwise_tasks_singleton'`,
+      )) as { sql: string }[];
+    // The newest migration: the singleton key's column and its partial unique index.
+    expect(await columns('stepwise_tasks')).toContain('singleton_key');
+    expect((await singletonIndex())[0]?.sql).toMatch(
+      /UNIQUE INDEX .* WHERE singleton_key IS NOT NULL AND status NOT IN/,
+    );
+    await dataSource.undoLastMigration();
+    expect(await columns('stepwise_tasks')).not.toContain('singleton_key');
+    expect(await singletonIndex()).toEqual([]);
+    expect(await tables()).toEqual(all);
+    // Then the API keys' table, then the schedules'.
     await dataSource.undoLastMigration();
     expect(await tables()).toEqual(all.filter((table) => table !== 'stepwise_api_keys'));
     await dataSource.undoLastMigration();
@@ -97,8 +112,6 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     // The sweeper's partial indexes replace the initial migration's two.
     const partial = ['cancels', 'expired', 'overdue'].map((name) => `IDX_stepwise_tasks_due_${name}`);
     expect(await dueIndexes()).toEqual(partial);
-    const columns = async (table: string) =>
-      ((await dataSource.query(`PRAGMA table_info(${table})`)) as { name: string }[]).map((c) => c.name);
     expect(await columns('stepwise_tasks')).toContain('request_fingerprint');
     await dataSource.undoLastMigration();
     expect(await columns('stepwise_tasks')).not.toContain('request_fingerprint');
@@ -120,6 +133,8 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     await dataSource.runMigrations();
     expect(await tables()).toEqual(all);
     expect(await dueIndexes()).toEqual(partial);
+    expect(await columns('stepwise_tasks')).toContain('singleton_key');
+    expect(await singletonIndex()).toHaveLength(1);
   });
 
   it("serves each of the sweeper's scans from its partial index, in index order", async () => {

@@ -1,5 +1,13 @@
-import type { DataSource, EntityManager, QueryDeepPartialEntity, UpdateQueryBuilder } from 'typeorm';
-import type { TaskEvent, TaskRecord, TaskStatus } from '../../model';
+import {
+  In,
+  Not,
+  type DataSource,
+  type EntityManager,
+  type FindOptionsWhere,
+  type QueryDeepPartialEntity,
+  type UpdateQueryBuilder,
+} from 'typeorm';
+import { TERMINAL_STATUSES, type TaskEvent, type TaskRecord, type TaskStatus } from '../../model';
 import type {
   ClaimRequest,
   Claimed,
@@ -98,32 +106,43 @@ export class TypeOrmTaskStore implements TaskStore {
     deliveries: readonly NewWebhookDelivery[] = [],
   ): Promise<{ task: TaskRecord; created: boolean }> {
     const events = event ? [event] : [];
-    const byKey = () =>
-      task.idempotencyKey ? findTask(this.em, { owner: task.owner, idempotencyKey: task.idempotencyKey }) : null;
     return this.gate(async () => {
-      let seqs: number[] | null;
-      if (this.d.postgres) {
-        seqs = await this.creates.submit({ task, events, deliveries });
-      } else {
-        seqs = await this.dataSource.transaction(async (em) => {
-          const insert = this.d.statement();
-          const text = insertTask(this.d, insert, task);
-          const inserted = (await em.query(`${text} RETURNING id`, insert.params)) as unknown[];
-          if (inserted.length === 0) return null;
-          if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
-          const ids = events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
-          if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
-          return ids;
-        });
-      }
-      if (seqs === null) {
+      // A singleton key's holder may end between the failed insert and the lookup: then the key is free, try again.
+      for (let attempt = 1; ; attempt++) {
+        const seqs = await this.insertOne(task, events, deliveries);
+        if (seqs !== null) {
+          if (event) event.seq = seqs[0];
+          return { task: createdRecord(task), created: true };
+        }
         // Lost to an existing task with the same key (this process's or another's): that one is the answer.
-        const winner = await byKey();
-        if (!winner) throw new Error(`task ${task.id} was not inserted and has no idempotent twin`);
-        return { task: winner, created: false };
+        const winner =
+          (task.idempotencyKey &&
+            (await findTask(this.em, { owner: task.owner, idempotencyKey: task.idempotencyKey }))) ||
+          (task.singletonKey && (await findTask(this.em, unfinishedWith(task.type, task.singletonKey))));
+        if (winner) return { task: winner, created: false };
+        if (!task.singletonKey || attempt === 3) {
+          throw new Error(`task ${task.id} was not inserted and has no idempotent or singleton twin`);
+        }
       }
-      if (event) event.seq = seqs[0];
-      return { task: createdRecord(task), created: true };
+    });
+  }
+
+  /** Inserts one task with what goes with it: its events' ids, or null when a unique key was taken. */
+  private insertOne(
+    task: NewTask,
+    events: TaskEvent[],
+    deliveries: readonly NewWebhookDelivery[],
+  ): Promise<number[] | null> {
+    if (this.d.postgres) return this.creates.submit({ task, events, deliveries });
+    return this.dataSource.transaction(async (em) => {
+      const insert = this.d.statement();
+      const text = insertTask(this.d, insert, task);
+      const inserted = (await em.query(`${text} RETURNING id`, insert.params)) as unknown[];
+      if (inserted.length === 0) return null;
+      if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
+      const ids = events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
+      if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
+      return ids;
     });
   }
 
@@ -148,7 +167,8 @@ export class TypeOrmTaskStore implements TaskStore {
               `${insertTask(this.d, insert, task)} RETURNING id`,
               insert.params,
             )) as unknown[];
-            if (inserted.length === 0) throw new Error(`task ${task.id}: its id or idempotency key is taken`);
+            if (inserted.length === 0)
+              throw new Error(`task ${task.id}: its id, idempotency key or singleton key is taken`);
             if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
             all.push(events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : []);
             if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
@@ -534,4 +554,9 @@ function toSeqs(value: unknown): number[] {
 
 function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The unfinished task of this type holding this singleton key (the partial unique index's rows). */
+function unfinishedWith(type: string, singletonKey: string): FindOptionsWhere<TaskRow> {
+  return { type, singletonKey, status: Not(In([...TERMINAL_STATUSES])) };
 }

@@ -28,6 +28,7 @@ export const TaskEntity = new EntitySchema<TaskRow>({
     error: jsonColumn('error'),
     idempotencyKey: stringColumn('idempotency_key', true),
     requestFingerprint: stringColumn('request_fingerprint', true),
+    singletonKey: stringColumn('singleton_key', true),
     callbackUrl: { name: 'callback_url', type: 'text', nullable: true },
     cancelRequested: { name: 'cancel_requested', type: 'boolean' },
     pauseRequested: { name: 'pause_requested', type: 'boolean' },
