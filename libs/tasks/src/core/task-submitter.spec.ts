@@ -88,6 +88,21 @@ describe('TaskSubmitter: submitting and following tasks from code', () => {
     await first.done();
   });
 
+  it('answers a held singleton key with the unfinished task, or a conflict when asked; free once it ended', async () => {
+    const first = await tasks.submit(SlowTask, { ms: 60_000 }, { singletonKey: 'sync-customer-7' });
+    const again = await tasks.submit(SlowTask, { ms: 1 }, { singletonKey: 'sync-customer-7' });
+    expect(again).toMatchObject({ id: first.id, created: false });
+    await expect(
+      tasks.submit(SlowTask, { ms: 1 }, { singletonKey: 'sync-customer-7', singleton: 'conflict' }),
+    ).rejects.toMatchObject({ kind: 'conflict', details: { taskId: first.id } });
+    await first.cancel();
+    await first.done();
+    const next = await tasks.submit(SlowTask, { ms: 1 }, { singletonKey: 'sync-customer-7', singleton: 'conflict' });
+    expect(next).toMatchObject({ created: true });
+    expect(next.id).not.toBe(first.id);
+    await next.done();
+  });
+
   it('cancels, and done() resolves with the cancelled task', async () => {
     const slow = await tasks.submit(SlowTask, { ms: 60_000 });
     await slow.cancel();

@@ -1,6 +1,6 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { taskTypeOf, type TaskInputOf } from '../definition';
-import { TaskEngine, TaskHandle } from '../engine';
+import { TaskEngine, TaskHandle, type SingletonPolicy } from '../engine';
 
 /** Who the task is for, and how it is delivered. */
 export interface SubmitOptions {
@@ -16,6 +16,15 @@ export interface SubmitOptions {
   runAt?: Date | number;
   /** Due this long after the submit. */
   delayMs?: number;
+  /**
+   * At most one unfinished task of the type with this key: while one holds
+   * it, the submit answers with that task (`handle.created` is false), or
+   * rejects with a `TaskOperationError` (`kind: 'conflict'`) when `singleton`
+   * is `'conflict'`. Free again once that task has ended.
+   */
+  singletonKey?: string;
+  /** What a held `singletonKey` answers: the holder (`'existing'`, the default) or a conflict. */
+  singleton?: SingletonPolicy;
 }
 
 /**
@@ -46,6 +55,8 @@ export class TaskSubmitter {
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
       ...(options.runAt !== undefined ? { runAt: +options.runAt } : {}),
       ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
+      ...(options.singletonKey !== undefined ? { singletonKey: options.singletonKey } : {}),
+      ...(options.singleton !== undefined ? { singleton: options.singleton } : {}),
     });
     return new TaskHandle<Output>(this.engine, record.id, owner, created);
   }

@@ -1,4 +1,5 @@
 import { literalTargetProblem } from '../core/target-guard';
+import { MAX_SINGLETON_KEY_LENGTH, type SingletonPolicy } from '../engine/task-engine';
 import { badRequest } from '../web/http-error';
 
 /** What a submit carries besides its input. */
@@ -9,6 +10,10 @@ export interface SubmitOptions {
   runAt?: number;
   /** Due this long after the submit (`?delayMs=`). */
   delayMs?: number;
+  /** `?singletonKey=`: at most one unfinished task of the type with it. */
+  singletonKey?: string;
+  /** `?singleton=existing|conflict`: what a held key answers. */
+  singleton?: SingletonPolicy;
 }
 
 /** What the module allows of a `callbackUrl`. */
@@ -92,4 +97,37 @@ function parseCallbackUrl(value: unknown, policy?: CallbackPolicy): string {
   const problem = policy && !policy.allowPrivate ? literalTargetProblem(url) : null;
   if (problem) throw invalid(problem);
   return url.toString();
+}
+
+/** Printable: no control, format, private-use or unassigned characters. */
+const SINGLETON_KEY = /^\P{C}+$/u;
+
+/**
+ * `?singletonKey=` (1 to 200 printable characters, given once) and
+ * `?singleton=existing|conflict`: 400 naming the parameter otherwise.
+ */
+export function parseSingleton(
+  singletonKey: unknown,
+  singleton: unknown,
+): Pick<SubmitOptions, 'singletonKey' | 'singleton'> {
+  const invalid = (field: string, message: string) => badRequest(`${field} ${message}`, [{ field, message }]);
+  const options: Pick<SubmitOptions, 'singletonKey' | 'singleton'> = {};
+  if (singletonKey !== undefined) {
+    if (typeof singletonKey !== 'string') throw invalid('singletonKey', 'must be given once');
+    if (
+      singletonKey.length === 0 ||
+      singletonKey.length > MAX_SINGLETON_KEY_LENGTH ||
+      !SINGLETON_KEY.test(singletonKey)
+    ) {
+      throw invalid('singletonKey', `must be 1 to ${MAX_SINGLETON_KEY_LENGTH} printable characters`);
+    }
+    options.singletonKey = singletonKey;
+  }
+  if (singleton !== undefined) {
+    if (singleton !== 'existing' && singleton !== 'conflict')
+      throw invalid('singleton', "must be 'existing' or 'conflict'");
+    if (options.singletonKey === undefined) throw invalid('singleton', 'needs a singletonKey');
+    options.singleton = singleton;
+  }
+  return options;
 }

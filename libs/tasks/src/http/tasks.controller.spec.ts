@@ -325,6 +325,55 @@ describe('TasksController (HTTP)', () => {
       expect((await api().get(`/tasks/${id}?redirect=true`)).status).toBe(200);
     });
 
+    it('answers a held ?singletonKey= with the unfinished task (200, Singleton-Replayed), or 409 when asked', async () => {
+      const key = `nightly ${Date.now()}`;
+      const path = `/tasks/slow?singletonKey=${encodeURIComponent(key)}`;
+      const first = await api().post(path).send({ ms: 30_000 });
+      expect(first.status).toBe(202);
+      expect(first.headers['singleton-replayed']).toBeUndefined();
+      const second = await api().post(path).send({ ms: 5 });
+      expect(second.status).toBe(200);
+      expect(second.headers['singleton-replayed']).toBe('true');
+      expect(second.headers['access-control-expose-headers']).toContain('Singleton-Replayed');
+      expect(second.body.id).toBe(first.body.id);
+      expect(second.headers.location).toBe(first.headers.location);
+      const refused = expectError(await api().post(`${path}&singleton=conflict`).send({ ms: 5 }), 409);
+      expect(refused.details).toMatchObject({ taskId: first.body.id });
+      // Another owner learns nothing of the holder.
+      const mallory = expectError(await api().post(path).set('x-owner-id', 'mallory').send({ ms: 5 }), 409);
+      expect(JSON.stringify(mallory)).not.toContain(first.body.id);
+      // Another type's key is another key.
+      expect(
+        (
+          await api()
+            .post(`/tasks/greet?singletonKey=${encodeURIComponent(key)}`)
+            .send({ name: 'S', times: 1 })
+        ).status,
+      ).toBe(202);
+      // Once the holder has ended, the key is free.
+      await api().post(`/tasks/${first.body.id}/cancel`).expect(202);
+      await waitFor(first.body.id, finished);
+      const next = await api().post(`${path}&singleton=conflict`).send({ ms: 30_000 });
+      expect(next.status).toBe(202);
+      expect(next.body.id).not.toBe(first.body.id);
+      await api().post(`/tasks/${next.body.id}/cancel`).expect(202);
+    });
+
+    it('refuses a malformed ?singletonKey= or ?singleton= with a 400 naming the parameter', async () => {
+      const cases: Array<[string, string]> = [
+        ['singletonKey=', 'singletonKey'],
+        [`singletonKey=${'k'.repeat(201)}`, 'singletonKey'],
+        ['singletonKey=a%00b', 'singletonKey'],
+        ['singletonKey=a&singletonKey=b', 'singletonKey'],
+        ['singletonKey=a&singleton=newest', 'singleton'],
+        ['singleton=conflict', 'singleton'],
+      ];
+      for (const [query, field] of cases) {
+        const body = expectError(await api().post(`/tasks/greet?${query}`).send({ name: 'x', times: 1 }), 400);
+        expect(body.details).toEqual([{ field, message: expect.any(String) }]);
+      }
+    });
+
     it('replays the same Idempotency-Key as the same task', async () => {
       const key = `key-${Date.now()}`;
       const first = await api().post('/tasks/greet').set('Idempotency-Key', key).send({ name: 'Cy', times: 1 });

@@ -40,7 +40,7 @@ import { TaskAuthorizer, type TaskAction } from '../core/auth/task-authorizer';
 import type { Caller } from '../core/owner-resolver';
 import { WEBHOOK_SETTINGS } from '../core/tokens';
 import type { WebhookSettings } from '../core/webhook-settings';
-import { parseSchedule, parseSubmitOptions } from './submit-options';
+import { parseSchedule, parseSingleton, parseSubmitOptions } from './submit-options';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
 import { TaskIdPipe } from '../web/task-id.pipe';
 import { TaskSubmissionService } from './task-submission.service';
@@ -102,7 +102,10 @@ export class TasksController {
   /**
    * Submits a task: `202` with `Location`. The same `Idempotency-Key` again
    * with the same request answers the first task (also `202`, with
-   * `Idempotent-Replayed: true`); with another input it is a `422`.
+   * `Idempotent-Replayed: true`); with another input it is a `422`. With
+   * `?singletonKey=`, while an unfinished task of the type holds the key, the
+   * answer is that task with `200` and `Singleton-Replayed: true` (or a `409`
+   * with `?singleton=conflict`).
    */
   @Post(':type')
   @HttpCode(202)
@@ -136,9 +139,26 @@ export class TasksController {
     description: 'ISO 8601 time the task becomes due (at most a year ahead)',
   })
   @ApiQuery({ name: 'delayMs', required: false, description: 'Due this many milliseconds after the submit' })
+  @ApiQuery({
+    name: 'singletonKey',
+    required: false,
+    description:
+      'At most one unfinished task of the type with this key (1 to 200 printable characters): while one holds it, the answer is that task (200)',
+  })
+  @ApiQuery({
+    name: 'singleton',
+    required: false,
+    enum: ['existing', 'conflict'],
+    description: 'What a held singletonKey answers: the holder (200, the default) or 409',
+  })
   @ApiAcceptedResponse({
     type: TaskViewDto,
     headers: { ...LOCATION, 'Idempotent-Replayed': { description: '`true` on a replay', schema: { type: 'string' } } },
+  })
+  @ApiOkResponse({
+    type: TaskViewDto,
+    description: 'The unfinished task that holds the singletonKey',
+    headers: { ...LOCATION, 'Singleton-Replayed': { description: '`true`', schema: { type: 'string' } } },
   })
   @ApiErrors(400, 404, 409, 413, 415, 422, 503)
   async submit(
@@ -147,22 +167,32 @@ export class TasksController {
     @Query('callbackUrl') callbackUrl: unknown,
     @Query('runAt') runAt: unknown,
     @Query('delayMs') delayMs: unknown,
+    @Query('singletonKey') singletonKey: unknown,
+    @Query('singleton') singleton: unknown,
     @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<TaskView> {
+    @Res() res: Response,
+  ): Promise<void> {
     // What the URL alone shows to be private is a 400 now, not a failed delivery later.
     const options = {
       ...parseSubmitOptions(req.headersDistinct['idempotency-key'], callbackUrl, {
         allowPrivate: this.webhooks?.allowPrivate ?? false,
       }),
       ...parseSchedule(runAt, delayMs),
+      ...parseSingleton(singletonKey, singleton),
     };
     await this.access.assertCanSubmit(caller, type);
-    const { task, created } = await this.submissions.submit(req, { type, owner: caller.owner, ...options });
+    const { task, created, existing } = await this.submissions.submit(req, { type, owner: caller.owner, ...options });
     const view = toTaskView(task, tasksPath(req));
     res.setHeader('Location', view.links.self);
+    if (existing === 'singleton') {
+      // Not this request's task: the one already under way with its key.
+      res.setHeader('Singleton-Replayed', 'true');
+      exposeHeader(res, 'Singleton-Replayed');
+      res.status(200).json(view);
+      return;
+    }
     if (!created) res.setHeader('Idempotent-Replayed', 'true');
-    return view;
+    res.status(202).json(view);
   }
 
   /**
