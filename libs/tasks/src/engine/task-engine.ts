@@ -438,7 +438,15 @@ export class TaskEngine {
       event,
       deliveries: this.events.deliveries(reopened, [event]),
     });
-    if (!ok) throw conflict(`Task ${id} was retried already`, { status: 'pending' });
+    if (!ok) {
+      const now = await this.get(id, owner);
+      if (now.status === 'failed' && now.singletonKey !== null) {
+        throw conflict(`Task ${id} cannot be retried: another unfinished task holds its singletonKey`, {
+          status: 'failed',
+        });
+      }
+      throw conflict(`Task ${id} was retried already`, { status: 'pending' });
+    }
     const retried = await this.get(id, owner);
     await this.events.fanOut(retried, event);
     await this.dispatch(retried);

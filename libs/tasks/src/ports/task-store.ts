@@ -286,7 +286,8 @@ export interface TaskStore {
    * run) becomes pending with its attempts reset; the task becomes pending,
    * due now, with no error, lease, start or deadline; `event` (its
    * `task.retried`) is appended with it. False when the task is not failed
-   * (anymore): another retry won.
+   * (anymore): another retry won; or when another unfinished task of its
+   * type holds its singleton key.
    */
   retryFailed(taskId: string, request: RetryRequest): Promise<boolean>;
   /** Counts for `GET /tasks/stats`. */

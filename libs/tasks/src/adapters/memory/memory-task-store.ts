@@ -327,6 +327,8 @@ export class MemoryTaskStore implements TaskStore {
   async retryFailed(taskId: string, request: RetryRequest): Promise<boolean> {
     const task = this.tasks.get(taskId);
     if (!task || task.status !== 'failed') return false;
+    // Another unfinished task holds its singleton key (submitted since it failed): re-opening it would make two.
+    if (task.singletonKey && this.bySingletonKey(task.type, task.singletonKey)) return false;
     if (request.event) this.webhookDeliveries.insert(request.deliveries ?? []);
     Object.assign(task, {
       status: 'pending',

@@ -808,6 +808,21 @@ export function describeTaskStoreContract(
         }
         expect(await store.retryFailed(randomUUID(), request)).toBe(false);
       });
+
+      contract('leaves a failed task failed while another unfinished task holds its singleton key', async () => {
+        const failed = await created({ status: 'failed', singletonKey: 'one', finishedAt: T0 + 10 });
+        const holder = await created({ singletonKey: 'one' });
+        const request = { now: T0 + 100, placement: 'worker' as const, progress: 0 };
+        expect(await store.retryFailed(failed.id, request)).toBe(false);
+        expect((await reload(failed.id)).status).toBe('failed');
+        // Another type's holder, or a finished one, is no obstacle.
+        const other = await created({ status: 'failed', singletonKey: 'two', finishedAt: T0 + 10 });
+        await created({ singletonKey: 'two', type: 'send-mail' });
+        expect(await store.retryFailed(other.id, request)).toBe(true);
+        await store.delete(holder.id);
+        expect(await store.retryFailed(failed.id, request)).toBe(true);
+        expect((await store.create(newTask({ singletonKey: 'one' }))).task.id).toBe(failed.id);
+      });
     });
 
     describe('stats and findFinished', () => {

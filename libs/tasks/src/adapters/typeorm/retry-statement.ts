@@ -4,7 +4,8 @@ import type { SqlDialect } from './sql-statement';
 import { built, EVENT_COLUMNS, eventValues, type Built } from './task-writes';
 
 // Re-opening a failed task (`TaskStore.retryFailed`). The predicate is the
-// rule: only a `failed` row moves, so of two retries one wins. PostgreSQL does
+// rule: only a `failed` row moves (and only while no other unfinished task
+// holds its singleton key), so of two retries one wins. PostgreSQL does
 // it in one statement (task, steps and event as CTEs); SQLite runs the two
 // UPDATEs and the event's INSERT in one synchronous transaction.
 
@@ -16,9 +17,18 @@ function reopenTask(d: SqlDialect, sql: ReturnType<SqlDialect['statement']>, tas
     ` error = NULL, message = NULL, run_at = ${d.now(sql, r.now)}, started_at = NULL, finished_at = NULL,` +
     ` deadline_at = NULL, lease_owner = NULL, lease_expires_at = NULL, cancel_requested = ${no},` +
     ` pause_requested = ${no}, updated_at = ${sql.p(r.now)}, version = version + 1` +
-    ` WHERE id = ${sql.p(taskId)} AND status = 'failed'`
+    ` WHERE id = ${sql.p(taskId)} AND status = 'failed' AND ${SINGLETON_FREE}`
   );
 }
+
+/**
+ * Its singleton key, if any, is not held by another unfinished task of its
+ * type (a task submitted with the key since this one failed): re-opening it
+ * would make two. A holder inserted concurrently meets the unique index.
+ */
+const SINGLETON_FREE =
+  '(singleton_key IS NULL OR NOT EXISTS (SELECT 1 FROM stepwise_tasks o WHERE o.type = stepwise_tasks.type' +
+  " AND o.singleton_key = stepwise_tasks.singleton_key AND o.status NOT IN ('completed', 'failed', 'cancelled')))";
 
 /** Every step but the completed ones, as if never run. */
 const REOPEN_STEPS =
