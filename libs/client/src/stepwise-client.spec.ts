@@ -208,6 +208,7 @@ describe('StepwiseClient against a Stepwise app', () => {
       expect(task.submission).toEqual({
         task: expect.objectContaining({ id: task.id, type: 'client-countdown' }),
         replayed: false,
+        singletonReplayed: false,
       });
 
       await expect(task.done()).resolves.toEqual({ ticks: 3 });
@@ -217,6 +218,20 @@ describe('StepwiseClient against a Stepwise app', () => {
       await expect(task.result()).resolves.toMatchObject({ id: task.id, status: 'completed', output: { ticks: 3 } });
       // Another handle on the same id.
       await expect(client.task(task.id).done()).resolves.toEqual({ ticks: 3 });
+    });
+
+    it('answers a held singleton key with the task that holds it, or a 409 when asked', async () => {
+      const client = newClient();
+      const singletonKey = `one-${randomUUID()}`;
+      const first = await client.submit('client-countdown', { ticks: 100, tickMs: 1000 }, { singletonKey });
+      expect(first.submission?.singletonReplayed).toBe(false);
+      const again = await client.submit('client-countdown', { ticks: 1, tickMs: 0 }, { singletonKey });
+      expect(again.id).toBe(first.id);
+      expect(again.submission).toMatchObject({ replayed: false, singletonReplayed: true });
+      await expect(
+        client.submit('client-countdown', { ticks: 1, tickMs: 0 }, { singletonKey, singleton: 'conflict' }),
+      ).rejects.toMatchObject({ statusCode: 409 });
+      await first.cancel();
     });
 
     it('replays an idempotent submit, lists with the total, deletes', async () => {

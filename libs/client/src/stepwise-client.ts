@@ -70,12 +70,14 @@ export class StepwiseClient {
    * field `input`), streamed when a file is a stream.
    *
    * With `idempotencyKey`, submitting again answers the first task
-   * (`handle.submission.replayed`). A {@link StepwiseError} on a 4xx: 400
+   * (`handle.submission.replayed`); with `singletonKey`, while an unfinished
+   * task of the type holds the key, that task (`submission.singletonReplayed`)
+   * or, with `singleton: 'conflict'`, a 409. A {@link StepwiseError} on a 4xx: 400
    * invalid input (`details` lists the fields), 404 unknown type, 413 too
    * large, 415 files for a type that takes none.
    */
   async submit(type: string, input?: unknown, options: SubmitOptions = {}): Promise<TaskHandle> {
-    const { files, idempotencyKey, callbackUrl, headers, signal } = options;
+    const { files, idempotencyKey, callbackUrl, singletonKey, singleton, headers, signal } = options;
     const encoded =
       files && files.length > 0
         ? encodeMultipart(input, files)
@@ -85,7 +87,7 @@ export class StepwiseClient {
     const { body, response } = await this.http.json<TaskView>({
       method: 'POST',
       path: `/tasks/${encodeURIComponent(type)}`,
-      query: { callbackUrl },
+      query: { callbackUrl, singletonKey, singleton },
       headers: {
         ...encoded?.headers,
         ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
@@ -96,7 +98,8 @@ export class StepwiseClient {
       signal,
     });
     const replayed = response.headers.get('idempotent-replayed') === 'true';
-    return new TaskHandle(body.id, this.ctx, { task: body, replayed });
+    const singletonReplayed = response.headers.get('singleton-replayed') === 'true';
+    return new TaskHandle(body.id, this.ctx, { task: body, replayed, singletonReplayed });
   }
 
   /** The handle of an existing task; makes no request. */

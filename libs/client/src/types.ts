@@ -115,6 +115,14 @@ export interface SubmitOptions extends RequestOptions {
   idempotencyKey?: string;
   /** Absolute http(s) URL the server notifies by webhook when the task ends. */
   callbackUrl?: string;
+  /**
+   * `?singletonKey=`: at most one unfinished task of the type with this key.
+   * While one holds it, the answer is that task (`submission.singletonReplayed`),
+   * or a 409 with `singleton: 'conflict'`.
+   */
+  singletonKey?: string;
+  /** `?singleton=`: what a held `singletonKey` answers, the holder (the default) or a 409. */
+  singleton?: 'existing' | 'conflict';
 }
 
 /**
@@ -148,4 +156,6 @@ export interface Submission {
   task: TaskView;
   /** `true` when an `Idempotency-Key` matched an earlier submit: this is that task. */
   replayed: boolean;
+  /** `true` when an unfinished task held the `singletonKey` (a `200`, not a `202`): this is that task. */
+  singletonReplayed: boolean;
 }
