@@ -50,6 +50,8 @@ export interface TaskView {
   createdAt: string;
   /** When a pending task becomes due, if later than its creation (a delayed submit, a retry's backoff). */
   runAt?: string;
+  /** The singleton key it was submitted with, if any: no other unfinished task of its type has it. */
+  singletonKey?: string;
   startedAt: string | null;
   finishedAt: string | null;
   error: TaskErrorView | null;

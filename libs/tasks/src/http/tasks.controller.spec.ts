@@ -336,6 +336,7 @@ describe('TasksController (HTTP)', () => {
       expect(second.headers['singleton-replayed']).toBe('true');
       expect(second.headers['access-control-expose-headers']).toContain('Singleton-Replayed');
       expect(second.body.id).toBe(first.body.id);
+      expect(second.body.singletonKey).toBe(key);
       expect(second.headers.location).toBe(first.headers.location);
       const refused = expectError(await api().post(`${path}&singleton=conflict`).send({ ms: 5 }), 409);
       expect(refused.details).toMatchObject({ taskId: first.body.id });

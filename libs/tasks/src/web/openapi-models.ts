@@ -58,6 +58,11 @@ export class TaskViewDto implements TaskView {
     description: 'When a pending task becomes due, if later than its creation',
   })
   runAt?: string;
+  @ApiProperty({
+    required: false,
+    description: 'The singleton key it was submitted with: no other unfinished task of its type has it',
+  })
+  singletonKey?: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
   @ApiProperty({ type: () => TaskErrorDto, nullable: true }) error!: TaskErrorView | null;

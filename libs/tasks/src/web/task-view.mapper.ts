@@ -20,6 +20,7 @@ export function toTaskView(task: TaskRecord, base: string): TaskView {
     createdAt: iso(task.createdAt) ?? new Date(0).toISOString(),
     // A task waiting for its time (a delayed submit, a retry's backoff) says when it is due.
     ...(task.status === 'pending' && task.runAt > task.createdAt ? { runAt: iso(task.runAt)! } : {}),
+    ...(task.singletonKey !== null ? { singletonKey: task.singletonKey } : {}),
     startedAt: iso(task.startedAt),
     finishedAt: iso(task.finishedAt),
     error: toErrorView(task.error),
