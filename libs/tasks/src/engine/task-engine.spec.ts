@@ -466,11 +466,19 @@ describe('TaskEngine: submit', () => {
     const bobs = await expectOperationError(submit({ owner: 'bob' }), 'conflict');
     expect(bobs.message).not.toContain(first.task.id);
     expect(bobs.details).toBeUndefined();
+    // Even when the holder's idempotency key is the one Bob sends (keys are per owner).
+    const keyed = await submit({ singletonKey: 'keyed', idempotencyKey: 'idem-1' });
+    expect(keyed.created).toBe(true);
+    const bobKeyed = await expectOperationError(
+      submit({ singletonKey: 'keyed', idempotencyKey: 'idem-1', owner: 'bob' }),
+      'conflict',
+    );
+    expect(bobKeyed.message).not.toContain(keyed.task.id);
     // Another type's key is another key.
     expect(
       (await f.engine.submit({ type: 'other-type', input: {}, owner: 'alice', singletonKey: 'nightly' })).created,
     ).toBe(true);
-    expect((await f.engine.list({ owner: 'alice', type: 'pipeline' })).total).toBe(1);
+    expect((await f.engine.list({ owner: 'alice', type: 'pipeline' })).total).toBe(2);
 
     // Once the holder has ended, the key is free again.
     await f.engine.start(['worker']);
@@ -479,6 +487,16 @@ describe('TaskEngine: submit', () => {
     expect(next.created).toBe(true);
     expect(next.task.id).not.toBe(first.task.id);
     expect(pipeline.count('a')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('does not retry a failed task while another unfinished task holds its singleton key', async () => {
+    const f = createEngineFixture({ tasks: [new PipelineTask()] });
+    const { task } = await f.engine.submit({ type: 'pipeline', input: { n: 1 }, owner: 'alice', singletonKey: 'k' });
+    // As if it had failed: a copy of its row, failed, and the holder of the key since then.
+    await f.store.create({ ...task, id: 'failed-1', status: 'failed', finishedAt: task.createdAt + 1 });
+    const error = await expectOperationError(f.engine.retry('failed-1', 'alice'), 'conflict');
+    expect(error.message).toContain('singletonKey');
+    expect((await f.task('failed-1')).status).toBe('failed');
   });
 
   it('refuses a singleton key that is empty, too long or not printable, naming the field', async () => {

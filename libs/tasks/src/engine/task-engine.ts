@@ -160,7 +160,11 @@ export class TaskEngine {
     const { event, deliveries } = this.created(record);
     const { task, created } = await this.deps.store.create(record, event, deliveries);
     if (!created) {
-      const replay = request.idempotencyKey !== undefined && task.idempotencyKey === request.idempotencyKey;
+      // Idempotency keys are per owner: another owner's task with the same key can only be a singleton key's holder.
+      const replay =
+        request.idempotencyKey !== undefined &&
+        task.idempotencyKey === request.idempotencyKey &&
+        task.owner === request.owner;
       if (!replay) return singletonHeld(task, request);
       return this.replay(task, request, record.requestFingerprint);
     }

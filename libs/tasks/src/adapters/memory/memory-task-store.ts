@@ -70,7 +70,7 @@ export class MemoryTaskStore implements TaskStore {
     // with one key must yield one task, as the SQL unique index guarantees.
     const existing =
       (task.idempotencyKey ? this.byKey(task.owner, task.idempotencyKey) : undefined) ??
-      (task.singletonKey ? this.bySingletonKey(task.type, task.singletonKey) : undefined);
+      (task.singletonKey && !isTerminal(task.status) ? this.bySingletonKey(task.type, task.singletonKey) : undefined);
     if (existing) return { task: structuredClone(existing), created: false };
     if (this.tasks.has(task.id)) throw new Error(`duplicate task id ${task.id}`);
     const record: TaskRecord = { ...structuredClone(task), version: 1, leaseOwner: null, leaseExpiresAt: null };
@@ -88,7 +88,7 @@ export class MemoryTaskStore implements TaskStore {
     for (const { task } of writes) {
       if (this.tasks.has(task.id) || ids.has(task.id)) throw new Error(`duplicate task id ${task.id}`);
       ids.add(task.id);
-      if (task.singletonKey) {
+      if (task.singletonKey && !isTerminal(task.status)) {
         const singleton = JSON.stringify([task.type, task.singletonKey]);
         if (singletons.has(singleton) || this.bySingletonKey(task.type, task.singletonKey)) {
           throw new Error(`singleton key ${task.singletonKey} of ${task.type} is held by an unfinished task`);

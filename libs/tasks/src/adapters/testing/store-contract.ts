@@ -232,6 +232,8 @@ export function describeTaskStoreContract(
         await created({ singletonKey: 'done', status: 'completed' });
         await created({ singletonKey: 'done', status: 'completed' });
         expect((await store.create(newTask({ singletonKey: 'done' }))).created).toBe(true);
+        // Nor does a finished task's row meet the unfinished holder of its key.
+        expect((await store.create(newTask({ singletonKey: 'done', status: 'cancelled' }))).created).toBe(true);
       });
 
       contract('creates one task when the same singleton key races', async () => {
