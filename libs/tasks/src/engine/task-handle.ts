@@ -15,7 +15,7 @@ export class TaskHandle<Output = unknown> {
     readonly id: string,
     /** The owner the task was submitted for. */
     readonly owner: string,
-    /** False when an earlier submit with the same idempotency key was returned. */
+    /** False when an earlier submit with the same idempotency key, or the unfinished holder of the singleton key, was returned. */
     readonly created = true,
   ) {}
 
