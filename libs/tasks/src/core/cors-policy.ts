@@ -43,6 +43,7 @@ export const CORS_EXPOSED_HEADERS = [
   'ETag',
   'Location',
   'Retry-After',
+  'Singleton-Replayed',
   'WWW-Authenticate',
   'X-Total-Count',
 ];

@@ -63,6 +63,8 @@ describe('CORS with allowed origins', () => {
     expect(res.status).toBe(202);
     expect(res.headers['access-control-allow-origin']).toBe(APP);
     expect(res.headers['access-control-expose-headers']).toContain('Location');
+    // A held singleton key's answer says so in a header the page can read.
+    expect(res.headers['access-control-expose-headers']).toContain('Singleton-Replayed');
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     expect(res.headers.vary).toContain('Origin');
   });
