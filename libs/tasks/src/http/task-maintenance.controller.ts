@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { TaskEngine, type OwnerScope, type TaskStatsSummary } from '../engine/task-engine';
 import { ApiErrors } from '../web/api-errors.decorator';
+import { RateLimitAs, RateLimited } from '../web/rate-limit.guard';
 import { RequestCaller } from '../web/owner.decorator';
 import { TaskAuthorizer } from '../core/auth/task-authorizer';
 import type { Caller } from '../core/owner-resolver';
@@ -21,6 +22,7 @@ import { tasksPath } from './tasks-path';
 @ApiTags('tasks')
 @Controller('tasks')
 @UseFilters(TaskExceptionFilter)
+@RateLimited()
 export class TaskMaintenanceController {
   constructor(
     private readonly engine: TaskEngine,
@@ -67,6 +69,7 @@ export class TaskMaintenanceController {
    * `authorize.canSubmit` allows. `200 { retried }`.
    */
   @Post('retry')
+  @RateLimitAs('submit')
   @HttpCode(200)
   @ApiOperation({ summary: 'Retry failed tasks in bulk' })
   @ApiQuery({ name: 'type', required: false })
@@ -88,6 +91,7 @@ export class TaskMaintenanceController {
    * is `failed`; `403` when `authorize.canSubmit` refuses its type.
    */
   @Post(':id/retry')
+  @RateLimitAs('submit')
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry a failed task from its failed step' })
   @ApiErrors(404, 409, 503)

@@ -2,6 +2,7 @@ import { All, Controller, Inject, Param, Req, Res, UseFilters } from '@nestjs/co
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiError, notFound } from '../web/http-error';
+import { RateLimited } from '../web/rate-limit.guard';
 import { resolveOwner } from '../core/owner-resolver';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
 import { withoutForeignCorsHeaders } from '../web/cors.middleware';
@@ -20,6 +21,7 @@ import { RESUMABLE_UPLOADS } from './upload-tokens';
 @ApiExcludeController() // tus has its own protocol and clients (tus-js-client, Uppy)
 @UseFilters(TaskExceptionFilter)
 @Controller('uploads')
+@RateLimited('upload')
 export class UploadsController {
   constructor(
     @Inject(RESUMABLE_UPLOADS) private readonly uploads: ResumableUploads | null,
