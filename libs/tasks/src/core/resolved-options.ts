@@ -8,6 +8,7 @@ import { CorsPolicy } from './cors-policy';
 import type {
   DashboardOptions,
   HttpServerOptions,
+  QuotaOptions,
   RateLimitOptions,
   RealtimeOptions,
   ResumableUploadOptions,
@@ -43,6 +44,7 @@ export interface ResolvedOptions {
   cors: CorsPolicy;
   /** Null when no class is rate limited. */
   rateLimit: RateLimitOptions | null;
+  quotas: QuotaOptions;
 }
 
 /** Default of `http.idleTimeoutMs`. */
@@ -99,7 +101,17 @@ export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?
     http: resolveHttp(options.http, realtime),
     cors: options.cors ? new CorsPolicy(options.cors) : CorsPolicy.NONE,
     rateLimit: resolveRateLimit(options.rateLimit),
+    quotas: resolveQuotas(options.quotas),
   };
+}
+
+function resolveQuotas(options: QuotaOptions = {}): QuotaOptions {
+  const { activeTasks } = options;
+  if (activeTasks === undefined) return {};
+  if (!Number.isSafeInteger(activeTasks) || activeTasks < 1) {
+    throw new Error('Stepwise: quotas.activeTasks must be an integer >= 1');
+  }
+  return { activeTasks };
 }
 
 const RATE_LIMIT_CLASSES = ['submit', 'read', 'upload'] as const;

@@ -105,6 +105,12 @@ export interface RateLimitOptions {
   upload?: RateLimit;
 }
 
+/** Quotas per owner, counted in the database so that every API instance agrees. */
+export interface QuotaOptions {
+  /** Most tasks an owner may have that are not terminal (pending, running, paused...); a submit or retry past it is a `403`. */
+  activeTasks?: number;
+}
+
 /** Options of `TaskModule.forRoot()`. Every field is optional. */
 export interface TaskModuleOptions {
   /** `embedded` (default): SQLite, in-process queue and events, files on disk. */
@@ -208,4 +214,6 @@ export interface TaskModuleOptions {
    * `redisUrl` is set, in memory otherwise. Default `false`: no limit.
    */
   rateLimit?: RateLimitOptions | false;
+  /** Quotas per owner (`activeTasks`), read from the database at each submit. Default: none. */
+  quotas?: QuotaOptions;
 }

@@ -71,6 +71,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_JWT_OWNER_CLAIM`, `TASKS_JWT_ROLES_CLAIM` | `auth.ownerClaim`, `auth.rolesClaim` | default `sub` and `roles` |
  * | `TASKS_CORS_ORIGINS` | `cors.origins` | `*`, or origins separated by commas (`https://app.example.com`); unset: same origin only |
  * | `TASKS_CORS_CREDENTIALS` | `cors.credentials` | `1`/`true`: allow cookies (not with `*`) |
+ * | `TASKS_QUOTA_ACTIVE_TASKS` | `quotas.activeTasks` | positive integer: most unfinished tasks per owner |
  * | `TASKS_RATE_LIMIT_SUBMIT`, `TASKS_RATE_LIMIT_READ`, `TASKS_RATE_LIMIT_UPLOAD` | `rateLimit.submit`, `.read`, `.upload` | `<limit>/<ttlMs>`, e.g. `30/60000`; `off` (or unset): no limit |
  *
  * An empty variable counts as unset. `defaults` fill what the environment
@@ -141,6 +142,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
   const auth = readAuth(read) ?? defaults.auth;
   const cors = readCors(read) ?? defaults.cors;
   const rateLimit = readRateLimit(read, defaults.rateLimit);
+  const quotas = compact({ activeTasks: read.integer('TASKS_QUOTA_ACTIVE_TASKS', 1) }, defaults.quotas);
   const s3 = readS3(read, defaults.s3);
   const presignSeconds = read.integer('S3_PRESIGN_DOWNLOADS_SECONDS', 1, MAX_PRESIGN_SECONDS);
   if (presignSeconds !== undefined && !s3 && read.string('S3_BUCKET') === undefined) {
@@ -165,6 +167,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     auth,
     cors,
     rateLimit,
+    quotas: Object.keys(quotas).length > 0 ? quotas : undefined,
   });
 }
 

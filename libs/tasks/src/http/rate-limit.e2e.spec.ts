@@ -5,7 +5,7 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { HeaderOwnerResolver } from '../core/owner-resolver';
-import { Step, Task } from '../definition';
+import { Step, Task, type StepContext } from '../definition';
 import { TaskModule } from '../task.module';
 import type { TaskModuleOptions } from '../core/task-module-options';
 
@@ -129,5 +129,69 @@ describe('rate limits off (the default)', () => {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('quota of active tasks', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-quota-'));
+  let app: INestApplication;
+  const as = (owner: string) => ({ 'x-owner-id': owner });
+
+  @Task({ name: 'held' })
+  class HeldTask {
+    @Step({ order: 1 })
+    async run(ctx: StepContext) {
+      // Runs until cancelled.
+      await new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+    }
+  }
+
+  beforeAll(async () => {
+    @Module({
+      imports: [
+        TaskModule.forRoot({
+          dataDir,
+          dashboard: false,
+          ownerResolver: new HeaderOwnerResolver(),
+          quotas: { activeTasks: 2 },
+          engine: { shutdownGraceMs: 0 },
+        }),
+      ],
+      providers: [HeldTask, NoopTask],
+    })
+    class QuotaModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [QuotaModule] }).compile();
+    app = await moduleRef.createNestApplication({ logger: false }).init();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses a submit past the owner’s active tasks with a 403 naming the quota; other owners are unaffected', async () => {
+    const server = app.getHttpServer();
+    const first = await request(server).post('/tasks/held').set(as('alice')).send({}).expect(202);
+    await request(server).post('/tasks/held').set(as('alice')).send({}).expect(202);
+    const refused = await request(server).post('/tasks/noop').set(as('alice')).send({}).expect(403);
+    expect(refused.body).toMatchObject({
+      statusCode: 403,
+      error: 'Forbidden',
+      message: expect.stringContaining('activeTasks'),
+      details: { quota: 'activeTasks', limit: 2, used: 2 },
+    });
+    await request(server).post('/tasks/noop').set(as('bob')).send({}).expect(202);
+
+    // A cancelled task is terminal: the owner may submit again.
+    await request(server).post(`/tasks/${first.body.id}/cancel`).set(as('alice')).expect(202);
+    for (let i = 0; i < 50; i++) {
+      const task = await request(server).get(`/tasks/${first.body.id}`).set(as('alice'));
+      if (task.body.status === 'cancelled') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await request(server).post('/tasks/noop').set(as('alice')).send({}).expect(202);
+    // The other held task ends with the test.
+    const list = await request(server).get('/tasks?status=running').set(as('alice')).expect(200);
+    for (const task of list.body.items ?? []) await request(server).post(`/tasks/${task.id}/cancel`).set(as('alice'));
   });
 });

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { TaskEngine, type OwnerScope, type TaskStatsSummary } from '../engine/task-engine';
 import { ApiErrors } from '../web/api-errors.decorator';
+import { OwnerQuotas } from '../web/owner-quotas';
 import { RateLimitAs, RateLimited } from '../web/rate-limit.guard';
 import { RequestCaller } from '../web/owner.decorator';
 import { TaskAuthorizer } from '../core/auth/task-authorizer';
@@ -27,6 +28,7 @@ export class TaskMaintenanceController {
   constructor(
     private readonly engine: TaskEngine,
     private readonly access: TaskAuthorizer,
+    private readonly quotas: OwnerQuotas,
   ) {}
 
   /** The caller's tasks (every owner's for an admin) counted by status and by type, and the oldest pending task's wait. */
@@ -82,6 +84,7 @@ export class TaskMaintenanceController {
     @Query() query: Record<string, unknown>,
   ): Promise<{ retried: number }> {
     const filter = { ...parseRetryQuery(query), owner: this.access.scope(caller) as OwnerScope };
+    await this.quotas.assertActiveTasks(caller.owner);
     return { retried: await this.engine.retryFailed(filter, caller.owner, this.access.filter('submit', caller)) };
   }
 
@@ -101,7 +104,10 @@ export class TaskMaintenanceController {
     @Req() req: Request,
   ): Promise<TaskView> {
     const scope = this.access.scope(caller);
-    await this.access.assertCanSubmit(caller, (await this.engine.get(id, scope)).type);
+    const task = await this.engine.get(id, scope);
+    await this.access.assertCanSubmit(caller, task.type);
+    // The task becomes active again for its owner (an admin may retry another owner's).
+    await this.quotas.assertActiveTasks(task.owner);
     return toTaskView(await this.engine.retry(id, scope, caller.owner), tasksPath(req));
   }
 }
