@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { HeaderOwnerResolver } from '../core/owner-resolver';
+import { HeaderOwnerResolver, type OwnerRequest } from '../core/owner-resolver';
 import { Step, Task, type StepContext } from '../definition';
 import { TaskModule } from '../task.module';
 import type { TaskModuleOptions } from '../core/task-module-options';
@@ -193,5 +193,21 @@ describe('quota of active tasks', () => {
     // The other held task ends with the test.
     const list = await request(server).get('/tasks?status=running').set(as('alice')).expect(200);
     for (const task of list.body.items ?? []) await request(server).post(`/tasks/${task.id}/cancel`).set(as('alice'));
+  });
+});
+
+describe('rate limits and the owner resolver', () => {
+  it('resolve the caller once per request (the guard and the handler share it)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-rate-once-'));
+    const header = new HeaderOwnerResolver();
+    const counting = { calls: 0, resolve: (req: OwnerRequest) => (counting.calls++, header.resolve(req)) };
+    const app = await start(dataDir, { ownerResolver: counting, rateLimit: { read: { limit: 10, ttlMs: 60_000 } } });
+    try {
+      await request(app.getHttpServer()).get('/tasks').set({ 'x-owner-id': 'alice' }).expect(200);
+      expect(counting.calls).toBe(1);
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiError, notFound } from '../web/http-error';
 import { RateLimited } from '../web/rate-limit.guard';
-import { resolveOwner } from '../core/owner-resolver';
+import { requestCaller } from '../web/resolve-owner.pipe';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
 import { withoutForeignCorsHeaders } from '../web/cors.middleware';
 import type { OwnerResolver } from '../core/owner-resolver';
@@ -73,6 +73,6 @@ export class UploadsController {
   }
 
   private owner(req: Request): Promise<string> {
-    return resolveOwner(this.owners, req);
+    return requestCaller(this.owners, req).then((caller) => caller.owner);
   }
 }

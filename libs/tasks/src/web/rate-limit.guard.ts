@@ -10,10 +10,11 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AnonymousOwnerResolver, resolveOwner, type OwnerResolver } from '../core/owner-resolver';
+import { AnonymousOwnerResolver, type OwnerResolver } from '../core/owner-resolver';
 import type { RateLimitClass, RateLimiter } from '../core/rate-limiter';
 import { OWNER_RESOLVER, RATE_LIMITER } from '../core/tokens';
 import { ApiError } from './http-error';
+import { requestCaller } from './resolve-owner.pipe';
 
 const RATE_LIMIT_CLASS = 'stepwise:rate-limit-class';
 
@@ -68,7 +69,7 @@ export class RateLimitGuard implements CanActivate {
   private async callerKey(request: Request): Promise<string> {
     if (!(this.owners instanceof AnonymousOwnerResolver)) {
       try {
-        return `owner:${await resolveOwner(this.owners, request)}`;
+        return `owner:${(await requestCaller(this.owners, request)).owner}`;
       } catch {
         // Not identified: counted by address, and refused by the handler.
       }
