@@ -135,6 +135,7 @@ const PACKAGES = [
     // Loaded only when configured; a missing one fails the boot naming it (adapters/optional-packages.ts).
     optionalPeerDependencies: pick([
       '@nestjs/bullmq',
+      '@nestjs/throttler',
       '@aws-sdk/client-s3',
       '@aws-sdk/lib-storage',
       '@aws-sdk/s3-request-presigner',

@@ -209,6 +209,16 @@ describe('the sweeper on a million tasks: every query is an index scan', () => {
     expect(statements.length).toBe(TYPES.length);
     expect(await explain('findFinishedBefore', statements)).toEqual([]);
   });
+
+  it('countActive (the activeTasks quota, at every submit): one query, on the (owner, status) index', async () => {
+    let active = -1;
+    const statements = await record(async () => {
+      active = await store.countActive('owner-7');
+    });
+    expect(statements.length).toBe(1);
+    expect(active).toBeGreaterThan(0);
+    expect(await explain('countActive', statements)).toEqual([]);
+  });
 });
 
 /**

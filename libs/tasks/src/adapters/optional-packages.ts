@@ -41,4 +41,5 @@ export const FEATURE_PACKAGES = {
   resumableUploadsOnS3: ['@tus/s3-store'],
   metrics: ['prom-client'],
   jwt: ['jose'],
+  rateLimit: ['@nestjs/throttler'],
 } as const;

@@ -8,6 +8,8 @@ import { CorsPolicy } from './cors-policy';
 import type {
   DashboardOptions,
   HttpServerOptions,
+  QuotaOptions,
+  RateLimitOptions,
   RealtimeOptions,
   ResumableUploadOptions,
   TaskMode,
@@ -40,6 +42,9 @@ export interface ResolvedOptions {
   http: Required<HttpServerOptions>;
   /** Cross-origin access of the REST routes, tus and Socket.IO. */
   cors: CorsPolicy;
+  /** Null when no class is rate limited. */
+  rateLimit: RateLimitOptions | null;
+  quotas: QuotaOptions;
 }
 
 /** Default of `http.idleTimeoutMs`. */
@@ -95,7 +100,39 @@ export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?
     realtime,
     http: resolveHttp(options.http, realtime),
     cors: options.cors ? new CorsPolicy(options.cors) : CorsPolicy.NONE,
+    rateLimit: resolveRateLimit(options.rateLimit),
+    quotas: resolveQuotas(options.quotas),
   };
+}
+
+function resolveQuotas(options: QuotaOptions = {}): QuotaOptions {
+  const { activeTasks } = options;
+  if (activeTasks === undefined) return {};
+  if (!Number.isSafeInteger(activeTasks) || activeTasks < 1) {
+    throw new Error('Stepwise: quotas.activeTasks must be an integer >= 1');
+  }
+  return { activeTasks };
+}
+
+const RATE_LIMIT_CLASSES = ['submit', 'read', 'upload'] as const;
+
+function resolveRateLimit(options: RateLimitOptions | false | undefined): RateLimitOptions | null {
+  if (!options) return null;
+  const resolved: RateLimitOptions = {};
+  for (const kind of RATE_LIMIT_CLASSES) {
+    const limit = options[kind];
+    if (limit === undefined) continue;
+    if (
+      !Number.isSafeInteger(limit?.limit) ||
+      limit.limit < 1 ||
+      !Number.isSafeInteger(limit.ttlMs) ||
+      limit.ttlMs < 1
+    ) {
+      throw new Error(`Stepwise: rateLimit.${kind} must be { limit, ttlMs } with integers >= 1`);
+    }
+    resolved[kind] = { limit: limit.limit, ttlMs: limit.ttlMs };
+  }
+  return Object.keys(resolved).length > 0 ? resolved : null;
 }
 
 function resolveHttp(

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { TaskEngine } from '../engine';
 import { coreProviders } from './core-providers';
 import { portProviders } from './port-providers';
+import { rateLimiterProvider } from './rate-limiter';
 import { TaskSchedules } from './task-schedules';
 import { TaskSubmitter } from './task-submitter';
 import { TaskAuthorizer } from './auth/task-authorizer';
@@ -15,6 +16,7 @@ import {
   EVENT_HOOKS,
   OBJECT_STORAGE,
   OWNER_RESOLVER,
+  RATE_LIMITER,
   RESOLVED_OPTIONS,
   SCHEDULE_STORE,
   STEPWISE_DATA_SOURCE,
@@ -33,7 +35,7 @@ import {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [...coreProviders, ...portProviders],
+  providers: [...coreProviders, ...portProviders, rateLimiterProvider],
   exports: [
     TaskEngine,
     TaskSubmitter,
@@ -46,6 +48,7 @@ import {
     EVENT_HOOKS,
     OBJECT_STORAGE,
     OWNER_RESOLVER,
+    RATE_LIMITER,
     RESOLVED_OPTIONS,
     SCHEDULE_STORE,
     STEPWISE_DATA_SOURCE,

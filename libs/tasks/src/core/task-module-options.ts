@@ -87,6 +87,30 @@ export interface HttpServerOptions {
   idleTimeoutMs?: number;
 }
 
+/** One rate limit: at most `limit` requests per caller in a window of `ttlMs`. */
+export interface RateLimit {
+  limit: number;
+  ttlMs: number;
+}
+
+/**
+ * Rate limits per route class, counted per caller owner (per IP for an
+ * anonymous or unidentified caller): `submit` (POST /tasks/{type} and the
+ * retries), `read` (the GET routes), `upload` (tus creation and PATCH). A
+ * class left out is not limited.
+ */
+export interface RateLimitOptions {
+  submit?: RateLimit;
+  read?: RateLimit;
+  upload?: RateLimit;
+}
+
+/** Quotas per owner, counted in the database so that every API instance agrees. */
+export interface QuotaOptions {
+  /** Most tasks an owner may have that are not terminal (pending, running, paused...); a submit or retry past it is a `403`. */
+  activeTasks?: number;
+}
+
 /** Options of `TaskModule.forRoot()`. Every field is optional. */
 export interface TaskModuleOptions {
   /** `embedded` (default): SQLite, in-process queue and events, files on disk. */
@@ -184,4 +208,12 @@ export interface TaskModuleOptions {
    * handshake from another origin's page is refused.
    */
   cors?: CorsOptions;
+  /**
+   * Rate limits (`@nestjs/throttler`'s storage): over a limit, `429` with
+   * `Retry-After`. Counted in Redis (shared by every API instance) when
+   * `redisUrl` is set, in memory otherwise. Default `false`: no limit.
+   */
+  rateLimit?: RateLimitOptions | false;
+  /** Quotas per owner (`activeTasks`), read from the database at each submit. Default: none. */
+  quotas?: QuotaOptions;
 }

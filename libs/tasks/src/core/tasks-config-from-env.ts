@@ -5,7 +5,13 @@ import type { AuthOptions, JwtAuthOptions } from './auth/auth-options';
 import { CorsPolicy, type CorsOptions } from './cors-policy';
 import { MIN_JWT_SECRET_LENGTH } from './auth/jwt-owner-resolver';
 import { DASHBOARD_PATH_RULE, normalizeDashboardPath } from './resolved-options';
-import type { ResumableUploadOptions, TaskMode, TaskModuleOptions, TaskRole } from './task-module-options';
+import type {
+  RateLimitOptions,
+  ResumableUploadOptions,
+  TaskMode,
+  TaskModuleOptions,
+  TaskRole,
+} from './task-module-options';
 
 type Env = Record<string, string | undefined>;
 
@@ -65,6 +71,8 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_JWT_OWNER_CLAIM`, `TASKS_JWT_ROLES_CLAIM` | `auth.ownerClaim`, `auth.rolesClaim` | default `sub` and `roles` |
  * | `TASKS_CORS_ORIGINS` | `cors.origins` | `*`, or origins separated by commas (`https://app.example.com`); unset: same origin only |
  * | `TASKS_CORS_CREDENTIALS` | `cors.credentials` | `1`/`true`: allow cookies (not with `*`) |
+ * | `TASKS_QUOTA_ACTIVE_TASKS` | `quotas.activeTasks` | positive integer: most unfinished tasks per owner |
+ * | `TASKS_RATE_LIMIT_SUBMIT`, `TASKS_RATE_LIMIT_READ`, `TASKS_RATE_LIMIT_UPLOAD` | `rateLimit.submit`, `.read`, `.upload` | `<limit>/<ttlMs>`, e.g. `30/60000`; `off` (or unset): no limit |
  *
  * An empty variable counts as unset. `defaults` fill what the environment
  * leaves unset (the worker app defaults `role` to `worker`).
@@ -133,6 +141,8 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
   const http = compact({ idleTimeoutMs: read.integer('HTTP_IDLE_TIMEOUT_MS', 0) }, defaults.http);
   const auth = readAuth(read) ?? defaults.auth;
   const cors = readCors(read) ?? defaults.cors;
+  const rateLimit = readRateLimit(read, defaults.rateLimit);
+  const quotas = compact({ activeTasks: read.integer('TASKS_QUOTA_ACTIVE_TASKS', 1) }, defaults.quotas);
   const s3 = readS3(read, defaults.s3);
   const presignSeconds = read.integer('S3_PRESIGN_DOWNLOADS_SECONDS', 1, MAX_PRESIGN_SECONDS);
   if (presignSeconds !== undefined && !s3 && read.string('S3_BUCKET') === undefined) {
@@ -156,6 +166,8 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     http: Object.keys(http).length > 0 ? http : undefined,
     auth,
     cors,
+    rateLimit,
+    quotas: Object.keys(quotas).length > 0 ? quotas : undefined,
   });
 }
 
@@ -184,6 +196,36 @@ function readCors(read: EnvReader): CorsOptions | undefined {
     return undefined;
   }
   return options;
+}
+
+const RATE_LIMIT_VARIABLES = {
+  submit: 'TASKS_RATE_LIMIT_SUBMIT',
+  read: 'TASKS_RATE_LIMIT_READ',
+  upload: 'TASKS_RATE_LIMIT_UPLOAD',
+} as const;
+
+/** `TASKS_RATE_LIMIT_<CLASS>=<limit>/<ttlMs>` for each class; the defaults fill the classes left unset. */
+function readRateLimit(read: EnvReader, defaults: RateLimitOptions | false | undefined): RateLimitOptions | undefined {
+  const limits: RateLimitOptions = { ...(defaults || {}) };
+  for (const [kind, name] of Object.entries(RATE_LIMIT_VARIABLES) as Array<[keyof RateLimitOptions, string]>) {
+    const raw = read.string(name);
+    if (raw === undefined) continue;
+    if (/^(off|none|0|false)$/i.test(raw)) {
+      delete limits[kind];
+      continue;
+    }
+    const match = /^(\d+)\/(\d+)$/.exec(raw);
+    const limit = Number(match?.[1]);
+    const ttlMs = Number(match?.[2]);
+    if (!match || !Number.isSafeInteger(limit) || limit < 1 || !Number.isSafeInteger(ttlMs) || ttlMs < 1) {
+      read.problems.push(
+        `${name}=${JSON.stringify(raw)} must be <limit>/<ttlMs> with integers >= 1 (e.g. 30/60000), or off`,
+      );
+      continue;
+    }
+    limits[kind] = { limit, ttlMs };
+  }
+  return Object.keys(limits).length > 0 ? limits : undefined;
 }
 
 const AUTH_SCHEMES = ['none', 'apikey', 'jwt'] as const;

@@ -32,3 +32,5 @@ export const SCHEDULE_STORE = Symbol.for('stepwise:ScheduleStore');
 export const API_KEY_STORE = Symbol.for('stepwise:ApiKeyStore');
 /** The `routePrefix` the REST routes are mounted under, normalized (`''` or `/api`): for the middleware features bind to paths. */
 export const ROUTE_PREFIX = Symbol.for('stepwise:RoutePrefix');
+/** The rate limiter (`RateLimiter`), or null when `rateLimit` limits nothing or the process serves no HTTP. */
+export const RATE_LIMITER = Symbol.for('stepwise:RateLimiter');

@@ -3,6 +3,8 @@ import type { Request } from 'express';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { TaskEngine, type OwnerScope, type TaskStatsSummary } from '../engine/task-engine';
 import { ApiErrors } from '../web/api-errors.decorator';
+import { OwnerQuotas } from '../web/owner-quotas';
+import { RateLimitAs, RateLimited } from '../web/rate-limit.guard';
 import { RequestCaller } from '../web/owner.decorator';
 import { TaskAuthorizer } from '../core/auth/task-authorizer';
 import type { Caller } from '../core/owner-resolver';
@@ -21,10 +23,12 @@ import { tasksPath } from './tasks-path';
 @ApiTags('tasks')
 @Controller('tasks')
 @UseFilters(TaskExceptionFilter)
+@RateLimited()
 export class TaskMaintenanceController {
   constructor(
     private readonly engine: TaskEngine,
     private readonly access: TaskAuthorizer,
+    private readonly quotas: OwnerQuotas,
   ) {}
 
   /** The caller's tasks (every owner's for an admin) counted by status and by type, and the oldest pending task's wait. */
@@ -67,6 +71,7 @@ export class TaskMaintenanceController {
    * `authorize.canSubmit` allows. `200 { retried }`.
    */
   @Post('retry')
+  @RateLimitAs('submit')
   @HttpCode(200)
   @ApiOperation({ summary: 'Retry failed tasks in bulk' })
   @ApiQuery({ name: 'type', required: false })
@@ -79,6 +84,7 @@ export class TaskMaintenanceController {
     @Query() query: Record<string, unknown>,
   ): Promise<{ retried: number }> {
     const filter = { ...parseRetryQuery(query), owner: this.access.scope(caller) as OwnerScope };
+    await this.quotas.assertActiveTasks(caller.owner);
     return { retried: await this.engine.retryFailed(filter, caller.owner, this.access.filter('submit', caller)) };
   }
 
@@ -88,6 +94,7 @@ export class TaskMaintenanceController {
    * is `failed`; `403` when `authorize.canSubmit` refuses its type.
    */
   @Post(':id/retry')
+  @RateLimitAs('submit')
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry a failed task from its failed step' })
   @ApiErrors(404, 409, 503)
@@ -97,7 +104,10 @@ export class TaskMaintenanceController {
     @Req() req: Request,
   ): Promise<TaskView> {
     const scope = this.access.scope(caller);
-    await this.access.assertCanSubmit(caller, (await this.engine.get(id, scope)).type);
+    const task = await this.engine.get(id, scope);
+    await this.access.assertCanSubmit(caller, task.type);
+    // The task becomes active again for its owner (an admin may retry another owner's).
+    await this.quotas.assertActiveTasks(task.owner);
     return toTaskView(await this.engine.retry(id, scope, caller.owner), tasksPath(req));
   }
 }

@@ -8,6 +8,7 @@ import type { ResolvedOptions } from '../core/resolved-options';
 import { OBJECT_STORAGE, RESOLVED_OPTIONS } from '../core/tokens';
 import type { ObjectStorage } from '../ports';
 import { badRequest, unsupportedMediaType } from '../web/http-error';
+import { OwnerQuotas } from '../web/owner-quotas';
 import { assertStorableInput } from './input-guard';
 import { multipartInput } from './multipart-input';
 import { FILES_FIELD, readMultipart } from './multipart-reader';
@@ -33,11 +34,14 @@ export class TaskSubmissionService {
     private readonly engine: TaskEngine,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+    private readonly quotas: OwnerQuotas,
   ) {}
 
   async submit(req: IncomingMessage, call: SubmitCall): Promise<SubmitResult> {
     // Known to exist (the controller's pipe checked); nothing of the body is read before this.
     const definition = this.engine.definition(call.type);
+    // Before the body is read: a refused submit stores no file.
+    await this.quotas.assertActiveTasks(call.owner);
     const mediaType = mediaTypeOf(req);
     if (mediaType === 'multipart/form-data') {
       if (!definition.acceptsFiles) {

@@ -4,6 +4,7 @@ import { RESOLVED_OPTIONS, ROUTE_PREFIX } from '../core/tokens';
 import { corsMiddleware, pathsUnder } from '../web/cors.middleware';
 import { BodyParserErrorBridge } from './body-parser-error.bridge';
 import { HttpIdleTimeout } from './http-idle-timeout';
+import { OwnerQuotas } from '../web/owner-quotas';
 import { ResultDownloadService } from './result-download.service';
 import { TaskSubmissionService } from './task-submission.service';
 import { TaskMaintenanceController } from './task-maintenance.controller';
@@ -13,7 +14,7 @@ import { TasksController } from './tasks.controller';
 @Module({
   // Maintenance first: its `/tasks/stats` must match before `/tasks/:id`.
   controllers: [TaskMaintenanceController, TasksController],
-  providers: [TaskSubmissionService, ResultDownloadService, BodyParserErrorBridge, HttpIdleTimeout],
+  providers: [OwnerQuotas, TaskSubmissionService, ResultDownloadService, BodyParserErrorBridge, HttpIdleTimeout],
 })
 export class TasksHttpModule implements NestModule {
   constructor(

@@ -30,6 +30,7 @@ import type { Request, Response } from 'express';
 import { TaskEngine, type OwnerScope } from '../engine/task-engine';
 import { TASK_STATUSES } from '../model';
 import { ApiErrors } from '../web/api-errors.decorator';
+import { RateLimitAs, RateLimited } from '../web/rate-limit.guard';
 import { badRequest } from '../web/http-error';
 import { parseListQuery } from './list-query';
 import { TaskListDto, TaskResultDto, TaskViewDto } from '../web/openapi-models';
@@ -61,6 +62,7 @@ const LOCATION = { Location: { description: 'URL of the task', schema: { type: '
 @ApiTags('tasks')
 @Controller('tasks')
 @UseFilters(TaskExceptionFilter)
+@RateLimited()
 export class TasksController {
   constructor(
     private readonly engine: TaskEngine,
@@ -108,6 +110,7 @@ export class TasksController {
    * with `?singleton=conflict`).
    */
   @Post(':type')
+  @RateLimitAs('submit')
   @HttpCode(202)
   @ApiOperation({
     summary: 'Submit a task',

@@ -292,6 +292,12 @@ export interface TaskStore {
   retryFailed(taskId: string, request: RetryRequest): Promise<boolean>;
   /** Counts for `GET /tasks/stats`. */
   stats(query: StatsQuery): Promise<TaskStats>;
+  /**
+   * How many of `owner`'s tasks are not terminal (pending, running, paused,
+   * compensating...): one indexed count, what the `activeTasks` quota reads.
+   * Optional for stores of older versions; quotas need it.
+   */
+  countActive?(owner: string): Promise<number>;
   /** Ids of finished (terminal) tasks matching `query`, oldest first: bulk cleanup. */
   findFinished(query: FinishedQuery): Promise<string[]>;
   /** Ids of terminal tasks whose delete was requested: deletes a crash or a race left undone. */

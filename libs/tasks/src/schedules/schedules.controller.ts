@@ -11,6 +11,7 @@ import {
 import type { Request, Response } from 'express';
 import { TaskEngine } from '../engine/task-engine';
 import { ApiErrors } from '../web/api-errors.decorator';
+import { RateLimited } from '../web/rate-limit.guard';
 import { Owner } from '../web/owner.decorator';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
 import { parseScheduleBody } from './schedule-body';
@@ -28,6 +29,7 @@ const NAME_PARAM = { name: 'name', description: 'Schedule name, e.g. `report:nig
 @ApiTags('schedules')
 @Controller('schedules')
 @UseFilters(TaskExceptionFilter)
+@RateLimited()
 export class SchedulesController {
   constructor(private readonly engine: TaskEngine) {}
 

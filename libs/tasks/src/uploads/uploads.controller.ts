@@ -2,7 +2,8 @@ import { All, Controller, Inject, Param, Req, Res, UseFilters } from '@nestjs/co
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiError, notFound } from '../web/http-error';
-import { resolveOwner } from '../core/owner-resolver';
+import { RateLimited } from '../web/rate-limit.guard';
+import { requestCaller } from '../web/resolve-owner.pipe';
 import { TaskExceptionFilter } from '../web/task-exception.filter';
 import { withoutForeignCorsHeaders } from '../web/cors.middleware';
 import type { OwnerResolver } from '../core/owner-resolver';
@@ -20,6 +21,7 @@ import { RESUMABLE_UPLOADS } from './upload-tokens';
 @ApiExcludeController() // tus has its own protocol and clients (tus-js-client, Uppy)
 @UseFilters(TaskExceptionFilter)
 @Controller('uploads')
+@RateLimited('upload')
 export class UploadsController {
   constructor(
     @Inject(RESUMABLE_UPLOADS) private readonly uploads: ResumableUploads | null,
@@ -71,6 +73,6 @@ export class UploadsController {
   }
 
   private owner(req: Request): Promise<string> {
-    return resolveOwner(this.owners, req);
+    return requestCaller(this.owners, req).then((caller) => caller.owner);
   }
 }

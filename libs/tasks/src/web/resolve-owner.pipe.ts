@@ -1,12 +1,23 @@
 import { Inject, Injectable, type PipeTransform } from '@nestjs/common';
-import {
-  resolveCaller,
-  resolveOwner,
-  type Caller,
-  type OwnerRequest,
-  type OwnerResolver,
-} from '../core/owner-resolver';
+import { resolveCaller, type Caller, type OwnerRequest, type OwnerResolver } from '../core/owner-resolver';
 import { OWNER_RESOLVER } from '../core/tokens';
+
+// One resolution per HTTP request: the rate limit's guard and the handler's pipes ask the same question.
+const resolved = new WeakMap<OwnerRequest, { resolver: OwnerResolver; caller: Promise<Caller> }>();
+
+/**
+ * The request's caller by {@link resolveCaller}, resolved once per request
+ * object and resolver (a refusal too: the same request is refused again).
+ */
+export function requestCaller(resolver: OwnerResolver, request: OwnerRequest): Promise<Caller> {
+  const known = resolved.get(request);
+  if (known?.resolver === resolver) return known.caller;
+  const caller = resolveCaller(resolver, request);
+  // Not an unhandled rejection when only the guard asked (a refused caller is then counted by address).
+  caller.catch(() => {});
+  resolved.set(request, { resolver, caller });
+  return caller;
+}
 
 /**
  * Turns the request into its owner with the configured {@link OwnerResolver}.
@@ -17,7 +28,7 @@ export class ResolveOwnerPipe implements PipeTransform<OwnerRequest, Promise<str
   constructor(@Inject(OWNER_RESOLVER) private readonly resolver: OwnerResolver) {}
 
   transform(request: OwnerRequest): Promise<string> {
-    return resolveOwner(this.resolver, request);
+    return requestCaller(this.resolver, request).then((caller) => caller.owner);
   }
 }
 
@@ -27,6 +38,6 @@ export class ResolveCallerPipe implements PipeTransform<OwnerRequest, Promise<Ca
   constructor(@Inject(OWNER_RESOLVER) private readonly resolver: OwnerResolver) {}
 
   transform(request: OwnerRequest): Promise<Caller> {
-    return resolveCaller(this.resolver, request);
+    return requestCaller(this.resolver, request);
   }
 }

@@ -355,6 +355,12 @@ export class MemoryTaskStore implements TaskStore {
     return true;
   }
 
+  async countActive(owner: string): Promise<number> {
+    let count = 0;
+    for (const t of this.tasks.values()) if (t.owner === owner && !isTerminal(t.status)) count++;
+    return count;
+  }
+
   async stats(query: StatsQuery): Promise<TaskStats> {
     const counts = new Map<string, { type: string; status: TaskStatus; count: number }>();
     let oldestPendingAt: number | null = null;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { StepRecord, TaskEvent } from '../../model';
+import { TASK_STATUSES, TERMINAL_STATUSES, type StepRecord, type TaskEvent } from '../../model';
 import type { ClaimRequest, DueCursor, DueTask, NewTask, TaskStore } from '../../ports';
 
 /** A store under test and how to dispose of it. */
@@ -846,6 +846,19 @@ export function describeTaskStoreContract(
         expect(all.oldestPendingAt).toBe(T0 - 100);
         expect(all.counts.reduce((sum, c) => sum + c.count, 0)).toBe(5);
         expect(await store.stats({ owner: 'nobody' })).toEqual({ counts: [], oldestPendingAt: null });
+      });
+
+      contract("counts an owner's tasks that are not terminal, whatever their status", async () => {
+        for (const status of TASK_STATUSES) await created({ status, type: 'any' });
+        await created({ status: 'pending', owner: 'bob' });
+        const active = TASK_STATUSES.filter((status) => !(TERMINAL_STATUSES as readonly string[]).includes(status));
+        expect(await store.countActive!('alice')).toBe(active.length);
+        expect(await store.countActive!('bob')).toBe(1);
+        expect(await store.countActive!('nobody')).toBe(0);
+        const running = await claimed({ owner: 'carol' });
+        expect(await store.countActive!('carol')).toBe(1);
+        expect(await store.save({ ...running, status: 'completed', finishedAt: T0 + 1 }, 'w1')).toBe(true);
+        expect(await store.countActive!('carol')).toBe(0);
       });
 
       contract(

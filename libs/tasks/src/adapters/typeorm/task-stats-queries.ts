@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { TERMINAL_STATUSES, type TaskStatus } from '../../model';
+import { TASK_STATUSES, TERMINAL_STATUSES, type TaskStatus } from '../../model';
 import type { FinishedQuery, StatsQuery, TaskStats } from '../../ports';
 import { TaskEntity } from './entities/task.entity';
 
@@ -26,6 +26,20 @@ export async function taskStats(em: EntityManager, query: StatsQuery): Promise<T
     counts: rows.map((r) => ({ type: r.type, status: r.status, count: Number(r.count) })),
     oldestPendingAt: oldest?.at === null || oldest?.at === undefined ? null : Number(oldest.at),
   };
+}
+
+// Spelled as the statuses that are not terminal, so that (owner, status) answers it by index ranges alone.
+const ACTIVE_STATUSES = TASK_STATUSES.filter((s) => !(TERMINAL_STATUSES as readonly string[]).includes(s));
+
+/** The owner's tasks that are not terminal: one count on the (owner, status) index. */
+export async function countActiveTasks(em: EntityManager, owner: string): Promise<number> {
+  const row = (await em
+    .createQueryBuilder(TaskEntity, 't')
+    .select('COUNT(*)', 'count')
+    .where('t.owner = :owner', { owner })
+    .andWhere('t.status IN (:...active)', { active: ACTIVE_STATUSES })
+    .getRawOne()) as { count: string | number } | undefined;
+  return Number(row?.count ?? 0);
 }
 
 /** Finished tasks matching the filters, oldest first. */

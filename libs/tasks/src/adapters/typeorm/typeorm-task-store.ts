@@ -42,7 +42,7 @@ import { fromRawTask } from './raw-rows';
 import { dialectOf, type SqlDialect } from './sql-statement';
 import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
-import { findFinishedTasks, taskStats } from './task-stats-queries';
+import { countActiveTasks, findFinishedTasks, taskStats } from './task-stats-queries';
 import { reopenFailedTask, reopenSteps, retryFailedTask } from './retry-statement';
 import { claimRow, claimTasks, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
 import {
@@ -401,6 +401,10 @@ export class TypeOrmTaskStore implements TaskStore {
         return true;
       });
     });
+  }
+
+  countActive(owner: string): Promise<number> {
+    return this.gate(() => countActiveTasks(this.em, owner));
   }
 
   stats(query: StatsQuery): Promise<TaskStats> {

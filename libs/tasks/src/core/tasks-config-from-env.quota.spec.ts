@@ -1,0 +1,19 @@
+import { ConfigError, taskModuleOptionsFromEnv } from './tasks-config-from-env';
+import { resolveOptions } from './resolved-options';
+
+describe('quotas from the environment', () => {
+  it('reads TASKS_QUOTA_ACTIVE_TASKS', () => {
+    expect(taskModuleOptionsFromEnv({ TASKS_QUOTA_ACTIVE_TASKS: '100' }).quotas).toEqual({ activeTasks: 100 });
+    expect(taskModuleOptionsFromEnv({}).quotas).toBeUndefined();
+  });
+
+  it.each(['0', '-1', '1.5', 'many'])('refuses %p', (value) => {
+    expect(() => taskModuleOptionsFromEnv({ TASKS_QUOTA_ACTIVE_TASKS: value })).toThrow(ConfigError);
+  });
+
+  it('resolves to no quota by default, and refuses a bad one given in code', () => {
+    expect(resolveOptions({}).quotas).toEqual({});
+    expect(resolveOptions({ quotas: { activeTasks: 3 } }).quotas).toEqual({ activeTasks: 3 });
+    expect(() => resolveOptions({ quotas: { activeTasks: 0 } })).toThrow(/quotas.activeTasks/);
+  });
+});
