@@ -333,3 +333,38 @@ describe('TypeOrmTaskStore on PostgreSQL: plans kept by a connection', () => {
     }
   });
 });
+
+describe('TypeOrmTaskStore on PostgreSQL: retry racing a submit with the same singleton key', () => {
+  it('leaves the failed task failed (false) when the holder commits while the retry waits on the index', async () => {
+    const db = await empty();
+    const store = new TypeOrmTaskStore(db, { clock: 'caller' });
+    const base = newTask();
+    const { task: failed } = await store.create(
+      newTask({ status: 'failed', singletonKey: 'one', finishedAt: base.runAt + 10 }),
+    );
+    // An uncommitted holder of the key: the retry's NOT EXISTS cannot see it, its index entry makes the retry wait.
+    const holder = newTask({ singletonKey: 'one' });
+    const submitter = db.createQueryRunner();
+    await submitter.connect();
+    await submitter.startTransaction();
+    // A copy of the failed row, pending under its own id (its steps do not matter to the index).
+    await submitter.query(`CREATE TEMP TABLE twin ON COMMIT DROP AS SELECT * FROM stepwise_tasks WHERE id = $1`, [
+      failed.id,
+    ]);
+    await submitter.query(`UPDATE twin SET id = $1, status = 'pending', finished_at = NULL`, [holder.id]);
+    await submitter.query(`INSERT INTO stepwise_tasks SELECT * FROM twin`);
+    const retry = store.retryFailed(failed.id, { now: base.runAt + 100, placement: 'worker', progress: 0 });
+    for (let i = 0; i < 500; i++) {
+      const [row] = (await db.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      )) as Array<{ n: number }>;
+      if (row.n >= 1) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await submitter.commitTransaction();
+    await submitter.release();
+    expect(await retry).toBe(false);
+    expect((await store.get(failed.id))!.status).toBe('failed');
+    expect((await store.get(holder.id))!.status).toBe('pending');
+  });
+});

@@ -44,6 +44,7 @@ import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
 import { countActiveTasks, findFinishedTasks, taskStats } from './task-stats-queries';
 import { reopenFailedTask, reopenSteps, retryFailedTask } from './retry-statement';
+import { isUniqueViolation } from './unique-violation';
 import { claimRow, claimTasks, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
 import {
   appendEventWithDeliveries,
@@ -384,6 +385,14 @@ export class TypeOrmTaskStore implements TaskStore {
   }
 
   retryFailed(taskId: string, request: RetryRequest): Promise<boolean> {
+    return this.reopen(taskId, request).catch((error: unknown) => {
+      // A submit holding the task's singleton key committed while the reopen waited on the index: the task stays failed.
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    });
+  }
+
+  private reopen(taskId: string, request: RetryRequest): Promise<boolean> {
     return this.gate(async () => {
       if (this.d.postgres) {
         const [row] = await this.statement(retryFailedTask(this.d, taskId, request));
