@@ -41,6 +41,7 @@ export const CORS_EXPOSED_HEADERS = [
   'Content-Range',
   'Accept-Ranges',
   'ETag',
+  'Idempotent-Replayed',
   'Location',
   'Retry-After',
   'Singleton-Replayed',

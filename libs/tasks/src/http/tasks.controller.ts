@@ -194,7 +194,10 @@ export class TasksController {
       res.status(200).json(view);
       return;
     }
-    if (!created) res.setHeader('Idempotent-Replayed', 'true');
+    if (!created) {
+      res.setHeader('Idempotent-Replayed', 'true');
+      exposeHeader(res, 'Idempotent-Replayed');
+    }
     res.status(202).json(view);
   }
 

@@ -65,6 +65,8 @@ describe('CORS with allowed origins', () => {
     expect(res.headers['access-control-expose-headers']).toContain('Location');
     // A held singleton key's answer says so in a header the page can read.
     expect(res.headers['access-control-expose-headers']).toContain('Singleton-Replayed');
+    // So does a replayed Idempotency-Key's.
+    expect(res.headers['access-control-expose-headers']).toContain('Idempotent-Replayed');
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     expect(res.headers.vary).toContain('Origin');
   });
