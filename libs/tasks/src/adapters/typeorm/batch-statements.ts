@@ -4,7 +4,15 @@ import { newDeliveryRecord } from '../../ports/webhook-outbox';
 import { DELIVERY_COLUMNS } from './delivery-writes';
 import { jsonParam } from './raw-rows';
 import { DATABASE_NOW, type SqlDialect, type SqlStatement } from './sql-statement';
-import { built, EVENT_COLUMNS, STEP_COLUMNS, STEP_UPDATES, type Built } from './task-writes';
+import {
+  built,
+  EVENT_COLUMNS,
+  NEW_TASK_COLUMNS,
+  newTaskRow,
+  STEP_COLUMNS,
+  STEP_UPDATES,
+  type Built,
+} from './task-writes';
 
 // PostgreSQL: the create and the lease holder's write of many tasks in one
 // statement each (the store's group commit: the calls of one moment become
@@ -186,67 +194,6 @@ export interface CreateItem {
   deliveries: readonly NewWebhookDelivery[];
 }
 
-const TASK_TYPES: readonly Column[] = [
-  ['id', 'varchar'],
-  ['type', 'varchar'],
-  ['queue', 'varchar'],
-  ['owner', 'varchar'],
-  ['status', 'varchar'],
-  ['placement', 'varchar'],
-  ['priority', 'int'],
-  ['input', 'text'],
-  ['output', 'text'],
-  ['result_file', 'text'],
-  ['progress', 'float8'],
-  ['message', 'text'],
-  ['error', 'text'],
-  ['idempotency_key', 'varchar'],
-  ['callback_url', 'text'],
-  ['cancel_requested', 'bool'],
-  ['pause_requested', 'bool'],
-  // On the database clock the delay from the submit (its own clock's runAt - createdAt), else runAt.
-  ['run_at', 'int8'],
-  ['deadline_at', 'int8'],
-  ['created_at', 'int8'],
-  ['updated_at', 'int8'],
-  ['started_at', 'int8'],
-  ['finished_at', 'int8'],
-  ['timeout_ms', 'int8'],
-  ['request_fingerprint', 'varchar'],
-  ['singleton_key', 'varchar'],
-];
-
-function taskRow(d: SqlDialect, task: NewTask): unknown[] {
-  return [
-    task.id,
-    task.type,
-    task.queue,
-    task.owner,
-    task.status,
-    task.placement,
-    task.priority,
-    jsonParam(task.input),
-    jsonParam(task.output),
-    jsonParam(task.resultFile),
-    task.progress,
-    task.message,
-    jsonParam(task.error),
-    task.idempotencyKey,
-    task.callbackUrl,
-    task.cancelRequested,
-    task.pauseRequested,
-    d.databaseClock ? Math.max(0, task.runAt - task.createdAt) : task.runAt,
-    task.deadlineAt,
-    task.createdAt,
-    task.updatedAt,
-    task.startedAt,
-    task.finishedAt,
-    task.timeoutMs,
-    task.requestFingerprint,
-    task.singletonKey,
-  ];
-}
-
 /**
  * New tasks with their steps, events and deliveries. A task that conflicts
  * (its idempotency key or its singleton key taken, before or earlier in the same batch) inserts
@@ -257,12 +204,12 @@ function taskRow(d: SqlDialect, task: NewTask): unknown[] {
  */
 export function createTasks(d: SqlDialect, items: readonly CreateItem[], conflicts: 'skip' | 'fail' = 'skip'): Built {
   const sql = d.statement();
-  const columns = TASK_TYPES.map(([name]) => name);
+  const columns = NEW_TASK_COLUMNS.map(([name]) => name);
   const select = columns.map((c) => (c === 'run_at' && d.databaseClock ? `${DATABASE_NOW} + v.run_at` : `v.${c}`));
   const v = unnest(
     sql,
-    TASK_TYPES,
-    items.map((item) => taskRow(d, item.task)),
+    NEW_TASK_COLUMNS,
+    items.map((item) => newTaskRow(d, item.task)),
     'v',
   );
   const riders = items.map(({ task, events, deliveries }) => ({

@@ -151,15 +151,40 @@ function cteRows(
   return parts;
 }
 
-const TASK_COLUMNS =
-  'id, type, queue, owner, status, placement, priority, input, output, result_file, progress, message, error,' +
-  ' idempotency_key, callback_url, cancel_requested, pause_requested, version, lease_owner, lease_expires_at,' +
-  ' run_at, deadline_at, created_at, updated_at, started_at, finished_at, timeout_ms, request_fingerprint,' +
-  ' singleton_key';
+/** A new task's columns with their PostgreSQL types (unnest's casts); `version` is 1 and the lease empty. */
+export const NEW_TASK_COLUMNS: readonly (readonly [name: string, pgType: string])[] = [
+  ['id', 'varchar'],
+  ['type', 'varchar'],
+  ['queue', 'varchar'],
+  ['owner', 'varchar'],
+  ['status', 'varchar'],
+  ['placement', 'varchar'],
+  ['priority', 'int'],
+  ['input', 'text'],
+  ['output', 'text'],
+  ['result_file', 'text'],
+  ['progress', 'float8'],
+  ['message', 'text'],
+  ['error', 'text'],
+  ['idempotency_key', 'varchar'],
+  ['callback_url', 'text'],
+  ['cancel_requested', 'bool'],
+  ['pause_requested', 'bool'],
+  // On the database clock the delay from the submit (its own clock's runAt - createdAt), else runAt.
+  ['run_at', 'int8'],
+  ['deadline_at', 'int8'],
+  ['created_at', 'int8'],
+  ['updated_at', 'int8'],
+  ['started_at', 'int8'],
+  ['finished_at', 'int8'],
+  ['timeout_ms', 'int8'],
+  ['request_fingerprint', 'varchar'],
+  ['singleton_key', 'varchar'],
+];
 
-export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
-  const runAt = Symbol('run_at');
-  const values = [
+/** A new task's values, in {@link NEW_TASK_COLUMNS}' order. */
+export function newTaskRow(d: SqlDialect, task: NewTask): unknown[] {
+  return [
     task.id,
     task.type,
     task.queue,
@@ -177,10 +202,7 @@ export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): str
     task.callbackUrl,
     task.cancelRequested,
     task.pauseRequested,
-    1,
-    null,
-    null,
-    runAt,
+    d.databaseClock ? Math.max(0, task.runAt - task.createdAt) : task.runAt,
     task.deadlineAt,
     task.createdAt,
     task.updatedAt,
@@ -190,18 +212,17 @@ export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): str
     task.requestFingerprint,
     task.singletonKey,
   ];
-  // A lost race on the idempotency or singleton key inserts nothing; the caller then reads the winner.
-  return `INSERT INTO stepwise_tasks (${TASK_COLUMNS}) VALUES (${values.map((v) => (v === runAt ? dueAt(d, sql, task) : sql.p(v))).join(', ')}) ON CONFLICT DO NOTHING`;
 }
 
-/**
- * On the database clock a new task is due after its delay on that clock: the
- * submitting process's own clock, ahead or behind, would otherwise hold it
- * back or hand it to the sweeper at once.
- */
-function dueAt(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
-  if (!d.databaseClock) return sql.p(task.runAt);
-  return `${DATABASE_NOW} + ${sql.p(Math.max(0, task.runAt - task.createdAt), 'bigint')}`;
+export function insertTask(d: SqlDialect, sql: SqlStatement, task: NewTask): string {
+  const row = newTaskRow(d, task);
+  // On the database clock the row holds the delay: the task is due after it on that clock, not the submitter's.
+  const values = NEW_TASK_COLUMNS.map(([name], i) =>
+    name === 'run_at' && d.databaseClock ? `${DATABASE_NOW} + ${sql.p(row[i], 'bigint')}` : sql.p(row[i]),
+  );
+  const columns = NEW_TASK_COLUMNS.map(([name]) => name).join(', ');
+  // A lost race on the idempotency or singleton key inserts nothing; the caller then reads the winner.
+  return `INSERT INTO stepwise_tasks (${columns}, version) VALUES (${values.join(', ')}, 1) ON CONFLICT DO NOTHING`;
 }
 
 /** PostgreSQL: a new task with its steps, its `task.created` event and that event's deliveries, in one statement. */
