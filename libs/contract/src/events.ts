@@ -1,30 +1,6 @@
 import type { TerminalStatus } from './statuses';
 
 /**
- * Every event a task's log records: the public ones (see
- * {@link PUBLIC_EVENT_TYPES}) and the audit-only ones (`task.retrying`,
- * `task.compensating`, `task.cancel_requested`, `task.retried`), which webhooks and
- * in-process hooks may also listen to.
- */
-export const TASK_EVENT_TYPES = [
-  'task.created',
-  'task.progress',
-  'task.step',
-  'task.completed',
-  'task.failed',
-  'task.cancelled',
-  'task.paused',
-  'task.resumed',
-  'task.retrying',
-  'task.compensating',
-  'task.cancel_requested',
-  'task.retried',
-] as const;
-
-/** The name of an event of a task's log. */
-export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
-
-/**
  * Events sent to Socket.IO and server-sent-events clients: the contract's
  * six, plus `task.paused` and `task.resumed` (a status change a client shows,
  * like the others). A retry or a compensation is visible anyway through
@@ -39,7 +15,21 @@ export const PUBLIC_EVENT_TYPES = [
   'task.cancelled',
   'task.paused',
   'task.resumed',
-] as const satisfies readonly TaskEventType[];
+] as const;
+
+/** The events only the task's log, webhooks and in-process hooks see. */
+const AUDIT_EVENT_TYPES = ['task.retrying', 'task.compensating', 'task.cancel_requested', 'task.retried'] as const;
+
+/**
+ * Every event a task's log records: the public ones (see
+ * {@link PUBLIC_EVENT_TYPES}) and the audit-only ones (`task.retrying`,
+ * `task.compensating`, `task.cancel_requested`, `task.retried`), which webhooks and
+ * in-process hooks may also listen to.
+ */
+export const TASK_EVENT_TYPES = [...PUBLIC_EVENT_TYPES, ...AUDIT_EVENT_TYPES] as const;
+
+/** The name of an event of a task's log. */
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 
 /** The name of an event pushed to clients (the Socket.IO event, the SSE `event:` field). */
 export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
