@@ -2,7 +2,8 @@
 // Redis, and pg-boss and graphile-worker (baselines/) on the same PostgreSQL,
 // each in its own database, in one run. `npm run bench` (BENCH_SCALE=0.5 halves every count,
 // 2 doubles them; BENCH_SKIP_BUILD=1 reuses tools/bench/tmp/build;
-// BENCH_PG_FSYNC=on runs PostgreSQL with fsync; BENCH_CPU_PROF=<dir> writes a CPU profile of each child).
+// BENCH_PG_FSYNC=on runs PostgreSQL with fsync; BENCH_CPU_PROF=<dir> writes a CPU profile of each child;
+// BENCH_QUICK=1 runs raw BullMQ and the Stepwise engine scenarios only and prints their JSON, to compare two builds).
 //
 // Processes: this orchestrator (producer of raw jobs, HTTP client, poller),
 // a raw BullMQ worker, a Stepwise worker (role worker), a Stepwise submitter
@@ -89,6 +90,16 @@ async function main() {
     // The PostgreSQL queues; one failing is reported in its rows, not the end of the run.
     const kit = { Child, Meter, summary, round, now, sleep, N, CONCURRENCY, IN_FLIGHT, GAP_MS };
     const baseline = (fn) => fn(ctx, kit).catch((error) => ({ error: String(error?.stack ?? error) }));
+    if (process.env.BENCH_QUICK === '1') {
+      const worker = await startStepwise(ctx, 'stepwise worker', 'worker');
+      try {
+        const engine = await engineScenarios(ctx, worker);
+        console.log(JSON.stringify({ raw: results.raw.plain.throughput ?? results.raw.plain, engine }, null, 1));
+      } finally {
+        await worker.stop();
+      }
+      return;
+    }
     step('pg-boss (G)');
     results.baselines = { pgBoss: await baseline(pgBossBaseline) };
     step('graphile-worker (H)');

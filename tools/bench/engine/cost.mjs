@@ -36,6 +36,8 @@ export class Meter {
     this.cpu = this.readCpu();
     this.redis = await redisCommandStats(this.ctx.redis);
     this.xact = await xactCommit(this.ctx.pg);
+    this.wal = await walBytes(this.ctx.pg);
+    this.tuples = await tableWrites(this.ctx.pg);
     if (this.ctx.pgServer.statStatements) await this.ctx.pg.query('SELECT pg_stat_statements_reset()');
     this.polls = 0;
   }
@@ -86,6 +88,16 @@ export class Meter {
     // Minus the orchestrator's own transactions: polls, the stats reset and read, the snapshot clear.
     const own = this.polls + (this.ctx.pgServer.statStatements ? 2 : 0) + 1;
     const xact = (await xactCommit(this.ctx.pg)) - this.xact - own;
+    const wal = (await walBytes(this.ctx.pg)) - this.wal;
+    const tuplesAfter = await tableWrites(this.ctx.pg);
+    const tableWritesPerUnit = {};
+    for (const [table, after] of Object.entries(tuplesAfter)) {
+      const before = this.tuples[table] ?? { ins: 0, upd: 0, hot: 0, del: 0 };
+      const delta = Object.fromEntries(
+        Object.entries(after).map(([k, v]) => [k, round((v - (before[k] ?? 0)) / units, 2)]),
+      );
+      if (delta.ins || delta.upd || delta.del) tableWritesPerUnit[table] = delta;
+    }
     return {
       units,
       cpuMsPerUnit: cpu,
@@ -95,6 +107,10 @@ export class Meter {
       ),
       sqlStatements: statements,
       transactionsPerUnit: round(xact / units, 2),
+      // Bytes of write-ahead log per task: PostgreSQL's write work (heap and index tuples), steadier than CPU time.
+      walBytesPerUnit: round(wal / units, 0),
+      // Rows inserted, updated (of which HOT: no index touched), deleted per task, by table.
+      tableWritesPerUnit,
       redisCommandsPerUnit: round(redisTotal / units, 2),
       redisCommands,
     };
@@ -109,6 +125,25 @@ async function redisCommandStats(redis) {
     if (m) stats[m[1]] = Number(m[2]);
   }
   return stats;
+}
+
+async function walBytes(pgClient) {
+  const { rows } = await pgClient.query(
+    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS b /* bench-probe */",
+  );
+  return Number(rows[0].b);
+}
+
+/** Cumulative row writes by table (the stats of every database the bench's client sees: its own). */
+async function tableWrites(pgClient) {
+  await pgClient.query('SELECT pg_stat_clear_snapshot() /* bench-probe */');
+  const { rows } = await pgClient.query(
+    `SELECT relname, n_tup_ins::bigint AS ins, n_tup_upd::bigint AS upd, n_tup_hot_upd::bigint AS hot, n_tup_del::bigint AS del
+       FROM pg_stat_user_tables /* bench-probe */`,
+  );
+  return Object.fromEntries(
+    rows.map((r) => [r.relname, { ins: Number(r.ins), upd: Number(r.upd), hot: Number(r.hot), del: Number(r.del) }]),
+  );
 }
 
 async function xactCommit(pgClient) {

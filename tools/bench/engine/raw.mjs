@@ -1,6 +1,6 @@
 // The raw baselines of the engine suite, with no task engine: PostgreSQL
-// (round trips, INSERT throughput) and BullMQ (A: addBulk throughput, B: pickup,
-// A2: with Stepwise's job options), the BullMQ worker in its own process.
+// (round trips, INSERT throughput) and BullMQ (A: addBulk throughput, A1: add()
+// ×50 in flight, B: pickup, A2: with Stepwise's job options), the BullMQ worker in its own process.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,24 @@ export async function rawBullmq(ctx, { jobOptions, label }) {
     };
     if (label !== 'plain') return { throughput };
 
+    // A1: single adds, 50 in flight, as C submits one task at a time (A's addBulk is the batch baseline, for C2).
+    const single = await (async () => {
+      const n = N.rawThroughput;
+      await worker.ask({ cmd: 'expect', n });
+      await meter.start({ worker: worker.proc.pid });
+      const t0 = now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async () => {
+          for (let i = next++; i < n; i = next++) await queue.add('noop', { i }, jobOptions(`single-${i}`));
+        }),
+      );
+      const { last } = await worker.wait((m) => m.done, 120_000);
+      const cost = await meter.stop(n);
+      const seconds = (last - t0) / 1000;
+      return { count: n, seconds: round(seconds), perSec: Math.round(n / seconds), cost };
+    })();
+
     // Pickup: one add at a time, not saturated; t0 goes in the job data.
     const addResolved = new Map();
     for (let i = 0; i < 50; i++) await queue.add('noop', { t0: now() }, jobOptions(`lw-${i}`));
@@ -103,6 +121,7 @@ export async function rawBullmq(ctx, { jobOptions, label }) {
     const { starts } = await worker.ask({ cmd: 'collect' });
     return {
       throughput,
+      single,
       pickup: pickupOf(starts, 'fromAddCallMs', {
         fromAddResolvedMs: summary(starts.map(([id, , start]) => start - addResolved.get(id))),
       }),

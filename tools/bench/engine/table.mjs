@@ -40,6 +40,19 @@ export function tables(r) {
       '',
       'baseline',
     ],
+    ...(r.raw.plain.single
+      ? [
+          [
+            'A1. raw BullMQ, queue.add() ×50 in flight, same worker',
+            r.raw.plain.single.count,
+            r.raw.plain.single.perSec,
+            fmt(ratio(r.raw.plain.single.perSec)),
+            '',
+            '',
+            'baseline of C (one call per task)',
+          ],
+        ]
+      : []),
     [
       'A2. raw BullMQ with Stepwise’s job options (jobId, priority)',
       r.raw.stepwiseOptions.throughput.count,
@@ -88,7 +101,7 @@ export function tables(r) {
   ];
 
   const cost = (name, c) =>
-    `| ${name} | ${fmt(c.sqlStatements?.perUnit, 1)} | ${fmt(c.transactionsPerUnit, 1)} | ${fmt(c.sqlStatements?.serverExecMsPerUnit, 3)} | ${fmt(c.redisCommandsPerUnit, 1)} | ${Object.entries(
+    `| ${name} | ${fmt(c.sqlStatements?.perUnit, 1)} | ${fmt(c.transactionsPerUnit, 1)} | ${fmt(c.sqlStatements?.serverExecMsPerUnit, 3)} | ${fmt(c.walBytesPerUnit, 0)} | ${fmt(c.redisCommandsPerUnit, 1)} | ${Object.entries(
       c.cpuMsPerUnit,
     )
       .filter(([, v]) => v > 0)
@@ -98,9 +111,10 @@ export function tables(r) {
     '',
     'Cost per task/job (whole scenario, background work included):',
     '',
-    '| scenario | SQL statements | PG transactions | PG exec ms | Redis commands | CPU ms by process | CPU ms total |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | SQL statements | PG transactions | PG exec ms | WAL bytes | Redis commands | CPU ms by process | CPU ms total |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     cost('A. raw BullMQ', A.cost),
+    ...(r.raw.plain.single ? [cost('A1. raw BullMQ, add() ×50', r.raw.plain.single.cost)] : []),
     cost('C. Stepwise engine', C.cost),
     cost('C2. Stepwise engine, submitMany', r.engine.batch.cost),
     cost('D. Stepwise one at a time', r.engine.pickup.cost),

@@ -17,6 +17,7 @@ import { IdempotencyFingerprint1700000000006 } from './migrations/1700000000006-
 import { Schedules1700000000007 } from './migrations/1700000000007-schedules';
 import { ApiKeys1700000000008 } from './migrations/1700000000008-api-keys';
 import { SingletonKeys1700000000009 } from './migrations/1700000000009-singleton-keys';
+import { HotPathWriteCost1700000000013 } from './migrations/1700000000013-hot-path-write-cost';
 
 export interface StepwiseDataSourceOptions {
   /** `postgres://` or `postgresql://` URL; without it, SQLite at `sqlitePath`. */
@@ -52,6 +53,7 @@ export const STEPWISE_MIGRATIONS = [
   Schedules1700000000007,
   ApiKeys1700000000008,
   SingletonKeys1700000000009,
+  HotPathWriteCost1700000000013,
 ];
 
 const common = {
