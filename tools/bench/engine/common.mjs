@@ -27,7 +27,7 @@ export const CONCURRENCY = 50;
 export const BATCH = 1_000;
 export const IN_FLIGHT = 50;
 export const GAP_MS = 20;
-export const TARGETS = { throughputRatio: 0.25, pickupP50Factor: 3, pickupP99Ms: 25 };
+export const TARGETS = { throughputRatio: 0.25, pickupP50Factor: 3, pickupP99Ms: 25, livenessMaxMs: 100 };
 
 /**
  * A throughput scenario, costed by a Meter over `pids`: `submit()` sends `n`

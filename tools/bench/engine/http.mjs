@@ -100,6 +100,39 @@ export async function httpNoopScenario(ctx, worker) {
   }
 }
 
+/**
+ * GETs `path` every `everyMs` on a new connection each time (as an orchestrator's
+ * liveness probe does) until `stop()`; resolves with the answer times and statuses.
+ */
+function probe(port, path, everyMs) {
+  const times = [];
+  const statuses = {};
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const start = now();
+      const status = await new Promise((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        });
+        req.on('error', () => resolve('error'));
+        req.end();
+      });
+      times.push(now() - start);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return { probes: times.length, statuses, ms: summary(times) };
+    },
+  };
+}
+
 export async function builtAppsScenario(ctx) {
   const port = await ctx.harness.freePort();
   const env = {
@@ -122,14 +155,24 @@ export async function builtAppsScenario(ctx) {
 
     const n = N.appsThroughput;
     const since = Date.now();
-    return await measureThroughput(
+    // GET /health/live while the submits arrive: it must answer fast however busy the API is.
+    let liveness;
+    const result = await measureThroughput(
       ctx,
       { worker: worker.proc.pid, api: api.proc.pid },
       n,
-      () => httpSubmitAll(port, n, IN_FLIGHT, 0, body),
+      async () => {
+        const live = probe(port, '/health/live', 20);
+        try {
+          return await httpSubmitAll(port, n, IN_FLIGHT, 0, body);
+        } finally {
+          liveness = await live.stop();
+        }
+      },
       (meter) => waitFinishedByType(ctx, meter, 'countdown', since, n, 300_000),
       async (sub) => ({ statuses: sub.statuses, requestMs: summary(sub.requestMs) }),
     );
+    return { ...result, liveness };
   } finally {
     await Promise.all([api.stop(), worker.stop()]);
   }

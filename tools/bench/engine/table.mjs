@@ -98,6 +98,15 @@ export function tables(r) {
     `| ${header.map(() => '---').join(' | ')} |`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     ...comparisonLines(r, r.comparisons, { fmt, verdict }),
+    ...(E.liveness
+      ? [
+          '',
+          `Liveness under load: ${E.liveness.probes} GET /health/live to the api app of F, one every 20 ms on a new connection, ` +
+            `while its ${E.count.toLocaleString('en')} submits arrived (statuses ${JSON.stringify(E.liveness.statuses)}): ` +
+            `p50 ${fmt(E.liveness.ms.p50)} ms, p99 ${fmt(E.liveness.ms.p99)} ms, max ${fmt(E.liveness.ms.max)} ms; ` +
+            `every answer under ${TARGETS.livenessMaxMs} ms: ${verdict(E.liveness.ms.max < TARGETS.livenessMaxMs && Object.keys(E.liveness.statuses).every((s) => s === '200'))}.`,
+        ]
+      : []),
   ];
 
   const cost = (name, c) =>
