@@ -5,6 +5,7 @@
  */
 export { StepwiseClient, type StepwiseClientOptions } from './stepwise-client';
 export { TaskHandle } from './task-handle';
+export { SchedulesClient } from './schedules-client';
 export { TaskEventStream } from './task-event-stream';
 export { StepwiseError, type StepwiseErrorContext } from './stepwise-error';
 export type { FetchLike, HeadersSource } from './http';
@@ -17,8 +18,17 @@ export {
   TERMINAL_STATUSES,
   isTerminalEvent,
   isTerminalStatus,
+  type DeleteFinishedFilter,
+  type DeleteFinishedView,
   type DoneOptions,
   type DownloadOptions,
+  type MissedSlotPolicy,
+  type RetryFailedFilter,
+  type RetryFailedView,
+  type ScheduleInput,
+  type ScheduleListView,
+  type ScheduleView,
+  type TaskStatsView,
   type ErrorBody,
   type FieldIssueView,
   type FileInput,

@@ -118,6 +118,23 @@ class BoomTask {
   }
 }
 
+/** Fails for good until its fix is deployed (a test sets it): a retry after the fix completes. */
+const deployedFixes = new Set<string>();
+
+@Task({ name: 'client-flaky', input: z.object({ fix: z.string() }) })
+class FlakyTask {
+  @Step({ order: 1, on: 'worker' })
+  prepare(): { prepared: true } {
+    return { prepared: true };
+  }
+
+  @Step({ order: 2, on: 'worker' })
+  finish(ctx: StepContext<{ fix: string }>): { fixed: true } {
+    if (!deployedFixes.has(ctx.input.fix)) throw new NonRetryableError('not fixed yet');
+    return { fixed: true };
+  }
+}
+
 // ---------------------------------------------------------------- harness
 
 /** Waits for a condition; the deadline only bounds the wait, it asserts nothing about speed. */
@@ -183,7 +200,7 @@ describe('StepwiseClient against a Stepwise app', () => {
           ownerResolver: new HeaderOwnerResolver('x-owner-id'),
         }),
       ],
-      providers: [CountdownTask, GatedTask, BundleTask, BoomTask],
+      providers: [CountdownTask, GatedTask, BundleTask, BoomTask, FlakyTask],
     })
     class AppModule {}
 
@@ -198,6 +215,117 @@ describe('StepwiseClient against a Stepwise app', () => {
     for (const gate of gates.values()) gate.open();
     await app?.close();
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  describe('operations', () => {
+    /** A client of its own owner: counts and bulk calls see only this test's tasks. */
+    const ownClient = () => newClient({ headers: { 'x-owner-id': `ops-${randomUUID()}` } });
+    const failed = async (client: StepwiseClient, fix: string) => {
+      const task = await client.submit('client-flaky', { fix });
+      await until(async () => (await task.status()).status === 'failed', 'the task to fail');
+      return task;
+    };
+
+    it('counts the caller’s tasks by status and type', async () => {
+      const client = ownClient();
+      await (await client.submit('client-countdown', { ticks: 1, tickMs: 0 })).done();
+      await failed(client, randomUUID());
+      const stats = await client.stats();
+      expect(stats).toEqual({
+        total: 2,
+        byStatus: { completed: 1, failed: 1 },
+        byType: { 'client-countdown': { completed: 1 }, 'client-flaky': { failed: 1 } },
+        oldestPendingAgeMs: null,
+      });
+    });
+
+    it('retries one failed task from its failed step, then many by filter', async () => {
+      const client = ownClient();
+      const fix = randomUUID();
+      const one = await failed(client, fix);
+      const view = await one.status();
+      expect(view.steps.map((s) => s.status)).toEqual(['completed', 'failed']);
+      deployedFixes.add(fix);
+      const reopened = await one.retry();
+      expect(reopened).toMatchObject({ id: one.id, status: 'pending' });
+      await expect(one.done()).resolves.toEqual({ fixed: true });
+      // The completed step was kept as it was: only the failed one ran again (its attempts start over).
+      const after = await one.status();
+      expect(after.steps[0]).toEqual(view.steps[0]);
+      expect(after.steps[1]).toMatchObject({ status: 'completed', attempts: 1 });
+      await expect(one.retry()).rejects.toMatchObject({ statusCode: 409 });
+
+      const later = randomUUID();
+      const many = [await failed(client, later), await failed(client, later)];
+      const other = await failed(client, randomUUID());
+      deployedFixes.add(later);
+      expect(await client.retryFailed({ type: 'client-flaky', finishedAfter: new Date(Date.now() - 60_000) })).toBe(3);
+      for (const task of many) await expect(task.done()).resolves.toEqual({ fixed: true });
+      await until(async () => (await other.status()).status === 'failed', 'the unfixed one to fail again');
+      expect(await client.retryFailed({ type: 'client-countdown' })).toBe(0);
+    });
+
+    it('deletes finished tasks by filter, never an unfinished one', async () => {
+      const client = ownClient();
+      for (let i = 0; i < 2; i++) await (await client.submit('client-countdown', { ticks: 1, tickMs: 0 })).done();
+      await failed(client, randomUUID());
+      const running = await client.submit('client-countdown', { ticks: 1000, tickMs: 1000 });
+      expect(await client.deleteFinished({ status: 'completed', finishedBefore: new Date(Date.now() + 1_000) })).toBe(
+        2,
+      );
+      expect((await client.stats()).byStatus).not.toHaveProperty('completed');
+      expect(await client.deleteFinished({ status: ['failed', 'cancelled'] })).toBe(1);
+      await expect(client.deleteFinished({ status: 'running' as never })).rejects.toMatchObject({ statusCode: 400 });
+      expect((await running.status()).status).not.toBe('completed');
+      await running.cancel();
+    });
+
+    it('submits with a delay: pending with its due time, cancellable before it starts', async () => {
+      const client = ownClient();
+      const runAt = new Date(Date.now() + 3_600_000);
+      const delayed = await client.submit('client-countdown', { ticks: 1, tickMs: 0 }, { runAt });
+      expect(await delayed.status()).toMatchObject({ status: 'pending', runAt: runAt.toISOString() });
+      const later = await client.submit('client-countdown', { ticks: 1, tickMs: 0 }, { delayMs: 60_000 });
+      expect(Date.parse((await later.status()).runAt!)).toBeGreaterThan(Date.now() + 50_000);
+      await delayed.cancel();
+      await expect(delayed.done()).rejects.toMatchObject({ taskStatus: 'cancelled' });
+      await later.cancel();
+      await expect(
+        client.submit('client-countdown', { ticks: 1, tickMs: 0 }, { runAt, delayMs: 5 }),
+      ).rejects.toMatchObject({ statusCode: 400 });
+    });
+
+    it('creates, lists, pauses, resumes and deletes a schedule', async () => {
+      const client = ownClient();
+      const created = await client.schedules.create({
+        name: 'nightly',
+        type: 'client-countdown',
+        cron: '0 3 * * *',
+        timezone: 'Europe/Paris',
+        input: { ticks: 1, tickMs: 0 },
+      });
+      expect(created).toMatchObject({ name: 'nightly', paused: false, declared: false, missed: 'latest' });
+      expect(Date.parse(created.nextRunAt!)).toBeGreaterThan(Date.now());
+      expect((await client.schedules.list()).map((s) => s.name)).toEqual(['nightly']);
+      expect(await client.schedules.pause('nightly')).toMatchObject({ paused: true, nextRunAt: null });
+      expect((await client.schedules.resume('nightly')).paused).toBe(false);
+      await expect(
+        client.schedules.create({
+          name: 'nightly',
+          type: 'client-countdown',
+          cron: '0 4 * * *',
+          input: { ticks: 1, tickMs: 0 },
+        }),
+      ).rejects.toMatchObject({ statusCode: 409 });
+      const invalid = await rejection(
+        client.schedules.create({ name: 'bad', type: 'client-countdown', cron: '61 * * * *' }),
+      );
+      expect(invalid.statusCode).toBe(400);
+      expect(invalid.details).toEqual([expect.objectContaining({ field: 'cron' })]);
+      await client.schedules.delete('nightly');
+      await expect(client.schedules.get('nightly')).rejects.toMatchObject({ statusCode: 404 });
+      expect(await client.schedules.list()).toEqual([]);
+    });
   });
 
   describe('REST', () => {

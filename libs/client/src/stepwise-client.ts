@@ -1,9 +1,23 @@
 import type { Socket } from 'socket.io-client';
 import { HttpTransport, type FetchLike, type HeadersSource } from './http';
 import { encodeMultipart } from './multipart';
+import { SchedulesClient } from './schedules-client';
 import { SocketHub, type SocketConnectionOptions } from './socket-hub';
 import { TaskHandle, type ClientContext } from './task-handle';
-import type { ListQuery, PollOptions, RequestOptions, SubmitOptions, TaskListView, TaskPage, TaskView } from './types';
+import type {
+  DeleteFinishedFilter,
+  DeleteFinishedView,
+  ListQuery,
+  PollOptions,
+  RequestOptions,
+  RetryFailedFilter,
+  RetryFailedView,
+  SubmitOptions,
+  TaskListView,
+  TaskPage,
+  TaskStatsView,
+  TaskView,
+} from './types';
 
 /** Options of a {@link StepwiseClient}. */
 export interface StepwiseClientOptions {
@@ -47,6 +61,8 @@ export class StepwiseClient {
   private readonly http: HttpTransport;
   private readonly hub: SocketHub;
   private readonly lifetime = new AbortController();
+  /** The caller's cron schedules: `client.schedules.create({ name, type, cron })`, `.list()`, `.pause(name)`... */
+  readonly schedules: SchedulesClient;
 
   constructor(options: StepwiseClientOptions) {
     const baseUrl = String(options.baseUrl);
@@ -61,6 +77,7 @@ export class StepwiseClient {
       poll: { ...DEFAULT_POLL, ...options.poll },
       lifetime: this.lifetime.signal,
     };
+    this.schedules = new SchedulesClient(this.http);
   }
 
   /**
@@ -77,7 +94,7 @@ export class StepwiseClient {
    * large, 415 files for a type that takes none.
    */
   async submit(type: string, input?: unknown, options: SubmitOptions = {}): Promise<TaskHandle> {
-    const { files, idempotencyKey, callbackUrl, singletonKey, singleton, headers, signal } = options;
+    const { files, idempotencyKey, callbackUrl, singletonKey, singleton, runAt, delayMs, headers, signal } = options;
     const encoded =
       files && files.length > 0
         ? encodeMultipart(input, files)
@@ -87,7 +104,7 @@ export class StepwiseClient {
     const { body, response } = await this.http.json<TaskView>({
       method: 'POST',
       path: `/tasks/${encodeURIComponent(type)}`,
-      query: { callbackUrl, singletonKey, singleton },
+      query: { callbackUrl, singletonKey, singleton, runAt: isoTime(runAt), delayMs },
       headers: {
         ...encoded?.headers,
         ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
@@ -122,6 +139,51 @@ export class StepwiseClient {
   }
 
   /**
+   * `GET /tasks/stats`: counts of the caller's tasks by status and by type
+   * (every owner's for an administrator), and how long the oldest pending
+   * task has waited.
+   */
+  async stats(options: RequestOptions = {}): Promise<TaskStatsView> {
+    const { body } = await this.http.json<TaskStatsView>({ method: 'GET', path: '/tasks/stats', ...options });
+    return body;
+  }
+
+  /**
+   * `POST /tasks/retry`: re-opens the caller's failed tasks that match (after
+   * a deploy that fixed the bug), each from the step that failed; resolves
+   * with how many. One task: {@link TaskHandle.retry}.
+   */
+  async retryFailed(filter: RetryFailedFilter = {}, options: RequestOptions = {}): Promise<number> {
+    const { body } = await this.http.json<RetryFailedView>({
+      method: 'POST',
+      path: '/tasks/retry',
+      query: {
+        type: filter.type,
+        finishedAfter: isoTime(filter.finishedAfter),
+        finishedBefore: isoTime(filter.finishedBefore),
+      },
+      ...options,
+    });
+    return body.retried;
+  }
+
+  /**
+   * `DELETE /tasks?...`: deletes the caller's finished tasks that match, with
+   * their events, webhook rows and files; resolves with how many. A task that
+   * is not finished is never deleted this way.
+   */
+  async deleteFinished(filter: DeleteFinishedFilter = {}, options: RequestOptions = {}): Promise<number> {
+    const status = typeof filter.status === 'string' ? filter.status : filter.status?.join(',');
+    const { body } = await this.http.json<DeleteFinishedView>({
+      method: 'DELETE',
+      path: '/tasks',
+      query: { status, type: filter.type, finishedBefore: isoTime(filter.finishedBefore) },
+      ...options,
+    });
+    return body.deleted;
+  }
+
+  /**
    * The Socket.IO connection, once an event stream opened it; for
    * diagnostics (`socket.connected`, `socket.io.on('reconnect', ...)`).
    */
@@ -137,4 +199,9 @@ export class StepwiseClient {
     this.lifetime.abort();
     this.hub.close();
   }
+}
+
+/** A time as the API takes it: ISO 8601. */
+function isoTime(time: Date | string | undefined): string | undefined {
+  return time instanceof Date ? time.toISOString() : time;
 }

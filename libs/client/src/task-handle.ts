@@ -75,6 +75,16 @@ export class TaskHandle {
   }
 
   /**
+   * `POST /tasks/{id}/retry`: a `failed` task runs again from the step that
+   * failed, keeping the outputs of the steps that completed; resolves with
+   * the task, `pending` again. A {@link StepwiseError} 409 unless it failed.
+   */
+  async retry(options: RequestOptions = {}): Promise<TaskView> {
+    const { body } = await this.ctx.http.json<TaskView>({ method: 'POST', path: `${this.path}/retry`, ...options });
+    return body;
+  }
+
+  /**
    * `DELETE /tasks/{id}`: a finished task is deleted at once (resolves with
    * null); an unfinished one is cancelled, compensated, then deleted (resolves
    * with the task as it is now, its `cancelRequested` set).

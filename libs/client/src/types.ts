@@ -11,6 +11,7 @@ import {
   type TaskResultView,
   type TaskStatus,
   type TaskView,
+  type TerminalStatus,
 } from '@stepwise/contract';
 
 export {
@@ -35,6 +36,13 @@ export {
   type TaskView,
   type TerminalEventType,
   type TerminalStatus,
+  type DeleteFinishedView,
+  type MissedSlotPolicy,
+  type RetryFailedView,
+  type ScheduleInput,
+  type ScheduleListView,
+  type ScheduleView,
+  type TaskStatsView,
 } from '@stepwise/contract';
 
 /**
@@ -123,6 +131,31 @@ export interface SubmitOptions extends RequestOptions {
   singletonKey?: string;
   /** `?singleton=`: what a held `singletonKey` answers, the holder (the default) or a 409. */
   singleton?: 'existing' | 'conflict';
+  /**
+   * `?runAt=`: the task stays `pending` until then (at most a year ahead; a
+   * time past runs it now). Not with {@link delayMs}.
+   */
+  runAt?: Date | string;
+  /** `?delayMs=`: the task stays `pending` this long. Not with {@link runAt}. */
+  delayMs?: number;
+}
+
+/** Which failed tasks {@link StepwiseClient.retryFailed} re-opens; every field optional. */
+export interface RetryFailedFilter {
+  type?: string;
+  /** Failed at or after this time. */
+  finishedAfter?: Date | string;
+  /** Failed strictly before this time. */
+  finishedBefore?: Date | string;
+}
+
+/** Which finished tasks {@link StepwiseClient.deleteFinished} deletes; every field optional. */
+export interface DeleteFinishedFilter {
+  /** Among `completed`, `failed`, `cancelled`; all three by default. */
+  status?: TerminalStatus | readonly TerminalStatus[];
+  type?: string;
+  /** Finished strictly before this time. */
+  finishedBefore?: Date | string;
 }
 
 /**

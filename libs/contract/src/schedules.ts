@@ -34,3 +34,19 @@ export interface ScheduleView {
 export interface ScheduleListView {
   items: ScheduleView[];
 }
+
+/** `POST /schedules`: a schedule created at run time, owned by the caller. */
+export interface ScheduleInput {
+  /** Unique per owner; the URL names it (`/schedules/{name}`). */
+  name: string;
+  /** The task type each slot submits. */
+  type: string;
+  /** Five fields, or six with seconds first; `@daily` and the like ([Schedules](schedules.md)). */
+  cron: string;
+  /** IANA time zone; UTC when absent. */
+  timezone?: string;
+  /** The input of every task it submits (validated against the type's schema). */
+  input?: unknown;
+  /** What slots missed while nothing ran become: `latest` (the default) or `skip`. */
+  missed?: MissedSlotPolicy;
+}

@@ -128,3 +128,23 @@ export interface TaskEventView {
   /** Position in the task's event log: the SSE `id`, and what `Last-Event-ID` resumes after. */
   seq?: number;
 }
+
+/** `GET /tasks/stats`: the caller's tasks (every owner's for an administrator). */
+export interface TaskStatsView {
+  total: number;
+  byStatus: Partial<Record<TaskStatus, number>>;
+  /** Counts by type, then by status. */
+  byType: Record<string, Partial<Record<TaskStatus, number>>>;
+  /** How long the oldest pending task has waited; null when nothing is pending. */
+  oldestPendingAgeMs: number | null;
+}
+
+/** `POST /tasks/retry`: how many failed tasks were re-opened. */
+export interface RetryFailedView {
+  retried: number;
+}
+
+/** `DELETE /tasks?...`: how many finished tasks were deleted. */
+export interface DeleteFinishedView {
+  deleted: number;
+}

@@ -1,7 +1,8 @@
 import { Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req, UseFilters } from '@nestjs/common';
 import type { Request } from 'express';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { TaskEngine, type OwnerScope, type TaskStatsSummary } from '../engine/task-engine';
+import type { DeleteFinishedView, RetryFailedView, TaskStatsView } from '@stepwise/contract';
+import { TaskEngine, type OwnerScope } from '../engine/task-engine';
 import { ApiErrors } from '../web/api-errors.decorator';
 import { OwnerQuotas } from '../web/owner-quotas';
 import { RateLimitAs, RateLimited } from '../web/rate-limit.guard';
@@ -37,7 +38,7 @@ export class TaskMaintenanceController {
   @ApiOperation({ summary: 'Count tasks by status and type' })
   @ApiOkResponse({ description: '`{ total, byStatus, byType, oldestPendingAgeMs }`' })
   @ApiErrors(503)
-  stats(@RequestCaller() caller: Caller): Promise<TaskStatsSummary> {
+  stats(@RequestCaller() caller: Caller): Promise<TaskStatsView> {
     return this.engine.stats(this.access.scope(caller));
   }
 
@@ -60,7 +61,7 @@ export class TaskMaintenanceController {
   async cleanup(
     @RequestCaller() caller: Caller,
     @Query() query: Record<string, unknown>,
-  ): Promise<{ deleted: number }> {
+  ): Promise<DeleteFinishedView> {
     const filter = { ...parseCleanupQuery(query), owner: this.access.scope(caller) as OwnerScope };
     return { deleted: await this.engine.purgeFinished(filter, this.access.filter('delete', caller)) };
   }
@@ -82,7 +83,7 @@ export class TaskMaintenanceController {
   async retryMany(
     @RequestCaller() caller: Caller,
     @Query() query: Record<string, unknown>,
-  ): Promise<{ retried: number }> {
+  ): Promise<RetryFailedView> {
     const filter = { ...parseRetryQuery(query), owner: this.access.scope(caller) as OwnerScope };
     await this.quotas.assertActiveTasks(caller.owner);
     return { retried: await this.engine.retryFailed(filter, caller.owner, this.access.filter('submit', caller)) };
