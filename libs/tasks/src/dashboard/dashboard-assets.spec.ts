@@ -71,6 +71,7 @@ describe('dashboard assets', () => {
         'http.js',
         'notices.js',
         'schema-form.js',
+        'stats.js',
         'tasks.js',
       ]),
     );

@@ -75,7 +75,7 @@ export function jsonForHtml(value: unknown): string {
 
 function filterChips(): string {
   const chip = (value: string, label: string, checked = false) =>
-    `<label class="chip"><input type="radio" name="status-filter" value="${value}"${checked ? ' checked' : ''}><span>${label}</span></label>`;
+    `<label class="chip"><input type="radio" name="status-filter" value="${value}"${checked ? ' checked' : ''}><span>${label}<small class="chip-count" data-status-count="${value}"></small></span></label>`;
   return [chip('', 'All', true), ...TASK_STATUSES.map((s) => chip(s, STATUS_LABELS[s] ?? s))].join('\n          ');
 }
 
@@ -157,6 +157,7 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
           <legend class="visually-hidden">Filter by status</legend>
           ${filterChips()}
         </fieldset>
+        <p id="stats-line" class="stats-line" aria-live="polite"></p>
         <p id="list-state" class="list-state">Loading tasks…</p>
         <ul id="task-list" class="task-list" aria-labelledby="tasks-heading"></ul>
         <button type="button" id="load-more" class="btn btn-ghost load-more" hidden>Load more</button>

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -7,8 +8,8 @@ import { join } from 'node:path';
 import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ExampleTasksModule } from '@stepwise/examples';
-import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, until, expectText, expectAttribute, expectCount } from './testing/browser';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium, until, expectText, expectAttribute, expectCount, textOf } from './testing/browser';
 import request from 'supertest';
 import { z } from 'zod';
 import { Step, Task, type StandardSchemaV1, type StepContext } from '../definition';
@@ -509,13 +510,43 @@ if (!browserAvailable) {
     await expectCount(rows, 5);
   }, 30_000);
 
+  it('counts the tasks by status on the chips and names the failed types, as GET /tasks/stats does', async () => {
+    const server = running.app.getHttpServer();
+    // A ZIP of an upload that does not exist fails for good.
+    await request(server)
+      .post('/tasks/create-zip')
+      .send({ uploads: [randomUUID()] })
+      .expect(202);
+    const stats = await waitFor(async () => {
+      const body = (await request(server).get('/tasks/stats').expect(200)).body as {
+        total: number;
+        byStatus: Record<string, number>;
+        byType: Record<string, Record<string, number>>;
+      };
+      return body.byStatus.failed && !body.byStatus.pending && !body.byStatus.running ? body : undefined;
+    });
+    const exactly = (locator: Locator, text: string) =>
+      until(
+        async () => (await textOf(locator)) === text,
+        async () => `expected ${locator} to be ${JSON.stringify(text)}, got ${JSON.stringify(await textOf(locator))}`,
+      );
+    await exactly(page.locator('[data-status-count=""]'), String(stats.total));
+    await exactly(page.locator('[data-status-count="completed"]'), String(stats.byStatus.completed));
+    await exactly(page.locator('[data-status-count="failed"]'), String(stats.byStatus.failed));
+    // A status with no task shows no count.
+    await exactly(page.locator('[data-status-count="compensating"]'), '');
+    await exactly(page.locator('#stats-line'), `Failed: create-zip ${stats.byType['create-zip'].failed}`);
+  }, 30_000);
+
   it('looks right: screenshots for the record (test-artifacts/dashboard*.png)', async () => {
     // A mix of states: a failed task, a running one, an expanded one with its timeline.
     const server = running.app.getHttpServer();
+    // (An id that is no upload's fails the task; a malformed one would be a 400.)
     const failed = await request(server)
       .post('/tasks/create-zip')
-      .send({ uploads: ['no-such-upload'] });
-    if (failed.status === 202) await expectText(item((failed.body as { id: string }).id).locator('.badge'), 'Failed');
+      .send({ uploads: [randomUUID()] })
+      .expect(202);
+    await expectText(item((failed.body as { id: string }).id).locator('.badge'), 'Failed');
     const countdown = await submitCountdown(100, 100);
     await page.getByRole('tab', { name: 'ZIP files' }).click();
     await page.locator('#create-zip--files').setInputFiles([
@@ -750,3 +781,14 @@ class InternalOnlyTask {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-forms.png'), fullPage: true, animations: 'disabled' });
   }, 30_000);
 });
+
+/** Polls until `probe` answers something; the deadline bounds the wait, it asserts nothing about speed. */
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -4,6 +4,7 @@ import { $, clampProgress, el, formatBytes, formatDuration, formatTime, part, sa
 import { askCredential, credential, onSignIn, setupCredentialDownloads } from './credential.js';
 import { api } from './http.js';
 import { setConnection, toast } from './notices.js';
+import { scheduleStatsRefresh, startStats } from './stats.js';
 
 const PAGE_SIZE = 50;
 
@@ -446,6 +447,8 @@ function syncSubscriptions() {
 
 function onEvent(name, event) {
   if (!event || typeof event.taskId !== 'string') return;
+  // Progress moves no count; every other event may (a new task, a status change).
+  if (name !== 'task.progress') scheduleStatsRefresh();
   const id = event.taskId;
   const task = tasks.get(id);
   if (!task) {
@@ -558,6 +561,7 @@ function setupList() {
   });
   $('refresh').addEventListener('click', () => {
     loadTasks(false);
+    scheduleStatsRefresh();
   });
   loadMoreBtn.addEventListener('click', () => {
     loadTasks(true);
@@ -569,7 +573,9 @@ export function startTaskList() {
   setupCredentialDownloads();
   onSignIn(() => {
     loadTasks(false);
+    startStats();
   });
   connect();
   loadTasks(false);
+  startStats();
 }
