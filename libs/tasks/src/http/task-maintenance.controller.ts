@@ -58,10 +58,7 @@ export class TaskMaintenanceController {
   @ApiQuery({ name: 'finishedBefore', required: false, description: 'ISO 8601 time' })
   @ApiOkResponse({ description: '`{ deleted: <count> }`' })
   @ApiErrors(400, 503)
-  async cleanup(
-    @RequestCaller() caller: Caller,
-    @Query() query: Record<string, unknown>,
-  ): Promise<DeleteFinishedView> {
+  async cleanup(@RequestCaller() caller: Caller, @Query() query: Record<string, unknown>): Promise<DeleteFinishedView> {
     const filter = { ...parseCleanupQuery(query), owner: this.access.scope(caller) as OwnerScope };
     return { deleted: await this.engine.purgeFinished(filter, this.access.filter('delete', caller)) };
   }
@@ -80,10 +77,7 @@ export class TaskMaintenanceController {
   @ApiQuery({ name: 'finishedBefore', required: false, description: 'ISO 8601 time' })
   @ApiOkResponse({ description: '`{ retried: <count> }`' })
   @ApiErrors(400, 503)
-  async retryMany(
-    @RequestCaller() caller: Caller,
-    @Query() query: Record<string, unknown>,
-  ): Promise<RetryFailedView> {
+  async retryMany(@RequestCaller() caller: Caller, @Query() query: Record<string, unknown>): Promise<RetryFailedView> {
     const filter = { ...parseRetryQuery(query), owner: this.access.scope(caller) as OwnerScope };
     await this.quotas.assertActiveTasks(caller.owner);
     return { retried: await this.engine.retryFailed(filter, caller.owner, this.access.filter('submit', caller)) };
