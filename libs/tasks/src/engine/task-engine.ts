@@ -1,6 +1,6 @@
 import type { TaskDefinition } from '../definition';
 import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TaskStatus } from '../model';
-import type { FinishedQuery, ListPage, NewTask } from '../ports';
+import type { FinishedQuery, FinishedTask, ListPage, NewTask } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
 import { type FieldIssue, validateInput } from './input-validation';
@@ -463,7 +463,7 @@ export class TaskEngine {
    * many were retried.
    */
   async retryFailed(
-    query: Omit<FinishedQuery, 'limit' | 'statuses' | 'owner'> & { owner: OwnerScope },
+    query: Omit<FinishedQuery, 'limit' | 'statuses' | 'owner' | 'after'> & { owner: OwnerScope },
     actor = ownerFilter(query.owner) ?? 'an administrator',
     allow?: TaskFilter,
   ): Promise<number> {
@@ -505,7 +505,7 @@ export class TaskEngine {
    * refuses when it is given. Returns how many.
    */
   async purgeFinished(
-    query: Omit<FinishedQuery, 'limit' | 'owner'> & { owner: OwnerScope },
+    query: Omit<FinishedQuery, 'limit' | 'owner' | 'after'> & { owner: OwnerScope },
     allow?: TaskFilter,
   ): Promise<number> {
     let deleted = 0;
@@ -519,28 +519,34 @@ export class TaskEngine {
 
   /**
    * Calls `act` once for each finished task matching `query` that `allow`
-   * accepts, in batches. `act` answers whether the task may still match (a
-   * retried task may fail again). Those, and the refused ones, stay among
-   * the matches: each batch reads past them.
+   * accepts, a page at a time in (finishedAt, id) order, each page after the
+   * last: every task is read once however many there are. `act` answers
+   * whether the task may match again (a retried task that fails again
+   * finishes later, so a later page meets it): those are remembered, and
+   * not acted on twice.
    */
   private async eachFinished(
-    query: Omit<FinishedQuery, 'limit' | 'owner'> & { owner: OwnerScope },
+    query: Omit<FinishedQuery, 'limit' | 'owner' | 'after'> & { owner: OwnerScope },
     allow: TaskFilter | undefined,
     act: (id: string) => Promise<boolean>,
   ): Promise<void> {
-    const seen = new Set<string>();
-    const staying = new Set<string>();
+    const again = new Set<string>();
+    let after: FinishedTask | undefined;
     for (;;) {
-      const limit = PURGE_BATCH + staying.size;
-      const ids = await this.deps.store.findFinished({ ...query, owner: ownerFilter(query.owner), limit });
-      const fresh = ids.filter((id) => !seen.has(id));
-      for (const id of fresh) {
-        seen.add(id);
+      const page = await this.deps.store.findFinished({
+        ...query,
+        owner: ownerFilter(query.owner),
+        limit: PURGE_BATCH,
+        ...(after ? { after } : {}),
+      });
+      for (const { id } of page) {
+        if (again.has(id)) continue;
         const task = allow ? await this.deps.store.get(id) : null;
         const allowed = !allow || (task !== null && (await allow(task)));
-        if (!allowed || (await act(id))) staying.add(id);
+        if (allowed && (await act(id))) again.add(id);
       }
-      if (fresh.length === 0 || ids.length < limit) return;
+      if (page.length < PURGE_BATCH) return;
+      after = page[page.length - 1];
     }
   }
 

@@ -192,7 +192,15 @@ export interface FinishedQuery {
   finishedBefore?: number;
   /** Finished at or after this time. */
   finishedAfter?: number;
+  /** Where the previous page stopped: only tasks after it in (finishedAt, id) order. */
+  after?: FinishedTask;
   limit: number;
+}
+
+/** A finished task as {@link TaskStore.findFinished} answers it: its id and its place in the order. */
+export interface FinishedTask {
+  id: string;
+  finishedAt: number;
 }
 
 /**
@@ -298,8 +306,11 @@ export interface TaskStore {
    * Optional for stores of older versions; quotas need it.
    */
   countActive?(owner: string): Promise<number>;
-  /** Ids of finished (terminal) tasks matching `query`, oldest first: bulk cleanup. */
-  findFinished(query: FinishedQuery): Promise<string[]>;
+  /**
+   * Finished (terminal) tasks matching `query`, by (finishedAt, id): bulk
+   * cleanup and retries, a page at a time (`after` the last of a page).
+   */
+  findFinished(query: FinishedQuery): Promise<FinishedTask[]>;
   /** Ids of terminal tasks whose delete was requested: deletes a crash or a race left undone. */
   findDeleteRequested(limit: number): Promise<string[]>;
   /**

@@ -26,6 +26,7 @@ import type {
   TaskChange,
   TaskStore,
   FinishedQuery,
+  FinishedTask,
   StatsQuery,
   TaskStats,
   RetryRequest,
@@ -379,8 +380,9 @@ export class MemoryTaskStore implements TaskStore {
     return { counts: sorted, oldestPendingAt };
   }
 
-  async findFinished(query: FinishedQuery): Promise<string[]> {
+  async findFinished(query: FinishedQuery): Promise<FinishedTask[]> {
     const statuses = query.statuses ?? TERMINAL_STATUSES;
+    const { after } = query;
     return [...this.tasks.values()]
       .filter(
         (t) =>
@@ -391,9 +393,12 @@ export class MemoryTaskStore implements TaskStore {
           (query.finishedBefore === undefined || (t.finishedAt ?? Infinity) < query.finishedBefore) &&
           (query.finishedAfter === undefined || (t.finishedAt ?? -Infinity) >= query.finishedAfter),
       )
-      .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0) || a.id.localeCompare(b.id))
-      .slice(0, query.limit)
-      .map((t) => t.id);
+      .map((t) => ({ id: t.id, finishedAt: t.finishedAt ?? 0 }))
+      .filter(
+        (t) => !after || t.finishedAt > after.finishedAt || (t.finishedAt === after.finishedAt && t.id > after.id),
+      )
+      .sort((a, b) => a.finishedAt - b.finishedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, query.limit);
   }
 
   async findFinishedBefore(type: string, before: number, limit: number): Promise<string[]> {

@@ -870,19 +870,36 @@ export function describeTaskStoreContract(
           await created({ status: 'completed', finishedAt: T0, owner: 'bob' });
           await created({ status: 'running', finishedAt: T0 });
           await created({ status: 'pending' });
-          expect(await store.findFinished({ owner: 'alice', limit: 10 })).toEqual([first.id, second.id, third.id]);
-          expect(await store.findFinished({ owner: 'alice', limit: 2 })).toEqual([first.id, second.id]);
-          expect(await store.findFinished({ owner: 'alice', type: 'other', limit: 10 })).toEqual([third.id]);
-          expect(await store.findFinished({ owner: 'alice', statuses: ['failed'], limit: 10 })).toEqual([second.id]);
-          expect(await store.findFinished({ owner: 'alice', statuses: ['running'], limit: 10 })).toEqual([]);
-          expect(await store.findFinished({ owner: 'alice', finishedBefore: T0 + 1, limit: 10 })).toEqual([first.id]);
-          expect(await store.findFinished({ owner: 'alice', finishedAfter: T0 + 1, limit: 10 })).toEqual([
-            second.id,
-            third.id,
+          const ids = async (query: Parameters<TaskStore['findFinished']>[0]) =>
+            (await store.findFinished(query)).map((t) => t.id);
+          expect(await store.findFinished({ owner: 'alice', limit: 10 })).toEqual([
+            { id: first.id, finishedAt: T0 },
+            { id: second.id, finishedAt: T0 + 1 },
+            { id: third.id, finishedAt: T0 + 2 },
           ]);
+          expect(await ids({ owner: 'alice', limit: 2 })).toEqual([first.id, second.id]);
+          expect(await ids({ owner: 'alice', type: 'other', limit: 10 })).toEqual([third.id]);
+          expect(await ids({ owner: 'alice', statuses: ['failed'], limit: 10 })).toEqual([second.id]);
+          expect(await ids({ owner: 'alice', statuses: ['running'], limit: 10 })).toEqual([]);
+          expect(await ids({ owner: 'alice', finishedBefore: T0 + 1, limit: 10 })).toEqual([first.id]);
+          expect(await ids({ owner: 'alice', finishedAfter: T0 + 1, limit: 10 })).toEqual([second.id, third.id]);
           expect(await store.findFinished({ limit: 10 })).toHaveLength(4);
         },
       );
+
+      contract('pages finished tasks after the last of a page, ties in finishedAt by id', async () => {
+        const tasks = [];
+        for (let i = 0; i < 5; i++)
+          tasks.push(await created({ status: 'completed', finishedAt: T0 + Math.floor(i / 2) }));
+        const order = tasks
+          .map((t) => ({ id: t.id, finishedAt: t.finishedAt! }))
+          .sort((a, b) => a.finishedAt - b.finishedAt || (a.id < b.id ? -1 : 1));
+        const first = await store.findFinished({ owner: 'alice', limit: 2 });
+        expect(first).toEqual(order.slice(0, 2));
+        const second = await store.findFinished({ owner: 'alice', limit: 2, after: first[1] });
+        expect(second).toEqual(order.slice(2, 4));
+        expect(await store.findFinished({ owner: 'alice', limit: 2, after: second[1] })).toEqual(order.slice(4));
+      });
     });
 
     describe('list', () => {

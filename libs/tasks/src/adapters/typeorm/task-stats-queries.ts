@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { TASK_STATUSES, TERMINAL_STATUSES, type TaskStatus } from '../../model';
-import type { FinishedQuery, StatsQuery, TaskStats } from '../../ports';
+import type { FinishedQuery, FinishedTask, StatsQuery, TaskStats } from '../../ports';
 import { TaskEntity } from './entities/task.entity';
 
 /** Counts by type and status in one grouped scan, and the oldest pending task. */
@@ -43,14 +43,14 @@ export async function countActiveTasks(em: EntityManager, owner: string): Promis
 }
 
 /** Finished tasks matching the filters, oldest first. */
-export async function findFinishedTasks(em: EntityManager, query: FinishedQuery): Promise<string[]> {
+export async function findFinishedTasks(em: EntityManager, query: FinishedQuery): Promise<FinishedTask[]> {
   const statuses = (query.statuses ?? TERMINAL_STATUSES).filter((s) =>
     (TERMINAL_STATUSES as readonly string[]).includes(s),
   );
   if (statuses.length === 0) return [];
   const builder = em
     .createQueryBuilder(TaskEntity, 't')
-    .select(['t.id'])
+    .select(['t.id', 't.finishedAt'])
     .where('t.status IN (:...statuses)', { statuses });
   if (query.owner !== undefined) builder.andWhere('t.owner = :owner', { owner: query.owner });
   if (query.type !== undefined) builder.andWhere('t.type = :type', { type: query.type });
@@ -60,6 +60,13 @@ export async function findFinishedTasks(em: EntityManager, query: FinishedQuery)
   if (query.finishedAfter !== undefined) {
     builder.andWhere('t.finishedAt >= :after', { after: query.finishedAfter });
   }
+  if (query.after) {
+    const { finishedAt, id } = query.after;
+    builder.andWhere('(t.finishedAt > :afterAt OR (t.finishedAt = :afterAt AND t.id > :afterId))', {
+      afterAt: finishedAt,
+      afterId: id,
+    });
+  }
   const rows = await builder.orderBy('t.finishedAt', 'ASC').addOrderBy('t.id', 'ASC').take(query.limit).getMany();
-  return rows.map((r) => r.id);
+  return rows.map((r) => ({ id: r.id, finishedAt: Number(r.finishedAt) }));
 }

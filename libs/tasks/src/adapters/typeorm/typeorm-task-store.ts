@@ -25,6 +25,7 @@ import type {
   TaskChange,
   TaskStore,
   FinishedQuery,
+  FinishedTask,
   StatsQuery,
   TaskStats,
   RetryRequest,
@@ -420,7 +421,7 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(() => taskStats(this.em, query));
   }
 
-  findFinished(query: FinishedQuery): Promise<string[]> {
+  findFinished(query: FinishedQuery): Promise<FinishedTask[]> {
     return this.gate(() => findFinishedTasks(this.em, query));
   }
 
