@@ -10,6 +10,7 @@ import {
   type PollOptions,
   type RequestOptions,
   type Submission,
+  type TaskAuditView,
   type TaskResult,
   type TaskView,
 } from './types';
@@ -46,6 +47,21 @@ export class TaskHandle {
   /** `GET /tasks/{id}`: status, progress and steps. */
   async status(options: RequestOptions = {}): Promise<TaskView> {
     const { body } = await this.ctx.http.json<TaskView>({ method: 'GET', path: this.path, ...options });
+    return body;
+  }
+
+  /**
+   * `GET /tasks/{id}/audit`: a page of the task's whole event log, oldest
+   * first, each entry with who asked for it (`actor`). Pass the page's
+   * `nextAfter` as `after` for the next one.
+   */
+  async audit(query: { after?: number; limit?: number } = {}, options: RequestOptions = {}): Promise<TaskAuditView> {
+    const { body } = await this.ctx.http.json<TaskAuditView>({
+      method: 'GET',
+      path: `${this.path}/audit`,
+      query: { after: query.after, limit: query.limit },
+      ...options,
+    });
     return body;
   }
 

@@ -16,6 +16,7 @@ import {
 
 export {
   PUBLIC_EVENT_TYPES,
+  TASK_EVENT_TYPES,
   TASK_STATUSES,
   TASKS_NAMESPACE,
   TERMINAL_EVENT_TYPES,
@@ -27,6 +28,8 @@ export {
   type ResultFileView,
   type StepStatus,
   type StepView,
+  type TaskAuditEntryView,
+  type TaskAuditView,
   type TaskErrorView,
   type TaskEventView,
   type TaskLinks,

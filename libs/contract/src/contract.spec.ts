@@ -37,6 +37,7 @@ describe('the contract lists', () => {
       'task.compensating',
       'task.cancel_requested',
       'task.retried',
+      'task.downloaded',
     ]);
   });
 

@@ -17,13 +17,23 @@ export const PUBLIC_EVENT_TYPES = [
   'task.resumed',
 ] as const;
 
-/** The events only the task's log, webhooks and in-process hooks see. */
-const AUDIT_EVENT_TYPES = ['task.retrying', 'task.compensating', 'task.cancel_requested', 'task.retried'] as const;
+/**
+ * The events only the task's log, webhooks and in-process hooks see (and
+ * `GET /tasks/{id}/audit`). `task.downloaded`: someone read the result file.
+ */
+export const AUDIT_EVENT_TYPES = [
+  'task.retrying',
+  'task.compensating',
+  'task.cancel_requested',
+  'task.retried',
+  'task.downloaded',
+] as const;
 
 /**
  * Every event a task's log records: the public ones (see
  * {@link PUBLIC_EVENT_TYPES}) and the audit-only ones (`task.retrying`,
- * `task.compensating`, `task.cancel_requested`, `task.retried`), which webhooks and
+ * `task.compensating`, `task.cancel_requested`, `task.retried`,
+ * `task.downloaded`), which webhooks and
  * in-process hooks may also listen to.
  */
 export const TASK_EVENT_TYPES = [...PUBLIC_EVENT_TYPES, ...AUDIT_EVENT_TYPES] as const;

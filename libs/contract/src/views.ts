@@ -3,7 +3,7 @@
  * types, so that servers and clients share them. Times are ISO 8601 strings
  * (UTC, milliseconds), or null when the moment has not come.
  */
-import type { PublicEventType } from './events';
+import type { PublicEventType, TaskEventType } from './events';
 import type { Placement, StepStatus, TaskStatus } from './statuses';
 
 /** Why a task or a step failed. */
@@ -34,6 +34,8 @@ export interface TaskLinks {
   self: string;
   /** The task's events as `text/event-stream`, resumable with `Last-Event-ID`. */
   events: string;
+  /** The task's whole event log as JSON, with who asked for each change (`GET /tasks/{id}/audit`). */
+  audit: string;
   result?: string;
   download?: string;
 }
@@ -147,4 +149,37 @@ export interface RetryFailedView {
 /** `DELETE /tasks?...`: how many finished tasks were deleted. */
 export interface DeleteFinishedView {
   deleted: number;
+}
+
+/**
+ * One entry of `GET /tasks/{id}/audit`: an event of the task's log, public or
+ * audit-only, with who caused it.
+ */
+export interface TaskAuditEntryView {
+  /** Position in the task's log; `?after=` resumes after it. */
+  seq: number;
+  /** The event's name, e.g. `task.cancel_requested`. */
+  event: TaskEventType;
+  /** The task's status once the event happened. */
+  status: TaskStatus;
+  /** 0..1 */
+  progress: number;
+  step?: string;
+  stepStatus?: string;
+  message?: string;
+  /**
+   * Who asked: the owner (or principal) of the request, `system` for
+   * application code, `schedule:<name>` for a schedule's submit. Absent for
+   * what the engine does on its own (steps, retries, completion).
+   */
+  actor?: string;
+  /** ISO 8601. */
+  at: string;
+}
+
+/** `GET /tasks/{id}/audit`: a page of the task's log, oldest first. */
+export interface TaskAuditView {
+  items: TaskAuditEntryView[];
+  /** The `after` of the next page; null when this page ends the log as it is now. */
+  nextAfter: number | null;
 }

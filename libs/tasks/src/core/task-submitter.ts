@@ -6,6 +6,8 @@ import { TaskEngine, TaskHandle, type SingletonPolicy } from '../engine';
 export interface SubmitOptions {
   /** The owner the task belongs to (REST callers see only their own). Default `anonymous`. */
   owner?: string;
+  /** Who submits, recorded in the task's `task.created` (the audit trail). Default `system`. */
+  actor?: string;
   /** A second submit with the same key (and the same input) returns the first task. */
   idempotencyKey?: string;
   /** Webhook target for this task's terminal events. */
@@ -57,6 +59,7 @@ export class TaskSubmitter {
       ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
       ...(options.singletonKey !== undefined ? { singletonKey: options.singletonKey } : {}),
       ...(options.singleton !== undefined ? { singleton: options.singleton } : {}),
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
     });
     return new TaskHandle<Output>(this.engine, record.id, owner, created);
   }

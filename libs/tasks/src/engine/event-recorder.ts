@@ -3,7 +3,7 @@ import type { NewWebhookDelivery } from '../ports';
 import type { EngineDeps } from './engine-deps';
 
 /** What an event adds to the task's own fields. */
-export type EventExtra = Partial<Pick<TaskEvent, 'step' | 'stepStatus' | 'message'>>;
+export type EventExtra = Partial<Pick<TaskEvent, 'step' | 'stepStatus' | 'message' | 'actor'>>;
 
 /**
  * Builds a task's events, appends them to its log (the audit trail) with the

@@ -284,6 +284,7 @@ export class Scheduler {
         type: schedule.type,
         input: schedule.input,
         owner: schedule.owner,
+        actor: `schedule:${schedule.name}`,
         idempotencyKey: key,
         // The key alone identifies the request: a replay never conflicts over an input edited meanwhile.
         fingerprint: key,

@@ -48,7 +48,12 @@ export interface SubmitRequest {
   singletonKey?: string;
   /** What a submit whose singleton key is held answers: the holder (the default) or a conflict. */
   singleton?: SingletonPolicy;
+  /** Who submits, recorded in `task.created` (see `TaskEvent.actor`); {@link SYSTEM_ACTOR} when not given. */
+  actor?: string;
 }
+
+/** The actor of what application code asks for without naming one: a submit, a cancel, ... from code. */
+export const SYSTEM_ACTOR = 'system';
 
 /** What a submit whose singleton key an unfinished task holds answers with. */
 export type SingletonPolicy = 'existing' | 'conflict';
@@ -87,6 +92,8 @@ export interface SubmitManyOptions {
    * whole batch: nothing is created.
    */
   singletonKeys?: ReadonlyArray<string | null | undefined>;
+  /** Who submits, recorded in each `task.created`; {@link SYSTEM_ACTOR} when not given. */
+  actor?: string;
 }
 
 /** Most inputs one {@link TaskEngine.submitMany} takes: its rows go in one statement. */
@@ -157,7 +164,7 @@ export class TaskEngine {
     const delayMs = submitDelay(request, now);
     checkSingleton(request);
     const record = this.newTask(definition, request, input, now, delayMs);
-    const { event, deliveries } = this.created(record);
+    const { event, deliveries } = this.created(record, request.actor);
     const { task, created } = await this.deps.store.create(record, event, deliveries);
     if (!created) {
       // Idempotency keys are per owner: another owner's task with the same key can only be a singleton key's holder.
@@ -197,12 +204,12 @@ export class TaskEngine {
     const keys = options.singletonKeys ?? [];
     checkBatchSingletons(keys, inputs.length);
     const now = this.deps.clock.now();
-    const { singletonKeys: _, ...shared } = options;
+    const { singletonKeys: _, actor, ...shared } = options;
     const writes = settled.map((result, i) => {
       const input = (result as PromiseFulfilledResult<unknown>).value;
       const request = { type, input, ...shared, ...(keys[i] ? { singletonKey: keys[i] } : {}) };
       const task = this.newTask(definition, request, input, now);
-      return { task, ...this.created(task) };
+      return { task, ...this.created(task, actor) };
     });
     let tasks: TaskRecord[];
     try {
@@ -276,9 +283,9 @@ export class TaskEngine {
   }
 
   /** A new task's `task.created` and the webhook deliveries announcing it. */
-  private created(record: NewTask) {
+  private created(record: NewTask, actor = SYSTEM_ACTOR) {
     const draft: TaskRecord = { ...record, version: 1, leaseOwner: null, leaseExpiresAt: null };
-    const event = this.events.build(draft, 'task.created');
+    const event = this.events.build(draft, 'task.created', { actor });
     return { event, deliveries: this.events.deliveries(draft, [event]) };
   }
 
@@ -294,21 +301,23 @@ export class TaskEngine {
     return this.deps.store.list({ ...request, owner: ownerFilter(request.owner), limit });
   }
 
-  async listEvents(id: string, owner: OwnerScope, afterSeq?: number): Promise<TaskEvent[]> {
+  /** The task's log after `afterSeq` (every event, audit-only ones too), at most `limit` of them. */
+  async listEvents(id: string, owner: OwnerScope, afterSeq?: number, limit?: number): Promise<TaskEvent[]> {
     await this.get(id, owner);
-    return this.deps.store.listEvents(id, afterSeq);
+    return this.deps.store.listEvents(id, afterSeq, limit);
   }
 
   /**
    * Requests cancellation: a running step's signal fires (in whatever process
    * runs it), finished steps are compensated in reverse, the task ends `cancelled`.
+   * `actor` is recorded in the `task.cancel_requested` event.
    */
-  async cancel(id: string, owner: OwnerScope): Promise<TaskRecord> {
+  async cancel(id: string, owner: OwnerScope, actor = SYSTEM_ACTOR): Promise<TaskRecord> {
     const task = await this.get(id, owner);
     if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
     if (!this.definition(task.type).cancellable) throw conflict(`Tasks of type "${task.type}" cannot be cancelled`);
     if (!task.cancelRequested) {
-      const stopped = await this.requestStop(task, { cancel: true, delete: false });
+      const stopped = await this.requestStop(task, { cancel: true, delete: false }, actor);
       if (!stopped) {
         const now = (await this.deps.store.get(id))?.status ?? task.status;
         throw conflict(`Task ${id} is already ${now}`, { status: now });
@@ -322,9 +331,16 @@ export class TaskEngine {
    * in one statement; a waiting task has no runner to notice a new cancel,
    * so it runs here if we can claim it. False when the task had ended.
    */
-  private async requestStop(task: TaskRecord, request: { cancel: boolean; delete: boolean }): Promise<boolean> {
+  private async requestStop(
+    task: TaskRecord,
+    request: { cancel: boolean; delete: boolean },
+    actor: string,
+  ): Promise<boolean> {
     const flagged = { ...task, cancelRequested: task.cancelRequested || request.cancel };
-    const event = this.events.build(flagged, 'task.cancel_requested');
+    const event = this.events.build(flagged, 'task.cancel_requested', {
+      actor,
+      ...(request.delete ? { message: `delete requested by ${actor}` } : {}),
+    });
     const deliveries = this.events.deliveries(flagged, [event]);
     const outcome = await this.deps.store.requestStop(task.id, { ...request, event, deliveries });
     if (!outcome) return false;
@@ -339,14 +355,15 @@ export class TaskEngine {
     return true;
   }
 
-  /** Pauses between steps; a waiting task pauses at once. */
-  async pause(id: string, owner: OwnerScope): Promise<TaskRecord> {
-    await this.setPaused(id, owner, true);
+  /** Pauses between steps; a waiting task pauses at once. `actor` is recorded in `task.paused`. */
+  async pause(id: string, owner: OwnerScope, actor = SYSTEM_ACTOR): Promise<TaskRecord> {
+    await this.setPaused(id, owner, true, actor);
     return this.get(id, owner);
   }
 
-  async resume(id: string, owner: OwnerScope): Promise<TaskRecord> {
-    const outcome = await this.setPaused(id, owner, false);
+  /** Resumes a paused task; `actor` is recorded in `task.resumed`. */
+  async resume(id: string, owner: OwnerScope, actor = SYSTEM_ACTOR): Promise<TaskRecord> {
+    const outcome = await this.setPaused(id, owner, false, actor);
     const resumed = await this.get(id, owner);
     if (outcome.before === 'paused') await this.dispatch(resumed);
     return resumed;
@@ -356,11 +373,11 @@ export class TaskEngine {
    * One conditional statement with its event: right whatever the runner
    * writes meanwhile (its pause is conditional on the flag).
    */
-  private async setPaused(id: string, owner: OwnerScope, paused: boolean) {
+  private async setPaused(id: string, owner: OwnerScope, paused: boolean, actor: string) {
     const task = await this.get(id, owner);
     // The event the move deserves, appended only if the status moves.
     const moved = { ...task, status: paused ? ('paused' as const) : ('pending' as const) };
-    const event = this.events.build(moved, paused ? 'task.paused' : 'task.resumed');
+    const event = this.events.build(moved, paused ? 'task.paused' : 'task.resumed', { actor });
     const deliveries = this.events.deliveries(moved, [event]);
     const outcome = isTerminal(task.status)
       ? null
@@ -378,12 +395,14 @@ export class TaskEngine {
    * A finished task goes at once (null). An unfinished one is cancelled
    * first, compensated, and deleted once it has ended: the answer is the
    * task with its requests set (a task that cannot be cancelled runs to its
-   * end first).
+   * end first), and `actor` is recorded in its `task.cancel_requested`. A
+   * finished task's log goes with it: its delete is only in the host's logs.
    */
-  async remove(id: string, owner: OwnerScope): Promise<TaskRecord | null> {
+  async remove(id: string, owner: OwnerScope, actor = SYSTEM_ACTOR): Promise<TaskRecord | null> {
     const task = await this.get(id, owner);
     const cancel = this.definition(task.type).cancellable;
-    if (isTerminal(task.status) || !(await this.requestStop(task, { cancel, delete: true }))) {
+    if (isTerminal(task.status) || !(await this.requestStop(task, { cancel, delete: true }, actor))) {
+      this.deps.logger.log(`task ${id} (${task.type}) of ${task.owner} deleted by ${actor}`);
       await this.purge(id);
       return null;
     }
@@ -420,12 +439,24 @@ export class TaskEngine {
   }
 
   /**
+   * Records that `actor` read the result file of `task` (`task.downloaded`,
+   * with `detail`, e.g. the byte range). Its own append, off the download's
+   * path: the caller does not await it, and a failed append is only logged.
+   */
+  recordDownload(task: TaskRecord, actor: string, detail?: string): void {
+    const message = `downloaded by ${actor}${detail ? ` (${detail})` : ''}`;
+    this.events
+      .record(task, 'task.downloaded', { actor, message })
+      .catch((error) => this.deps.logger.warn(`task ${task.id}: the download by ${actor} was not recorded: ${String(error)}`));
+  }
+
+  /**
    * Runs a `failed` task again from its first unfinished step: completed
    * steps keep their outputs (those compensated run again), attempts start
    * over, the task timeout too. One conditional statement: of two retries
    * one wins, the other is a conflict. `actor` is recorded in the event.
    */
-  async retry(id: string, owner: OwnerScope, actor = ownerFilter(owner) ?? 'an administrator'): Promise<TaskRecord> {
+  async retry(id: string, owner: OwnerScope, actor = SYSTEM_ACTOR): Promise<TaskRecord> {
     const task = await this.get(id, owner);
     if (task.status !== 'failed') {
       throw conflict(`Task ${id} is ${task.status}: only a failed task can be retried`, { status: task.status });
@@ -434,7 +465,7 @@ export class TaskEngine {
     const kept = new Set(task.steps.filter((s) => s.status === 'completed').map((s) => s.name));
     const next = definition.steps.find((s) => !kept.has(s.name)) ?? definition.steps[0];
     const reopened: TaskRecord = { ...task, status: 'pending', placement: next.on, error: null, finishedAt: null };
-    const event = this.events.build(reopened, 'task.retried', { message: `retried by ${actor}` });
+    const event = this.events.build(reopened, 'task.retried', { message: `retried by ${actor}`, actor });
     const ok = await this.deps.store.retryFailed(id, {
       now: this.deps.clock.now(),
       placement: next.on,
@@ -464,7 +495,7 @@ export class TaskEngine {
    */
   async retryFailed(
     query: Omit<FinishedQuery, 'limit' | 'statuses' | 'owner' | 'after'> & { owner: OwnerScope },
-    actor = ownerFilter(query.owner) ?? 'an administrator',
+    actor = SYSTEM_ACTOR,
     allow?: TaskFilter,
   ): Promise<number> {
     let retried = 0;

@@ -56,7 +56,17 @@ export class ResultDownloadService {
     }
   }
 
-  async send(task: TaskRecord, req: Request, res: Response): Promise<void> {
+  /**
+   * Answers the download. `onServe` is called once the file is open and its
+   * bytes are about to go (not for `HEAD`, a `304` or an error), with the range
+   * when it is one.
+   */
+  async send(
+    task: TaskRecord,
+    req: Request,
+    res: Response,
+    onServe?: (range: ByteRange | undefined) => void,
+  ): Promise<void> {
     const file = resultFileOf(task);
     // The stored size, not the declared one: Content-Length must be exact.
     const info = await this.storage.head(file.key);
@@ -98,6 +108,7 @@ export class ResultDownloadService {
     // Opened before any header is set: if it fails, the error answer is still clean JSON.
     const body = await this.open(file.key, task.id, partial);
     setHeaders(res.status(partial ? 206 : 200), headers);
+    onServe?.(partial);
     try {
       // pipeline destroys the storage stream if the client goes away.
       await pipeline(body, res);

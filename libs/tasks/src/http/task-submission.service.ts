@@ -19,6 +19,8 @@ import type { SubmitOptions } from './submit-options';
 export interface SubmitCall extends SubmitOptions {
   type: string;
   owner: string;
+  /** Who submits, for the audit trail: the caller. */
+  actor?: string;
 }
 
 /**

@@ -7,13 +7,14 @@ import { HttpIdleTimeout } from './http-idle-timeout';
 import { OwnerQuotas } from '../web/owner-quotas';
 import { ResultDownloadService } from './result-download.service';
 import { TaskSubmissionService } from './task-submission.service';
+import { TaskAuditController } from './task-audit.controller';
 import { TaskMaintenanceController } from './task-maintenance.controller';
 import { TasksController } from './tasks.controller';
 
-/** The REST API of tasks: submit, list, status, result, download, cancel, pause, resume, delete. */
+/** The REST API of tasks: submit, list, status, result, download, cancel, pause, resume, delete, audit. */
 @Module({
   // Maintenance first: its `/tasks/stats` must match before `/tasks/:id`.
-  controllers: [TaskMaintenanceController, TasksController],
+  controllers: [TaskMaintenanceController, TasksController, TaskAuditController],
   providers: [OwnerQuotas, TaskSubmissionService, ResultDownloadService, BodyParserErrorBridge, HttpIdleTimeout],
 })
 export class TasksHttpModule implements NestModule {

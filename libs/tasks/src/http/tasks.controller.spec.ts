@@ -270,6 +270,7 @@ describe('TasksController (HTTP)', () => {
       expect(done.links).toEqual({
         self: `/tasks/${view.id}`,
         events: `/tasks/${view.id}/events`,
+        audit: `/tasks/${view.id}/audit`,
         result: `/tasks/${view.id}/result`,
       });
       // Nothing internal leaks.

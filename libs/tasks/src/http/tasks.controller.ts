@@ -184,7 +184,12 @@ export class TasksController {
       ...parseSingleton(singletonKey, singleton),
     };
     await this.access.assertCanSubmit(caller, type);
-    const { task, created, existing } = await this.submissions.submit(req, { type, owner: caller.owner, ...options });
+    const { task, created, existing } = await this.submissions.submit(req, {
+      type,
+      owner: caller.owner,
+      actor: caller.owner,
+      ...options,
+    });
     const view = toTaskView(task, tasksPath(req));
     res.setHeader('Location', view.links.self);
     if (existing === 'singleton') {
@@ -275,7 +280,10 @@ export class TasksController {
   ): Promise<void> {
     const task = await this.engine.get(id, this.access.scope(caller));
     await this.access.assertCan('download', caller, task);
-    await this.downloads.send(task, req, res);
+    // Recorded once the file is open, not awaited: the download does not wait for the log.
+    await this.downloads.send(task, req, res, (range) =>
+      this.engine.recordDownload(task, caller.owner, range && `bytes ${range.start}-${range.end}`),
+    );
   }
 
   /** Requests cancellation: `202`; running steps abort, finished ones are compensated. */
@@ -291,7 +299,7 @@ export class TasksController {
     @Req() req: Request,
   ): Promise<TaskView> {
     const scope = await this.authorized('cancel', id, caller);
-    return toTaskView(await this.engine.cancel(id, scope), tasksPath(req));
+    return toTaskView(await this.engine.cancel(id, scope, caller.owner), tasksPath(req));
   }
 
   /** Pauses between steps (a waiting task at once): `202`. */
@@ -307,7 +315,7 @@ export class TasksController {
     @Req() req: Request,
   ): Promise<TaskView> {
     const scope = await this.authorized('cancel', id, caller);
-    return toTaskView(await this.engine.pause(id, scope), tasksPath(req));
+    return toTaskView(await this.engine.pause(id, scope, caller.owner), tasksPath(req));
   }
 
   /** Resumes a paused task: `202`. */
@@ -323,7 +331,7 @@ export class TasksController {
     @Req() req: Request,
   ): Promise<TaskView> {
     const scope = await this.authorized('cancel', id, caller);
-    return toTaskView(await this.engine.resume(id, scope), tasksPath(req));
+    return toTaskView(await this.engine.resume(id, scope, caller.owner), tasksPath(req));
   }
 
   /**
@@ -347,7 +355,7 @@ export class TasksController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskView | undefined> {
     const scope = await this.authorized('delete', id, caller);
-    const pending = await this.engine.remove(id, scope);
+    const pending = await this.engine.remove(id, scope, caller.owner);
     res.status(pending ? 202 : 204);
     return pending ? toTaskView(pending, tasksPath(req)) : undefined;
   }

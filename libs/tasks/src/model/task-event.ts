@@ -32,5 +32,11 @@ export interface TaskEvent {
   step?: string;
   stepStatus?: string;
   message?: string;
+  /**
+   * Who asked for the change: the caller's owner (or principal), `system`
+   * for application code, `schedule:<name>` for a schedule. Absent for what
+   * the engine does on its own.
+   */
+  actor?: string;
   at: number;
 }

@@ -89,6 +89,14 @@ export interface TaskRecord {
   updatedAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /**
+   * The W3C trace context (`traceparent` header) of the submit, when a
+   * tracing SDK was recording it: every step attempt's span is its child,
+   * whichever process runs it. Absent without one.
+   */
+  traceparent?: string;
+  /** The `tracestate` that came with {@link traceparent}, if any. */
+  tracestate?: string;
   steps: StepRecord[];
 }
 

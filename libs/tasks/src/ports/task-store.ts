@@ -335,7 +335,8 @@ export interface TaskStore {
    * only while the task exists (a delete that won the race leaves none).
    */
   appendEvent(event: TaskEvent, deliveries?: readonly NewWebhookDelivery[]): Promise<TaskEvent>;
-  listEvents(taskId: string, afterSeq?: number): Promise<TaskEvent[]>;
+  /** The task's events after `afterSeq`, oldest first; at most `limit` of them when given. */
+  listEvents(taskId: string, afterSeq?: number, limit?: number): Promise<TaskEvent[]>;
   /** Reachability check for health indicators. */
   ping(): Promise<void>;
 }

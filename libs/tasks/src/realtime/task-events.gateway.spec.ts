@@ -62,7 +62,7 @@ describe('TaskEventsGateway (Socket.IO, namespace /tasks)', () => {
     expect(task).toMatchObject({
       id,
       type: 'rt-countdown',
-      links: { self: `/tasks/${id}`, events: `/tasks/${id}/events` },
+      links: { self: `/tasks/${id}`, events: `/tasks/${id}/events`, audit: `/tasks/${id}/audit` },
     });
     expect(['pending', 'running']).toContain(task.status);
     expect(task.steps.map((s) => s.name)).toEqual(['hold', 'countDown']);

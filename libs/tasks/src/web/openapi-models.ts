@@ -4,7 +4,17 @@
  * `implements`) so Swagger can describe them.
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PLACEMENTS, STEP_STATUSES, TASK_STATUSES, type Placement, type StepStatus, type TaskStatus } from '../model';
+import {
+  PLACEMENTS,
+  STEP_STATUSES,
+  TASK_EVENT_TYPES,
+  TASK_STATUSES,
+  type Placement,
+  type StepStatus,
+  type TaskEventType,
+  type TaskStatus,
+} from '../model';
+import type { TaskAuditEntryView, TaskAuditView } from './task-audit-view';
 import type {
   ErrorBody,
   ResultFileView,
@@ -40,6 +50,7 @@ export class StepViewDto implements StepView {
 export class TaskLinksDto implements TaskLinks {
   @ApiProperty({ example: '/tasks/7d0c…' }) self!: string;
   @ApiProperty({ example: '/tasks/7d0c…/events' }) events!: string;
+  @ApiProperty({ example: '/tasks/7d0c…/audit' }) audit!: string;
   @ApiPropertyOptional({ description: 'Present once completed' }) result?: string;
   @ApiPropertyOptional({ description: 'Present once completed with a file' }) download?: string;
 }
@@ -93,6 +104,28 @@ export class TaskListDto implements TaskListView {
   @ApiProperty({ type: () => [TaskViewDto] }) items!: TaskView[];
   @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
   nextCursor!: string | null;
+}
+
+export class TaskAuditEntryDto implements TaskAuditEntryView {
+  @ApiProperty({ description: "Position in the task's log" }) seq!: number;
+  @ApiProperty({ enum: enumOf(TASK_EVENT_TYPES), example: 'task.cancel_requested' }) event!: TaskEventType;
+  @ApiProperty({ enum: enumOf(TASK_STATUSES) }) status!: TaskStatus;
+  @ApiProperty({ minimum: 0, maximum: 1 }) progress!: number;
+  @ApiPropertyOptional() step?: string;
+  @ApiPropertyOptional() stepStatus?: string;
+  @ApiPropertyOptional() message?: string;
+  @ApiPropertyOptional({
+    example: 'alice',
+    description: 'Who asked: the caller, `system` (application code) or `schedule:<name>`; absent for the engine',
+  })
+  actor?: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class TaskAuditDto implements TaskAuditView {
+  @ApiProperty({ type: () => [TaskAuditEntryDto] }) items!: TaskAuditEntryView[];
+  @ApiProperty({ type: Number, nullable: true, description: 'Pass as `after` for the next page' })
+  nextAfter!: number | null;
 }
 
 export class ErrorBodyDto implements ErrorBody {

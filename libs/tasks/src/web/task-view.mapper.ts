@@ -27,6 +27,7 @@ export function toTaskView(task: TaskRecord, base: string): TaskView {
     links: {
       self,
       events: `${self}/events`,
+      audit: `${self}/audit`,
       ...(completed ? { result: `${self}/result` } : {}),
       ...(completed && task.resultFile ? { download: `${self}/download` } : {}),
     },

@@ -420,8 +420,9 @@ export class MemoryTaskStore implements TaskStore {
     return stored;
   }
 
-  async listEvents(taskId: string, afterSeq = 0): Promise<TaskEvent[]> {
-    return this.events.filter((e) => e.taskId === taskId && (e.seq ?? 0) > afterSeq).map((e) => ({ ...e }));
+  async listEvents(taskId: string, afterSeq = 0, limit?: number): Promise<TaskEvent[]> {
+    const after = this.events.filter((e) => e.taskId === taskId && (e.seq ?? 0) > afterSeq);
+    return after.slice(0, limit ?? after.length).map((e) => ({ ...e }));
   }
 
   async ping(): Promise<void> {

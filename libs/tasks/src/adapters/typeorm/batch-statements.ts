@@ -66,7 +66,7 @@ const stepRow = (taskId: string, s: StepRecord): unknown[] => [
 
 const EVENT_TYPES: readonly Column[] = [
   ['task_id', 'varchar'],
-  ...(['varchar', 'varchar', 'varchar', 'varchar', 'float8', 'varchar', 'varchar', 'text', 'int8'] as const).map(
+  ...(['varchar', 'varchar', 'varchar', 'varchar', 'float8', 'varchar', 'varchar', 'text', 'int8', 'varchar'] as const).map(
     (type, i) => [EVENT_COLUMNS.split(', ')[i], type] as const,
   ),
 ];
@@ -82,6 +82,7 @@ const eventRow = (taskId: string, e: TaskEvent): unknown[] => [
   e.stepStatus ?? null,
   e.message ?? null,
   e.at,
+  e.actor ?? null,
 ];
 
 const DELIVERY_TYPES: readonly Column[] = [

@@ -1,4 +1,5 @@
 import type { StepRecord, TaskRecord } from '../../model';
+import { traceContext } from './task-mapper';
 
 // Rows of hand-written statements, as the drivers return them: snake_case
 // columns, int8 as strings on PostgreSQL, booleans as 0/1 on SQLite, JSON as
@@ -59,6 +60,7 @@ export function fromRawTask(raw: Raw, steps: Raw[]): TaskRecord {
     updatedAt: num(raw.updated_at),
     startedAt: numOrNull(raw.started_at),
     finishedAt: numOrNull(raw.finished_at),
+    ...traceContext(raw.traceparent, raw.tracestate),
     steps: steps.map(fromRawStep).sort((a, b) => a.order - b.order),
   };
 }

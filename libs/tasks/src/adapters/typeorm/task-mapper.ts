@@ -9,8 +9,10 @@ import type { TaskRow } from './entities/task.entity';
 // rows in raw-rows.ts.
 
 export function toTaskRecord(row: TaskRow, steps: TaskStepRow[]): TaskRecord {
+  const { traceparent, tracestate, ...rest } = row;
   return {
-    ...row,
+    ...rest,
+    ...traceContext(traceparent, tracestate),
     cancelRequested: Boolean(row.cancelRequested),
     pauseRequested: Boolean(row.pauseRequested),
     deleteRequested: Boolean(row.deleteRequested),
@@ -24,19 +26,25 @@ export function toStepRecord(row: TaskStepRow): StepRecord {
 
 export function toEventRow(event: TaskEvent): Omit<TaskEventRow, 'id'> {
   const { taskId, owner, type, taskType, status, progress, at } = event;
-  const optional = { step: event.step ?? null, stepStatus: event.stepStatus ?? null, message: event.message ?? null };
+  const optional = {
+    step: event.step ?? null,
+    stepStatus: event.stepStatus ?? null,
+    message: event.message ?? null,
+    actor: event.actor ?? null,
+  };
   return { taskId, owner, type, taskType, status, progress, at, ...optional };
 }
 
 /** Absent optional fields stay absent, as they were appended. */
 export function toTaskEvent(row: TaskEventRow): TaskEvent {
-  const { id, step, stepStatus, message } = row;
+  const { id, step, stepStatus, message, actor } = row;
   return {
     seq: id,
-    ...omit(row, ['id', 'step', 'stepStatus', 'message']),
+    ...omit(row, ['id', 'step', 'stepStatus', 'message', 'actor']),
     ...(step !== null && { step }),
     ...(stepStatus !== null && { stepStatus }),
     ...(message !== null && { message }),
+    ...(actor !== null && actor !== undefined && { actor }),
   };
 }
 
@@ -44,4 +52,13 @@ function omit<T extends object, K extends keyof T>(value: T, keys: readonly K[])
   const copy = { ...value };
   for (const key of keys) delete copy[key];
   return copy;
+}
+
+/** A task's trace context as the record has it: absent, not null, when there is none. */
+export function traceContext(
+  traceparent: unknown,
+  tracestate: unknown,
+): Pick<TaskRecord, 'traceparent' | 'tracestate'> {
+  if (typeof traceparent !== 'string') return {};
+  return typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
 }

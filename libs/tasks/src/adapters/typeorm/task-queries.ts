@@ -148,11 +148,16 @@ export async function findFinishedIds(
   return rows.map((r) => r.id);
 }
 
-export async function eventsAfter(em: EntityManager, taskId: string, afterSeq: number): Promise<TaskEvent[]> {
-  const rows = await em
+export async function eventsAfter(
+  em: EntityManager,
+  taskId: string,
+  afterSeq: number,
+  limit?: number,
+): Promise<TaskEvent[]> {
+  const query = em
     .createQueryBuilder(TaskEventEntity, 'e')
     .where('e.taskId = :taskId AND e.id > :afterSeq', { taskId, afterSeq })
-    .orderBy('e.id', 'ASC')
-    .getMany();
+    .orderBy('e.id', 'ASC');
+  const rows = await (limit === undefined ? query : query.limit(limit)).getMany();
   return rows.map(toTaskEvent);
 }

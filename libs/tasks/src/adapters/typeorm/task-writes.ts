@@ -85,7 +85,7 @@ function stepValues(sql: SqlStatement, steps: readonly StepRecord[], taskId?: st
     .join(', ');
 }
 
-export const EVENT_COLUMNS = 'owner, type, task_type, status, progress, step, step_status, message, at';
+export const EVENT_COLUMNS = 'owner, type, task_type, status, progress, step, step_status, message, at, actor';
 
 export function eventValues(sql: SqlStatement, events: readonly TaskEvent[], taskId?: string): string {
   return events
@@ -93,7 +93,7 @@ export function eventValues(sql: SqlStatement, events: readonly TaskEvent[], tas
       (e) =>
         `(${taskId === undefined ? '' : `${sql.p(taskId)}, `}${sql.p(e.owner, 'varchar')}, ${sql.p(e.type, 'varchar')}, ${sql.p(e.taskType, 'varchar')}, ${sql.p(e.status, 'varchar')},` +
         ` ${sql.p(e.progress, 'float8')}, ${sql.p(e.step ?? null, 'varchar')}, ${sql.p(e.stepStatus ?? null, 'varchar')},` +
-        ` ${sql.p(e.message ?? null, 'text')}, ${sql.p(e.at, 'bigint')})`,
+        ` ${sql.p(e.message ?? null, 'text')}, ${sql.p(e.at, 'bigint')}, ${sql.p(e.actor ?? null, 'varchar')})`,
     )
     .join(', ');
 }
@@ -180,6 +180,8 @@ export const NEW_TASK_COLUMNS: readonly (readonly [name: string, pgType: string]
   ['timeout_ms', 'int8'],
   ['request_fingerprint', 'varchar'],
   ['singleton_key', 'varchar'],
+  ['traceparent', 'varchar'],
+  ['tracestate', 'varchar'],
 ];
 
 /** A new task's values, in {@link NEW_TASK_COLUMNS}' order. */
@@ -211,6 +213,8 @@ export function newTaskRow(d: SqlDialect, task: NewTask): unknown[] {
     task.timeoutMs,
     task.requestFingerprint,
     task.singletonKey,
+    task.traceparent ?? null,
+    task.tracestate ?? null,
   ];
 }
 

@@ -99,7 +99,14 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     const before = await schema();
     await dataSource.undoLastMigration();
     expect(await schema()).toEqual(before);
-    // The singleton key's column and its partial unique index.
+    // Then the audit trail's actor and the task's trace context.
+    expect(await columns('stepwise_task_events')).toContain('actor');
+    expect(await columns('stepwise_tasks')).toEqual(expect.arrayContaining(['traceparent', 'tracestate']));
+    await dataSource.undoLastMigration();
+    expect(await columns('stepwise_task_events')).not.toContain('actor');
+    expect(await columns('stepwise_tasks')).not.toContain('traceparent');
+    expect(await columns('stepwise_tasks')).not.toContain('tracestate');
+    // Then the singleton key's column and its partial unique index.
     expect(await columns('stepwise_tasks')).toContain('singleton_key');
     expect((await singletonIndex())[0]?.sql).toMatch(
       /UNIQUE INDEX .* WHERE singleton_key IS NOT NULL AND status NOT IN/,
@@ -140,6 +147,8 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     expect(await dueIndexes()).toEqual(partial);
     expect(await columns('stepwise_tasks')).toContain('singleton_key');
     expect(await singletonIndex()).toHaveLength(1);
+    expect(await columns('stepwise_task_events')).toContain('actor');
+    expect(await columns('stepwise_tasks')).toContain('traceparent');
   });
 
   it("serves each of the sweeper's scans from its partial index, in index order", async () => {

@@ -445,8 +445,8 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
-  listEvents(taskId: string, afterSeq = 0): Promise<TaskEvent[]> {
-    return this.gate(() => eventsAfter(this.em, taskId, afterSeq));
+  listEvents(taskId: string, afterSeq = 0, limit?: number): Promise<TaskEvent[]> {
+    return this.gate(() => eventsAfter(this.em, taskId, afterSeq, limit));
   }
 
   ping(): Promise<void> {

@@ -14,6 +14,7 @@ export interface TaskEventRow {
   step: string | null;
   stepStatus: string | null;
   message: string | null;
+  actor: string | null;
   at: number;
 }
 
@@ -37,6 +38,7 @@ export const TaskEventEntity = new EntitySchema<TaskEventRow>({
     step: stringColumn('step', true),
     stepStatus: stringColumn('step_status', true),
     message: { name: 'message', type: 'text', nullable: true },
+    actor: stringColumn('actor', true),
     at: timeColumn('at'),
   },
 });

@@ -3,7 +3,10 @@ import type { TaskRecord } from '../../../model';
 import { fractionColumn, intColumn, jsonColumn, stringColumn, timeColumn } from './columns';
 
 /** A row of `stepwise_tasks`: the task without its steps, which have their own table. */
-export type TaskRow = Omit<TaskRecord, 'steps'>;
+export type TaskRow = Omit<TaskRecord, 'steps' | 'traceparent' | 'tracestate'> & {
+  traceparent: string | null;
+  tracestate: string | null;
+};
 
 /**
  * The task table. The schema itself is owned by the migration
@@ -43,5 +46,7 @@ export const TaskEntity = new EntitySchema<TaskRow>({
     updatedAt: timeColumn('updated_at'),
     startedAt: timeColumn('started_at', true),
     finishedAt: timeColumn('finished_at', true),
+    traceparent: stringColumn('traceparent', true),
+    tracestate: stringColumn('tracestate', true),
   },
 });
