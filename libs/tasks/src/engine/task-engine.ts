@@ -447,7 +447,9 @@ export class TaskEngine {
     const message = `downloaded by ${actor}${detail ? ` (${detail})` : ''}`;
     this.events
       .record(task, 'task.downloaded', { actor, message })
-      .catch((error) => this.deps.logger.warn(`task ${task.id}: the download by ${actor} was not recorded: ${String(error)}`));
+      .catch((error) =>
+        this.deps.logger.warn(`task ${task.id}: the download by ${actor} was not recorded: ${String(error)}`),
+      );
   }
 
   /**

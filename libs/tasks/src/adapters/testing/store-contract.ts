@@ -1007,6 +1007,48 @@ export function describeTaskStoreContract(
         await expect(store.delete(randomUUID())).resolves.toBeUndefined();
       });
 
+      contract('keeps who asked for each event (the audit trail) through every write that appends one', async () => {
+        const task = await created();
+        const fresh = newTask();
+        await store.create(fresh, event(fresh.id, { type: 'task.created', actor: 'alice' }));
+        expect((await store.listEvents(fresh.id))[0]).toMatchObject({ type: 'task.created', actor: 'alice' });
+        const scheduled = newTask();
+        const [batch] = await store.createMany([
+          { task: scheduled, event: event(scheduled.id, { type: 'task.created', actor: 'schedule:nightly' }) },
+        ]);
+        expect((await store.listEvents(batch.id))[0]).toMatchObject({ actor: 'schedule:nightly' });
+        const paused = event(task.id, { type: 'task.paused', status: 'paused', actor: 'bob' });
+        await store.setPaused(task.id, true, T0, paused);
+        const cancel = event(task.id, { type: 'task.cancel_requested', status: 'paused', actor: 'carol' });
+        await store.requestStop(task.id, { cancel: true, delete: false, event: cancel });
+        await store.appendEvent(event(task.id, { type: 'task.downloaded', actor: 'dave', message: 'downloaded' }));
+        await store.appendEvent(event(task.id, { type: 'task.progress' }));
+        const log = await store.listEvents(task.id);
+        expect(log.map((e) => [e.type, e.actor])).toEqual([
+          ['task.paused', 'bob'],
+          ['task.cancel_requested', 'carol'],
+          ['task.downloaded', 'dave'],
+          ['task.progress', undefined],
+        ]);
+        // No actor is no property at all, as appended.
+        expect(log[3]).not.toHaveProperty('actor');
+        expect(await store.listEvents(task.id, 0, 2)).toEqual(log.slice(0, 2));
+        expect(await store.listEvents(task.id, log[1].seq, 1)).toEqual([log[2]]);
+      });
+
+      contract('keeps the trace context a task was created with; none is no property', async () => {
+        const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+        const traced = await created({ traceparent, tracestate: 'vendor=abc' });
+        expect(await reload(traced.id)).toMatchObject({ traceparent, tracestate: 'vendor=abc' });
+        const [batch] = await store.createMany([{ task: newTask({ traceparent }) }]);
+        expect((await reload(batch.id)).traceparent).toBe(traceparent);
+        const claimedTask = await claim({ taskId: traced.id, workerId: 'w1', leaseMs: LEASE, now: T0 });
+        expect(claimedTask).toMatchObject({ traceparent, tracestate: 'vendor=abc' });
+        const plain = await reload((await created()).id);
+        expect(plain).not.toHaveProperty('traceparent');
+        expect(plain).not.toHaveProperty('tracestate');
+      });
+
       contract('answers ping', async () => {
         await expect(store.ping()).resolves.toBeUndefined();
       });

@@ -66,9 +66,9 @@ const stepRow = (taskId: string, s: StepRecord): unknown[] => [
 
 const EVENT_TYPES: readonly Column[] = [
   ['task_id', 'varchar'],
-  ...(['varchar', 'varchar', 'varchar', 'varchar', 'float8', 'varchar', 'varchar', 'text', 'int8', 'varchar'] as const).map(
-    (type, i) => [EVENT_COLUMNS.split(', ')[i], type] as const,
-  ),
+  ...(
+    ['varchar', 'varchar', 'varchar', 'varchar', 'float8', 'varchar', 'varchar', 'text', 'int8', 'varchar'] as const
+  ).map((type, i) => [EVENT_COLUMNS.split(', ')[i], type] as const),
 ];
 
 const eventRow = (taskId: string, e: TaskEvent): unknown[] => [
