@@ -112,11 +112,13 @@ const PACKAGES = [
     description:
       'Declared, durable background tasks for NestJS: steps, retries, compensation, progress, REST and Socket.IO.',
     // Embedded mode's: SQLite through TypeORM, REST with OpenAPI, Socket.IO, health.
+    // @opentelemetry/api: its spans are the API's no-op until the app registers an SDK.
     dependencies: pick([
       '@nestjs/platform-socket.io',
       '@nestjs/swagger',
       '@nestjs/terminus',
       '@nestjs/websockets',
+      '@opentelemetry/api',
       '@types/express',
       'better-sqlite3',
       'busboy',

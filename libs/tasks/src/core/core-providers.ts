@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Logger, type Provider } from '@nestjs/common';
 import { TaskRegistry } from '../definition';
 import { EventHooks, TaskEngine, type EngineDeps } from '../engine';
+import { OtelTaskTracer } from '../adapters/otel/otel-task-tracer';
+import { TracedObjectStorage } from '../adapters/otel/traced-object-storage';
 import type {
   ApiKeyStore,
   Clock,
@@ -110,11 +112,13 @@ export const coreProviders: Provider[] = [
         store,
         queue,
         bus,
-        storage,
+        // What steps and the engine store are spans of their attempts (the API's no-op without an SDK).
+        storage: new TracedObjectStorage(storage),
         clock,
         registry,
         notifier,
         observer,
+        tracer: new OtelTaskTracer(),
         uploads,
         hooks,
         schedules,

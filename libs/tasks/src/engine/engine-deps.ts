@@ -9,6 +9,7 @@ import type {
   TaskQueue,
   ScheduleStore,
   TaskStore,
+  TaskTracer,
   UploadStore,
 } from '../ports';
 
@@ -80,6 +81,8 @@ export interface EngineDeps {
   notifier?: TaskNotifier;
   /** Optional: told of what operators count (metrics). */
   observer?: TaskObserver;
+  /** Optional: spans around submits and step attempts (OpenTelemetry); none without it. */
+  tracer?: TaskTracer;
   /** Optional: the in-process `@OnTaskEvent` hooks, called once per recorded event. */
   hooks?: EventHooks;
   /** Optional: finished resumable uploads, which steps look up through `ctx.uploads`. */

@@ -1,6 +1,6 @@
 import type { StepContext, StepDefinition, TaskLogger } from '../definition';
 import type { ResultFile, TaskRecord, UploadedFile } from '../model';
-import type { Clock, ObjectStorage, UploadStore } from '../ports';
+import type { Clock, ObjectStorage, TaskTracer, UploadStore } from '../ports';
 import { AbortReason, StepTimeoutError } from './step-errors';
 import type { Execution } from './execution';
 
@@ -24,6 +24,7 @@ export interface AttemptEnv {
   storage: ObjectStorage;
   logger: TaskLogger;
   uploads?: UploadStore;
+  tracer?: TaskTracer;
 }
 
 /** Builds the context a step (or a compensation) receives. */
@@ -86,7 +87,11 @@ export async function runAttempt(
     : () => undefined;
   try {
     const ctx = stepContext(exec.task, step.name, attempt, controller.signal, env, hooks);
-    const settled = await settleWithin(() => step.run(ctx), controller.signal, env.clock, graceMs);
+    const tracer = env.tracer;
+    const work = tracer
+      ? () => tracer.attempt(exec.task, step.name, attempt, 'step', () => step.run(ctx))
+      : () => step.run(ctx);
+    const settled = await settleWithin(work, controller.signal, env.clock, graceMs);
     if (settled.kind === 'ok') return { kind: 'completed', output: settled.value ?? null };
     const reason = controller.signal.reason as AbortReason;
     if (settled.kind === 'running') return { kind: 'abandoned', reason, running: settled.running };

@@ -1,6 +1,6 @@
 import type { TaskDefinition } from '../definition';
 import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TaskStatus } from '../model';
-import type { FinishedQuery, FinishedTask, ListPage, NewTask } from '../ports';
+import type { FinishedQuery, FinishedTask, ListPage, NewTask, TraceCarrier } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
 import { type FieldIssue, validateInput } from './input-validation';
@@ -156,14 +156,24 @@ export class TaskEngine {
     return definition;
   }
 
-  /** Validates and persists a task, then dispatches it. The row exists before this resolves. */
-  async submit(request: SubmitRequest): Promise<SubmitResult> {
+  /**
+   * Validates and persists a task, then dispatches it. The row exists before
+   * this resolves. With a tracer, inside a span whose context the row keeps.
+   */
+  submit(request: SubmitRequest): Promise<SubmitResult> {
+    const tracer = this.deps.tracer;
+    return tracer
+      ? tracer.submit(request.type, (trace) => this.submitTraced(request, trace))
+      : this.submitTraced(request);
+  }
+
+  private async submitTraced(request: SubmitRequest, trace: TraceCarrier = {}): Promise<SubmitResult> {
     const definition = this.definition(request.type);
     const input = await validateInput(definition, request.input);
     const now = this.deps.clock.now();
     const delayMs = submitDelay(request, now);
     checkSingleton(request);
-    const record = this.newTask(definition, request, input, now, delayMs);
+    const record = { ...this.newTask(definition, request, input, now, delayMs), ...trace };
     const { event, deliveries } = this.created(record, request.actor);
     const { task, created } = await this.deps.store.create(record, event, deliveries);
     if (!created) {
@@ -186,9 +196,21 @@ export class TaskEngine {
    * round trip to the queue. All or nothing: an invalid input (every one is
    * reported, by index) or a failed write creates none; the rows exist before
    * this resolves. No idempotency keys: a batch is not an idempotent retry.
-   * At most {@link MAX_SUBMIT_MANY} inputs a call.
+   * At most {@link MAX_SUBMIT_MANY} inputs a call. With a tracer, one span
+   * for the batch, whose context every task keeps.
    */
-  async submitMany(type: string, inputs: readonly unknown[], options: SubmitManyOptions): Promise<TaskRecord[]> {
+  submitMany(type: string, inputs: readonly unknown[], options: SubmitManyOptions): Promise<TaskRecord[]> {
+    const tracer = this.deps.tracer;
+    if (!tracer) return this.submitManyTraced(type, inputs, options);
+    return tracer.submit(type, (trace) => this.submitManyTraced(type, inputs, options, trace));
+  }
+
+  private async submitManyTraced(
+    type: string,
+    inputs: readonly unknown[],
+    options: SubmitManyOptions,
+    trace: TraceCarrier = {},
+  ): Promise<TaskRecord[]> {
     const definition = this.definition(type);
     if (inputs.length > MAX_SUBMIT_MANY) {
       throw invalidInput(`At most ${MAX_SUBMIT_MANY} tasks a batch, not ${inputs.length}`);
@@ -208,7 +230,7 @@ export class TaskEngine {
     const writes = settled.map((result, i) => {
       const input = (result as PromiseFulfilledResult<unknown>).value;
       const request = { type, input, ...shared, ...(keys[i] ? { singletonKey: keys[i] } : {}) };
-      const task = this.newTask(definition, request, input, now);
+      const task = { ...this.newTask(definition, request, input, now), ...trace };
       return { task, ...this.created(task, actor) };
     });
     let tasks: TaskRecord[];

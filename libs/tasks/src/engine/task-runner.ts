@@ -228,8 +228,10 @@ export class TaskRunner {
         progress: () => undefined,
         setResultFile: () => undefined,
       });
+      const tracer = this.deps.tracer;
+      const undo = () => def.compensate!(ctx);
       const settled = await settleWithin(
-        () => def.compensate!(ctx),
+        tracer ? () => tracer.attempt(task, def.name, record.attempts, 'compensation', undo) : undo,
         lease,
         this.deps.clock,
         this.deps.settings.abortGraceMs,

@@ -11,3 +11,4 @@ export * from './upload-layout';
 export * from './task-observer';
 export * from './schedule-store';
 export * from './api-key-store';
+export * from './task-tracer';

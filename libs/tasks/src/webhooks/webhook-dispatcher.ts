@@ -1,5 +1,6 @@
 import type { TaskLogger } from '../definition';
-import type { Clock, TaskObserver } from '../ports';
+import type { Clock, TaskObserver, TraceCarrier } from '../ports';
+import { tracedDelivery } from '../adapters/otel/traced-webhook';
 import { TargetRefusedError, type ResolveHost } from '../core/target-guard';
 import type { WebhookDelivery, WebhookOutcome, WebhookOutbox } from '../ports/webhook-outbox';
 import { sendWebhook, type WebhookRequest, type WebhookResponse } from './webhook-sender';
@@ -119,7 +120,8 @@ export class WebhookDispatcher {
     let error: string | null = null;
     let outcome: WebhookOutcome;
     try {
-      const response = await this.send(delivery);
+      const about = { id: delivery.id, event: delivery.event, taskId: delivery.taskId, attempt };
+      const response = await tracedDelivery(about, (trace) => this.send(delivery, trace));
       statusCode = response.statusCode;
       if (statusCode >= 200 && statusCode < 300) outcome = { status: 'delivered' };
       else {
@@ -152,13 +154,16 @@ export class WebhookDispatcher {
     }
   }
 
-  private send(delivery: WebhookDelivery): Promise<WebhookResponse> {
+  private send(delivery: WebhookDelivery, trace: TraceCarrier): Promise<WebhookResponse> {
     const { settings, clock } = this.deps;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'stepwise-webhooks',
       'x-stepwise-delivery': delivery.id,
       'x-stepwise-event': delivery.event,
+      // The receiver may continue the trace of the delivery (none without a tracing SDK).
+      ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
+      ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
     };
     if (settings.secretSource === 'ephemeral' && !this.warnedEphemeral) {
       this.warnedEphemeral = true;

@@ -1,7 +1,15 @@
 import { flushMicrotasks, ManualClock, MemoryEventBus, MemoryTaskQueue, MemoryTaskStore } from '../../adapters/memory';
 import { TaskRegistry, type TaskLogger } from '../../definition';
 import type { TaskRecord, TaskStatus } from '../../model';
-import type { EventBus, ObjectStorage, ScheduleStore, TaskNotifier, TaskQueue, TaskStore } from '../../ports';
+import type {
+  EventBus,
+  ObjectStorage,
+  ScheduleStore,
+  TaskNotifier,
+  TaskQueue,
+  TaskStore,
+  TaskTracer,
+} from '../../ports';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine-deps';
 import { TaskEngine, type SubmitResult } from '../task-engine';
 
@@ -42,6 +50,8 @@ export interface EngineFixtureOptions {
   idPrefix?: string;
   /** Cron schedules; none (and no scheduler) unless given. */
   schedules?: ScheduleStore;
+  /** Spans around submits and step attempts; none unless given. */
+  tracer?: TaskTracer;
 }
 
 export interface EngineFixture {
@@ -95,6 +105,7 @@ export function createEngineFixture(options: EngineFixtureOptions = {}): EngineF
     settings,
     notifier: options.notifier,
     schedules: options.schedules,
+    tracer: options.tracer,
     newId: () => `${prefix}-${++next}`,
     random: options.random ?? (() => 1),
   });
