@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { ExampleTasksModule } from '@stepwise/examples';
 import { metricsFromEnv, TaskModule, taskModuleOptionsFromEnv, type TaskModuleOptions } from '@stepwise/tasks';
+import { loggingModules, type LogFormat } from './app-logging';
 
 /**
  * What the shipped API serves unless the environment says otherwise: resumable uploads
@@ -20,4 +21,9 @@ const APP_DEFAULTS: TaskModuleOptions = { uploads: { resumable: true }, dashboar
     ExampleTasksModule,
   ],
 })
-export class AppModule {}
+export class AppModule {
+  /** The app with its logs in `format` (`TASKS_LOG_FORMAT`): JSON through nestjs-pino, or Nest's text. */
+  static withLogs(format: LogFormat): DynamicModule {
+    return { module: AppModule, imports: loggingModules(format) };
+  }
+}

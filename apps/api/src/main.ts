@@ -5,14 +5,18 @@ import { NestFactory } from '@nestjs/core';
 import { ApiKeys, closeOnSignals, taskModuleOptionsFromEnv, type TaskModuleOptions } from '@stepwise/tasks';
 import { setupOpenApi } from '@stepwise/tasks/openapi';
 import { AppModule } from './app.module';
+import { logFormatFromEnv, useAppLogger } from './app-logging';
 import { securityHeaders } from './security-headers';
 
 async function bootstrap(): Promise<void> {
   // Configuration is checked before Nest starts: a bad variable is one clear line, not a stack.
   const options = taskModuleOptionsFromEnv();
   const port = portFromEnv(process.env.PORT);
+  const logs = logFormatFromEnv();
 
-  const app = await NestFactory.create(AppModule, { abortOnError: false });
+  // Buffered until the JSON logger is in place: the boot's lines are JSON too.
+  const app = await NestFactory.create(AppModule.withLogs(logs), { abortOnError: false, bufferLogs: logs === 'json' });
+  useAppLogger(app, logs);
   closeOnSignals(app); // graceful: running tasks are handed back, then exit 0
   app.use(securityHeaders()); // helmet: nosniff, no framing, a CSP, no X-Powered-By (docs/security.md)
   setupOpenApi(app);

@@ -3,18 +3,24 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { closeOnSignals, taskModuleOptionsFromEnv } from '@stepwise/tasks';
 import { WorkerModule } from './worker.module';
+import { logFormatFromEnv, useAppLogger } from '../../api/src/app-logging';
 
 async function bootstrap(): Promise<void> {
   // Configuration is checked before Nest starts: a bad variable is one clear line, not a stack.
   const options = taskModuleOptionsFromEnv(process.env, { role: 'worker' });
+  const logs = logFormatFromEnv();
+
+  const app = await NestFactory.createApplicationContext(WorkerModule.withLogs(logs), {
+    abortOnError: false,
+    bufferLogs: logs === 'json',
+  });
+  useAppLogger(app, logs);
   const logger = new Logger('Worker');
   if ((options.mode ?? 'embedded') === 'embedded') {
     logger.warn(
       'embedded mode: the API already runs every step in-process; a separate worker helps with TASKS_MODE=distributed',
     );
   }
-
-  const app = await NestFactory.createApplicationContext(WorkerModule, { abortOnError: false });
   closeOnSignals(app); // graceful: running tasks are handed back, then exit 0
   // Nothing else holds the event loop (the library's timers are unref'd):
   // the worker runs until a signal closes the app (which then exits).

@@ -1,6 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { ExampleTasksModule } from '@stepwise/examples';
 import { metricsFromEnv, TaskModule, taskModuleOptionsFromEnv } from '@stepwise/tasks';
+// The API's logging setup, shared: the same JSON lines from both apps.
+import { loggingModules, type LogFormat } from '../../api/src/app-logging';
 
 /** The worker: the same tasks, running worker-placed steps (`TASKS_ROLE` defaults to `worker`). */
 @Module({
@@ -12,4 +14,9 @@ import { metricsFromEnv, TaskModule, taskModuleOptionsFromEnv } from '@stepwise/
     ExampleTasksModule,
   ],
 })
-export class WorkerModule {}
+export class WorkerModule {
+  /** The worker with its logs in `format` (`TASKS_LOG_FORMAT`). */
+  static withLogs(format: LogFormat): DynamicModule {
+    return { module: WorkerModule, imports: loggingModules(format) };
+  }
+}

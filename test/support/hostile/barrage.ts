@@ -67,7 +67,7 @@ export function describeHostileBarrage(target: () => HostileTarget): void {
     // A 500 (a bug) is logged at ERROR with its stack; a client's mistake at WARN at most.
     const errors = stripAnsi(app.output())
       .split('\n')
-      .filter((line) => /\bERROR\b/.test(line));
+      .filter((line) => /\bERROR\b|"level":"(error|fatal)"/.test(line));
     expect(errors).toEqual([]);
     expect(ran.size).toBe(CASES.length);
     expect(client.sent).toBeGreaterThanOrEqual(MIN_REQUESTS);

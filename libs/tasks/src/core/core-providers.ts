@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Logger, type Provider } from '@nestjs/common';
+import type { Provider } from '@nestjs/common';
 import { TaskRegistry } from '../definition';
 import { EventHooks, TaskEngine, type EngineDeps } from '../engine';
 import { OtelTaskTracer } from '../adapters/otel/otel-task-tracer';
@@ -17,6 +17,7 @@ import type {
   UploadStore,
 } from '../ports';
 import type { HostQueue } from './host-queue';
+import { NestTaskLogger } from './nest-task-logger';
 import { AnonymousOwnerResolver, type OwnerResolver } from './owner-resolver';
 import { TaskAuthorizer } from './auth/task-authorizer';
 import { ApiKeyOwnerResolver } from './auth/api-key-owner-resolver';
@@ -122,7 +123,7 @@ export const coreProviders: Provider[] = [
         uploads,
         hooks,
         schedules,
-        logger: new Logger('Stepwise'),
+        logger: new NestTaskLogger(),
         settings: options.engine,
         newId: () => randomUUID(),
       };

@@ -6,6 +6,21 @@ export interface TaskLogger {
   log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /**
+   * Optional: a logger that adds `fields` to every line it writes (as
+   * structured fields where the output has them, pino's JSON). Without it,
+   * the step's logger writes them at the start of each message.
+   */
+  child?(fields: StepLogFields): TaskLogger;
+}
+
+/** What every line a step writes through `ctx.logger` carries. */
+export interface StepLogFields {
+  taskId: string;
+  taskType: string;
+  owner: string;
+  step: string;
+  attempt: number;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ResultFile, TaskRecord, UploadedFile } from '../model';
 import type { Clock, ObjectStorage, TaskTracer, UploadStore } from '../ports';
 import { AbortReason, StepTimeoutError } from './step-errors';
 import type { Execution } from './execution';
+import { stepLogger } from './step-logger';
 
 export type AttemptOutcome =
   | { kind: 'completed'; output: unknown }
@@ -47,7 +48,7 @@ export function stepContext(
     step,
     attempt,
     signal,
-    logger: env.logger,
+    logger: stepLogger(env.logger, { taskId: task.id, taskType: task.type, owner: task.owner, step, attempt }),
     storage: env.storage,
     storagePrefix: `tasks/${task.id}/`,
     uploads: { get: (id) => ownUpload(env.uploads, task.owner, id) },
