@@ -1,3 +1,6 @@
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { DataSource, Logger } from 'typeorm';
 import { ManualClock } from '../../libs/tasks/src/adapters/memory';
 import { newTask } from '../../libs/tasks/src/adapters/testing/store-contract';
@@ -5,6 +8,8 @@ import { initializeStepwiseDataSource, TypeOrmTaskStore } from '../../libs/tasks
 import { Step, Task } from '../../libs/tasks/src/definition';
 import { createEngineFixture } from '../../libs/tasks/src/engine/testing/engine-fixture';
 import { WebhookNotifier } from '../../libs/tasks/src/webhooks/webhook-notifier';
+import { OtelTaskTracer } from '../../libs/tasks/src/adapters/otel/otel-task-tracer';
+import type { TaskTracer } from '../../libs/tasks/src/ports';
 import { resolveWebhookSettings } from '../../libs/tasks/src/core/webhook-settings';
 import { PostgresServer } from './harness/postgres-server';
 
@@ -108,11 +113,15 @@ describe('leases on the database clock (PostgreSQL)', () => {
 
 describe('hot path (PostgreSQL)', () => {
   /** Runs one `noop` task to completion; the statements it cost (the sweeper's reads left out). */
-  async function runOne(notifier?: WebhookNotifier): Promise<{ taskId: string; perTask: string[] }> {
+  async function runOne(
+    notifier?: WebhookNotifier,
+    tracer?: TaskTracer,
+  ): Promise<{ taskId: string; perTask: string[] }> {
     const log = new StatementLog();
     (dataSource as unknown as { logger: Logger }).logger = log;
     const clock = new ManualClock();
-    const f = createEngineFixture({ tasks: [new Noop()], store: new TypeOrmTaskStore(dataSource), clock, notifier });
+    const store = new TypeOrmTaskStore(dataSource);
+    const f = createEngineFixture({ tasks: [new Noop()], store, clock, notifier, tracer });
     await f.engine.start(['worker']);
     for (let i = 0; i < 5; i++) await f.flush(); // the sweeper's first pass is not per task
     let done = false;
@@ -140,6 +149,28 @@ describe('hot path (PostgreSQL)', () => {
     expect(perTask).toHaveLength(3);
     const events = await new TypeOrmTaskStore(dataSource).listEvents(taskId);
     expect(events.map((e) => e.type)).toEqual(['task.created', 'task.step', 'task.step', 'task.completed']);
+  });
+
+  it('with tracing, the trace context rides in the create statement: still 3 statements', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const { taskId, perTask } = await runOne(undefined, new OtelTaskTracer());
+      expect(perTask).toHaveLength(3);
+      expect(perTask[0]).toMatch(/^(WITH .*)?INSERT INTO stepwise_tasks .*traceparent/);
+      const submit = exporter.getFinishedSpans().find((s) => s.name === 'stepwise.submit noop')!;
+      const step = exporter.getFinishedSpans().find((s) => s.name === 'stepwise.step noop.run')!;
+      expect((await new TypeOrmTaskStore(dataSource).get(taskId))!.traceparent).toBe(
+        `00-${submit.spanContext().traceId}-${submit.spanContext().spanId}-01`,
+      );
+      expect(step.parentSpanContext?.spanId).toBe(submit.spanContext().spanId);
+    } finally {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+    }
   });
 
   it('with webhooks, each delivery rides in the statement of its event: still 3 statements', async () => {
