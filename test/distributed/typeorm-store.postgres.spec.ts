@@ -31,7 +31,7 @@ async function empty(): Promise<DataSource> {
     dataSource = await initializeStepwiseDataSource({ url: postgres.url });
   }
   await dataSource.query(
-    'TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks, stepwise_webhook_deliveries',
+    'TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks, stepwise_webhook_deliveries, stepwise_task_signals',
   );
   return dataSource;
 }

@@ -125,6 +125,11 @@ export class StepwiseClient {
     return new TaskHandle(id, this.ctx);
   }
 
+  /** `POST /tasks/{id}/signals/{name}`: {@link TaskHandle.signal} of the task `id`. */
+  signal(id: string, name: string, payload?: unknown, options: RequestOptions = {}): Promise<TaskView> {
+    return this.task(id).signal(name, payload, options);
+  }
+
   /** `GET /tasks`: one page of tasks, newest first; pass `nextCursor` back as `cursor` for the next. */
   async list(query: ListQuery = {}, options: RequestOptions = {}): Promise<TaskPage> {
     const { body, response } = await this.http.json<TaskListView>({

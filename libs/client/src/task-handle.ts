@@ -101,6 +101,24 @@ export class TaskHandle {
   }
 
   /**
+   * `POST /tasks/{id}/signals/{name}`: sends the signal a step of the task
+   * waits for (`ctx.waitForSignal(name)`), `payload` as its JSON body. A
+   * task waiting for it wakes; one not waiting yet keeps it for the step that
+   * will. A {@link StepwiseError} 400 for a signal the task type does not
+   * declare or a payload its schema refuses, 409 when the task already ended.
+   */
+  async signal(name: string, payload?: unknown, options: RequestOptions = {}): Promise<TaskView> {
+    const { body } = await this.ctx.http.json<TaskView>({
+      method: 'POST',
+      path: `${this.path}/signals/${encodeURIComponent(name)}`,
+      ...options,
+      headers: { 'content-type': 'application/json', ...options.headers },
+      body: JSON.stringify(payload ?? null),
+    });
+    return body;
+  }
+
+  /**
    * `DELETE /tasks/{id}`: a finished task is deleted at once (resolves with
    * null); an unfinished one is cancelled, compensated, then deleted (resolves
    * with the task as it is now, its `cancelRequested` set).

@@ -2,8 +2,8 @@ import type { TerminalStatus } from './statuses';
 
 /**
  * Events sent to Socket.IO and server-sent-events clients: the contract's
- * six, plus `task.paused` and `task.resumed` (a status change a client shows,
- * like the others). A retry or a compensation is visible anyway through
+ * six, plus `task.paused`, `task.resumed` and `task.waiting` (a status change a
+ * client shows, like the others). A retry or a compensation is visible anyway through
  * `task.step` and the task's status, so their audit events stay inside.
  */
 export const PUBLIC_EVENT_TYPES = [
@@ -15,6 +15,7 @@ export const PUBLIC_EVENT_TYPES = [
   'task.cancelled',
   'task.paused',
   'task.resumed',
+  'task.waiting',
 ] as const;
 
 /**
@@ -27,13 +28,14 @@ export const AUDIT_EVENT_TYPES = [
   'task.cancel_requested',
   'task.retried',
   'task.downloaded',
+  'task.signalled',
 ] as const;
 
 /**
  * Every event a task's log records: the public ones (see
  * {@link PUBLIC_EVENT_TYPES}) and the audit-only ones (`task.retrying`,
  * `task.compensating`, `task.cancel_requested`, `task.retried`,
- * `task.downloaded`), which webhooks and
+ * `task.downloaded`, `task.signalled`), which webhooks and
  * in-process hooks may also listen to.
  */
 export const TASK_EVENT_TYPES = [...PUBLIC_EVENT_TYPES, ...AUDIT_EVENT_TYPES] as const;

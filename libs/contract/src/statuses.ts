@@ -1,8 +1,13 @@
-/** Lifecycle of a task, in the order a task usually goes through it. */
+/**
+ * Lifecycle of a task, in the order a task usually goes through it. `waiting`:
+ * a step waits for a signal or for its child tasks, holding no lease and no
+ * worker slot.
+ */
 export const TASK_STATUSES = [
   'pending',
   'running',
   'paused',
+  'waiting',
   'compensating',
   'completed',
   'failed',

@@ -50,8 +50,14 @@ export interface TaskView {
   message: string | null;
   steps: StepView[];
   createdAt: string;
-  /** When a pending task becomes due, if later than its creation (a delayed submit, a retry's backoff). */
+  /**
+   * When a pending task becomes due, if later than its creation (a delayed
+   * submit, a retry's backoff); for a waiting task, its wait's deadline (none
+   * for a wait without a timeout).
+   */
   runAt?: string;
+  /** What a `waiting` task waits for: `signal:<name>` or `children`. */
+  waitingFor?: string;
   /** The singleton key it was submitted with, if any: no other unfinished task of its type has it. */
   singletonKey?: string;
   startedAt: string | null;

@@ -10,6 +10,7 @@ export * from './ports';
 export * from './definition';
 export {
   NonRetryableError,
+  SignalTimeoutError,
   TaskEngine,
   TaskOperationError,
   TaskHandle,

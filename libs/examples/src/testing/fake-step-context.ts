@@ -48,6 +48,9 @@ export function fakeStepContext<I, O extends object = Record<string, unknown>>(o
     setResultFile: (file) => {
       ctx.resultFile = file;
     },
+    waitForSignal: async (name) => {
+      throw new Error(`the example steps wait for no signal (asked for "${name}")`);
+    },
   };
   return ctx;
 }

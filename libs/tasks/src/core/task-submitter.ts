@@ -1,6 +1,7 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { taskTypeOf, type TaskInputOf } from '../definition';
 import { TaskEngine, TaskHandle, type SingletonPolicy } from '../engine';
+import type { TaskRecord } from '../model';
 
 /** Who the task is for, and how it is delivered. */
 export interface SubmitOptions {
@@ -62,6 +63,15 @@ export class TaskSubmitter {
       ...(options.actor !== undefined ? { actor: options.actor } : {}),
     });
     return new TaskHandle<Output>(this.engine, record.id, owner, created);
+  }
+
+  /**
+   * Sends the signal `name` to the task `id` of `owner` (a step waits for it
+   * with `ctx.waitForSignal(name)`); its payload is checked against the
+   * step's schema. Resolves with the task as the signal left it.
+   */
+  signal(id: string, name: string, payload?: unknown, owner = 'anonymous'): Promise<TaskRecord> {
+    return this.engine.signal(id, owner, name, payload);
   }
 
   /** A handle on a task submitted earlier (by id), for its owner. */

@@ -41,6 +41,7 @@ const STATUS_LABELS: Record<TaskStatus, string> = {
   pending: 'Pending',
   running: 'Running',
   paused: 'Paused',
+  waiting: 'Waiting',
   compensating: 'Compensating',
   completed: 'Completed',
   failed: 'Failed',

@@ -59,4 +59,25 @@ export interface StepContext<I = unknown, O extends object = Record<string, unkn
   progress(fraction: number, message?: string): void;
   /** Names the file that `GET /tasks/{id}/download` serves. */
   setResultFile(file: ResultFile): void;
+  /**
+   * The payload of the signal `name` (declared in `@Step({ signals })`),
+   * sent with `POST /tasks/{id}/signals/{name}` or `TaskService.signal`. A
+   * signal sent before this call is kept for it. When none has come, the
+   * step stops here and the task becomes `waiting`, holding no lease and no
+   * worker slot; the signal (or the timeout) wakes it, and **the step runs
+   * again from its start**, this call then answering at once. Put the wait
+   * first in its step, or in a step of its own: code before it runs again.
+   * Past `timeoutMs` without the signal it throws a `SignalTimeoutError`,
+   * a failure of the step (its retry policy, then compensation, apply).
+   * Do not catch what it throws while it suspends the step.
+   *
+   * @typeParam T - the payload, as the signal's schema outputs it.
+   */
+  waitForSignal<T = unknown>(name: string, options?: WaitForSignalOptions): Promise<T>;
+}
+
+/** Options of {@link StepContext.waitForSignal}. */
+export interface WaitForSignalOptions {
+  /** How long the task waits for the signal (from the suspension); default: without end. */
+  timeoutMs?: number;
 }

@@ -12,6 +12,8 @@ export interface StepDefinition {
   on: Placement;
   retry: RetryPolicy;
   timeoutMs?: number;
+  /** The signals it waits for, with their payload schemas (null: any JSON). */
+  signals: ReadonlyMap<string, StandardSchemaV1 | null>;
   run: StepHandler;
   compensate?: StepHandler;
 }

@@ -69,4 +69,11 @@ export interface StepOptions {
   retry?: RetryPolicy;
   /** Per-attempt timeout. */
   timeoutMs?: number;
+  /**
+   * The signals this step waits for (`ctx.waitForSignal(name)`), by name,
+   * each with the schema its JSON payload must match (`null`: any JSON).
+   * `POST /tasks/{id}/signals/{name}` accepts only these names; a name is
+   * declared by one step of a task.
+   */
+  signals?: Record<string, StandardSchemaV1 | null>;
 }

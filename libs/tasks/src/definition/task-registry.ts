@@ -7,6 +7,7 @@ import type { ScheduleDeclaration, StepDefinition, StepHandler, TaskDefinition }
 import { DEFAULT_PLACEMENT, DEFAULT_QUEUE } from './task-lanes';
 import { TaskDefinitionError } from './task-definition-error';
 import type { TaskOptions } from './task-options';
+import type { StandardSchemaV1 } from './standard-schema';
 
 /** Reads decorated task instances and keeps their validated definitions. */
 export class TaskRegistry {
@@ -68,6 +69,11 @@ export function compileTask(instance: object): TaskDefinition {
     className,
     steps.map((s) => s.name),
     'step name',
+  );
+  assertUnique(
+    className,
+    steps.flatMap((s) => [...s.signals.keys()]),
+    'signal',
   );
   // A compensation may name the step or its method.
   const byKey = new Map<string, StepDefinition>();
@@ -151,8 +157,33 @@ function compileStep(instance: object, className: string, meta: StepMetadata): S
     on: meta.on ?? DEFAULT_PLACEMENT,
     retry,
     timeoutMs: meta.timeoutMs,
+    signals: compileSignals(className, name, meta.signals),
     run: bind(instance, className, meta.method),
   };
+}
+
+/** A signal's name: what `POST /tasks/{id}/signals/{name}` carries in its path. */
+const SIGNAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+function compileSignals(
+  className: string,
+  step: string,
+  signals: StepMetadata['signals'],
+): ReadonlyMap<string, StandardSchemaV1 | null> {
+  const compiled = new Map<string, StandardSchemaV1 | null>();
+  for (const [name, schema] of Object.entries(signals ?? {})) {
+    if (!SIGNAL_NAME.test(name)) {
+      throw new TaskDefinitionError(
+        className,
+        `step "${step}": signal name "${name}" must be 1 to 100 of A-Z a-z 0-9 _ . -`,
+      );
+    }
+    if (schema !== null && typeof schema?.['~standard']?.validate !== 'function') {
+      throw new TaskDefinitionError(className, `step "${step}": signal "${name}" needs a Standard Schema or null`);
+    }
+    compiled.set(name, schema);
+  }
+  return compiled;
 }
 
 function bind(instance: object, className: string, method: string): StepHandler {

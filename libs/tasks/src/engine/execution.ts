@@ -1,5 +1,5 @@
 import type { TaskDefinition } from '../definition';
-import type { Placement, TaskEvent, TaskRecord } from '../model';
+import type { Placement, TaskEvent, TaskRecord, WaitTarget } from '../model';
 import { type AbortReason, LeaseLostError } from './step-errors';
 
 /**
@@ -11,6 +11,11 @@ export class Execution {
   private readonly controller = new AbortController();
   private readonly leaseController = new AbortController();
   private readonly lingering: Array<Promise<unknown>> = [];
+  /**
+   * What the task still waited for when it was claimed: nothing woke it, so
+   * that wait is over (its deadline passed) and the step's wait times out.
+   */
+  expiredWait: WaitTarget | null;
 
   constructor(
     readonly task: TaskRecord,
@@ -18,7 +23,9 @@ export class Execution {
     readonly placement: Placement,
     /** The `task.step` event of the step the claim started (already written), if it did. */
     readonly started: TaskEvent | null = null,
-  ) {}
+  ) {
+    this.expiredWait = task.waitingFor ?? null;
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal;

@@ -11,3 +11,4 @@ export * from './reconciler';
 export * from './event-hooks';
 export * from './task-handle';
 export * from './scheduler';
+export { SignalTimeoutError } from './step-wait';

@@ -1,4 +1,4 @@
-import type { StandardSchemaIssue, TaskDefinition } from '../definition';
+import type { StandardSchemaIssue, StandardSchemaV1, TaskDefinition } from '../definition';
 import { invalidInput } from './operation-errors';
 
 export interface FieldIssue {
@@ -14,6 +14,30 @@ export async function validateInput(definition: TaskDefinition, input: unknown):
   const details: FieldIssue[] = result.issues.map((issue) => ({ field: fieldOf(issue), message: issue.message }));
   throw invalidInput(
     `Invalid input for task "${definition.name}": ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
+    details,
+  );
+}
+
+/** The step that declares signal `name`, and its payload schema (null: any JSON); throws a 400-kind error when none does. */
+export function declaredSignal(definition: TaskDefinition, name: string): StandardSchemaV1 | null {
+  for (const step of definition.steps) if (step.signals.has(name)) return step.signals.get(name) ?? null;
+  throw invalidInput(`Tasks of type "${definition.name}" wait for no signal "${name}"`, [
+    { field: 'name', message: 'is not a signal of this task type' },
+  ]);
+}
+
+/** Validates a signal's payload against its schema; throws a 400-kind error listing fields. */
+export async function validateSignal(
+  schema: StandardSchemaV1 | null,
+  name: string,
+  payload: unknown,
+): Promise<unknown> {
+  if (!schema) return payload ?? null;
+  const result = await schema['~standard'].validate(payload ?? null);
+  if (!result.issues) return result.value;
+  const details: FieldIssue[] = result.issues.map((issue) => ({ field: fieldOf(issue), message: issue.message }));
+  throw invalidInput(
+    `Invalid payload for signal "${name}": ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
     details,
   );
 }

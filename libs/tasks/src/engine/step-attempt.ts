@@ -18,6 +18,8 @@ export type AttemptOutcome =
 export interface AttemptHooks {
   progress(fraction: number, message?: string): void;
   setResultFile(file: ResultFile): void;
+  /** A step's waits; absent in a compensation, which cannot wait. */
+  waitForSignal?: StepContext['waitForSignal'];
 }
 
 export interface AttemptEnv {
@@ -54,7 +56,12 @@ export function stepContext(
     uploads: { get: (id) => ownUpload(env.uploads, task.owner, id) },
     progress: hooks.progress,
     setResultFile: hooks.setResultFile,
+    waitForSignal: hooks.waitForSignal ?? cannotWait,
   };
+}
+
+async function cannotWait(): Promise<never> {
+  throw new Error('a compensation cannot wait for a signal');
 }
 
 /** A finished upload of `owner`, as a file; null when unknown, unfinished or another owner's. */

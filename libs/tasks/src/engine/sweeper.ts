@@ -8,7 +8,9 @@ const SWEEP_LIMIT = 500;
 /**
  * The safety net: re-dispatches tasks whose wake-up call was lost (queue
  * flushed, publish failed after the insert, process restarted) and tasks
- * whose lease expired (a worker died); deletes tasks past their retention.
+ * whose lease expired (a worker died), waiting tasks past their wait's
+ * deadline (the claim takes them; their step's wait then times out); deletes
+ * tasks past their retention.
  */
 export class Sweeper {
   private cancelTimer: (() => void) | undefined;
@@ -44,7 +46,7 @@ export class Sweeper {
     // Dead workers' tasks and cancels first, each task once: a backlog of
     // pending tasks never holds them back.
     const due = new Map<string, DueTask>();
-    for (const task of [...page.expired, ...page.cancels, ...page.pending]) {
+    for (const task of [...page.expired, ...page.cancels, ...page.pending, ...page.waiting]) {
       if (!due.has(task.id)) due.set(task.id, task);
     }
     // Keyed by version: the job of a worker that died may still sit in the

@@ -3,7 +3,7 @@ import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TaskS
 import type { FinishedQuery, FinishedTask, ListPage, NewTask, TraceCarrier } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
-import { type FieldIssue, validateInput } from './input-validation';
+import { declaredSignal, type FieldIssue, validateInput, validateSignal } from './input-validation';
 import { wakeUp, wakeUpMany } from './wake-up';
 import { Reconciler } from './reconciler';
 import { Scheduler } from './scheduler';
@@ -282,6 +282,8 @@ export class TaskEngine {
       pauseRequested: false,
       deleteRequested: false,
       timeoutMs: definition.timeoutMs ?? null,
+      waitingFor: null,
+      parentId: null,
       runAt: now + delayMs,
       deadlineAt: null,
       createdAt: now,
@@ -375,6 +377,32 @@ export class TaskEngine {
       if (!this.hasLiveLease(task)) void this.worker.handle(task.id, task.placement);
     }
     return true;
+  }
+
+  /**
+   * Sends the signal `name` (declared by a step of the task's type, its
+   * payload checked against that step's schema) to an unfinished task: it
+   * is stored, and a task waiting for it is woken in the same transaction
+   * and dispatched. A signal sent before its step waits is kept for it.
+   */
+  async signal(id: string, owner: OwnerScope, name: string, payload: unknown): Promise<TaskRecord> {
+    const task = await this.get(id, owner);
+    const schema = declaredSignal(this.definition(task.type), name);
+    if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
+    const value = await validateSignal(schema, name, payload);
+    const event = this.events.build(task, 'task.signalled', { message: `signal ${name}` });
+    const deliveries = this.events.deliveries(task, [event]);
+    const delivered = await this.deps.store.deliverSignal(id, {
+      ...{ name, payload: value, at: this.deps.clock.now() },
+      ...{ event, deliveries },
+    });
+    if (!delivered) {
+      const now = (await this.deps.store.get(id))?.status ?? task.status;
+      throw conflict(`Task ${id} is already ${now}`, { status: now });
+    }
+    await this.events.fanOut(task, event);
+    if (delivered.woken) await wakeUp(this.deps, task, { dedupeKey: String(delivered.version) });
+    return this.get(id, owner);
   }
 
   /** Pauses between steps; a waiting task pauses at once. `actor` is recorded in `task.paused`. */

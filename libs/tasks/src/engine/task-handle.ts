@@ -35,6 +35,11 @@ export class TaskHandle<Output = unknown> {
     return this.engine.cancel(this.id, this.owner);
   }
 
+  /** Sends the signal `name` with its payload (see `TaskEngine.signal`); resolves with the task after it. */
+  signal(name: string, payload?: unknown): Promise<TaskRecord> {
+    return this.engine.signal(this.id, this.owner, name, payload);
+  }
+
   /** Resolves with the task once it is `completed`, `failed` or `cancelled`. */
   async done(): Promise<TaskRecord> {
     for await (const event of this.events()) {

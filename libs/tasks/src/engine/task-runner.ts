@@ -1,8 +1,8 @@
-import type { StepDefinition } from '../definition';
-import type { StepRecord, TaskError, TaskEventType, TaskRecord } from '../model';
+import type { StepContext, StepDefinition } from '../definition';
+import { WAIT_FOREVER_MS, type StepRecord, type TaskError, type TaskEventType, type TaskRecord } from '../model';
 import { isRetryable, retryDelay } from './backoff';
 import type { EngineDeps } from './engine-deps';
-import { sleep } from '../ports';
+import { sleep, type SuspendOutcome } from '../ports';
 import {
   LeaseLostError,
   ShutdownError,
@@ -15,6 +15,7 @@ import type { EventExtra, EventRecorder } from './event-recorder';
 import type { Execution } from './execution';
 import { ProgressReporter } from './progress-reporter';
 import { runAttempt, settleWithin, stepContext } from './step-attempt';
+import { signalWaiter, WaitSuspension } from './step-wait';
 import { wakeUp } from './wake-up';
 
 /**
@@ -52,6 +53,8 @@ export class TaskRunner {
     const task = this.task;
     const now = this.deps.clock.now();
     if (task.startedAt === null) task.startedAt = now;
+    // Its next write says it waits for nothing; the execution remembers a wait nothing woke.
+    task.waitingFor = null;
     if (task.deadlineAt === null && this.exec.definition.timeoutMs) {
       task.deadlineAt = task.startedAt + this.exec.definition.timeoutMs;
     }
@@ -115,15 +118,22 @@ export class TaskRunner {
       const progress = new ProgressReporter(this.deps, index, steps.length, record, task, () =>
         this.persistProgress(record),
       );
+      const hooks = {
+        ...progress.hooks((file) => (task.resultFile = file)),
+        waitForSignal: signalWaiter(this.deps.store, this.exec, def) as StepContext['waitForSignal'],
+      };
       const outcome = await runAttempt(
         this.exec,
         def,
         record.attempts,
         this.deps,
-        progress.hooks((file) => (task.resultFile = file)),
+        hooks,
         this.deps.settings.abortGraceMs,
       );
       progress.stop();
+      if (outcome.kind === 'threw' && outcome.error instanceof WaitSuspension) {
+        return this.suspend(record, outcome.error);
+      }
       if (outcome.kind === 'abandoned') {
         this.abandon(record, outcome.running);
         if (outcome.reason instanceof StepTimeoutError) return this.onFailure(def, record, outcome.reason);
@@ -167,6 +177,54 @@ export class TaskRunner {
     record.finishedAt = this.deps.clock.now();
     await this.persist([record.name], [['task.step', { step: record.name, stepStatus: 'failed' }]]);
     return this.compensate('failed', record.error);
+  }
+
+  /**
+   * The step waits (a signal): the task becomes `waiting` until what it
+   * waits for wakes it or the wait's deadline passes, holding no lease and no
+   * worker slot; the step goes back to pending, its attempt not spent, and
+   * runs again from its start. When what it waits for came meanwhile, the
+   * step runs again at once instead.
+   */
+  private async suspend(record: StepRecord, wait: WaitSuspension): Promise<void> {
+    const task = this.task;
+    const now = this.deps.clock.now();
+    record.status = 'pending';
+    record.attempts -= 1;
+    record.progress = 0;
+    let runAfterMs = wait.timeoutMs ?? WAIT_FOREVER_MS;
+    // The task's own deadline comes first: the claim then fails it.
+    if (task.deadlineAt !== null) runAfterMs = Math.max(0, Math.min(runAfterMs, task.deadlineAt - now));
+    const message = `waiting for ${wait.target.replace(':', ' ')}`;
+    const waiting: TaskRecord = {
+      ...this.snapshot(),
+      ...{ status: 'waiting', leaseOwner: null, leaseExpiresAt: null, waitingFor: wait.target },
+      ...{ runAt: now + runAfterMs, message, updatedAt: now },
+    };
+    const event = this.events.build(waiting, 'task.waiting', { step: record.name });
+    const deliveries = this.events.deliveries(waiting, [event]);
+    let outcome = 'lost' as SuspendOutcome;
+    await this.enqueue(async () => {
+      const request = { waitingFor: wait.target, step: record.name, runAfterMs, steps: [record.name], events: [event] };
+      outcome = await this.retrying(() =>
+        this.deps.store.suspend(waiting, this.deps.settings.workerId, { ...request, deliveries }),
+      );
+      if (outcome === 'lost') this.lost();
+      if (outcome === 'ready') return;
+      const { status, leaseOwner, leaseExpiresAt, waitingFor, runAt, version } = waiting;
+      Object.assign(task, { status, leaseOwner, leaseExpiresAt, waitingFor, runAt, message, version });
+      await this.events.fanOut(waiting, event);
+    });
+    if (outcome === 'ready') {
+      task.status = 'pending';
+      task.runAt = now;
+      this.release();
+      await this.persist([record.name], [], 0);
+      await this.dispatch(0);
+      return;
+    }
+    // A wake-up at the deadline; the sweeper's scan of expired waits is the safety net.
+    if (runAfterMs < WAIT_FOREVER_MS) await this.dispatch(runAfterMs);
   }
 
   /**

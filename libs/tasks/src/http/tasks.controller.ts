@@ -31,7 +31,9 @@ import { TaskEngine, type OwnerScope } from '../engine/task-engine';
 import { TASK_STATUSES } from '../model';
 import { ApiErrors } from '../web/api-errors.decorator';
 import { RateLimitAs, RateLimited } from '../web/rate-limit.guard';
-import { badRequest } from '../web/http-error';
+import { badRequest, unsupportedMediaType } from '../web/http-error';
+import { hasBody, isJsonMediaType, mediaTypeOf, readJsonBody } from './request-body';
+import { assertStorableInput } from './input-guard';
 import { parseListQuery } from './list-query';
 import { TaskListDto, TaskResultDto, TaskViewDto } from '../web/openapi-models';
 import { RequestCaller } from '../web/owner.decorator';
@@ -300,6 +302,34 @@ export class TasksController {
   ): Promise<TaskView> {
     const scope = await this.authorized('cancel', id, caller);
     return toTaskView(await this.engine.cancel(id, scope, caller.owner), tasksPath(req));
+  }
+
+  /**
+   * Sends a signal a step of the task waits for (`ctx.waitForSignal(name)`):
+   * `202`. The JSON body is its payload, checked against the schema the step
+   * declares. A task waiting for it is woken; one that does not wait yet
+   * keeps it for the step that will. Authorized as a cancel is.
+   */
+  @Post(':id/signals/:name')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send a signal to a task' })
+  @ApiParam(ID_PARAM)
+  @ApiParam({ name: 'name', description: 'A signal declared by a step of the task type (`@Step({ signals })`)' })
+  @ApiBody({ required: false, description: "The payload (JSON), validated by the signal's schema" })
+  @ApiAcceptedResponse({ type: TaskViewDto })
+  @ApiErrors(400, 404, 409, 413, 415, 503)
+  async signal(
+    @Param('id', TaskIdPipe) id: string,
+    @Param('name') name: string,
+    @RequestCaller() caller: Caller,
+    @Req() req: Request,
+  ): Promise<TaskView> {
+    const scope = await this.authorized('cancel', id, caller);
+    const mediaType = mediaTypeOf(req);
+    if (hasBody(req) && !isJsonMediaType(mediaType)) throw unsupportedMediaType('Send the payload as application/json');
+    const payload = await readJsonBody(req);
+    assertStorableInput(payload);
+    return toTaskView(await this.engine.signal(id, scope, name, payload ?? null), tasksPath(req));
   }
 
   /** Pauses between steps (a waiting task at once): `202`. */

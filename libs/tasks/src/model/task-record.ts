@@ -1,4 +1,5 @@
 import type { Placement, StepStatus, TaskStatus } from './task-status';
+import type { WaitTarget } from './task-wait';
 
 /** A serialisable error, as stored on a task or a step. */
 export interface TaskError {
@@ -82,7 +83,16 @@ export interface TaskRecord {
   leaseExpiresAt: number | null;
   /** The whole task's timeout from its first start, as declared when it was submitted; null for none. */
   timeoutMs: number | null;
-  /** Earliest time the task may be claimed (retry backoff). */
+  /**
+   * What a `waiting` task waits for (see {@link WaitTarget}); null otherwise.
+   * Still set when a claim takes the task after its wait's deadline (nothing
+   * woke it): the step's wait then times out. Optional for records built
+   * before it existed: absent reads as null.
+   */
+  waitingFor?: WaitTarget | null;
+  /** The task whose step spawned this one, if any; absent reads as null. */
+  parentId?: string | null;
+  /** Earliest time the task may be claimed (retry backoff; a waiting task: its wait's deadline). */
   runAt: number;
   deadlineAt: number | null;
   createdAt: number;

@@ -12,3 +12,4 @@ export * from './task-observer';
 export * from './schedule-store';
 export * from './api-key-store';
 export * from './task-tracer';
+export * from './task-signals';

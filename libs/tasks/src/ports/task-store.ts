@@ -1,5 +1,6 @@
 import type { Placement, TaskEvent, TaskRecord, TaskStatus } from '../model';
 import type { NewWebhookDelivery } from './new-webhook-delivery';
+import type { NewSignal, SignalDelivered, SuspendOutcome, SuspendRequest } from './task-signals';
 
 /** Fields of a task at creation; the store fills versions and times. */
 export type NewTask = Omit<TaskRecord, 'version' | 'leaseOwner' | 'leaseExpiresAt'>;
@@ -78,6 +79,8 @@ export interface DueCursor {
   /** Cancels are scanned by id alone. */
   cancels: string | null;
   pending: DueKey | null;
+  /** Absent (a cursor of an older version) starts the scan from the beginning. */
+  waiting?: DueKey | null;
 }
 
 export interface DueQuery {
@@ -101,6 +104,8 @@ export interface DuePage {
   cancels: DueTask[];
   /** Pending and due for longer than the grace: by (runAt, id). */
   pending: DueTask[];
+  /** Waiting past its wait's deadline by more than the grace (nothing woke it): by (runAt, id). */
+  waiting: DueTask[];
   /**
    * Per reason: after its last task when more remain, else null (the next
    * pass starts over), so successive passes cover a backlog of any size.
@@ -307,6 +312,28 @@ export interface TaskStore {
    */
   countActive?(owner: string): Promise<number>;
   /**
+   * Suspends the step the lease holder runs: in one short transaction that
+   * holds the task's row, unless what it would wait for is already there, the
+   * task becomes `waiting` for `request.waitingFor`, due at the wait's
+   * deadline (`runAfterMs` on the store's clock), its lease released, with
+   * the named steps, its events and their deliveries. A signal or a child
+   * that ends meanwhile either sees it waiting (and wakes it) or is seen here.
+   */
+  suspend(task: TaskRecord, workerId: string, request: SuspendRequest): Promise<SuspendOutcome>;
+  /**
+   * The oldest signal `name` of the task not taken by another step, now
+   * taken by `step` (taking it again from the same step answers it again: a
+   * step that runs again sees what it saw). Null when there is none.
+   */
+  takeSignal(taskId: string, name: string, step: string): Promise<{ payload: unknown } | null>;
+  /**
+   * Stores a signal of an unfinished task and, in the same transaction, wakes
+   * the task when it waits for that signal (pending, due now, waiting for
+   * nothing): one conditional statement. Its event and deliveries go with it.
+   * Null when the task is unknown or terminal (nothing stored).
+   */
+  deliverSignal(taskId: string, signal: NewSignal): Promise<SignalDelivered | null>;
+  /**
    * Finished (terminal) tasks matching `query`, by (finishedAt, id): bulk
    * cleanup and retries, a page at a time (`after` the last of a page).
    */
@@ -314,7 +341,7 @@ export interface TaskStore {
   /** Ids of terminal tasks whose delete was requested: deletes a crash or a race left undone. */
   findDeleteRequested(limit: number): Promise<string[]>;
   /**
-   * Deletes the task with its steps, its events and its webhook deliveries,
+   * Deletes the task with its steps, its events, its signals and its webhook deliveries,
    * in one transaction. Only the pending deliveries of terminal events stay,
    * marked `taskDeleted` (the receiver may be waiting for them): the outbox
    * removes each once it is settled.
@@ -322,7 +349,8 @@ export interface TaskStore {
   delete(taskId: string): Promise<void>;
   /**
    * Tasks to dispatch again, one indexed keyset scan per reason: expired
-   * leases, unheld cancels, pending tasks overdue by more than the grace. A
+   * leases, unheld cancels, pending tasks overdue by more than the grace,
+   * waiting tasks past their wait's deadline by more than the grace. A
    * running task always has a lease expiry (a claim sets one, a release leaves
    * `running`), so a NULL expiry is never an expired lease.
    */

@@ -9,7 +9,7 @@ export type PublicTaskEvent = TaskEvent & { type: PublicEventType };
 
 /**
  * Whether an event goes to Socket.IO and SSE clients: the contract's six,
- * `task.paused` and `task.resumed`. The audit-only events of the log stay
+ * `task.paused`, `task.resumed` and `task.waiting`. The audit-only events of the log stay
  * inside.
  */
 export function isPublicEvent<E extends Pick<TaskEvent, 'type'>>(event: E): event is E & { type: PublicEventType } {

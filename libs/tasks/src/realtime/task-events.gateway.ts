@@ -63,8 +63,8 @@ const GATEWAY_DEFAULTS = { namespace: TASKS_NAMESPACE };
  *   not a UUID, `404` unknown or another owner's task: the two look the same).
  *   `unsubscribe` `{ taskId }` leaves the room: `{ ok: true }`.
  * - Events to `task:<id>`: `task.created`, `task.progress`, `task.step`,
- *   `task.completed`, `task.failed`, `task.cancelled`, and also `task.paused`
- *   and `task.resumed`; the payload is a {@link TaskEventView}
+ *   `task.completed`, `task.failed`, `task.cancelled`, and also `task.paused`,
+ *   `task.resumed` and `task.waiting`; the payload is a {@link TaskEventView}
  *   (`{ taskId, type, event, status, progress, step?, stepStatus?, message?, at, seq? }`,
  *   `at` in ISO 8601). `task.progress` is throttled per task
  *   (`realtime.progressThrottleMs`, see {@link ProgressThrottle}): the latest

@@ -66,9 +66,11 @@ export class TaskViewDto implements TaskView {
   @ApiProperty({
     format: 'date-time',
     required: false,
-    description: 'When a pending task becomes due, if later than its creation',
+    description: "When a pending task becomes due, if later than its creation; a waiting task: its wait's deadline",
   })
   runAt?: string;
+  @ApiProperty({ required: false, description: 'What a waiting task waits for: `signal:<name>` or `children`' })
+  waitingFor?: string;
   @ApiProperty({
     required: false,
     description: 'The singleton key it was submitted with: no other unfinished task of its type has it',

@@ -1,4 +1,4 @@
-import type { StepRecord, TaskError, TaskRecord } from '../model';
+import { WAIT_FOREVER_MS, type StepRecord, type TaskError, type TaskRecord } from '../model';
 import type { StepView, TaskErrorView, TaskResultView, TaskView } from './task-view';
 
 /**
@@ -20,6 +20,7 @@ export function toTaskView(task: TaskRecord, base: string): TaskView {
     createdAt: iso(task.createdAt) ?? new Date(0).toISOString(),
     // A task waiting for its time (a delayed submit, a retry's backoff) says when it is due.
     ...(task.status === 'pending' && task.runAt > task.createdAt ? { runAt: iso(task.runAt)! } : {}),
+    ...(task.status === 'waiting' ? waitView(task) : {}),
     ...(task.singletonKey !== null ? { singletonKey: task.singletonKey } : {}),
     startedAt: iso(task.startedAt),
     finishedAt: iso(task.finishedAt),
@@ -31,6 +32,15 @@ export function toTaskView(task: TaskRecord, base: string): TaskView {
       ...(completed ? { result: `${self}/result` } : {}),
       ...(completed && task.resultFile ? { download: `${self}/download` } : {}),
     },
+  };
+}
+
+/** What a waiting task waits for, and until when (a wait without a timeout has no end to show). */
+function waitView(task: TaskRecord): Pick<TaskView, 'runAt' | 'waitingFor'> {
+  const bounded = task.runAt - task.updatedAt < WAIT_FOREVER_MS / 2;
+  return {
+    ...(task.waitingFor ? { waitingFor: task.waitingFor } : {}),
+    ...(bounded ? { runAt: iso(task.runAt)! } : {}),
   };
 }
 

@@ -1,5 +1,7 @@
 import {
   isTerminal,
+  signalOf,
+  signalWait,
   TERMINAL_STATUSES,
   type Placement,
   type StepRecord,
@@ -30,6 +32,10 @@ import type {
   StatsQuery,
   TaskStats,
   RetryRequest,
+  NewSignal,
+  SignalDelivered,
+  SuspendOutcome,
+  SuspendRequest,
 } from '../../ports';
 import { pauseMoved } from '../../ports';
 import { decodeCursor, encodeCursor } from '../../ports/list-cursor';
@@ -58,6 +64,8 @@ export class MemoryTaskStore implements TaskStore {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly events: TaskEvent[] = [];
   private seq = 0;
+  /** Signals by arrival; `step` is the step that took it (null: not taken yet). */
+  private readonly signals: Array<{ taskId: string; name: string; payload: unknown; step: string | null }> = [];
 
   /** @param webhookDeliveries the outbox rows this store writes; read them with `new MemoryWebhookOutbox(...)`. */
   constructor(readonly webhookDeliveries: MemoryWebhookDeliveries = new MemoryWebhookDeliveries()) {}
@@ -205,6 +213,9 @@ export class MemoryTaskStore implements TaskStore {
     next.cancelRequested = current.cancelRequested;
     next.pauseRequested = current.pauseRequested;
     next.deleteRequested = current.deleteRequested;
+    // A lease holder's task waits for nothing (only `suspend` makes it wait).
+    next.waitingFor = null;
+    next.parentId = current.parentId ?? null;
     if (task.leaseOwner !== null) {
       next.leaseOwner = current.leaseOwner;
       next.leaseExpiresAt = current.leaseExpiresAt;
@@ -281,6 +292,47 @@ export class MemoryTaskStore implements TaskStore {
     return { cancelled };
   }
 
+  async suspend(task: TaskRecord, workerId: string, request: SuspendRequest): Promise<SuspendOutcome> {
+    const current = this.tasks.get(task.id);
+    if (!current || current.leaseOwner !== workerId) return 'lost';
+    if (this.waitIsOver(task.id, request.waitingFor)) return 'ready';
+    const waiting = { ...task, status: 'waiting' as const, leaseOwner: null, leaseExpiresAt: null };
+    // `save` runs to its end without yielding: the check above and this write are one step.
+    await this.save(waiting, workerId, request);
+    this.tasks.get(task.id)!.waitingFor = request.waitingFor;
+    task.version = waiting.version;
+    return 'waiting';
+  }
+
+  /** What a task would wait for is there already: an untaken signal of that name. */
+  private waitIsOver(taskId: string, target: string): boolean {
+    const name = signalOf(target);
+    return name !== null && this.signals.some((s) => s.taskId === taskId && s.name === name && s.step === null);
+  }
+
+  async takeSignal(taskId: string, name: string, step: string): Promise<{ payload: unknown } | null> {
+    const signal = this.signals.find(
+      (s) => s.taskId === taskId && s.name === name && (s.step === null || s.step === step),
+    );
+    if (!signal) return null;
+    signal.step = step;
+    return { payload: structuredClone(signal.payload) };
+  }
+
+  async deliverSignal(taskId: string, signal: NewSignal): Promise<SignalDelivered | null> {
+    const task = this.tasks.get(taskId);
+    if (!task || isTerminal(task.status)) return null;
+    if (signal.event) this.webhookDeliveries.insert(signal.deliveries ?? []);
+    this.signals.push({ taskId, name: signal.name, payload: structuredClone(signal.payload), step: null });
+    const woken = task.status === 'waiting' && task.waitingFor === signalWait(signal.name);
+    if (woken) {
+      Object.assign(task, { status: 'pending', runAt: signal.at, waitingFor: null, updatedAt: signal.at });
+      task.version++;
+    }
+    if (signal.event) signal.event.seq = this.append(signal.event).seq;
+    return { woken, version: task.version };
+  }
+
   async findDeleteRequested(limit: number): Promise<string[]> {
     return [...this.tasks.values()]
       .filter((t) => t.deleteRequested && isTerminal(t.status))
@@ -290,6 +342,7 @@ export class MemoryTaskStore implements TaskStore {
 
   async delete(taskId: string): Promise<void> {
     this.tasks.delete(taskId);
+    for (let i = this.signals.length - 1; i >= 0; i--) if (this.signals[i].taskId === taskId) this.signals.splice(i, 1);
     for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i].taskId === taskId) this.events.splice(i, 1);
     this.webhookDeliveries.forgetTask(taskId);
   }
@@ -317,11 +370,23 @@ export class MemoryTaskStore implements TaskStore {
       after?.pending ?? null,
       limit,
     );
+    const waiting = keysetPage(
+      tasks.filter((t) => t.status === 'waiting' && t.runAt <= now - query.pendingGraceMs),
+      (t) => ({ at: t.runAt, id: t.id }),
+      after?.waiting ?? null,
+      limit,
+    );
     return {
       expired: expired.tasks,
       cancels: cancels.tasks,
       pending: pending.tasks,
-      next: { expired: expired.next, cancels: cancels.next?.id ?? null, pending: pending.next },
+      waiting: waiting.tasks,
+      next: {
+        expired: expired.next,
+        cancels: cancels.next?.id ?? null,
+        pending: pending.next,
+        waiting: waiting.next,
+      },
     };
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TASK_STATUSES, TERMINAL_STATUSES, type StepRecord, type TaskEvent } from '../../model';
 import type { ClaimRequest, DueCursor, DueTask, NewTask, TaskStore } from '../../ports';
+import { describeSignalsContract } from './store-signals-contract';
 
 /** A store under test and how to dispose of it. */
 export interface StoreUnderTest {
@@ -51,6 +52,8 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
     pauseRequested: false,
     deleteRequested: false,
     timeoutMs: null,
+    waitingFor: null,
+    parentId: null,
     runAt: T0,
     deadlineAt: null,
     createdAt: T0,
@@ -677,7 +680,8 @@ export function describeTaskStoreContract(
         expect(ids(found.cancels)).toEqual([cancelled.id]);
         expect(found.pending).toEqual([{ id: due.id, queue: 'q1', placement: 'worker', priority: 3, version: 1 }]);
         expect(found.expired[0].version).toBe(2);
-        expect(found.next).toEqual({ expired: null, cancels: null, pending: null });
+        expect(found.waiting).toEqual([]);
+        expect(found.next).toEqual({ expired: null, cancels: null, pending: null, waiting: null });
       });
 
       contract(
@@ -1053,5 +1057,7 @@ export function describeTaskStoreContract(
         await expect(store.ping()).resolves.toBeUndefined();
       });
     });
+
+    describeSignalsContract(() => store, contract);
   });
 }

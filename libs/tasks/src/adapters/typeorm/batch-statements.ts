@@ -304,7 +304,8 @@ export function saveHeldTasks(d: SqlDialect, items: readonly SaveItem[]): Built 
     ` result_file = v.result_file, progress = v.progress, message = v.message, error = v.error,` +
     ` deadline_at = v.deadline_at, updated_at = v.updated_at, started_at = v.started_at, finished_at = v.finished_at,` +
     ` run_at = ${runAt}, lease_owner = CASE WHEN v.release THEN NULL ELSE k.lease_owner END,` +
-    ` lease_expires_at = CASE WHEN v.release THEN NULL ELSE k.lease_expires_at END, version = k.version + 1` +
+    ` lease_expires_at = CASE WHEN v.release THEN NULL ELSE k.lease_expires_at END, waiting_for = NULL,` +
+    ` version = k.version + 1` +
     ` FROM ${v} WHERE k.id = v.id AND k.lease_owner = v.worker AND (NOT v.while_paused OR k.pause_requested)` +
     ` RETURNING k.id, k.version`;
   const riders = items.map(({ task, steps, events, deliveries }) => ({ taskId: task.id, steps, events, deliveries }));

@@ -54,6 +54,8 @@ export function fromRawTask(raw: Raw, steps: Raw[]): TaskRecord {
     leaseOwner: str(raw.lease_owner),
     leaseExpiresAt: numOrNull(raw.lease_expires_at),
     timeoutMs: numOrNull(raw.timeout_ms),
+    waitingFor: str(raw.waiting_for) as TaskRecord['waitingFor'],
+    parentId: str(raw.parent_id),
     runAt: num(raw.run_at),
     deadlineAt: numOrNull(raw.deadline_at),
     createdAt: num(raw.created_at),

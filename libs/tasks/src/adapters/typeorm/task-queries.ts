@@ -62,7 +62,7 @@ async function withStepsOfPage(em: EntityManager, rows: TaskRow[]): Promise<Task
 }
 
 // The sweeper's scans, one per reason, each served by a partial index of
-// migration 1700000000003. Statuses are literals, not parameters: a planner
+// migration 1700000000003 (waits: 1700000000010). Statuses are literals, not parameters: a planner
 // uses a partial index only when it sees the query's WHERE imply the index's.
 const LEASED = "t.status IN ('running', 'compensating')";
 const NOT_TERMINAL = `t.status NOT IN (${TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
@@ -91,11 +91,19 @@ export async function findDueTasks(
   );
   const overdue = options.databaseClock ? `${DATABASE_NOW} - :grace` : ':before';
   const pending = await scan(`t.status = 'pending' AND t.runAt <= ${overdue}`, 'runAt', after?.pending ?? null);
+  // Waits past their deadline (migration 1700000000010's index): the claim takes them as they are.
+  const waiting = await scan(`t.status = 'waiting' AND t.runAt <= ${overdue}`, 'runAt', after?.waiting ?? null);
   return {
     expired: expired.tasks,
     cancels: cancels.tasks,
     pending: pending.tasks,
-    next: { expired: expired.next, cancels: cancels.next?.id ?? null, pending: pending.next },
+    waiting: waiting.tasks,
+    next: {
+      expired: expired.next,
+      cancels: cancels.next?.id ?? null,
+      pending: pending.next,
+      waiting: waiting.next,
+    },
   };
 }
 

@@ -49,6 +49,7 @@ export function updateHeldTask(
   workerId: string,
   runAfterMs?: number,
   whilePauseRequested = false,
+  waitingFor: string | null = null,
 ) {
   const release = task.leaseOwner === null ? ', lease_owner = NULL, lease_expires_at = NULL' : '';
   // Built in text order: SQLite's `?` are positional.
@@ -62,6 +63,8 @@ export function updateHeldTask(
     ` progress = ${sql.p(task.progress)}, message = ${sql.p(task.message)}, error = ${sql.p(jsonParam(task.error))},` +
     ` deadline_at = ${sql.p(task.deadlineAt)}, updated_at = ${sql.p(task.updatedAt)},` +
     ` started_at = ${sql.p(task.startedAt)}, finished_at = ${sql.p(task.finishedAt)}${runAt()}${release},` +
+    // A lease holder's task waits for nothing: only a suspension sets a wait.
+    ` waiting_for = ${waitingFor === null ? 'NULL' : sql.p(waitingFor)},` +
     ` version = version + 1 WHERE id = ${sql.p(task.id)} AND lease_owner = ${sql.p(workerId)}` +
     (whilePauseRequested ? ` AND pause_requested = ${d.postgres ? 'TRUE' : '1'}` : '')
   );

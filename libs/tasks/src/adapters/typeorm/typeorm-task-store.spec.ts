@@ -87,7 +87,6 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     const added = ['stepwise_uploads', 'stepwise_webhook_deliveries'];
     const initial = ['stepwise_task_events', 'stepwise_task_steps', 'stepwise_tasks'];
     const all = [...initial, ...added, 'stepwise_schedules', 'stepwise_api_keys'].sort();
-    expect(await tables()).toEqual(all);
     const columns = async (table: string) =>
       ((await dataSource.query(`PRAGMA table_info(${table})`)) as { name: string }[]).map((c) => c.name);
     const singletonIndex = async () =>
@@ -106,6 +105,20 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     expect(await columns('stepwise_task_events')).not.toContain('actor');
     expect(await columns('stepwise_tasks')).not.toContain('traceparent');
     expect(await columns('stepwise_tasks')).not.toContain('tracestate');
+    // Then waits, parents and signals.
+    const waitIndexes = ['IDX_stepwise_tasks_due_waiting', 'IDX_stepwise_tasks_parent'];
+    const indexNames = async () =>
+      ((await dataSource.query(`SELECT name FROM sqlite_master WHERE type = 'index'`)) as { name: string }[]).map(
+        (row) => row.name,
+      );
+    expect(await tables()).toEqual([...all, 'stepwise_task_signals'].sort());
+    expect(await columns('stepwise_tasks')).toEqual(expect.arrayContaining(['waiting_for', 'parent_id']));
+    expect(await indexNames()).toEqual(expect.arrayContaining(waitIndexes));
+    await dataSource.undoLastMigration();
+    expect(await tables()).toEqual(all);
+    expect(await columns('stepwise_tasks')).not.toContain('waiting_for');
+    expect(await columns('stepwise_tasks')).not.toContain('parent_id');
+    expect(await indexNames()).not.toEqual(expect.arrayContaining(waitIndexes.slice(0, 1)));
     // Then the singleton key's column and its partial unique index.
     expect(await columns('stepwise_tasks')).toContain('singleton_key');
     expect((await singletonIndex())[0]?.sql).toMatch(
@@ -143,8 +156,8 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
     await dataSource.runMigrations();
-    expect(await tables()).toEqual(all);
-    expect(await dueIndexes()).toEqual(partial);
+    expect(await tables()).toEqual([...all, 'stepwise_task_signals'].sort());
+    expect(await dueIndexes()).toEqual([...partial, 'IDX_stepwise_tasks_due_waiting']);
     expect(await columns('stepwise_tasks')).toContain('singleton_key');
     expect(await singletonIndex()).toHaveLength(1);
     expect(await columns('stepwise_task_events')).toContain('actor');
@@ -163,7 +176,12 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
         },
       }),
     });
-    const cursor = { expired: { at: 1, id: 'a' }, cancels: 'a', pending: { at: 1, id: 'a' } };
+    const cursor = {
+      expired: { at: 1, id: 'a' },
+      cancels: 'a',
+      pending: { at: 1, id: 'a' },
+      waiting: { at: 1, id: 'a' },
+    };
     await store.findDue({ now: 2_000_000, pendingGraceMs: 1000, limit: 10 });
     await store.findDue({ now: 2_000_000, pendingGraceMs: 1000, limit: 10, after: cursor });
     Object.assign(dataSource, { logger });
@@ -172,12 +190,12 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
       const rows = (await dataSource.query(`EXPLAIN QUERY PLAN ${query}`, parameters)) as { detail: string }[];
       plans.push(rows.map((row) => row.detail).join('; '));
     }
-    // Expired leases, cancels, overdue pending tasks; first without, then with cursors.
-    const scans = ['expired', 'cancels', 'overdue'].map(
+    // Expired leases, cancels, overdue pending tasks, expired waits; first without, then with cursors.
+    const scans = ['expired', 'cancels', 'overdue', 'waiting'].map(
       (name) => new RegExp(`USING INDEX IDX_stepwise_tasks_due_${name}\\b`),
     );
-    expect(plans).toHaveLength(6);
-    plans.forEach((plan, i) => expect(plan).toMatch(scans[i % 3]));
+    expect(plans).toHaveLength(8);
+    plans.forEach((plan, i) => expect(plan).toMatch(scans[i % 4]));
     // Read in index order, so a LIMIT stops the scan: no sort of all matching rows.
     for (const plan of plans) expect(plan).not.toMatch(/TEMP B-TREE/);
   });

@@ -7,7 +7,7 @@ import {
   type QueryDeepPartialEntity,
   type UpdateQueryBuilder,
 } from 'typeorm';
-import { TERMINAL_STATUSES, type TaskEvent, type TaskRecord, type TaskStatus } from '../../model';
+import { signalOf, signalWait, TERMINAL_STATUSES, type TaskEvent, type TaskRecord, type TaskStatus } from '../../model';
 import type {
   ClaimRequest,
   Claimed,
@@ -29,6 +29,10 @@ import type {
   StatsQuery,
   TaskStats,
   RetryRequest,
+  NewSignal,
+  SignalDelivered,
+  SuspendOutcome,
+  SuspendRequest,
 } from '../../ports';
 import { pauseMoved } from '../../ports';
 import { TaskEventEntity } from './entities/task-event.entity';
@@ -39,7 +43,16 @@ import { gateFor, type Gate } from './serial-gate';
 import { requestStop, setPaused, setStopFlags, unfinishedTask } from './request-statements';
 import { hotPathStatements, type HotPathStatement } from './hot-path-statements';
 import { sqliteTransaction } from './sqlite-transaction';
-import { fromRawTask } from './raw-rows';
+import { fromRawTask, jsonParam } from './raw-rows';
+import {
+  deleteSignals,
+  insertSignal,
+  lockHeld,
+  lockUnfinished,
+  takeSignal,
+  untakenSignal,
+  wakeWaiting,
+} from './signal-statements';
 import { dialectOf, type SqlDialect } from './sql-statement';
 import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
@@ -359,6 +372,55 @@ export class TypeOrmTaskStore implements TaskStore {
     });
   }
 
+  suspend(task: TaskRecord, workerId: string, request: SuspendRequest): Promise<SuspendOutcome> {
+    const steps = task.steps.filter((s) => request.steps.includes(s.name));
+    const events = request.events;
+    const deliveries = request.deliveries ?? [];
+    const waiting: TaskRecord = { ...task, status: 'waiting', leaseOwner: null, leaseExpiresAt: null };
+    return this.gate(async () => {
+      const outcome = await this.dataSource.transaction(async (em): Promise<SuspendOutcome | number> => {
+        if ((await run(em, lockHeld(this.d, task.id, workerId))).length === 0) return 'lost';
+        const signal = signalOf(request.waitingFor);
+        if (signal !== null && (await run(em, untakenSignal(this.d, task.id, signal))).length > 0) return 'ready';
+        const update = this.d.statement();
+        const text = updateHeldTask(this.d, update, waiting, workerId, request.runAfterMs, false, request.waitingFor);
+        const [row] = await run(em, { sql: `${text} RETURNING version`, params: update.params }, true);
+        if (steps.length) await run(em, upsertSteps(this.d, task.id, steps));
+        const seqs = events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
+        if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
+        events.forEach((event, i) => (event.seq = seqs[i]));
+        return Number(row.version);
+      });
+      if (typeof outcome !== 'number') return outcome;
+      task.version = outcome;
+      return 'waiting';
+    });
+  }
+
+  takeSignal(taskId: string, name: string, step: string): Promise<{ payload: unknown } | null> {
+    return this.gate(async () => {
+      const [row] = await run(this.em, takeSignal(this.d, taskId, name, step));
+      if (!row) return null;
+      return { payload: typeof row.payload === 'string' ? JSON.parse(row.payload) : null };
+    });
+  }
+
+  deliverSignal(taskId: string, signal: NewSignal): Promise<SignalDelivered | null> {
+    return this.gate(() =>
+      this.dataSource.transaction(async (em) => {
+        const [task] = await run(em, lockUnfinished(this.d, taskId));
+        if (!task) return null;
+        await run(em, insertSignal(this.d, taskId, signal.name, jsonParam(signal.payload), signal.at));
+        const [woken] = await run(em, wakeWaiting(this.d, taskId, signalWait(signal.name), signal.at));
+        if (signal.event) {
+          signal.event.seq = eventIds(await run(em, insertEvents(this.d, taskId, [signal.event])))[0];
+          if (signal.deliveries?.length) await run(em, insertDeliveries(this.d, taskId, signal.deliveries));
+        }
+        return { woken: woken !== undefined, version: Number(woken?.version ?? task.version) };
+      }),
+    );
+  }
+
   findDeleteRequested(limit: number): Promise<string[]> {
     return this.gate(async () => {
       const rows = (await this.dataSource.query(
@@ -376,6 +438,7 @@ export class TypeOrmTaskStore implements TaskStore {
         await em.delete(TaskEntity, { id: taskId });
         await em.delete(TaskStepEntity, { taskId });
         await em.delete(TaskEventEntity, { taskId });
+        await run(em, deleteSignals(this.d, taskId));
         for (const statement of forgetDeliveries(this.d, taskId)) await run(em, statement);
       }),
     );
@@ -532,8 +595,11 @@ async function insertEvent(em: EntityManager, event: TaskEvent): Promise<number>
 /** Runs a built statement; its rows. */
 type Raw = Record<string, unknown>;
 
-async function run(em: EntityManager, { sql, params }: Built): Promise<Raw[]> {
-  return (await em.query(sql, params)) as Array<Record<string, unknown>>;
+async function run(em: EntityManager, { sql, params }: Built, bareUpdate = false): Promise<Raw[]> {
+  const rows = (await em.query(sql, params)) as unknown;
+  // TypeORM answers a bare UPDATE ... RETURNING on PostgreSQL with [rows, count].
+  if (bareUpdate && Array.isArray(rows) && rows.length === 2 && Array.isArray(rows[0])) return rows[0] as Raw[];
+  return rows as Raw[];
 }
 
 const eventIds = (rows: Array<Record<string, unknown>>): number[] => rows.map((r) => Number(r.id));

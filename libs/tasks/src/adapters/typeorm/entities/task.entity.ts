@@ -40,6 +40,8 @@ export const TaskEntity = new EntitySchema<TaskRow>({
     leaseOwner: stringColumn('lease_owner', true),
     leaseExpiresAt: timeColumn('lease_expires_at', true),
     timeoutMs: timeColumn('timeout_ms', true),
+    waitingFor: stringColumn('waiting_for', true),
+    parentId: stringColumn('parent_id', true),
     runAt: timeColumn('run_at'),
     deadlineAt: timeColumn('deadline_at', true),
     createdAt: timeColumn('created_at'),
