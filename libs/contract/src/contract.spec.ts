@@ -38,6 +38,7 @@ describe('the contract lists', () => {
       'task.cancel_requested',
       'task.retried',
       'task.downloaded',
+      'task.signalled',
     ]);
   });
 

@@ -2,4 +2,5 @@ export * from './example-tasks.module';
 export * from './countdown/countdown.task';
 export * from './create-zip/create-zip.task';
 export * from './csv-import/csv-import.task';
+export * from './approval/approval.task';
 export { CsvParser, CsvSyntaxError, type CsvParserOptions, type CsvRecord } from './csv-import/csv-parser';

@@ -138,6 +138,7 @@ describe('dashboard over HTTP', () => {
       ['create-zip', true],
       ['countdown', false],
       ['csv-import', true],
+      ['approval', false],
     ]);
     const countdown = data.taskTypes.find((t) => t.type === 'countdown')!.schema!;
     expect(countdown).toMatchObject({
@@ -673,9 +674,10 @@ class InternalOnlyTask {
 
   it("has a tab per task type the REST API submits, labelled by its schema's title or its name", async () => {
     const tabs = page.getByRole('tab');
-    await expectCount(tabs, 5);
+    await expectCount(tabs, 6);
     // In the order the task types were registered.
     expect((await tabs.allTextContents()).sort()).toEqual([
+      'Approval',
       'CSV check',
       'Countdown',
       'Form echo',
