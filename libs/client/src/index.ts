@@ -32,6 +32,7 @@ export {
   type ErrorBody,
   type FieldIssueView,
   type FileInput,
+  type ChildTaskView,
   type ListQuery,
   type Placement,
   type PollOptions,

@@ -22,6 +22,7 @@ export {
   TERMINAL_EVENT_TYPES,
   TERMINAL_STATUSES,
   isTerminalStatus,
+  type ChildTaskView,
   type ErrorBody,
   type FieldIssueView,
   type Placement,

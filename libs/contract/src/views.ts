@@ -58,12 +58,23 @@ export interface TaskView {
   runAt?: string;
   /** What a `waiting` task waits for: `signal:<name>` or `children`. */
   waitingFor?: string;
+  /** The task that spawned this one (`ctx.spawn`), if any. */
+  parentId?: string;
+  /** The tasks its steps spawned, oldest first; only in `GET /tasks/{id}`, and only when it has any. */
+  children?: ChildTaskView[];
   /** The singleton key it was submitted with, if any: no other unfinished task of its type has it. */
   singletonKey?: string;
   startedAt: string | null;
   finishedAt: string | null;
   error: TaskErrorView | null;
   links: TaskLinks;
+}
+
+/** A child task in its parent's view. */
+export interface ChildTaskView {
+  id: string;
+  type: string;
+  status: TaskStatus;
 }
 
 /** The file a completed task produced. */

@@ -11,6 +11,7 @@ export * from './definition';
 export {
   NonRetryableError,
   SignalTimeoutError,
+  ChildTaskFailedError,
   TaskEngine,
   TaskOperationError,
   TaskHandle,

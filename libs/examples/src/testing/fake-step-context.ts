@@ -51,6 +51,12 @@ export function fakeStepContext<I, O extends object = Record<string, unknown>>(o
     waitForSignal: async (name) => {
       throw new Error(`the example steps wait for no signal (asked for "${name}")`);
     },
+    spawn: async () => {
+      throw new Error('the example steps spawn no child task');
+    },
+    waitFor: async () => {
+      throw new Error('the example steps spawn no child task');
+    },
   };
   return ctx;
 }

@@ -1,4 +1,4 @@
-import type { ResultFile, UploadedFile } from '../model';
+import type { ResultFile, TaskError, UploadedFile } from '../model';
 import type { ObjectStorage } from '../ports';
 
 /** Minimal logger handed to steps; Nest's Logger satisfies it. */
@@ -74,6 +74,46 @@ export interface StepContext<I = unknown, O extends object = Record<string, unkn
    * @typeParam T - the payload, as the signal's schema outputs it.
    */
   waitForSignal<T = unknown>(name: string, options?: WaitForSignalOptions): Promise<T>;
+  /**
+   * Submits a child task (a `@Task()` class or a type name) for this task's
+   * owner, linked to this task (`GET /tasks/{id}` lists it under `children`;
+   * cancelling this task cancels it). Idempotent across the step's runs: the
+   * n-th spawn of this step answers the same child every time the step runs
+   * again (give it the same input, or it fails with a 422-kind error).
+   */
+  spawn<O = unknown>(
+    task: string | (abstract new (...args: never[]) => unknown),
+    input?: unknown,
+  ): Promise<ChildRef<O>>;
+  /**
+   * The outputs of `children`, in order, once every child of this task has
+   * ended. While one is unfinished the step stops here as
+   * {@link waitForSignal} does (the task `waiting`, no worker slot held) and
+   * the last child's end wakes it: **the step runs again from its start**,
+   * its `spawn` calls answering the same children. A child that failed or was
+   * cancelled fails the step with a `ChildTaskFailedError` (retry and
+   * compensation rules apply), unless `allowFailures` asks for every child's
+   * outcome instead.
+   */
+  waitFor<O = unknown>(children: ReadonlyArray<ChildRef<O>>, options?: { allowFailures?: false }): Promise<O[]>;
+  waitFor(children: readonly ChildRef[], options: { allowFailures: true }): Promise<ChildOutcome[]>;
+}
+
+/** A child task a step spawned (see {@link StepContext.spawn}). */
+export interface ChildRef<O = unknown> {
+  readonly id: string;
+  readonly type: string;
+  /** Carries the output type only; never set. */
+  readonly __output?: O;
+}
+
+/** How a child task ended, with `waitFor(children, { allowFailures: true })`. */
+export interface ChildOutcome {
+  id: string;
+  type: string;
+  status: 'completed' | 'failed' | 'cancelled';
+  output: unknown;
+  error: TaskError | null;
 }
 
 /** Options of {@link StepContext.waitForSignal}. */

@@ -12,3 +12,4 @@ export * from './event-hooks';
 export * from './task-handle';
 export * from './scheduler';
 export { SignalTimeoutError } from './step-wait';
+export { ChildTaskFailedError } from './child-tasks';

@@ -18,8 +18,10 @@ export type AttemptOutcome =
 export interface AttemptHooks {
   progress(fraction: number, message?: string): void;
   setResultFile(file: ResultFile): void;
-  /** A step's waits; absent in a compensation, which cannot wait. */
+  /** A step's waits and children; absent in a compensation, which can neither wait nor spawn. */
   waitForSignal?: StepContext['waitForSignal'];
+  spawn?: StepContext['spawn'];
+  waitFor?: StepContext['waitFor'];
 }
 
 export interface AttemptEnv {
@@ -57,11 +59,13 @@ export function stepContext(
     progress: hooks.progress,
     setResultFile: hooks.setResultFile,
     waitForSignal: hooks.waitForSignal ?? cannotWait,
+    spawn: hooks.spawn ?? cannotWait,
+    waitFor: hooks.waitFor ?? cannotWait,
   };
 }
 
 async function cannotWait(): Promise<never> {
-  throw new Error('a compensation cannot wait for a signal');
+  throw new Error('a compensation cannot wait for a signal or spawn child tasks');
 }
 
 /** A finished upload of `owner`, as a file; null when unknown, unfinished or another owner's. */

@@ -1,6 +1,6 @@
 import type { TaskDefinition } from '../definition';
 import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TaskStatus } from '../model';
-import type { FinishedQuery, FinishedTask, ListPage, NewTask, TraceCarrier } from '../ports';
+import type { ChildTask, FinishedQuery, FinishedTask, ListPage, NewTask, TraceCarrier } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
 import { declaredSignal, type FieldIssue, validateInput, validateSignal } from './input-validation';
@@ -50,6 +50,8 @@ export interface SubmitRequest {
   singleton?: SingletonPolicy;
   /** Who submits, recorded in `task.created` (see `TaskEvent.actor`); {@link SYSTEM_ACTOR} when not given. */
   actor?: string;
+  /** The task whose step spawns this one (`ctx.spawn`). */
+  parentId?: string;
 }
 
 /** The actor of what application code asks for without naming one: a submit, a cancel, ... from code. */
@@ -144,7 +146,12 @@ export class TaskEngine {
 
   constructor(readonly deps: EngineDeps) {
     this.events = new EventRecorder(deps);
-    this.worker = new TaskWorker(deps, this.events, (id) => this.purge(id));
+    this.worker = new TaskWorker(
+      deps,
+      this.events,
+      (id) => this.purge(id),
+      (request) => this.submit(request),
+    );
     this.sweeper = new Sweeper(deps, (id) => this.purge(id));
     this.reconciler = new Reconciler(deps);
     this.scheduler = new Scheduler(deps, (request) => this.submit(request));
@@ -283,7 +290,7 @@ export class TaskEngine {
       deleteRequested: false,
       timeoutMs: definition.timeoutMs ?? null,
       waitingFor: null,
-      parentId: null,
+      parentId: request.parentId ?? null,
       runAt: now + delayMs,
       deadlineAt: null,
       createdAt: now,
@@ -318,6 +325,11 @@ export class TaskEngine {
     // Another owner's task is indistinguishable from a missing one.
     if (!task || (owner !== ANY_OWNER && task.owner !== owner)) throw taskNotFound(id);
     return task;
+  }
+
+  /** The tasks spawned by the steps of task `id` (whose owner the caller checked), oldest first. */
+  children(id: string): Promise<ChildTask[]> {
+    return this.deps.store.findChildren(id);
   }
 
   async list(request: ListRequest): Promise<ListPage> {
@@ -375,8 +387,18 @@ export class TaskEngine {
     if (outcome.cancelled) {
       await this.events.fanOut(task, event);
       if (!this.hasLiveLease(task)) void this.worker.handle(task.id, task.placement);
+      await this.cancelChildren(task.id);
     }
     return true;
+  }
+
+  /** A cancelled task's unfinished children are cancelled too (and theirs): each compensates its own steps. */
+  private async cancelChildren(parentId: string): Promise<void> {
+    for (const child of await this.deps.store.findChildren(parentId)) {
+      if (isTerminal(child.status) || !this.deps.registry.get(child.type)?.cancellable) continue;
+      const record = await this.deps.store.get(child.id);
+      if (record && !record.cancelRequested) await this.requestStop(record, { cancel: true, delete: false });
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import type { Execution } from './execution';
 import { ProgressReporter } from './progress-reporter';
 import { runAttempt, settleWithin, stepContext } from './step-attempt';
 import { signalWaiter, WaitSuspension } from './step-wait';
+import { childSpawner, childWaiter, type SubmitTask } from './child-tasks';
 import { wakeUp } from './wake-up';
 
 /**
@@ -30,6 +31,7 @@ export class TaskRunner {
     private readonly deps: EngineDeps,
     private readonly events: EventRecorder,
     private readonly exec: Execution,
+    private readonly submit?: SubmitTask,
   ) {}
 
   private get task() {
@@ -121,6 +123,8 @@ export class TaskRunner {
       const hooks = {
         ...progress.hooks((file) => (task.resultFile = file)),
         waitForSignal: signalWaiter(this.deps.store, this.exec, def) as StepContext['waitForSignal'],
+        spawn: this.submit ? childSpawner(this.submit, this.exec, def) : undefined,
+        waitFor: childWaiter(this.deps.store, this.exec),
       };
       const outcome = await runAttempt(
         this.exec,
@@ -336,6 +340,13 @@ export class TaskRunner {
     task.finishedAt = this.deps.clock.now();
     this.release();
     await this.persist(steps, [...before, [`task.${status}`, {}]]);
+    if (task.parentId) await this.dispatchParent(task.parentId);
+  }
+
+  /** A child ended: its write woke the parent if it was the last one the parent waited for; send its wake-up. */
+  private async dispatchParent(parentId: string): Promise<void> {
+    const parent = await this.deps.store.get(parentId).catch(() => null);
+    if (parent?.status === 'pending') await wakeUp(this.deps, parent, { dedupeKey: String(parent.version) });
   }
 
   private async handOver(placement: 'api' | 'worker'): Promise<void> {

@@ -6,6 +6,7 @@ import type { EventRecorder } from './event-recorder';
 import { Execution } from './execution';
 import { keepLease } from './lease-keeper';
 import { TaskRunner } from './task-runner';
+import type { SubmitTask } from './child-tasks';
 
 /** Consumes dispatches, claims tasks and runs them; tracks what runs here. */
 export class TaskWorker {
@@ -18,6 +19,8 @@ export class TaskWorker {
     private readonly events: EventRecorder,
     /** Deletes a task and everything it owns (a delete requested while it ran). */
     private readonly remove: (taskId: string) => Promise<void>,
+    /** Submits the child tasks steps spawn. */
+    private readonly submit?: SubmitTask,
   ) {}
 
   /** Starts consuming every registered queue for the given placements. */
@@ -64,7 +67,7 @@ export class TaskWorker {
     const definition = registry.get(task.type)!;
     const exec = new Execution(task, definition, placement, started);
     const stopLease = keepLease(this.deps, exec);
-    const done = new TaskRunner(this.deps, this.events, exec)
+    const done = new TaskRunner(this.deps, this.events, exec, this.submit)
       .run()
       .then(() => this.removeIfRequested(exec))
       .catch((error) => this.deps.logger.error(`task ${task.id} crashed the runner: ${toTaskError(error).message}`))

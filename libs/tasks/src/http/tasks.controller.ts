@@ -233,7 +233,8 @@ export class TasksController {
     @Res() res: Response,
   ): Promise<void> {
     const follow = parseFlag('redirect', redirect);
-    const view = toTaskView(await this.engine.get(id, this.access.scope(caller)), tasksPath(req));
+    const task = await this.engine.get(id, this.access.scope(caller));
+    const view = toTaskView(task, tasksPath(req), await this.engine.children(task.id));
     res.setHeader('Cache-Control', 'no-store');
     if (follow && view.links.result) {
       res.status(303).location(view.links.result).end();

@@ -1,4 +1,4 @@
-import type { TaskEvent, WaitTarget } from '../model';
+import type { TaskError, TaskEvent, TaskStatus, WaitTarget } from '../model';
 import type { NewWebhookDelivery } from './new-webhook-delivery';
 
 /** A runner's suspension of the step it runs (see `TaskStore.suspend`). */
@@ -36,4 +36,14 @@ export interface NewSignal {
 export interface SignalDelivered {
   woken: boolean;
   version: number;
+}
+
+/** A child task as its parent's wait and view read it. */
+export interface ChildTask {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  output: unknown;
+  error: TaskError | null;
+  createdAt: number;
 }

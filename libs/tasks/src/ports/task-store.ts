@@ -1,6 +1,6 @@
 import type { Placement, TaskEvent, TaskRecord, TaskStatus } from '../model';
 import type { NewWebhookDelivery } from './new-webhook-delivery';
-import type { NewSignal, SignalDelivered, SuspendOutcome, SuspendRequest } from './task-signals';
+import type { ChildTask, NewSignal, SignalDelivered, SuspendOutcome, SuspendRequest } from './task-signals';
 
 /** Fields of a task at creation; the store fills versions and times. */
 export type NewTask = Omit<TaskRecord, 'version' | 'leaseOwner' | 'leaseExpiresAt'>;
@@ -255,7 +255,10 @@ export interface TaskStore {
    * events are appended to the log, and its deliveries to the webhook outbox,
    * in the same transaction (the events' `seq` is set): a crash or an error
    * never leaves a state change without its event or its deliveries, nor
-   * either without its state.
+   * either without its state. A child task's terminal write also wakes its
+   * parent in the same transaction when the parent waits for its children and
+   * none is unfinished any more (one conditional statement, on the parent's
+   * locked row).
    */
   save(task: TaskRecord, workerId: string, change?: TaskChange): Promise<boolean>;
   /**
@@ -317,7 +320,9 @@ export interface TaskStore {
    * task becomes `waiting` for `request.waitingFor`, due at the wait's
    * deadline (`runAfterMs` on the store's clock), its lease released, with
    * the named steps, its events and their deliveries. A signal or a child
-   * that ends meanwhile either sees it waiting (and wakes it) or is seen here.
+   * that ends meanwhile either sees it waiting (and wakes it) or is seen here:
+   * `ready` when a signal it waits for is there, or when it waits for its
+   * children and none is unfinished.
    */
   suspend(task: TaskRecord, workerId: string, request: SuspendRequest): Promise<SuspendOutcome>;
   /**
@@ -333,6 +338,8 @@ export interface TaskStore {
    * Null when the task is unknown or terminal (nothing stored).
    */
   deliverSignal(taskId: string, signal: NewSignal): Promise<SignalDelivered | null>;
+  /** The tasks spawned by `parentId`'s steps, oldest first (by the index on `parent_id`). */
+  findChildren(parentId: string): Promise<ChildTask[]>;
   /**
    * Finished (terminal) tasks matching `query`, by (finishedAt, id): bulk
    * cleanup and retries, a page at a time (`after` the last of a page).

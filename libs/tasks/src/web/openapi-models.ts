@@ -16,6 +16,7 @@ import {
 } from '../model';
 import type { TaskAuditEntryView, TaskAuditView } from './task-audit-view';
 import type {
+  ChildTaskView,
   ErrorBody,
   ResultFileView,
   StepView,
@@ -55,6 +56,12 @@ export class TaskLinksDto implements TaskLinks {
   @ApiPropertyOptional({ description: 'Present once completed with a file' }) download?: string;
 }
 
+export class ChildTaskViewDto implements ChildTaskView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() type!: string;
+  @ApiProperty({ enum: enumOf(TASK_STATUSES) }) status!: TaskStatus;
+}
+
 export class TaskViewDto implements TaskView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'create-zip' }) type!: string;
@@ -71,6 +78,14 @@ export class TaskViewDto implements TaskView {
   runAt?: string;
   @ApiProperty({ required: false, description: 'What a waiting task waits for: `signal:<name>` or `children`' })
   waitingFor?: string;
+  @ApiProperty({ required: false, format: 'uuid', description: 'The task that spawned this one' })
+  parentId?: string;
+  @ApiProperty({
+    type: () => [ChildTaskViewDto],
+    required: false,
+    description: 'The tasks its steps spawned (GET /tasks/{id} only, when it has any)',
+  })
+  children?: ChildTaskViewDto[];
   @ApiProperty({
     required: false,
     description: 'The singleton key it was submitted with: no other unfinished task of its type has it',

@@ -1,5 +1,5 @@
 import { WAIT_FOREVER_MS, type StepRecord, type TaskError, type TaskRecord } from '../model';
-import type { StepView, TaskErrorView, TaskResultView, TaskView } from './task-view';
+import type { ChildTaskView, StepView, TaskErrorView, TaskResultView, TaskView } from './task-view';
 
 /**
  * Builds the public view of a task. Fields are copied one by one, never
@@ -7,7 +7,7 @@ import type { StepView, TaskErrorView, TaskResultView, TaskView } from './task-v
  *
  * @param base - path of the tasks collection as mounted, e.g. `/tasks`.
  */
-export function toTaskView(task: TaskRecord, base: string): TaskView {
+export function toTaskView(task: TaskRecord, base: string, children: readonly ChildTaskView[] = []): TaskView {
   const self = `${base}/${task.id}`;
   const completed = task.status === 'completed';
   return {
@@ -21,6 +21,8 @@ export function toTaskView(task: TaskRecord, base: string): TaskView {
     // A task waiting for its time (a delayed submit, a retry's backoff) says when it is due.
     ...(task.status === 'pending' && task.runAt > task.createdAt ? { runAt: iso(task.runAt)! } : {}),
     ...(task.status === 'waiting' ? waitView(task) : {}),
+    ...(task.parentId ? { parentId: task.parentId } : {}),
+    ...(children.length > 0 ? { children: children.map(({ id, type, status }) => ({ id, type, status })) } : {}),
     ...(task.singletonKey !== null ? { singletonKey: task.singletonKey } : {}),
     startedAt: iso(task.startedAt),
     finishedAt: iso(task.finishedAt),

@@ -4,6 +4,7 @@
  * strings, or null when the moment has not come.
  */
 export type {
+  ChildTaskView,
   ErrorBody,
   FieldIssueView,
   ResultFileView,

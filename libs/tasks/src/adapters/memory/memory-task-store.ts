@@ -8,6 +8,7 @@ import {
   type TaskEvent,
   type TaskRecord,
   type TaskStatus,
+  type WaitTarget,
 } from '../../model';
 import type {
   ClaimRequest,
@@ -32,6 +33,7 @@ import type {
   StatsQuery,
   TaskStats,
   RetryRequest,
+  ChildTask,
   NewSignal,
   SignalDelivered,
   SuspendOutcome,
@@ -200,6 +202,11 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async save(task: TaskRecord, workerId: string, change: TaskChange = {}): Promise<boolean> {
+    return this.writeHeld(task, workerId, change, null);
+  }
+
+  /** The lease holder's write, in one synchronous step; `waitingFor` is what the task waits for after it. */
+  private writeHeld(task: TaskRecord, workerId: string, change: TaskChange, waitingFor: WaitTarget | null): boolean {
     const current = this.tasks.get(task.id);
     if (!current || current.leaseOwner !== workerId) return false;
     if (change.whilePauseRequested && !current.pauseRequested) return false;
@@ -214,7 +221,7 @@ export class MemoryTaskStore implements TaskStore {
     next.pauseRequested = current.pauseRequested;
     next.deleteRequested = current.deleteRequested;
     // A lease holder's task waits for nothing (only `suspend` makes it wait).
-    next.waitingFor = null;
+    next.waitingFor = waitingFor;
     next.parentId = current.parentId ?? null;
     if (task.leaseOwner !== null) {
       next.leaseOwner = current.leaseOwner;
@@ -225,7 +232,31 @@ export class MemoryTaskStore implements TaskStore {
     this.tasks.set(task.id, next);
     task.version = next.version;
     for (const event of change.events ?? []) event.seq = this.append(event).seq;
+    if (next.parentId && isTerminal(next.status)) this.wakeParent(next.parentId, next.updatedAt);
     return true;
+  }
+
+  /** A child ended: its parent, waiting for its children, wakes when none is unfinished. */
+  private wakeParent(parentId: string, now: number): void {
+    const parent = this.tasks.get(parentId);
+    if (!parent || parent.status !== 'waiting' || parent.waitingFor !== 'children') return;
+    if (this.hasUnfinishedChild(parentId)) return;
+    Object.assign(parent, { status: 'pending', runAt: now, waitingFor: null, updatedAt: now });
+    parent.version++;
+  }
+
+  private hasUnfinishedChild(parentId: string): boolean {
+    for (const t of this.tasks.values()) if (t.parentId === parentId && !isTerminal(t.status)) return true;
+    return false;
+  }
+
+  async findChildren(parentId: string): Promise<ChildTask[]> {
+    return [...this.tasks.values()]
+      .filter((t) => t.parentId === parentId)
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+      .map(({ id, type, status, output, error, createdAt }) =>
+        structuredClone({ id, type, status, output, error, createdAt }),
+      );
   }
 
   async saveProgress(
@@ -297,15 +328,15 @@ export class MemoryTaskStore implements TaskStore {
     if (!current || current.leaseOwner !== workerId) return 'lost';
     if (this.waitIsOver(task.id, request.waitingFor)) return 'ready';
     const waiting = { ...task, status: 'waiting' as const, leaseOwner: null, leaseExpiresAt: null };
-    // `save` runs to its end without yielding: the check above and this write are one step.
-    await this.save(waiting, workerId, request);
-    this.tasks.get(task.id)!.waitingFor = request.waitingFor;
+    // No await between the check above and this write: they are one step.
+    this.writeHeld(waiting, workerId, request, request.waitingFor);
     task.version = waiting.version;
     return 'waiting';
   }
 
-  /** What a task would wait for is there already: an untaken signal of that name. */
+  /** What a task would wait for is there already: an untaken signal of that name, or no unfinished child. */
   private waitIsOver(taskId: string, target: string): boolean {
+    if (target === 'children') return !this.hasUnfinishedChild(taskId);
     const name = signalOf(target);
     return name !== null && this.signals.some((s) => s.taskId === taskId && s.name === name && s.step === null);
   }

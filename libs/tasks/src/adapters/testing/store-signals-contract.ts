@@ -134,6 +134,50 @@ export function describeSignalsContract(store: () => TaskStore, contract: Contra
       expect(page.next.waiting).toBeNull();
     });
 
+    /** The runner's suspension of a claimed parent, waiting for its children. */
+    const suspendForChildren = (task: TaskRecord) =>
+      store().suspend({ ...task, runAt: T0 + WAIT, updatedAt: T0 }, 'w1', {
+        ...{ waitingFor: 'children', step: 'createZipArchive', runAfterMs: WAIT },
+        ...{ steps: [], events: [] },
+      });
+    /** A child claimed by `worker`, then ended `status` by its holder's write. */
+    const endChild = async (child: TaskRecord, worker: string, status: 'completed' | 'failed', at = T0 + 300) => {
+      const claim = await store().claim({ taskId: child.id, workerId: worker, leaseMs: LEASE, now: T0 });
+      const ended = { ...claim!.task, status, leaseOwner: null, leaseExpiresAt: null, finishedAt: at, updatedAt: at };
+      expect(await store().save(ended, worker)).toBe(true);
+    };
+
+    contract("lists a task's children and wakes it when the last one ends, in that one's write", async () => {
+      const parent = await claimed();
+      const children: TaskRecord[] = [];
+      for (let i = 0; i < 3; i++) {
+        children.push((await store().create(newTask({ parentId: parent.id, createdAt: T0 + i, owner: 'alice' }))).task);
+      }
+      await store().create(newTask());
+      expect((await store().findChildren(parent.id)).map((c) => [c.id, c.status])).toEqual(
+        children.map((c) => [c.id, 'pending']),
+      );
+      expect(await suspendForChildren(parent)).toBe('waiting');
+      expect(await reload(parent.id)).toMatchObject({ status: 'waiting', waitingFor: 'children', leaseOwner: null });
+      await endChild(children[0], 'c0', 'completed');
+      await endChild(children[1], 'c1', 'failed');
+      expect((await reload(parent.id)).status).toBe('waiting');
+      await endChild(children[2], 'c2', 'completed', T0 + 400);
+      expect(await reload(parent.id)).toMatchObject({ status: 'pending', waitingFor: null, runAt: T0 + 400 });
+      const listed = await store().findChildren(parent.id);
+      expect(listed.map((c) => c.status)).toEqual(['completed', 'failed', 'completed']);
+      expect(listed[0]).toMatchObject({ type: 'create-zip', output: null, error: null });
+    });
+
+    contract('does not suspend a task for its children when none is unfinished: ready', async () => {
+      const parent = await claimed();
+      expect(await suspendForChildren(parent)).toBe('ready');
+      const { task: child } = await store().create(newTask({ parentId: parent.id }));
+      expect(await suspendForChildren(parent)).toBe('waiting');
+      await endChild(child, 'c0', 'completed');
+      expect((await reload(parent.id)).status).toBe('pending');
+    });
+
     contract('deletes a task with its signals', async () => {
       const task = await claimed();
       await store().deliverSignal(task.id, signal('approved', 1));

@@ -185,6 +185,7 @@ export const NEW_TASK_COLUMNS: readonly (readonly [name: string, pgType: string]
   ['singleton_key', 'varchar'],
   ['traceparent', 'varchar'],
   ['tracestate', 'varchar'],
+  ['parent_id', 'varchar'],
 ];
 
 /** A new task's values, in {@link NEW_TASK_COLUMNS}' order. */
@@ -218,6 +219,7 @@ export function newTaskRow(d: SqlDialect, task: NewTask): unknown[] {
     task.singletonKey,
     task.traceparent ?? null,
     task.tracestate ?? null,
+    task.parentId ?? null,
   ];
 }
 

@@ -7,7 +7,15 @@ import {
   type QueryDeepPartialEntity,
   type UpdateQueryBuilder,
 } from 'typeorm';
-import { signalOf, signalWait, TERMINAL_STATUSES, type TaskEvent, type TaskRecord, type TaskStatus } from '../../model';
+import {
+  isTerminal,
+  signalOf,
+  signalWait,
+  TERMINAL_STATUSES,
+  type TaskEvent,
+  type TaskRecord,
+  type TaskStatus,
+} from '../../model';
 import type {
   ClaimRequest,
   Claimed,
@@ -29,6 +37,7 @@ import type {
   StatsQuery,
   TaskStats,
   RetryRequest,
+  ChildTask,
   NewSignal,
   SignalDelivered,
   SuspendOutcome,
@@ -45,14 +54,18 @@ import { hotPathStatements, type HotPathStatement } from './hot-path-statements'
 import { sqliteTransaction } from './sqlite-transaction';
 import { fromRawTask, jsonParam } from './raw-rows';
 import {
+  childrenOf,
   deleteSignals,
   insertSignal,
   lockHeld,
+  lockTask,
   lockUnfinished,
   takeSignal,
+  unfinishedChild,
   untakenSignal,
+  wakeParent,
   wakeWaiting,
-} from './signal-statements';
+} from './wait-statements';
 import { dialectOf, type SqlDialect } from './sql-statement';
 import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
@@ -247,7 +260,9 @@ export class TypeOrmTaskStore implements TaskStore {
     const deliveries = change.deliveries ?? [];
     return this.gate(async () => {
       let result: { version: number; seqs: number[] } | null;
-      if (this.d.postgres) {
+      if (task.parentId && isTerminal(task.status)) {
+        result = await this.dataSource.transaction((em) => this.endChild(em, task, workerId, change, steps));
+      } else if (this.d.postgres) {
         const { runAfterMs, whilePauseRequested } = change;
         result = await this.saves.submit({
           task,
@@ -277,6 +292,47 @@ export class TypeOrmTaskStore implements TaskStore {
       task.version = result.version;
       events.forEach((event, i) => (event.seq = result!.seqs[i]));
       return true;
+    });
+  }
+
+  /**
+   * A child's terminal write, then, in its transaction, the wake of its
+   * parent when that waits for its children and none is unfinished: the
+   * parent's row locked first, so that the check sees every child that ended
+   * before (two children ending at once: the second sees the first).
+   */
+  private async endChild(
+    em: EntityManager,
+    task: TaskRecord,
+    workerId: string,
+    change: TaskChange,
+    steps: TaskRecord['steps'],
+  ): Promise<{ version: number; seqs: number[] } | null> {
+    const update = this.d.statement();
+    const text = updateHeldTask(this.d, update, task, workerId, change.runAfterMs, change.whilePauseRequested);
+    const [row] = await run(em, { sql: `${text} RETURNING version`, params: update.params }, true);
+    if (!row) return null;
+    if (steps.length) await run(em, upsertSteps(this.d, task.id, steps));
+    const events = change.events ?? [];
+    const seqs = events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
+    if (change.deliveries?.length) await run(em, insertDeliveries(this.d, task.id, change.deliveries));
+    const parentId = task.parentId!;
+    await run(em, lockTask(this.d, parentId));
+    await run(em, wakeParent(this.d, parentId, task.updatedAt));
+    return { version: Number(row.version), seqs };
+  }
+
+  findChildren(parentId: string): Promise<ChildTask[]> {
+    return this.gate(async () => {
+      const rows = await run(this.em, childrenOf(this.d, parentId));
+      return rows.map((r) => ({
+        id: String(r.id),
+        type: String(r.type),
+        status: r.status as TaskStatus,
+        output: typeof r.output === 'string' ? JSON.parse(r.output) : null,
+        error: typeof r.error === 'string' ? JSON.parse(r.error) : null,
+        createdAt: Number(r.created_at),
+      }));
     });
   }
 
@@ -382,6 +438,9 @@ export class TypeOrmTaskStore implements TaskStore {
         if ((await run(em, lockHeld(this.d, task.id, workerId))).length === 0) return 'lost';
         const signal = signalOf(request.waitingFor);
         if (signal !== null && (await run(em, untakenSignal(this.d, task.id, signal))).length > 0) return 'ready';
+        if (request.waitingFor === 'children' && (await run(em, unfinishedChild(this.d, task.id))).length === 0) {
+          return 'ready';
+        }
         const update = this.d.statement();
         const text = updateHeldTask(this.d, update, waiting, workerId, request.runAfterMs, false, request.waitingFor);
         const [row] = await run(em, { sql: `${text} RETURNING version`, params: update.params }, true);

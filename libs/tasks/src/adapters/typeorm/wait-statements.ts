@@ -2,7 +2,7 @@ import type { WaitTarget } from '../../model';
 import type { SqlDialect } from './sql-statement';
 import { built, TERMINAL_SQL, type Built } from './task-writes';
 
-// Signals and waits. Each runs in one short transaction that first locks the
+// Waits (for a signal, for child tasks) and signals. Each runs in one short transaction that first locks the
 // task's row (PostgreSQL: FOR UPDATE; SQLite has one writer): the statements
 // that follow each see what committed before (READ COMMITTED takes a new
 // snapshot per statement), so a suspension and a signal delivered at the same
@@ -84,4 +84,46 @@ export function wakeWaiting(d: SqlDialect, taskId: string, target: WaitTarget, n
 export function deleteSignals(d: SqlDialect, taskId: string): Built {
   const sql = d.statement();
   return built(sql, `DELETE FROM stepwise_task_signals WHERE task_id = ${sql.p(taskId)}`);
+}
+
+/** An unfinished child of the task: what keeps a wait for its children going. */
+export function unfinishedChild(d: SqlDialect, parentId: string): Built {
+  const sql = d.statement();
+  return built(
+    sql,
+    `SELECT id FROM stepwise_tasks WHERE parent_id = ${sql.p(parentId)} AND status NOT IN ${TERMINAL_SQL} LIMIT 1`,
+  );
+}
+
+/** The task's row, locked (PostgreSQL), whatever its state: a child's end waits here for its parent's suspension. */
+export function lockTask(d: SqlDialect, taskId: string): Built {
+  const sql = d.statement();
+  return built(sql, `SELECT id FROM stepwise_tasks WHERE id = ${sql.p(taskId)}${forUpdate(d)}`);
+}
+
+/**
+ * Wakes the parent waiting for its children once none is unfinished: one
+ * conditional statement, run after {@link lockTask} of the parent in the
+ * transaction of a child's terminal write (so it sees every child that
+ * ended before, and its own).
+ */
+export function wakeParent(d: SqlDialect, parentId: string, now: number): Built {
+  const sql = d.statement();
+  const update =
+    `UPDATE stepwise_tasks SET status = 'pending', run_at = ${d.now(sql, now)}, waiting_for = NULL,` +
+    ` updated_at = ${sql.p(now, 'bigint')}, version = version + 1` +
+    ` WHERE id = ${sql.p(parentId)} AND status = 'waiting' AND waiting_for = 'children'` +
+    ` AND NOT EXISTS (SELECT 1 FROM stepwise_tasks c WHERE c.parent_id = ${sql.p(parentId)} AND c.status NOT IN ${TERMINAL_SQL})` +
+    ' RETURNING version';
+  return built(sql, d.postgres ? `WITH w AS (${update}) SELECT version FROM w` : update);
+}
+
+/** The children of a task, oldest first. */
+export function childrenOf(d: SqlDialect, parentId: string): Built {
+  const sql = d.statement();
+  return built(
+    sql,
+    `SELECT id, type, status, output, error, created_at FROM stepwise_tasks WHERE parent_id = ${sql.p(parentId)}` +
+      ' ORDER BY created_at, id',
+  );
 }
