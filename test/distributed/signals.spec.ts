@@ -6,7 +6,7 @@ import { Cluster } from './harness/cluster';
  * API, wakes the task on whichever worker is there. The `approval` example
  * task waits for its `decision` signal.
  */
-describe('signals across processes: the waiting worker killed with kill -9', () => {
+describe('signals and child tasks across processes: the waiting worker killed with kill -9', () => {
   const cluster = new Cluster({ workers: 1 });
 
   beforeAll(async () => {
@@ -51,6 +51,31 @@ describe('signals across processes: the waiting worker killed with kill -9', () 
       expect(log.filter((type) => type === 'task.waiting')).toHaveLength(1);
       expect(log.filter((type) => type === 'task.signalled')).toHaveLength(1);
       expect(log.filter((type) => type === 'task.completed')).toHaveLength(1);
+    }),
+    60_000,
+  );
+
+  it(
+    'finishes a parent waiting for its children after the worker running them was killed',
+    cluster.diagnose(async () => {
+      const task = await cluster.submit('countdown-batch', { count: 3, ticks: 10, tickMs: 150 });
+      const waiting = await cluster.waitForStatus(task.id, 'waiting');
+      expect(waiting).toMatchObject({ waitingFor: 'children' });
+      const children = (waiting as unknown as { children: Array<{ id: string; status: string }> }).children;
+      expect(children).toHaveLength(3);
+      const killed = cluster.workers[0]!.pid;
+
+      expect(await cluster.killWorker(0, 'SIGKILL')).toMatchObject({ code: null });
+      await cluster.startWorker(0);
+      const done = await cluster.waitForStatus(task.id, 'completed', 30_000);
+      const result = (await (await cluster.fetch(`/tasks/${task.id}/result`)).json()) as { output: unknown };
+      expect(result.output).toEqual({ countdowns: 3, ticks: 30 });
+      // Its step ran again when woken and spawned no fourth child.
+      const after = (done as unknown as { children: Array<{ id: string; status: string }> }).children;
+      expect(after.map((c) => [c.id, c.status])).toEqual(children.map((c) => [c.id, 'completed']));
+      // The last child's end woke the parent, which the new worker claimed.
+      expect((await cluster.claims(task.id)).at(-1)!.pid).not.toBe(killed);
+      expect((await cluster.events(task.id)).filter((e) => e.type === 'task.completed')).toHaveLength(1);
     }),
     60_000,
   );

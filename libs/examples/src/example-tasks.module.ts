@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ApprovalTask } from './approval/approval.task';
 import { CountdownTask } from './countdown/countdown.task';
+import { CountdownBatchTask } from './countdown-batch/countdown-batch.task';
 import { CreateZipTask } from './create-zip/create-zip.task';
 import { CsvImportTask } from './csv-import/csv-import.task';
 
 /** The example tasks; TaskModule discovers them (import it next to `TaskModule.forRoot()`). */
 @Module({
-  providers: [CreateZipTask, CountdownTask, CsvImportTask, ApprovalTask],
-  exports: [CreateZipTask, CountdownTask, CsvImportTask, ApprovalTask],
+  providers: [CreateZipTask, CountdownTask, CsvImportTask, ApprovalTask, CountdownBatchTask],
+  exports: [CreateZipTask, CountdownTask, CsvImportTask, ApprovalTask, CountdownBatchTask],
 })
 export class ExampleTasksModule {}

@@ -3,4 +3,5 @@ export * from './countdown/countdown.task';
 export * from './create-zip/create-zip.task';
 export * from './csv-import/csv-import.task';
 export * from './approval/approval.task';
+export * from './countdown-batch/countdown-batch.task';
 export { CsvParser, CsvSyntaxError, type CsvParserOptions, type CsvRecord } from './csv-import/csv-parser';

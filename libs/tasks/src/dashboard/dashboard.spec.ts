@@ -139,6 +139,7 @@ describe('dashboard over HTTP', () => {
       ['countdown', false],
       ['csv-import', true],
       ['approval', false],
+      ['countdown-batch', false],
     ]);
     const countdown = data.taskTypes.find((t) => t.type === 'countdown')!.schema!;
     expect(countdown).toMatchObject({
@@ -674,12 +675,13 @@ class InternalOnlyTask {
 
   it("has a tab per task type the REST API submits, labelled by its schema's title or its name", async () => {
     const tabs = page.getByRole('tab');
-    await expectCount(tabs, 6);
+    await expectCount(tabs, 7);
     // In the order the task types were registered.
     expect((await tabs.allTextContents()).sort()).toEqual([
       'Approval',
       'CSV check',
       'Countdown',
+      'Fan-out',
       'Form echo',
       'Opaque',
       'ZIP files',
