@@ -200,6 +200,7 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
         <div class="task-details" data-part="details" hidden>
           <h4 class="details-heading">Steps</h4>
           <ol class="timeline" data-part="timeline"></ol>
+          <div class="task-children" data-part="children" hidden></div>
           <p class="task-error" data-part="error" hidden></p>
           <div class="task-result" data-part="result" hidden></div>
         </div>

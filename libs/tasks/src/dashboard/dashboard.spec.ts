@@ -578,6 +578,21 @@ if (!browserAvailable) {
     await request(server).post(`/tasks/${countdown}/cancel`).expect(202);
     await expectText(item(countdown).locator('.badge'), 'Cancelled');
   }, 30_000);
+
+  // Last: its three tasks would change the counts the tests above expect.
+  it('lists the child tasks of a task in its details, with their status', async () => {
+    const res = await request(running.app.getHttpServer())
+      .post('/tasks/countdown-batch')
+      .send({ count: 2, ticks: 1, tickMs: 0 });
+    expect(res.status).toBe(202);
+    const task = item((res.body as { id: string }).id);
+    await expectText(task.locator('.badge').first(), 'Completed');
+    await task.getByRole('button', { name: /show steps/ }).click();
+    const children = task.locator('.task-children .child');
+    await expectCount(children, 2);
+    await expectText(children.nth(0), 'countdown');
+    await expectText(children.nth(1).locator('.badge'), 'Completed');
+  }, 30_000);
 });
 
 /** Every kind of field the form builds, and one it cannot (a map: a JSON field of its own). */

@@ -144,6 +144,8 @@ function renderDetails(task) {
     timeline.appendChild(renderStep(step));
   });
 
+  renderChildren(part(item, 'children'), Array.isArray(task.children) ? task.children : []);
+
   const errorEl = part(item, 'error');
   errorEl.replaceChildren();
   errorEl.hidden = !task.error;
@@ -166,6 +168,26 @@ function renderDetails(task) {
     resultEl.dataset.loaded = 'loading';
     loadResult(task.id);
   }
+}
+
+/** The tasks a task's steps spawned (its view lists them), each with its status. */
+function renderChildren(container, children) {
+  container.replaceChildren();
+  container.hidden = children.length === 0;
+  if (children.length === 0) return;
+  container.appendChild(el('h4', 'details-heading', 'Child tasks'));
+  const list = el('ul', 'children');
+  for (const child of children) {
+    const entry = el('li', 'child');
+    entry.dataset.status = child.status;
+    entry.appendChild(el('span', 'child-type', child.type));
+    const badge = el('span', 'badge', STATUS_LABELS[child.status] || child.status);
+    badge.dataset.status = child.status;
+    entry.appendChild(badge);
+    entry.appendChild(el('code', 'muted', child.id.slice(0, 8)));
+    list.appendChild(entry);
+  }
+  container.appendChild(list);
 }
 
 function renderStep(step) {
