@@ -118,6 +118,15 @@ class BoomTask {
   }
 }
 
+/** Waits for its `decision` signal and answers it. */
+@Task({ name: 'client-approval' })
+class ApprovalTask {
+  @Step({ order: 1, on: 'worker', signals: { decision: z.object({ approved: z.boolean() }) } })
+  async decide(ctx: StepContext) {
+    return ctx.waitForSignal<{ approved: boolean }>('decision');
+  }
+}
+
 /** Fails for good until its fix is deployed (a test sets it): a retry after the fix completes. */
 const deployedFixes = new Set<string>();
 
@@ -200,7 +209,7 @@ describe('StepwiseClient against a Stepwise app', () => {
           ownerResolver: new HeaderOwnerResolver('x-owner-id'),
         }),
       ],
-      providers: [CountdownTask, GatedTask, BundleTask, BoomTask, FlakyTask],
+      providers: [CountdownTask, GatedTask, BundleTask, BoomTask, FlakyTask, ApprovalTask],
     })
     class AppModule {}
 
@@ -506,6 +515,21 @@ describe('StepwiseClient against a Stepwise app', () => {
       expect((await rejection(task.download())).statusCode).toBe(409);
       openGate(gate);
       await task.done();
+    });
+  });
+
+  describe('signals', () => {
+    it('signal() wakes a waiting task with its payload; a bad payload is a 400, an ended task a 409', async () => {
+      const client = newClient();
+      const task = await client.submit('client-approval', {});
+      await until(async () => (await task.status()).status === 'waiting', 'the task to wait');
+      expect((await task.status()).waitingFor).toBe('signal:decision');
+      expect((await rejection(client.signal(task.id, 'decision', { approved: 'yes' }))).statusCode).toBe(400);
+      expect((await rejection(task.signal('unknown', {}))).statusCode).toBe(400);
+      const view = await client.signal(task.id, 'decision', { approved: true });
+      expect(view.id).toBe(task.id);
+      await expect(task.done()).resolves.toEqual({ approved: true });
+      expect((await rejection(task.signal('decision', { approved: false }))).statusCode).toBe(409);
     });
   });
 
