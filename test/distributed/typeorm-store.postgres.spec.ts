@@ -368,3 +368,91 @@ describe('TypeOrmTaskStore on PostgreSQL: retry racing a submit with the same si
     expect((await store.get(holder.id))!.status).toBe('pending');
   });
 });
+
+describe('TypeOrmTaskStore on PostgreSQL: waits racing what ends them', () => {
+  /** Resolves once `count` statements of other sessions wait on a lock. */
+  async function waiters(db: DataSource, count: number): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      const [row] = (await db.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      )) as Array<{ n: number }>;
+      if (row.n >= count) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`never saw ${count} statements waiting on a lock`);
+  }
+
+  /** Another session holding the task's row until `release`: what comes next queues behind it, in order. */
+  async function holdRow(db: DataSource, taskId: string): Promise<() => Promise<void>> {
+    const blocker = db.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query('SELECT id FROM stepwise_tasks WHERE id = $1 FOR UPDATE', [taskId]);
+    return async () => {
+      await blocker.commitTransaction();
+      await blocker.release();
+    };
+  }
+
+  const claimedTask = async (store: TypeOrmTaskStore, overrides = {}, workerId = 'w1') => {
+    const { task } = await store.create(newTask(overrides));
+    return (await store.claim({ taskId: task.id, workerId, leaseMs: 30_000, now: task.runAt }))!.task;
+  };
+
+  const suspension = (waitingFor: 'children' | `signal:${string}`) => ({
+    ...{ waitingFor, step: 'createZipArchive', runAfterMs: 60_000 },
+    ...{ steps: [], events: [] },
+  });
+
+  it('two children ending at once: the second sees the first and wakes their parent', async () => {
+    const db = await empty();
+    const store = new TypeOrmTaskStore(db, { clock: 'caller' });
+    const parent = await claimedTask(store);
+    expect(await store.suspend(parent, 'w1', suspension('children'))).toBe('ready');
+    const children = [
+      await claimedTask(store, { parentId: parent.id }, 'c1'),
+      await claimedTask(store, { parentId: parent.id }, 'c2'),
+    ];
+    expect(await store.suspend(parent, 'w1', suspension('children'))).toBe('waiting');
+
+    // Both children's writes commit their own row, then queue on the parent's.
+    const release = await holdRow(db, parent.id);
+    const ends = children.map((child, i) =>
+      store.save({ ...child, status: 'completed', leaseOwner: null, leaseExpiresAt: null }, `c${i + 1}`),
+    );
+    await waiters(db, 2);
+    await release();
+    expect(await Promise.all(ends)).toEqual([true, true]);
+    expect(await store.get(parent.id)).toMatchObject({ status: 'pending', waitingFor: null });
+  });
+
+  it('a suspension and a signal at once: the signal wakes the task, or the suspension sees it', async () => {
+    const db = await empty();
+    const store = new TypeOrmTaskStore(db, { clock: 'caller' });
+    const signal = { name: 'approved', payload: { ok: true }, at: Date.now() };
+
+    // The suspension gets the row first: it waits, and the signal then wakes it.
+    const first = await claimedTask(store);
+    let release = await holdRow(db, first.id);
+    const suspended = store.suspend(first, 'w1', suspension('signal:approved'));
+    await waiters(db, 1);
+    const delivered = store.deliverSignal(first.id, signal);
+    await waiters(db, 2);
+    await release();
+    expect(await suspended).toBe('waiting');
+    expect(await delivered).toMatchObject({ woken: true });
+    expect(await store.get(first.id)).toMatchObject({ status: 'pending', waitingFor: null });
+
+    // The signal gets it first: the suspension finds it there and does not wait.
+    const second = await claimedTask(store);
+    release = await holdRow(db, second.id);
+    const early = store.deliverSignal(second.id, signal);
+    await waiters(db, 1);
+    const late = store.suspend(second, 'w1', suspension('signal:approved'));
+    await waiters(db, 2);
+    await release();
+    expect(await early).toMatchObject({ woken: false });
+    expect(await late).toBe('ready');
+    expect(await store.get(second.id)).toMatchObject({ status: 'running', leaseOwner: 'w1' });
+  });
+});
