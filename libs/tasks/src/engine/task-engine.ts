@@ -387,17 +387,17 @@ export class TaskEngine {
     if (outcome.cancelled) {
       await this.events.fanOut(task, event);
       if (!this.hasLiveLease(task)) void this.worker.handle(task.id, task.placement);
-      await this.cancelChildren(task.id);
+      await this.cancelChildren(task.id, actor);
     }
     return true;
   }
 
   /** A cancelled task's unfinished children are cancelled too (and theirs): each compensates its own steps. */
-  private async cancelChildren(parentId: string): Promise<void> {
+  private async cancelChildren(parentId: string, actor: string): Promise<void> {
     for (const child of await this.deps.store.findChildren(parentId)) {
       if (isTerminal(child.status) || !this.deps.registry.get(child.type)?.cancellable) continue;
       const record = await this.deps.store.get(child.id);
-      if (record && !record.cancelRequested) await this.requestStop(record, { cancel: true, delete: false });
+      if (record && !record.cancelRequested) await this.requestStop(record, { cancel: true, delete: false }, actor);
     }
   }
 
@@ -406,13 +406,20 @@ export class TaskEngine {
    * payload checked against that step's schema) to an unfinished task: it
    * is stored, and a task waiting for it is woken in the same transaction
    * and dispatched. A signal sent before its step waits is kept for it.
+   * `actor` is recorded in its `task.signalled` event.
    */
-  async signal(id: string, owner: OwnerScope, name: string, payload: unknown): Promise<TaskRecord> {
+  async signal(
+    id: string,
+    owner: OwnerScope,
+    name: string,
+    payload: unknown,
+    actor = SYSTEM_ACTOR,
+  ): Promise<TaskRecord> {
     const task = await this.get(id, owner);
     const schema = declaredSignal(this.definition(task.type), name);
     if (isTerminal(task.status)) throw conflict(`Task ${id} is already ${task.status}`, { status: task.status });
     const value = await validateSignal(schema, name, payload);
-    const event = this.events.build(task, 'task.signalled', { message: `signal ${name}` });
+    const event = this.events.build(task, 'task.signalled', { actor, message: `signal ${name}` });
     const deliveries = this.events.deliveries(task, [event]);
     const delivered = await this.deps.store.deliverSignal(id, {
       ...{ name, payload: value, at: this.deps.clock.now() },

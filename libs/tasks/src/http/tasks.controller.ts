@@ -330,7 +330,7 @@ export class TasksController {
     if (hasBody(req) && !isJsonMediaType(mediaType)) throw unsupportedMediaType('Send the payload as application/json');
     const payload = await readJsonBody(req);
     assertStorableInput(payload);
-    return toTaskView(await this.engine.signal(id, scope, name, payload ?? null), tasksPath(req));
+    return toTaskView(await this.engine.signal(id, scope, name, payload ?? null, caller.owner), tasksPath(req));
   }
 
   /** Pauses between steps (a waiting task at once): `202`. */
