@@ -53,12 +53,22 @@ class SumOfSquaresTask {
   }
 }
 
+@Task({ name: 'spawn-then-fail' })
+class SpawnThenFailTask {
+  // Starts two children it never waits for, then fails for good.
+  @Step({ order: 1 })
+  async start(ctx: StepContext) {
+    for (const n of [6, 7]) await ctx.spawn(SquareTask, { n, hold: true });
+    throw new NonRetryableError('the parent gives up');
+  }
+}
+
 describe('child tasks', () => {
   let f: EngineFixture;
 
   beforeEach(async () => {
     Object.assign(world, { spawns: 0, squares: [], undone: [], hold: deferred() });
-    f = createEngineFixture({ tasks: [new SquareTask(), new SumOfSquaresTask()] });
+    f = createEngineFixture({ tasks: [new SquareTask(), new SumOfSquaresTask(), new SpawnThenFailTask()] });
     await f.engine.start(['worker']);
   });
 
@@ -100,6 +110,20 @@ describe('child tasks', () => {
     const done = await f.settle(task.id, 'completed', 30);
     expect(done).toMatchObject({ status: 'completed', error: null });
     expect(done.output).toEqual(['failed', 'completed']);
+  });
+
+  it('a parent that fails cancels its unfinished children', async () => {
+    const { task } = await f.submit('spawn-then-fail');
+    expect((await f.settle(task.id, 'failed', 30)).error).toMatchObject({ message: 'the parent gives up' });
+    const children = await childrenOf(task.id);
+    expect(children).toHaveLength(2);
+    for (const child of children) {
+      const ended = await f.settle(child.id, 'cancelled', 30);
+      expect(ended).toMatchObject({ status: 'cancelled', cancelRequested: true });
+    }
+    expect(world.squares).toEqual([]);
+    const events = await f.store.listEvents(children[0].id);
+    expect(events.find((e) => e.type === 'task.cancel_requested')).toMatchObject({ actor: 'system' });
   });
 
   it('cancelling the parent cancels its unfinished children, which compensate', async () => {

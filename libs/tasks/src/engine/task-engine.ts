@@ -151,6 +151,7 @@ export class TaskEngine {
       this.events,
       (id) => this.purge(id),
       (request) => this.submit(request),
+      (id) => this.cancelChildren(id, 'system'),
     );
     this.sweeper = new Sweeper(deps, (id) => this.purge(id));
     this.reconciler = new Reconciler(deps);

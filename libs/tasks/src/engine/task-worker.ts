@@ -21,6 +21,8 @@ export class TaskWorker {
     private readonly remove: (taskId: string) => Promise<void>,
     /** Submits the child tasks steps spawn. */
     private readonly submit?: SubmitTask,
+    /** Cancels a task's unfinished children (which compensate): a parent that failed takes them down with it. */
+    private readonly cancelChildren?: (taskId: string) => Promise<void>,
   ) {}
 
   /** Starts consuming every registered queue for the given placements. */
@@ -70,6 +72,7 @@ export class TaskWorker {
     const done = new TaskRunner(this.deps, this.events, exec, this.submit)
       .run()
       .then(() => this.removeIfRequested(exec))
+      .then(() => this.cancelChildrenOfFailed(exec))
       .catch((error) => this.deps.logger.error(`task ${task.id} crashed the runner: ${toTaskError(error).message}`))
       .finally(() => {
         stopLease();
@@ -104,6 +107,19 @@ export class TaskWorker {
     const requested =
       task.deleteRequested || (task.status === 'cancelled' && (await this.deps.store.get(task.id))?.deleteRequested);
     if (requested) await this.remove(task.id);
+  }
+
+  /**
+   * A task that failed cancels its unfinished children: they were part of
+   * the work that failed, and its compensation does not undo theirs. One
+   * read, on failures only. (A cancelled task cancelled them already; a
+   * completed one may leave children it did not wait for running.)
+   */
+  private async cancelChildrenOfFailed(exec: Execution): Promise<void> {
+    if (exec.task.status !== 'failed' || !this.cancelChildren) return;
+    await this.cancelChildren(exec.task.id).catch((error: unknown) =>
+      this.deps.logger.warn(`could not cancel the children of failed task ${exec.task.id}: ${String(error)}`),
+    );
   }
 
   private onEvent(event: TaskEvent): void {
