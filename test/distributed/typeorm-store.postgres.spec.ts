@@ -1,5 +1,6 @@
 import { describeTaskStoreContract, newTask } from '../../libs/tasks/src/adapters/testing/store-contract';
 import { describeStoreOutboxContract } from '../../libs/tasks/src/adapters/testing/store-outbox-contract';
+import { describeStoreLimitsContract } from '../../libs/tasks/src/adapters/testing/store-limits-contract';
 import {
   initializeStepwiseDataSource,
   TypeOrmTaskStore,
@@ -31,12 +32,17 @@ async function empty(): Promise<DataSource> {
     dataSource = await initializeStepwiseDataSource({ url: postgres.url });
   }
   await dataSource.query(
-    'TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks, stepwise_webhook_deliveries, stepwise_task_signals',
+    'TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks, stepwise_webhook_deliveries, stepwise_task_signals, stepwise_type_claims',
   );
   return dataSource;
 }
 
 describeTaskStoreContract('TypeOrmTaskStore on PostgreSQL', async () => {
+  const db = await empty();
+  return { store: new TypeOrmTaskStore(db, { clock: 'caller' }), close: async () => undefined };
+});
+
+describeStoreLimitsContract('TypeOrmTaskStore on PostgreSQL', async () => {
   const db = await empty();
   return { store: new TypeOrmTaskStore(db, { clock: 'caller' }), close: async () => undefined };
 });

@@ -7,6 +7,7 @@ import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine';
 import { CorsPolicy } from './cors-policy';
 import type {
   DashboardOptions,
+  FairnessOptions,
   HttpServerOptions,
   QuotaOptions,
   RateLimitOptions,
@@ -87,6 +88,7 @@ export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?
       // A heartbeat a third of the lease survives two missed beats.
       heartbeatMs: Math.max(50, Math.floor(leaseMs / 3)),
       ...options.engine,
+      ...resolveFairness(options.fairness),
       workerId: options.engine?.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     },
     uploads: {
@@ -103,6 +105,15 @@ export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?
     rateLimit: resolveRateLimit(options.rateLimit),
     quotas: resolveQuotas(options.quotas),
   };
+}
+
+function resolveFairness(options: FairnessOptions = {}): Pick<EngineSettings, 'maxRunningPerOwner'> {
+  const { perOwner } = options;
+  if (perOwner === undefined) return {};
+  if (!Number.isSafeInteger(perOwner) || perOwner < 1) {
+    throw new Error('Stepwise: fairness.perOwner must be an integer >= 1');
+  }
+  return { maxRunningPerOwner: perOwner };
 }
 
 function resolveQuotas(options: QuotaOptions = {}): QuotaOptions {

@@ -111,6 +111,17 @@ export interface QuotaOptions {
   activeTasks?: number;
 }
 
+/** Fairness between owners, across every worker (`TASKS_MAX_RUNNING_PER_OWNER`). */
+export interface FairnessOptions {
+  /**
+   * At most this many tasks of one type run at once per owner, checked at
+   * claim in the database: one owner's backlog of long tasks cannot take
+   * every worker. Applies to every type; a type's own `concurrency.perOwner`
+   * replaces it. Default: no limit.
+   */
+  perOwner?: number;
+}
+
 /** Options of `TaskModule.forRoot()`. Every field is optional. */
 export interface TaskModuleOptions {
   /** `embedded` (default): SQLite, in-process queue and events, files on disk. */
@@ -216,4 +227,6 @@ export interface TaskModuleOptions {
   rateLimit?: RateLimitOptions | false;
   /** Quotas per owner (`activeTasks`), read from the database at each submit. Default: none. */
   quotas?: QuotaOptions;
+  /** Per-owner cap on running tasks of each type, enforced at claim across the cluster. Default: none. */
+  fairness?: FairnessOptions;
 }

@@ -1,0 +1,101 @@
+import type { Claimed, Held, LimitedClaimRequest } from '../../ports';
+import { heldUntil, limitReached, type LimitCounts } from '../../ports';
+import { claimRow, claimTasks, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
+import {
+  holdTask,
+  limitCounts,
+  limitedClaimTarget,
+  lockType,
+  pruneTypeClaims,
+  recordTypeClaim,
+} from './limit-statements';
+import { claimed, fromRawTask } from './raw-rows';
+import type { SqlDialect } from './sql-statement';
+import type { Built } from './task-writes';
+
+type Raw = Record<string, unknown>;
+
+/**
+ * The statements of a claim under limits, in order, each chosen from the rows
+ * of the ones before: one plan for both databases, run synchronously in one
+ * SQLite transaction and awaited in one PostgreSQL transaction.
+ */
+export type ClaimPlan = Generator<Built, Claimed | Held | null, Raw[]>;
+
+export function* limitedClaim(d: SqlDialect, request: LimitedClaimRequest): ClaimPlan {
+  const [target] = yield limitedClaimTarget(d, request);
+  if (!target || !Number(target.claimable)) return null;
+  const type = String(target.type);
+  const now = Number(target.now);
+  // A cancel only winds the task down: no limit holds it.
+  const limits = Number(target.cancel_requested) === 1 ? undefined : request.limits[type];
+  if (limits) {
+    if (d.postgres) yield lockType(d, type);
+    if (limits.rate) yield pruneTypeClaims(d, type, now - limits.rate.perMs);
+    const counts = toCounts((yield limitCounts(d, type, String(target.owner), limits, now))[0]);
+    const reason = limitReached(limits, counts);
+    if (reason) {
+      const until = heldUntil(reason, limits, counts, now, request.holdMs);
+      const [row] = yield holdTask(d, request, reason, now, until);
+      if (!row) return null;
+      const due = {
+        id: String(row.id),
+        queue: String(row.queue),
+        placement: row.placement as Held['due']['placement'],
+        priority: Number(row.priority),
+        version: Number(row.version),
+      };
+      return { task: null, held: { reason, since: Number(row.held_since) }, retryAt: until, due };
+    }
+  }
+  const won = d.postgres ? yield* claimOnPostgres(d, request) : yield* claimOnSqlite(d, request);
+  if (won && limits?.rate) yield recordTypeClaim(d, type, now);
+  return won;
+}
+
+function* claimOnPostgres(d: SqlDialect, request: LimitedClaimRequest): Generator<Built, Claimed | null, Raw[]> {
+  const [row] = yield claimTasks(d, request, [request.taskId], true);
+  if (!row) return null;
+  const started = row.started_step as Raw | null;
+  const steps = ((row.steps as Raw[] | null) ?? []).map((s) => (started && s.name === started.name ? started : s));
+  return claimed(fromRawTask(row, steps), started, row.started_event as Raw | null);
+}
+
+function* claimOnSqlite(d: SqlDialect, request: LimitedClaimRequest): Generator<Built, Claimed | null, Raw[]> {
+  const [row] = yield claimRow(d, request, true);
+  if (!row) return null;
+  let step: Raw | null = null;
+  let event: Raw | null = null;
+  if (Number(row.starts)) {
+    [step] = yield startNextStep(d, request.taskId, request.now);
+    [event] = yield startedStepEvent(d, request.taskId, String(step.name), request.now);
+  }
+  return claimed(fromRawTask(row, yield stepsOf(d, request.taskId)), step, event);
+}
+
+function toCounts(row: Raw | undefined): LimitCounts {
+  const oldest = row?.oldest_claim;
+  return {
+    running: Number(row?.running ?? 0),
+    ownerRunning: Number(row?.owner_running ?? 0),
+    recentClaims: Number(row?.recent_claims ?? 0),
+    oldestClaim: oldest === null || oldest === undefined ? null : Number(oldest),
+  };
+}
+
+/** Runs a plan's statements synchronously (inside `sqliteTransaction`). */
+export function runPlan<T>(plan: Generator<Built, T, Raw[]>, run: (statement: Built) => Raw[]): T {
+  let step = plan.next();
+  while (!step.done) step = plan.next(run(step.value));
+  return step.value;
+}
+
+/** Runs a plan's statements one after the other (inside a PostgreSQL transaction). */
+export async function runPlanAsync<T>(
+  plan: Generator<Built, T, Raw[]>,
+  run: (statement: Built) => Promise<Raw[]>,
+): Promise<T> {
+  let step = plan.next();
+  while (!step.done) step = plan.next(await run(step.value));
+  return step.value;
+}
