@@ -17,3 +17,18 @@ describe('quotas from the environment', () => {
     expect(() => resolveOptions({ quotas: { activeTasks: 0 } })).toThrow(/quotas.activeTasks/);
   });
 });
+
+describe('fairness from the environment', () => {
+  it('reads TASKS_MAX_RUNNING_PER_OWNER into fairness.perOwner, which the engine settings carry', () => {
+    const options = taskModuleOptionsFromEnv({ TASKS_MAX_RUNNING_PER_OWNER: '2' });
+    expect(options.fairness).toEqual({ perOwner: 2 });
+    expect(resolveOptions(options).engine.maxRunningPerOwner).toBe(2);
+    expect(taskModuleOptionsFromEnv({}).fairness).toBeUndefined();
+    expect(resolveOptions({}).engine.maxRunningPerOwner).toBeUndefined();
+  });
+
+  it.each(['0', '-1', '1.5', 'many'])('refuses %p', (value) => {
+    expect(() => taskModuleOptionsFromEnv({ TASKS_MAX_RUNNING_PER_OWNER: value })).toThrow(ConfigError);
+    expect(() => resolveOptions({ fairness: { perOwner: Number(value) } })).toThrow(/fairness.perOwner/);
+  });
+});
