@@ -65,12 +65,17 @@ describe('cluster-wide limits across two workers', () => {
       ])
     ).map((r) => r.status);
   const allEnded = (ids: string[]) => async () => (await statuses(ids)).every((s) => TERMINAL.includes(s));
-  /** Each task's single step, as the workers recorded its start and end (one clock: one machine). */
+  /**
+   * Each task's run: from its claim, as the database's clock saw the claim's
+   * UPDATE (the harness's claim log), to its step's end as the worker
+   * recorded it before the write that freed the slot (one machine, one clock).
+   */
   const intervals = async (ids: string[]): Promise<Interval[]> =>
     (
       await cluster.sql<Record<string, string>>(
-        `SELECT s.task_id, t.owner, s.started_at, s.finished_at FROM stepwise_task_steps s
-           JOIN stepwise_tasks t ON t.id = s.task_id WHERE s.task_id = ANY($1) ORDER BY s.started_at`,
+        `SELECT c.task_id, t.owner, min(c.at) AS started_at, max(s.finished_at) AS finished_at
+           FROM test_claims c JOIN stepwise_tasks t ON t.id = c.task_id JOIN stepwise_task_steps s ON s.task_id = c.task_id
+          WHERE c.task_id = ANY($1) GROUP BY c.task_id, t.owner ORDER BY started_at`,
         [ids],
       )
     ).map((r) => ({

@@ -462,3 +462,31 @@ describe('TypeOrmTaskStore on PostgreSQL: waits racing what ends them', () => {
     expect(await store.get(second.id)).toMatchObject({ status: 'running', leaseOwner: 'w1' });
   });
 });
+
+describe('TypeOrmTaskStore on PostgreSQL: claims under a max racing in two sessions', () => {
+  it('lets exactly one of two simultaneous claims of a `max: 1` type through, round after round', async () => {
+    const db = await empty();
+    // Two stores, two pooled connections: two workers' transactions in READ COMMITTED.
+    const workers = [new TypeOrmTaskStore(db), new TypeOrmTaskStore(db)];
+    const limits = { 'one-at-a-time': { max: 1 } };
+    for (let round = 0; round < 20; round++) {
+      const tasks = await Promise.all(
+        workers.map(async (store) => (await store.create(newTask({ type: 'one-at-a-time', runAt: 0 }))).task),
+      );
+      const results = await Promise.all(
+        workers.map((store, i) =>
+          store.claimWithinLimits({ taskId: tasks[i].id, workerId: `w${i}`, leaseMs: 60_000, now: 0, limits }),
+        ),
+      );
+      const won = results.filter((r) => r?.task);
+      expect(won).toHaveLength(1);
+      const held = results.flatMap((r) => (r && r.task === null ? [r.held] : []));
+      expect(held).toMatchObject([{ reason: 'concurrency' }]);
+      // Frees the slot for the next round: the winner's lease ends.
+      await db.query('UPDATE stepwise_tasks SET lease_owner = NULL, status = $1 WHERE id = $2', [
+        'completed',
+        won[0]!.task!.id,
+      ]);
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import type { HeldBackReason, TypeLimits } from '../../model';
 import type { ClaimRequest, HeldQuery } from '../../ports';
 import { claimable } from './claim-statement';
-import type { SqlDialect } from './sql-statement';
+import type { SqlDialect, SqlStatement } from './sql-statement';
 import { built, TERMINAL_SQL, type Built } from './task-writes';
 
 // The statements of a claim under a type's limits (see
@@ -11,18 +11,28 @@ import { built, TERMINAL_SQL, type Built } from './task-writes';
 // every worker: in READ COMMITTED each statement sees what the claims before
 // the lock committed, so two claimants never both pass a `max: 1`.
 
-/** The task's type and owner, whether it is claimable by the request's rule, whether a cancel is asked, and "now". */
+/** The task's type and owner, whether it is claimable by the request's rule, and whether a cancel is asked. */
 export function limitedClaimTarget(d: SqlDialect, request: ClaimRequest): Built {
   const sql = d.statement();
   // Placeholders made in text order (SQLite's `?` are positional).
   const rule = claimable(d, sql, request);
-  const now = d.now(sql, request.now);
   return built(
     sql,
-    `SELECT type, owner, cancel_requested, CASE WHEN ${rule} THEN 1 ELSE 0 END AS claimable, ${now} AS now` +
+    `SELECT type, owner, cancel_requested, CASE WHEN ${rule} THEN 1 ELSE 0 END AS claimable` +
       ` FROM stepwise_tasks WHERE id = ${sql.p(request.taskId)}`,
   );
 }
+
+/**
+ * PostgreSQL's clock at this statement, not at the transaction's start
+ * (`now()`): the window is counted after the lock was taken, and a claim is
+ * recorded after it was made, so that every start really is `perMs` after
+ * the one it follows in the window.
+ */
+const CLOCK_NOW = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint';
+
+const clockNow = (d: SqlDialect, sql: SqlStatement, processNow: number) =>
+  d.databaseClock ? CLOCK_NOW : sql.p(processNow, 'bigint');
 
 /** PostgreSQL: the type's lock, held until the transaction ends. */
 export function lockType(d: SqlDialect, type: string): Built {
@@ -39,15 +49,15 @@ export function pruneTypeClaims(d: SqlDialect, type: string, since: number): Bui
   );
 }
 
-/** What the limits count: the type's leased tasks, the owner's among them, and the window's claims. */
-export function limitCounts(d: SqlDialect, type: string, owner: string, limits: TypeLimits, now: number): Built {
+/** What the limits count, at the clock's "now" (answered as `now`): the type's leased tasks, the owner's, the window's claims. */
+export function limitCounts(d: SqlDialect, type: string, owner: string, limits: TypeLimits, processNow: number): Built {
   const sql = d.statement();
   // Placeholders made in text order (SQLite's `?` are positional): each use builds its own.
   const leased = () =>
     `FROM stepwise_tasks r WHERE r.type = ${sql.p(type)} AND r.lease_owner IS NOT NULL` +
-    ` AND r.lease_expires_at > ${sql.p(now, 'bigint')} AND r.status NOT IN ${TERMINAL_SQL}`;
+    ` AND r.lease_expires_at > n.now AND r.status NOT IN ${TERMINAL_SQL}`;
   const window = (perMs: number) =>
-    `FROM stepwise_type_claims c WHERE c.type = ${sql.p(type)} AND c.claimed_at > ${sql.p(now - perMs, 'bigint')}`;
+    `FROM stepwise_type_claims c WHERE c.type = ${sql.p(type)} AND c.claimed_at > n.now - ${sql.p(perMs, 'bigint')}`;
   const running = limits.max !== undefined ? `(SELECT COUNT(*) ${leased()})` : '0';
   const ownerRunning =
     limits.perOwner !== undefined ? `(SELECT COUNT(*) ${leased()} AND r.owner = ${sql.p(owner)})` : '0';
@@ -55,16 +65,17 @@ export function limitCounts(d: SqlDialect, type: string, owner: string, limits: 
   const oldest = limits.rate ? `(SELECT MIN(c.claimed_at) ${window(limits.rate.perMs)})` : 'NULL';
   return built(
     sql,
-    `SELECT ${running} AS running, ${ownerRunning} AS owner_running, ${recent} AS recent_claims, ${oldest} AS oldest_claim`,
+    `SELECT ${running} AS running, ${ownerRunning} AS owner_running, ${recent} AS recent_claims,` +
+      ` ${oldest} AS oldest_claim, n.now AS now FROM (SELECT ${clockNow(d, sql, processNow)} AS now) n`,
   );
 }
 
-/** Records a claim of a rate-limited type. */
-export function recordTypeClaim(d: SqlDialect, type: string, now: number): Built {
+/** Records a claim of a rate-limited type, just made: at the clock's "now". */
+export function recordTypeClaim(d: SqlDialect, type: string, processNow: number): Built {
   const sql = d.statement();
   return built(
     sql,
-    `INSERT INTO stepwise_type_claims (type, claimed_at) VALUES (${sql.p(type)}, ${sql.p(now, 'bigint')})`,
+    `INSERT INTO stepwise_type_claims (type, claimed_at) VALUES (${sql.p(type)}, ${clockNow(d, sql, processNow)})`,
   );
 }
 

@@ -26,30 +26,31 @@ export function* limitedClaim(d: SqlDialect, request: LimitedClaimRequest): Clai
   const [target] = yield limitedClaimTarget(d, request);
   if (!target || !Number(target.claimable)) return null;
   const type = String(target.type);
-  const now = Number(target.now);
   // A cancel only winds the task down: no limit holds it.
   const limits = Number(target.cancel_requested) === 1 ? undefined : request.limits[type];
   if (limits) {
     if (d.postgres) yield lockType(d, type);
+    const [row] = yield limitCounts(d, type, String(target.owner), limits, request.now);
+    const counts = toCounts(row);
+    const now = Number(row.now);
     if (limits.rate) yield pruneTypeClaims(d, type, now - limits.rate.perMs);
-    const counts = toCounts((yield limitCounts(d, type, String(target.owner), limits, now))[0]);
     const reason = limitReached(limits, counts);
     if (reason) {
       const until = heldUntil(reason, limits, counts, now, request.holdMs);
-      const [row] = yield holdTask(d, request, reason, now, until);
-      if (!row) return null;
+      const [held] = yield holdTask(d, request, reason, now, until);
+      if (!held) return null;
       const due = {
-        id: String(row.id),
-        queue: String(row.queue),
-        placement: row.placement as Held['due']['placement'],
-        priority: Number(row.priority),
-        version: Number(row.version),
+        id: String(held.id),
+        queue: String(held.queue),
+        placement: held.placement as Held['due']['placement'],
+        priority: Number(held.priority),
+        version: Number(held.version),
       };
-      return { task: null, held: { reason, since: Number(row.held_since) }, retryAt: until, due };
+      return { task: null, held: { reason, since: Number(held.held_since) }, retryAt: until, due };
     }
   }
   const won = d.postgres ? yield* claimOnPostgres(d, request) : yield* claimOnSqlite(d, request);
-  if (won && limits?.rate) yield recordTypeClaim(d, type, now);
+  if (won && limits?.rate) yield recordTypeClaim(d, type, request.now);
   return won;
 }
 
