@@ -117,12 +117,14 @@ function resolveFairness(options: FairnessOptions = {}): Pick<EngineSettings, 'm
 }
 
 function resolveQuotas(options: QuotaOptions = {}): QuotaOptions {
-  const { activeTasks } = options;
-  if (activeTasks === undefined) return {};
-  if (!Number.isSafeInteger(activeTasks) || activeTasks < 1) {
-    throw new Error('Stepwise: quotas.activeTasks must be an integer >= 1');
+  const resolved: QuotaOptions = {};
+  for (const quota of ['activeTasks', 'storedBytes', 'openUploads'] as const) {
+    const value = options[quota];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`Stepwise: quotas.${quota} must be an integer >= 1`);
+    resolved[quota] = value;
   }
-  return { activeTasks };
+  return resolved;
 }
 
 const RATE_LIMIT_CLASSES = ['submit', 'read', 'upload'] as const;

@@ -109,6 +109,14 @@ export interface RateLimitOptions {
 export interface QuotaOptions {
   /** Most tasks an owner may have that are not terminal (pending, running, paused...); a submit or retry past it is a `403`. */
   activeTasks?: number;
+  /**
+   * Most bytes an owner may keep stored: its tasks' result files and its
+   * finished resumable uploads. A submit or a tus upload creation while the
+   * owner is at it is a `403`.
+   */
+  storedBytes?: number;
+  /** Most resumable (tus) uploads an owner may have in progress; a creation past it is a `403`. */
+  openUploads?: number;
 }
 
 /** Fairness between owners, across every worker (`TASKS_MAX_RUNNING_PER_OWNER`). */
@@ -225,7 +233,7 @@ export interface TaskModuleOptions {
    * `redisUrl` is set, in memory otherwise. Default `false`: no limit.
    */
   rateLimit?: RateLimitOptions | false;
-  /** Quotas per owner (`activeTasks`), read from the database at each submit. Default: none. */
+  /** Quotas per owner (`activeTasks`, `storedBytes`, `openUploads`), read from the database at each submit or upload creation. Default: none. */
   quotas?: QuotaOptions;
   /** Per-owner cap on running tasks of each type, enforced at claim across the cluster. Default: none. */
   fairness?: FairnessOptions;

@@ -386,6 +386,11 @@ export interface TaskStore {
   /** The tasks spawned by `parentId`'s steps, oldest first (by the index on `parent_id`). */
   findChildren(parentId: string): Promise<ChildTask[]>;
   /**
+   * The sum of the sizes of `owner`'s result files (of the tasks still
+   * stored): part of what the `storedBytes` quota reads. Optional as `countActive`.
+   */
+  resultBytes?(owner: string): Promise<number>;
+  /**
    * Finished (terminal) tasks matching `query`, by (finishedAt, id): bulk
    * cleanup and retries, a page at a time (`after` the last of a page).
    */

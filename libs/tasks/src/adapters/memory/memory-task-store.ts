@@ -526,6 +526,12 @@ export class MemoryTaskStore implements TaskStore {
     return count;
   }
 
+  async resultBytes(owner: string): Promise<number> {
+    let bytes = 0;
+    for (const t of this.tasks.values()) if (t.owner === owner && t.resultFile) bytes += t.resultFile.size;
+    return bytes;
+  }
+
   async stats(query: StatsQuery): Promise<TaskStats> {
     const counts = new Map<string, { type: string; status: TaskStatus; count: number }>();
     let oldestPendingAt: number | null = null;

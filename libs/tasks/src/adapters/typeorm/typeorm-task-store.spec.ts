@@ -118,8 +118,9 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     expect(await columns('stepwise_task_events')).not.toContain('actor');
     expect(await columns('stepwise_tasks')).not.toContain('traceparent');
     expect(await columns('stepwise_tasks')).not.toContain('tracestate');
-    // Then migration 011: the cluster limits' columns, their indexes and the claims of rate-limited types.
-    expect(await tables()).toEqual([...all, 'stepwise_task_signals', 'stepwise_type_claims'].sort());
+    // Then migration 011: the cluster limits' columns, their indexes, the claims of rate-limited types, the upload reservations.
+    const migration011 = ['stepwise_type_claims', 'stepwise_upload_reservations'];
+    expect(await tables()).toEqual([...all, 'stepwise_task_signals', ...migration011].sort());
     expect(await columns('stepwise_tasks')).toEqual(expect.arrayContaining(['held_reason', 'held_since']));
     await dataSource.undoLastMigration();
     expect(await columns('stepwise_tasks')).not.toContain('held_reason');
@@ -176,7 +177,9 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
     await dataSource.runMigrations();
-    expect(await tables()).toEqual([...all, 'stepwise_task_signals', 'stepwise_type_claims'].sort());
+    expect(await tables()).toEqual(
+      [...all, 'stepwise_task_signals', 'stepwise_type_claims', 'stepwise_upload_reservations'].sort(),
+    );
     expect(await columns('stepwise_tasks')).toContain('held_reason');
     expect(await dueIndexes()).toEqual([...partial, 'IDX_stepwise_tasks_due_waiting']);
     expect(await columns('stepwise_tasks')).toContain('singleton_key');

@@ -73,7 +73,7 @@ import {
 import { dialectOf, type SqlDialect } from './sql-statement';
 import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
-import { countActiveTasks, findFinishedTasks, taskStats } from './task-stats-queries';
+import { countActiveTasks, findFinishedTasks, sumResultBytes, taskStats } from './task-stats-queries';
 import { reopenFailedTask, reopenSteps, retryFailedTask } from './retry-statement';
 import { isUniqueViolation } from './unique-violation';
 import { claimRow, claimTasks, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
@@ -575,6 +575,10 @@ export class TypeOrmTaskStore implements TaskStore {
 
   countActive(owner: string): Promise<number> {
     return this.gate(() => countActiveTasks(this.em, owner));
+  }
+
+  resultBytes(owner: string): Promise<number> {
+    return this.gate(() => sumResultBytes(this.em, this.d.postgres, owner));
   }
 
   stats(query: StatsQuery): Promise<TaskStats> {
