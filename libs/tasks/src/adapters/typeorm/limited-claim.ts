@@ -16,16 +16,19 @@ import type { Built } from './task-writes';
 type Raw = Record<string, unknown>;
 
 /**
- * The statements of a claim under limits, in order, each chosen from the rows
+ * The statements of a claim under limits (`plainTried`: the plain claim of
+ * the types without limits ran just before), in order, each chosen from the rows
  * of the ones before: one plan for both databases, run synchronously in one
  * SQLite transaction and awaited in one PostgreSQL transaction.
  */
 export type ClaimPlan = Generator<Built, Claimed | Held | null, Raw[]>;
 
-export function* limitedClaim(d: SqlDialect, request: LimitedClaimRequest): ClaimPlan {
+export function* limitedClaim(d: SqlDialect, request: LimitedClaimRequest, plainTried: boolean): ClaimPlan {
   const [target] = yield limitedClaimTarget(d, request);
   if (!target || !Number(target.claimable)) return null;
   const type = String(target.type);
+  // A type without limits had its plain claim, which lost: nothing more to try.
+  if (plainTried && !(type in request.limits)) return null;
   // A cancel only winds the task down: no limit holds it.
   const limits = Number(target.cancel_requested) === 1 ? undefined : request.limits[type];
   if (limits) {

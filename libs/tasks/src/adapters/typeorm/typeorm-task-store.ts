@@ -250,15 +250,17 @@ export class TypeOrmTaskStore implements TaskStore {
     const limited = new Set(Object.keys(request.limits));
     const plain = request.types?.filter((type) => !limited.has(type));
     // The plain claim first, unchanged (and batched): a task of a type without limits pays nothing more.
-    if (limited.size === 0 || (plain && plain.length > 0)) {
+    const plainTried = limited.size === 0 || (plain !== undefined && plain.length > 0);
+    if (plainTried) {
       const won = await this.claim({ ...request, types: limited.size === 0 ? request.types : plain });
       if (won || limited.size === 0) return won;
     }
     if (request.types && !request.types.some((type) => limited.has(type))) return null;
+    const plan = () => limitedClaim(this.d, request, plainTried);
     return this.gate(() =>
       this.d.postgres
-        ? this.dataSource.transaction((em) => runPlanAsync(limitedClaim(this.d, request), (b) => run(em, b)))
-        : Promise.resolve(sqliteTransaction(this.dataSource, (exec) => runPlan(limitedClaim(this.d, request), exec))),
+        ? this.dataSource.transaction((em) => runPlanAsync(plan(), (b) => run(em, b)))
+        : Promise.resolve(sqliteTransaction(this.dataSource, (exec) => runPlan(plan(), exec))),
     );
   }
 
