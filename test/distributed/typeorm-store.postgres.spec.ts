@@ -475,7 +475,7 @@ describe('TypeOrmTaskStore on PostgreSQL: claims under a max racing in two sessi
       );
       const results = await Promise.all(
         workers.map((store, i) =>
-          store.claimWithinLimits({ taskId: tasks[i].id, workerId: `w${i}`, leaseMs: 60_000, now: 0, limits }),
+          store.claimWithinLimits!({ taskId: tasks[i].id, workerId: `w${i}`, leaseMs: 60_000, now: 0, limits }),
         ),
       );
       const won = results.filter((r) => r?.task);

@@ -1,3 +1,4 @@
+import { MemoryTaskStore } from '../adapters/memory';
 import { Step, Task, type StepContext } from '../definition';
 import type { TaskRecord } from '../model';
 import { toTaskView } from '../web/task-view.mapper';
@@ -160,5 +161,14 @@ describe.each(ENGINE_STORES)('cluster-wide limits of a task type (%s)', (_name, 
     const times = t.rated.starts.map((s) => s.at).sort((x, y) => x - y);
     for (const start of times)
       expect(times.filter((at) => at >= start && at < start + 1_000).length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('cluster-wide limits on a store that cannot claim within them', () => {
+  it('refuse to start, naming what the store lacks', async () => {
+    const store = new MemoryTaskStore();
+    Object.assign(store, { claimWithinLimits: undefined });
+    const f = createEngineFixture({ tasks: [new OneAtATime(() => 0)], store });
+    await expect(f.engine.start(['worker'])).rejects.toThrow(/claimWithinLimits/);
   });
 });

@@ -33,6 +33,12 @@ export class TaskWorker {
   /** Starts consuming every registered queue for the given placements. */
   async start(placements: Placement[]): Promise<void> {
     this.limits = typeLimits(this.deps.registry, this.deps.settings.maxRunningPerOwner);
+    const { store } = this.deps;
+    if (this.limits && (!store.claimWithinLimits || !store.wakeHeld)) {
+      throw new Error(
+        'Stepwise: cluster limits (concurrency, rateLimit, fairness) need a task store that claims within them (claimWithinLimits, wakeHeld)',
+      );
+    }
     // Only cancels matter here: a worker does not even receive the other events.
     this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event), { types: ['task.cancel_requested'] });
     for (const queue of this.deps.registry.queues()) {
@@ -71,7 +77,7 @@ export class TaskWorker {
       ...(this.events.announces('task.step') ? {} : { start: { placement } }),
     };
     const claimed: Claimed | Held | null = this.limits
-      ? await store.claimWithinLimits({ ...request, limits: this.limits, holdMs: settings.leaseMs })
+      ? await store.claimWithinLimits!({ ...request, limits: this.limits, holdMs: settings.leaseMs })
       : await store.claim(request);
     if (!claimed) return;
     if (claimed.task === null) return this.held(claimed);
@@ -109,7 +115,7 @@ export class TaskWorker {
   private async slotFreed(task: TaskRecord): Promise<void> {
     if (!limitsConcurrency(this.limits?.[task.type])) return;
     try {
-      const due = await this.deps.store.wakeHeld({
+      const due = await this.deps.store.wakeHeld!({
         type: task.type,
         owner: task.owner,
         now: this.deps.clock.now(),

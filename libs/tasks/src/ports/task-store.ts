@@ -279,16 +279,17 @@ export interface TaskStore {
    * is held back, in the same transaction (stays pending, `runAt` pushed, the
    * reason and its start recorded) and the answer is {@link Held}. The claim
    * of a rate-limited type is recorded for the window. A requested cancel is
-   * claimed whatever the limits (it only winds the task down).
+   * claimed whatever the limits (it only winds the task down). Optional for
+   * stores of older versions; declared limits need it (and `wakeHeld`).
    */
-  claimWithinLimits(request: LimitedClaimRequest): Promise<Claimed | Held | null>;
+  claimWithinLimits?(request: LimitedClaimRequest): Promise<Claimed | Held | null>;
   /**
    * Makes the oldest tasks of `type` held back by a limit due now (those of
    * other owners only when a type-wide limit held them, not their owner's
    * own), in one conditional statement, and answers them to dispatch: a slot
    * of the type freed. Bumps their version (a new wake-up, not a stale one).
    */
-  wakeHeld(query: HeldQuery): Promise<DueTask[]>;
+  wakeHeld?(query: HeldQuery): Promise<DueTask[]>;
   /** Extends a held lease to `leaseMs` from now (the store's clock) and reports the flags set by other processes. */
   renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState>;
   /**

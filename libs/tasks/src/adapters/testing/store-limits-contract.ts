@@ -33,7 +33,7 @@ export function describeStoreLimitsContract(name: string, make: () => Promise<St
         limits,
         holdMs: HOLD,
       };
-      return store.claimWithinLimits(request);
+      return store.claimWithinLimits!(request);
     };
     const won = (result: Claimed | Held | null): Claimed => {
       if (!result || result.task === null) throw new Error(`expected a claim, got ${JSON.stringify(result)}`);
@@ -68,14 +68,14 @@ export function describeStoreLimitsContract(name: string, make: () => Promise<St
       // Not due before its new time, even once the slot is free.
       const freedAt = T0 + LEASE + 1;
       expect(await claim(second.id, limits, T0 + 20)).toBeNull();
-      const woken = await store.wakeHeld({ type: 'limited', owner: 'alice', now: freedAt, limit: 4 });
+      const woken = await store.wakeHeld!({ type: 'limited', owner: 'alice', now: freedAt, limit: 4 });
       expect(woken.map((t) => t.id)).toEqual([second.id]);
       // The first one's lease expired: the slot is free.
       const result = won(await claim(second.id, limits, freedAt, 'w2'));
       expect(result.task).toMatchObject({ status: 'running', leaseOwner: 'w2' });
       expect(result.task.heldBack).toBeUndefined();
       expect((await store.get(second.id))!.heldBack).toBeUndefined();
-      expect(await store.wakeHeld({ type: 'limited', owner: 'alice', now: freedAt, limit: 4 })).toEqual([]);
+      expect(await store.wakeHeld!({ type: 'limited', owner: 'alice', now: freedAt, limit: 4 })).toEqual([]);
     });
 
     it("holds an owner's task over perOwner while another owner's runs; a freed slot wakes only its owner's", async () => {
@@ -86,8 +86,8 @@ export function describeStoreLimitsContract(name: string, make: () => Promise<St
       won(await claim(running.id, limits));
       expect(heldBy(await claim(waiting.id, limits)).held.reason).toBe('owner-concurrency');
       won(await claim(other.id, limits));
-      expect(await store.wakeHeld({ type: 'limited', owner: 'bob', now: T0 + 1, limit: 4 })).toEqual([]);
-      const woken = await store.wakeHeld({ type: 'limited', owner: 'alice', now: T0 + 1, limit: 4 });
+      expect(await store.wakeHeld!({ type: 'limited', owner: 'bob', now: T0 + 1, limit: 4 })).toEqual([]);
+      const woken = await store.wakeHeld!({ type: 'limited', owner: 'alice', now: T0 + 1, limit: 4 });
       expect(woken.map((t) => t.id)).toEqual([waiting.id]);
       // Alice still runs one: held again.
       expect(heldBy(await claim(waiting.id, limits, T0 + 2)).held.reason).toBe('owner-concurrency');
