@@ -85,13 +85,15 @@ describe('dashboard on a distributed cluster (2 apis, 1 worker), in Chromium', (
   it('runs a countdown submitted from the form: the bar fills live from the worker and the badge turns completed', async () => {
     await cluster.diagnose(async () => {
       await recordProgress(page);
-      await page.getByRole('tab', { name: 'Countdown' }).click();
-      await page.getByLabel('Ticks').fill('10');
-      await page.getByLabel('Tick length (ms)').fill('150');
+      await page.getByRole('tab', { name: 'Countdown', exact: true }).click();
+      // The throttled countdown's panel has the same fields.
+      const panel = page.locator('#panel-countdown');
+      await panel.getByLabel('Ticks').fill('10');
+      await panel.getByLabel('Tick length (ms)').fill('150');
       const response = page.waitForResponse(
         (r) => r.url().endsWith('/tasks/countdown') && r.request().method() === 'POST',
       );
-      await page.getByRole('button', { name: 'Start countdown' }).click();
+      await page.getByRole('button', { name: 'Start countdown', exact: true }).click();
       const res = await response;
       expect(res.status()).toBe(202);
       // The form posts to the instance that served the page.

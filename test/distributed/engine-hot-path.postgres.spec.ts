@@ -35,6 +35,15 @@ class Noop {
   }
 }
 
+/** A type with cluster limits beside `noop`: its claims take the limited path, `noop`'s must not. */
+@Task({ name: 'limited', concurrency: { max: 1 }, rateLimit: { max: 10, perMs: 1000 } })
+class Limited {
+  @Step({ order: 1 })
+  run() {
+    return 'done';
+  }
+}
+
 const postgres = new PostgresServer();
 let dataSource: DataSource;
 
@@ -116,12 +125,13 @@ describe('hot path (PostgreSQL)', () => {
   async function runOne(
     notifier?: WebhookNotifier,
     tracer?: TaskTracer,
+    tasks: object[] = [new Noop()],
   ): Promise<{ taskId: string; perTask: string[] }> {
     const log = new StatementLog();
     (dataSource as unknown as { logger: Logger }).logger = log;
     const clock = new ManualClock();
     const store = new TypeOrmTaskStore(dataSource);
-    const f = createEngineFixture({ tasks: [new Noop()], store, clock, notifier, tracer });
+    const f = createEngineFixture({ tasks, store, clock, notifier, tracer });
     await f.engine.start(['worker']);
     for (let i = 0; i < 5; i++) await f.flush(); // the sweeper's first pass is not per task
     let done = false;
@@ -171,6 +181,13 @@ describe('hot path (PostgreSQL)', () => {
       trace.disable();
       context.disable();
     }
+  });
+
+  it('beside a type with cluster limits, a plain task still costs 3 statements and no transaction', async () => {
+    const { perTask } = await runOne(undefined, undefined, [new Noop(), new Limited()]);
+    expect(perTask.filter((s) => /^(BEGIN|START TRANSACTION)/i.test(s))).toEqual([]);
+    expect(perTask.filter((s) => s.includes('pg_advisory_xact_lock'))).toEqual([]);
+    expect(perTask).toHaveLength(3);
   });
 
   it('with webhooks, each delivery rides in the statement of its event: still 3 statements', async () => {

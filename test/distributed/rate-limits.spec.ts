@@ -15,6 +15,7 @@ describe('rate limits and quotas across API instances (Redis, PostgreSQL)', () =
       TASKS_RATE_LIMIT_SUBMIT: '6/60000',
       TASKS_RATE_LIMIT_READ: '1000/60000',
       TASKS_QUOTA_ACTIVE_TASKS: '3',
+      TASKS_QUOTA_OPEN_UPLOADS: '2',
     },
   });
 
@@ -83,6 +84,32 @@ describe('rate limits and quotas across API instances (Redis, PostgreSQL)', () =
       // Let the cluster stop quickly.
       const list = (await (await cluster.fetchFrom(0, '/tasks?limit=100')).json()) as { items: Array<{ id: string }> };
       for (const task of list.items) await cluster.fetchFrom(0, `/tasks/${task.id}/cancel`, { method: 'POST' });
+    })();
+  });
+
+  it('counts the uploads in progress created on both instances against one openUploads quota', async () => {
+    await cluster.diagnose(async () => {
+      const create = (index: number) =>
+        cluster.fetchFrom(index, '/uploads/', {
+          method: 'POST',
+          headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '4' },
+        });
+      const first = await create(0);
+      expect(first.status).toBe(201);
+      expect((await create(1)).status).toBe(201);
+      for (const index of [0, 1]) {
+        const refused = await create(index);
+        expect(refused.status).toBe(403);
+        expect(JSON.parse(await refused.text())).toMatchObject({
+          statusCode: 403,
+          details: { quota: 'openUploads', limit: 2, used: 2 },
+        });
+      }
+      // Deleted on the other instance: the place is free on both.
+      const location = first.headers.get('location')!;
+      const deleted = await cluster.fetchFrom(1, location, { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0' } });
+      expect(deleted.status).toBe(204);
+      expect((await create(0)).status).toBe(201);
     })();
   });
 });

@@ -1,5 +1,6 @@
 import { describeTaskStoreContract, newTask } from '../../libs/tasks/src/adapters/testing/store-contract';
 import { describeStoreOutboxContract } from '../../libs/tasks/src/adapters/testing/store-outbox-contract';
+import { describeStoreLimitsContract } from '../../libs/tasks/src/adapters/testing/store-limits-contract';
 import {
   initializeStepwiseDataSource,
   TypeOrmTaskStore,
@@ -31,12 +32,17 @@ async function empty(): Promise<DataSource> {
     dataSource = await initializeStepwiseDataSource({ url: postgres.url });
   }
   await dataSource.query(
-    'TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks, stepwise_webhook_deliveries, stepwise_task_signals',
+    'TRUNCATE stepwise_task_events, stepwise_task_steps, stepwise_tasks, stepwise_webhook_deliveries, stepwise_task_signals, stepwise_type_claims',
   );
   return dataSource;
 }
 
 describeTaskStoreContract('TypeOrmTaskStore on PostgreSQL', async () => {
+  const db = await empty();
+  return { store: new TypeOrmTaskStore(db, { clock: 'caller' }), close: async () => undefined };
+});
+
+describeStoreLimitsContract('TypeOrmTaskStore on PostgreSQL', async () => {
   const db = await empty();
   return { store: new TypeOrmTaskStore(db, { clock: 'caller' }), close: async () => undefined };
 });
@@ -454,5 +460,33 @@ describe('TypeOrmTaskStore on PostgreSQL: waits racing what ends them', () => {
     expect(await early).toMatchObject({ woken: false });
     expect(await late).toBe('ready');
     expect(await store.get(second.id)).toMatchObject({ status: 'running', leaseOwner: 'w1' });
+  });
+});
+
+describe('TypeOrmTaskStore on PostgreSQL: claims under a max racing in two sessions', () => {
+  it('lets exactly one of two simultaneous claims of a `max: 1` type through, round after round', async () => {
+    const db = await empty();
+    // Two stores, two pooled connections: two workers' transactions in READ COMMITTED.
+    const workers = [new TypeOrmTaskStore(db), new TypeOrmTaskStore(db)];
+    const limits = { 'one-at-a-time': { max: 1 } };
+    for (let round = 0; round < 20; round++) {
+      const tasks = await Promise.all(
+        workers.map(async (store) => (await store.create(newTask({ type: 'one-at-a-time', runAt: 0 }))).task),
+      );
+      const results = await Promise.all(
+        workers.map((store, i) =>
+          store.claimWithinLimits!({ taskId: tasks[i].id, workerId: `w${i}`, leaseMs: 60_000, now: 0, limits }),
+        ),
+      );
+      const won = results.filter((r) => r?.task);
+      expect(won).toHaveLength(1);
+      const held = results.flatMap((r) => (r && r.task === null ? [r.held] : []));
+      expect(held).toMatchObject([{ reason: 'concurrency' }]);
+      // Frees the slot for the next round: the winner's lease ends.
+      await db.query('UPDATE stepwise_tasks SET lease_owner = NULL, status = $1 WHERE id = $2', [
+        'completed',
+        won[0]!.task!.id,
+      ]);
+    }
   });
 });

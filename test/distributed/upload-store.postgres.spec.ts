@@ -17,6 +17,6 @@ describeUploadStoreContract('TypeOrmUploadStore on PostgreSQL', async () => {
     await postgres.start();
     dataSource = await initializeStepwiseDataSource({ url: postgres.url });
   }
-  await dataSource.query('TRUNCATE stepwise_uploads');
+  await dataSource.query('TRUNCATE stepwise_uploads, stepwise_upload_reservations');
   return { store: new TypeOrmUploadStore(dataSource), close: async () => undefined };
 });

@@ -11,6 +11,7 @@ export { StepwiseError, type StepwiseErrorContext } from './stepwise-error';
 export type { FetchLike, HeadersSource } from './http';
 export type { SocketConnectionOptions } from './socket-hub';
 export {
+  HELD_BACK_REASONS,
   PUBLIC_EVENT_TYPES,
   TASK_STATUSES,
   TASKS_NAMESPACE,
@@ -31,6 +32,8 @@ export {
   type TaskStatsView,
   type ErrorBody,
   type FieldIssueView,
+  type HeldBackReason,
+  type HeldBackView,
   type FileInput,
   type ChildTaskView,
   type ListQuery,

@@ -15,6 +15,7 @@ import {
 } from '@stepwise/contract';
 
 export {
+  HELD_BACK_REASONS,
   PUBLIC_EVENT_TYPES,
   TASK_EVENT_TYPES,
   TASK_STATUSES,
@@ -25,6 +26,8 @@ export {
   type ChildTaskView,
   type ErrorBody,
   type FieldIssueView,
+  type HeldBackReason,
+  type HeldBackView,
   type Placement,
   type ResultFileView,
   type StepStatus,

@@ -1,4 +1,5 @@
 import {
+  HELD_BACK_REASONS,
   MISSED_SLOT_POLICIES,
   PUBLIC_EVENT_TYPES,
   TASK_EVENT_TYPES,
@@ -21,6 +22,7 @@ describe('the contract lists', () => {
       PUBLIC_EVENT_TYPES,
       TERMINAL_EVENT_TYPES,
       MISSED_SLOT_POLICIES,
+      HELD_BACK_REASONS,
     ]) {
       expect(new Set(list).size).toBe(list.length);
     }

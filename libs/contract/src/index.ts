@@ -10,3 +10,4 @@ export * from './events';
 export * from './views';
 export * from './realtime';
 export * from './schedules';
+export * from './held-back';

@@ -4,6 +4,7 @@
  * (UTC, milliseconds), or null when the moment has not come.
  */
 import type { PublicEventType, TaskEventType } from './events';
+import type { HeldBackReason } from './held-back';
 import type { Placement, StepStatus, TaskStatus } from './statuses';
 
 /** Why a task or a step failed. */
@@ -64,6 +65,8 @@ export interface TaskView {
   children?: ChildTaskView[];
   /** The singleton key it was submitted with, if any: no other unfinished task of its type has it. */
   singletonKey?: string;
+  /** A pending task a limit of its type holds back: why, and since when. Absent otherwise. */
+  heldBack?: HeldBackView;
   startedAt: string | null;
   finishedAt: string | null;
   error: TaskErrorView | null;
@@ -75,6 +78,13 @@ export interface ChildTaskView {
   id: string;
   type: string;
   status: TaskStatus;
+}
+
+/** Why a pending task waits although it is due: a cluster-wide limit of its type ({@link TaskView.heldBack}). */
+export interface HeldBackView {
+  reason: HeldBackReason;
+  /** When the limit first held it back (ISO 8601). */
+  since: string;
 }
 
 /** The file a completed task produced. */

@@ -265,7 +265,12 @@ export class Cluster {
       PORT: String(port),
     });
     this.apis[index] = api;
-    await api.start(async () => (await fetch(this.apiUrl(index, '/tasks?limit=1'))).ok, START_TIMEOUT_MS);
+    // Listening and serving its routes: a 401 is the answer of an api under TASKS_AUTH.
+    const answers = async () => {
+      const res = await fetch(this.apiUrl(index, '/tasks?limit=1'));
+      return res.ok || res.status === 401;
+    };
+    await api.start(answers, START_TIMEOUT_MS);
   }
 
   /**

@@ -7,6 +7,7 @@ import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../engine';
 import { CorsPolicy } from './cors-policy';
 import type {
   DashboardOptions,
+  FairnessOptions,
   HttpServerOptions,
   QuotaOptions,
   RateLimitOptions,
@@ -87,6 +88,7 @@ export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?
       // A heartbeat a third of the lease survives two missed beats.
       heartbeatMs: Math.max(50, Math.floor(leaseMs / 3)),
       ...options.engine,
+      ...resolveFairness(options.fairness),
       workerId: options.engine?.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     },
     uploads: {
@@ -105,13 +107,24 @@ export function resolveOptions(options: TaskModuleOptions, context: { hostQueue?
   };
 }
 
-function resolveQuotas(options: QuotaOptions = {}): QuotaOptions {
-  const { activeTasks } = options;
-  if (activeTasks === undefined) return {};
-  if (!Number.isSafeInteger(activeTasks) || activeTasks < 1) {
-    throw new Error('Stepwise: quotas.activeTasks must be an integer >= 1');
+function resolveFairness(options: FairnessOptions = {}): Pick<EngineSettings, 'maxRunningPerOwner'> {
+  const { perOwner } = options;
+  if (perOwner === undefined) return {};
+  if (!Number.isSafeInteger(perOwner) || perOwner < 1) {
+    throw new Error('Stepwise: fairness.perOwner must be an integer >= 1');
   }
-  return { activeTasks };
+  return { maxRunningPerOwner: perOwner };
+}
+
+function resolveQuotas(options: QuotaOptions = {}): QuotaOptions {
+  const resolved: QuotaOptions = {};
+  for (const quota of ['activeTasks', 'storedBytes', 'openUploads'] as const) {
+    const value = options[quota];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`Stepwise: quotas.${quota} must be an integer >= 1`);
+    resolved[quota] = value;
+  }
+  return resolved;
 }
 
 const RATE_LIMIT_CLASSES = ['submit', 'read', 'upload'] as const;

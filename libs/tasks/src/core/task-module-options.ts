@@ -109,6 +109,25 @@ export interface RateLimitOptions {
 export interface QuotaOptions {
   /** Most tasks an owner may have that are not terminal (pending, running, paused...); a submit or retry past it is a `403`. */
   activeTasks?: number;
+  /**
+   * Most bytes an owner may keep stored: its tasks' result files and its
+   * finished resumable uploads. A submit or a tus upload creation while the
+   * owner is at it is a `403`.
+   */
+  storedBytes?: number;
+  /** Most resumable (tus) uploads an owner may have in progress; a creation past it is a `403`. */
+  openUploads?: number;
+}
+
+/** Fairness between owners, across every worker (`TASKS_MAX_RUNNING_PER_OWNER`). */
+export interface FairnessOptions {
+  /**
+   * At most this many tasks of one type run at once per owner, checked at
+   * claim in the database: one owner's backlog of long tasks cannot take
+   * every worker. Applies to every type; a type's own `concurrency.perOwner`
+   * replaces it. Default: no limit.
+   */
+  perOwner?: number;
 }
 
 /** Options of `TaskModule.forRoot()`. Every field is optional. */
@@ -214,6 +233,8 @@ export interface TaskModuleOptions {
    * `redisUrl` is set, in memory otherwise. Default `false`: no limit.
    */
   rateLimit?: RateLimitOptions | false;
-  /** Quotas per owner (`activeTasks`), read from the database at each submit. Default: none. */
+  /** Quotas per owner (`activeTasks`, `storedBytes`, `openUploads`), read from the database at each submit or upload creation. Default: none. */
   quotas?: QuotaOptions;
+  /** Per-owner cap on running tasks of each type, enforced at claim across the cluster. Default: none. */
+  fairness?: FairnessOptions;
 }

@@ -72,6 +72,9 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_CORS_ORIGINS` | `cors.origins` | `*`, or origins separated by commas (`https://app.example.com`); unset: same origin only |
  * | `TASKS_CORS_CREDENTIALS` | `cors.credentials` | `1`/`true`: allow cookies (not with `*`) |
  * | `TASKS_QUOTA_ACTIVE_TASKS` | `quotas.activeTasks` | positive integer: most unfinished tasks per owner |
+ * | `TASKS_QUOTA_STORED_BYTES` | `quotas.storedBytes` | bytes, or with a unit (`10GiB`): most stored per owner (result files, finished uploads) |
+ * | `TASKS_QUOTA_OPEN_UPLOADS` | `quotas.openUploads` | positive integer: most tus uploads in progress per owner |
+ * | `TASKS_MAX_RUNNING_PER_OWNER` | `fairness.perOwner` | positive integer: most running tasks of one type per owner, across the cluster |
  * | `TASKS_RATE_LIMIT_SUBMIT`, `TASKS_RATE_LIMIT_READ`, `TASKS_RATE_LIMIT_UPLOAD` | `rateLimit.submit`, `.read`, `.upload` | `<limit>/<ttlMs>`, e.g. `30/60000`; `off` (or unset): no limit |
  *
  * An empty variable counts as unset. `defaults` fill what the environment
@@ -142,7 +145,15 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
   const auth = readAuth(read) ?? defaults.auth;
   const cors = readCors(read) ?? defaults.cors;
   const rateLimit = readRateLimit(read, defaults.rateLimit);
-  const quotas = compact({ activeTasks: read.integer('TASKS_QUOTA_ACTIVE_TASKS', 1) }, defaults.quotas);
+  const quotas = compact(
+    {
+      activeTasks: read.integer('TASKS_QUOTA_ACTIVE_TASKS', 1),
+      storedBytes: read.byteSize('TASKS_QUOTA_STORED_BYTES'),
+      openUploads: read.integer('TASKS_QUOTA_OPEN_UPLOADS', 1),
+    },
+    defaults.quotas,
+  );
+  const fairness = compact({ perOwner: read.integer('TASKS_MAX_RUNNING_PER_OWNER', 1) }, defaults.fairness);
   const s3 = readS3(read, defaults.s3);
   const presignSeconds = read.integer('S3_PRESIGN_DOWNLOADS_SECONDS', 1, MAX_PRESIGN_SECONDS);
   if (presignSeconds !== undefined && !s3 && read.string('S3_BUCKET') === undefined) {
@@ -168,6 +179,7 @@ export function taskModuleOptionsFromEnv(env: Env = process.env, defaults: TaskM
     cors,
     rateLimit,
     quotas: Object.keys(quotas).length > 0 ? quotas : undefined,
+    fairness: Object.keys(fairness).length > 0 ? fairness : undefined,
   });
 }
 

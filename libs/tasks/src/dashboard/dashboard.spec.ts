@@ -140,6 +140,7 @@ describe('dashboard over HTTP', () => {
       ['csv-import', true],
       ['approval', false],
       ['countdown-batch', false],
+      ['throttled-countdown', false],
     ]);
     const countdown = data.taskTypes.find((t) => t.type === 'countdown')!.schema!;
     expect(countdown).toMatchObject({
@@ -371,13 +372,15 @@ if (!browserAvailable) {
   }
 
   async function submitCountdown(ticks: number, tickMs: number): Promise<string> {
-    await page.getByRole('tab', { name: 'Countdown' }).click();
-    await page.getByLabel('Ticks').fill(String(ticks));
-    await page.getByLabel('Tick length (ms)').fill(String(tickMs));
+    await page.getByRole('tab', { name: 'Countdown', exact: true }).click();
+    // The throttled countdown's panel has the same fields.
+    const panel = page.locator('#panel-countdown');
+    await panel.getByLabel('Ticks').fill(String(ticks));
+    await panel.getByLabel('Tick length (ms)').fill(String(tickMs));
     const response = page.waitForResponse(
       (r) => r.url().endsWith('/tasks/countdown') && r.request().method() === 'POST',
     );
-    await page.getByRole('button', { name: 'Start countdown' }).click();
+    await page.getByRole('button', { name: 'Start countdown', exact: true }).click();
     const res = await response;
     expect(res.status()).toBe(202);
     return ((await res.json()) as { id: string }).id;
@@ -690,7 +693,7 @@ class InternalOnlyTask {
 
   it("has a tab per task type the REST API submits, labelled by its schema's title or its name", async () => {
     const tabs = page.getByRole('tab');
-    await expectCount(tabs, 7);
+    await expectCount(tabs, 8);
     // In the order the task types were registered.
     expect((await tabs.allTextContents()).sort()).toEqual([
       'Approval',
@@ -699,6 +702,7 @@ class InternalOnlyTask {
       'Fan-out',
       'Form echo',
       'Opaque',
+      'Throttled countdown',
       'ZIP files',
     ]);
   });

@@ -1,4 +1,4 @@
-import type { MissedSlotPolicy, Placement } from '../model';
+import type { MissedSlotPolicy, Placement, TypeLimits } from '../model';
 import type { RetryPolicy } from './retry-policy';
 import type { StandardSchemaV1 } from './standard-schema';
 import type { StepContext } from './step-context';
@@ -32,6 +32,8 @@ export interface TaskDefinition {
   http: boolean;
   /** Sorted by order. */
   steps: StepDefinition[];
+  /** Cluster-wide limits it declares (`concurrency`, `rateLimit`); the module's `fairness` adds to them. */
+  limits?: TypeLimits;
   /** Declared cron schedules, defaults applied (their cron and time zone are checked when the scheduler starts). */
   schedules: ScheduleDeclaration[];
   /** Name of the declaring class, for error messages. */

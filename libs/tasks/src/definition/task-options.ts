@@ -33,6 +33,20 @@ export interface TaskOptions {
    * every start; pause them at run time (`POST /schedules/{name}/pause`).
    */
   schedules?: TaskScheduleOptions[];
+  /**
+   * How many tasks of this type run at once across every worker, checked at
+   * claim in the database: `max` in all, `perOwner` per owner (replaces the
+   * module's `fairness.perOwner` for this type). A task over a limit stays
+   * `pending`, holds no worker slot, and starts when a slot frees.
+   */
+  concurrency?: { max?: number; perOwner?: number };
+  /**
+   * At most `max` runs of this type start in any `perMs` window, across every
+   * worker (for steps calling a rate-limited service): each claim of a task
+   * (its first start, and each resume after a retry's backoff or a
+   * recovery) counts. A task over it stays `pending` until the window frees.
+   */
+  rateLimit?: { max: number; perMs: number };
 }
 
 /** A cron schedule declared on a task type. */

@@ -302,6 +302,27 @@ describe('TaskRegistry', () => {
       expect(registerError(new BadTimeoutTask()).message).toMatch(/BadTimeoutTask.*timeoutMs must be positive/);
     });
 
+    it('cluster limits that are not positive integers, or a rate limit without its window', () => {
+      const limited = (options: object) => {
+        @Task({ name: 'limited', ...options })
+        class LimitedTask {
+          @Step({ order: 1 })
+          a() {
+            return null;
+          }
+        }
+        return new LimitedTask();
+      };
+      expect(registerError(limited({ concurrency: { max: 0 } })).message).toMatch(/concurrency.max must be an integer/);
+      expect(registerError(limited({ concurrency: { perOwner: 1.5 } })).message).toMatch(/concurrency.perOwner/);
+      expect(registerError(limited({ rateLimit: { max: 2 } })).message).toMatch(/rateLimit needs max and perMs/);
+      expect(registerError(limited({ rateLimit: { max: 2, perMs: -1 } })).message).toMatch(/rateLimit.perMs/);
+      expect(new TaskRegistry().register(limited({})).limits).toBeUndefined();
+      expect(
+        new TaskRegistry().register(limited({ concurrency: { max: 3 }, rateLimit: { max: 5, perMs: 1000 } })).limits,
+      ).toEqual({ max: 3, rate: { max: 5, perMs: 1000 } });
+    });
+
     it('a task name that cannot be a URL segment', () => {
       @Task({ name: 'has space' })
       class SpacedTask {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { CompensationMetadata, StepMetadata } from './decorators';
 import { COMPENSATIONS_METADATA, STEPS_METADATA, TASK_METADATA } from './metadata-keys';
 import { NO_RETRY } from './retry-policy';
-import { MISSED_SLOT_POLICIES } from '../model';
+import { MISSED_SLOT_POLICIES, type TypeLimits } from '../model';
 import type { ScheduleDeclaration, StepDefinition, StepHandler, TaskDefinition } from './task-definition';
 import { DEFAULT_PLACEMENT, DEFAULT_QUEUE } from './task-lanes';
 import { TaskDefinitionError } from './task-definition-error';
@@ -104,8 +104,32 @@ export function compileTask(instance: object): TaskDefinition {
     http: options.http ?? true,
     steps,
     schedules: compileSchedules(className, options),
+    limits: compileLimits(className, options),
     className,
   };
+}
+
+/** `concurrency` and `rateLimit` as the store checks them; undefined when the type declares neither. */
+function compileLimits(className: string, options: TaskOptions): TypeLimits | undefined {
+  const { concurrency, rateLimit } = options;
+  const positive = (value: unknown, what: string): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!Number.isInteger(value) || (value as number) < 1) {
+      throw new TaskDefinitionError(className, `${what} must be an integer >= 1`);
+    }
+    return value as number;
+  };
+  const max = positive(concurrency?.max, 'concurrency.max');
+  const perOwner = positive(concurrency?.perOwner, 'concurrency.perOwner');
+  let rate: TypeLimits['rate'];
+  if (rateLimit !== undefined) {
+    rate = { max: positive(rateLimit?.max, 'rateLimit.max')!, perMs: positive(rateLimit?.perMs, 'rateLimit.perMs')! };
+    if (rate.max === undefined || rate.perMs === undefined) {
+      throw new TaskDefinitionError(className, 'rateLimit needs max and perMs');
+    }
+  }
+  if (max === undefined && perOwner === undefined && rate === undefined) return undefined;
+  return { ...(max !== undefined && { max }), ...(perOwner !== undefined && { perOwner }), ...(rate && { rate }) };
 }
 
 /** Shapes and names only: the cron and the time zone need the cron library, loaded when a scheduler starts. */

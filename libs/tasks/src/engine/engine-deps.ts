@@ -52,6 +52,12 @@ export interface EngineSettings {
   scheduleIntervalMs: number;
   /** A slot found due later than this after its time was missed: the schedule's `missed` policy decides. */
   scheduleGraceMs: number;
+  /**
+   * Fairness: at most this many tasks of one type run at once per owner across
+   * every worker, for every type (a type's `concurrency.perOwner` replaces it).
+   * Default: no limit.
+   */
+  maxRunningPerOwner?: number;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: Omit<EngineSettings, 'workerId'> = {

@@ -1,5 +1,5 @@
-import { isTerminal, type Placement, type TaskEvent } from '../model';
-import { sleep } from '../ports';
+import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TypeLimits } from '../model';
+import { sleep, type ClaimRequest, type Claimed, type Held } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { ShutdownError, TaskCancelledError, toTaskError } from './step-errors';
 import type { EventRecorder } from './event-recorder';
@@ -7,12 +7,19 @@ import { Execution } from './execution';
 import { keepLease } from './lease-keeper';
 import { TaskRunner } from './task-runner';
 import type { SubmitTask } from './child-tasks';
+import { limitsConcurrency, typeLimits } from './type-limits';
+import { wakeUp } from './wake-up';
+
+/** Most held tasks a freed slot wakes: a woken task over another limit is held again, the next one may fit. */
+const WAKE_LIMIT = 4;
 
 /** Consumes dispatches, claims tasks and runs them; tracks what runs here. */
 export class TaskWorker {
   private readonly active = new Map<string, { exec: Execution; done: Promise<void> }>();
   private draining = false;
   private unsubscribe: () => void = () => undefined;
+  /** The types' cluster-wide limits, read once from the registry; undefined when none has any. */
+  private limits: Readonly<Record<string, TypeLimits>> | undefined;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -27,6 +34,13 @@ export class TaskWorker {
 
   /** Starts consuming every registered queue for the given placements. */
   async start(placements: Placement[]): Promise<void> {
+    this.limits = typeLimits(this.deps.registry, this.deps.settings.maxRunningPerOwner);
+    const { store } = this.deps;
+    if (this.limits && (!store.claimWithinLimits || !store.wakeHeld)) {
+      throw new Error(
+        'Stepwise: cluster limits (concurrency, rateLimit, fairness) need a task store that claims within them (claimWithinLimits, wakeHeld)',
+      );
+    }
     // Only cancels matter here: a worker does not even receive the other events.
     this.unsubscribe = this.deps.bus.subscribe((event) => this.onEvent(event), { types: ['task.cancel_requested'] });
     for (const queue of this.deps.registry.queues()) {
@@ -53,7 +67,7 @@ export class TaskWorker {
     await this.active.get(taskId)?.done;
     if (this.draining || this.active.has(taskId)) return;
     const { store, clock, settings, registry } = this.deps;
-    const claimed = await store.claim({
+    const request: ClaimRequest = {
       taskId,
       workerId: settings.workerId,
       leaseMs: settings.leaseMs,
@@ -63,8 +77,12 @@ export class TaskWorker {
       // The claim starts the next step when it plainly runs here: one statement, not two. Not when
       // its `task.step` has webhook deliveries, which only a write the engine builds carries.
       ...(this.events.announces('task.step') ? {} : { start: { placement } }),
-    });
+    };
+    const claimed: Claimed | Held | null = this.limits
+      ? await store.claimWithinLimits!({ ...request, limits: this.limits, holdMs: settings.leaseMs })
+      : await store.claim(request);
     if (!claimed) return;
+    if (claimed.task === null) return this.held(claimed);
     const { task, started } = claimed;
     const definition = registry.get(task.type)!;
     const exec = new Execution(task, definition, placement, started);
@@ -80,8 +98,36 @@ export class TaskWorker {
       });
     this.active.set(task.id, { exec, done });
     await done;
+    await this.slotFreed(task);
     // An abandoned attempt still running keeps this slot busy (not the task: its next run may start).
     await exec.abandonedSettled();
+  }
+
+  /**
+   * A limit held the task back: the worker lets it go (it holds no slot).
+   * Over a rate limit it is woken when the window frees; over a concurrency
+   * limit, when a slot frees ({@link slotFreed}), the sweeper being the net.
+   */
+  private async held(held: Held): Promise<void> {
+    if (held.held.reason !== 'rate-limit') return;
+    const delayMs = Math.max(0, held.retryAt - this.deps.clock.now());
+    await wakeUp(this.deps, held.due, { delayMs, dedupeKey: String(held.due.version) });
+  }
+
+  /** A run of a type with a concurrency limit ended: its held tasks may take the slot now, not at the next sweep. */
+  private async slotFreed(task: TaskRecord): Promise<void> {
+    if (!limitsConcurrency(this.limits?.[task.type])) return;
+    try {
+      const due = await this.deps.store.wakeHeld!({
+        type: task.type,
+        owner: task.owner,
+        now: this.deps.clock.now(),
+        limit: WAKE_LIMIT,
+      });
+      for (const next of due) await wakeUp(this.deps, next, { dedupeKey: String(next.version) });
+    } catch (error) {
+      this.deps.logger.warn(`waking the held tasks of ${task.type} failed, the sweeper will: ${String(error)}`);
+    }
   }
 
   /**

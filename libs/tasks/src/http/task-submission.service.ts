@@ -43,7 +43,7 @@ export class TaskSubmissionService {
     // Known to exist (the controller's pipe checked); nothing of the body is read before this.
     const definition = this.engine.definition(call.type);
     // Before the body is read: a refused submit stores no file.
-    await this.quotas.assertActiveTasks(call.owner);
+    await this.quotas.assertSubmit(call.owner);
     const mediaType = mediaTypeOf(req);
     if (mediaType === 'multipart/form-data') {
       if (!definition.acceptsFiles) {

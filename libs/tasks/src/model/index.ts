@@ -3,3 +3,4 @@ export * from './task-record';
 export * from './task-event';
 export * from './schedule';
 export * from './task-wait';
+export * from './held-back';

@@ -1,3 +1,4 @@
+import type { HeldBack } from './held-back';
 import type { Placement, StepStatus, TaskStatus } from './task-status';
 import type { WaitTarget } from './task-wait';
 
@@ -94,6 +95,11 @@ export interface TaskRecord {
   parentId?: string | null;
   /** Earliest time the task may be claimed (retry backoff; a waiting task: its wait's deadline). */
   runAt: number;
+  /**
+   * Set when a claim found the due task over a limit of its type (and pushed
+   * `runAt`); removed by the claim that starts it. Absent when not held.
+   */
+  heldBack?: HeldBack;
   deadlineAt: number | null;
   createdAt: number;
   updatedAt: number;

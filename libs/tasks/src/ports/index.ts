@@ -1,5 +1,6 @@
 export * from './clock';
 export * from './task-store';
+export * from './claim-limits';
 export * from './task-queue';
 export * from './event-bus';
 export * from './object-storage';

@@ -1,4 +1,4 @@
-import type { Placement, TaskEvent, TaskRecord, TaskStatus } from '../model';
+import type { HeldBack, Placement, TaskEvent, TaskRecord, TaskStatus, TypeLimits } from '../model';
 import type { NewWebhookDelivery } from './new-webhook-delivery';
 import type { ChildTask, NewSignal, SignalDelivered, SuspendOutcome, SuspendRequest } from './task-signals';
 
@@ -25,6 +25,33 @@ export interface ClaimRequest {
    * `running` with one more attempt, and its `task.step` event is appended.
    */
   start?: { placement: Placement };
+}
+
+/** A claim under the cluster-wide limits of the types that declare some ({@link TaskStore.claimWithinLimits}). */
+export interface LimitedClaimRequest extends ClaimRequest {
+  /** The limits of the types that declare some, by type. */
+  limits: Readonly<Record<string, TypeLimits>>;
+  /** How far a task held back by a concurrency limit is pushed (a slot freeing wakes it sooner). */
+  holdMs?: number;
+}
+
+/**
+ * A claim a limit refused: the task stays pending, due again at `retryAt`
+ * (the store's clock): the caller dispatches it again then.
+ */
+export interface Held {
+  task: null;
+  held: HeldBack;
+  retryAt: number;
+  due: DueTask;
+}
+
+/** Held-back tasks to make due now: a task of `type` owned by `owner` ended its run. */
+export interface HeldQuery {
+  type: string;
+  owner: string;
+  now: number;
+  limit: number;
 }
 
 /** One task of a {@link TaskStore.createMany}: its `task.created` event and that event's deliveries go with it. */
@@ -244,6 +271,25 @@ export interface TaskStore {
    * not claimable (another claimant won).
    */
   claim(request: ClaimRequest): Promise<Claimed | null>;
+  /**
+   * {@link claim} under the limits of the types that declare some. A task of
+   * any other type is claimed by the plain claim, unchanged. A task of a
+   * limited type is claimed only within its limits, counted in the database
+   * under a per-type lock (two workers never both pass a `max: 1`): else it
+   * is held back, in the same transaction (stays pending, `runAt` pushed, the
+   * reason and its start recorded) and the answer is {@link Held}. The claim
+   * of a rate-limited type is recorded for the window. A requested cancel is
+   * claimed whatever the limits (it only winds the task down). Optional for
+   * stores of older versions; declared limits need it (and `wakeHeld`).
+   */
+  claimWithinLimits?(request: LimitedClaimRequest): Promise<Claimed | Held | null>;
+  /**
+   * Makes the oldest tasks of `type` held back by a limit due now (those of
+   * other owners only when a type-wide limit held them, not their owner's
+   * own), in one conditional statement, and answers them to dispatch: a slot
+   * of the type freed. Bumps their version (a new wake-up, not a stale one).
+   */
+  wakeHeld?(query: HeldQuery): Promise<DueTask[]>;
   /** Extends a held lease to `leaseMs` from now (the store's clock) and reports the flags set by other processes. */
   renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState>;
   /**
@@ -340,6 +386,11 @@ export interface TaskStore {
   deliverSignal(taskId: string, signal: NewSignal): Promise<SignalDelivered | null>;
   /** The tasks spawned by `parentId`'s steps, oldest first (by the index on `parent_id`). */
   findChildren(parentId: string): Promise<ChildTask[]>;
+  /**
+   * The sum of the sizes of `owner`'s result files (of the tasks still
+   * stored): part of what the `storedBytes` quota reads. Optional as `countActive`.
+   */
+  resultBytes?(owner: string): Promise<number>;
   /**
    * Finished (terminal) tasks matching `query`, by (finishedAt, id): bulk
    * cleanup and retries, a page at a time (`after` the last of a page).

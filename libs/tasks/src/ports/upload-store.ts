@@ -16,6 +16,21 @@ export interface UploadRecord {
   expiresAt: number;
 }
 
+/**
+ * An upload in progress, recorded at its creation for the `openUploads`
+ * quota: every API instance counts the same. Released when it finishes, is
+ * deleted or discarded; past `expiresAt` (the tus store's own expiry) it no
+ * longer counts.
+ */
+export interface UploadReservation {
+  id: string;
+  owner: string;
+  /** `Upload-Length`, or 0 when deferred. */
+  size: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
 /** What deleting an upload record left behind. */
 export interface UploadRemoval {
   /** True when no other record refers to the content any more: the caller deletes it. */
@@ -42,4 +57,17 @@ export interface UploadStore {
   delete(id: string): Promise<UploadRemoval | null>;
   /** Records whose `expiresAt` is past, oldest first. */
   findExpired(now: number, limit: number): Promise<UploadRecord[]>;
+  /**
+   * Quotas (optional for stores of older versions; `quotas.openUploads` and
+   * `quotas.storedBytes` need them): records an upload in progress...
+   */
+  reserve?(reservation: UploadReservation): Promise<void>;
+  /** ...forgets it (finished, deleted, discarded; no error when unknown)... */
+  release?(id: string): Promise<void>;
+  /** ...forgets those expired before `now`, at most `limit`; answers how many... */
+  releaseExpired?(now: number, limit: number): Promise<number>;
+  /** ...counts `owner`'s uploads in progress that have not expired at `now`... */
+  countOpen?(owner: string, now: number): Promise<number>;
+  /** ...and sums the sizes of `owner`'s finished uploads. */
+  finishedBytes?(owner: string): Promise<number>;
 }

@@ -6,6 +6,8 @@ import type { UploadLocker } from '../ports/upload-locker';
 import type { TaskLogger } from '../definition';
 import type { Clock, ObjectStorage, UploadRecord, UploadStore } from '../ports';
 import type { UploadLayout } from '../ports';
+import { ApiError } from '../web/http-error';
+import { guardedListeners } from '../web/guarded-listeners';
 import { OWNER_METADATA, UploadRegistrar } from './upload-registrar';
 
 /** What is known of each request being served: tus hands its hooks a web Request over the Node one. */
@@ -50,6 +52,16 @@ export interface ResumableUploadsDeps {
   settings: ResumableUploadSettings;
   /** Shared by every API instance when there are several (see `RedisUploadLocker`). */
   locker?: UploadLocker;
+  /** The owners' quotas a creation is checked against (`storedBytes`, `openUploads`). */
+  quotas?: UploadQuotas;
+}
+
+/** What a creation asks of the owners' quotas (`OwnerQuotas`). */
+export interface UploadQuotas {
+  /** Throws an `ApiError` (403) when the owner is at a quota. */
+  assertUploadCreation(owner: string): Promise<void>;
+  /** Whether uploads in progress are recorded (and released), for the `openUploads` quota. */
+  readonly countsOpenUploads: boolean;
 }
 
 /**
@@ -70,11 +82,12 @@ export class ResumableUploads {
 
   /** Loads tus (ES modules, loaded only when uploads are on) and builds the endpoint. */
   static async create(deps: ResumableUploadsDeps): Promise<ResumableUploads> {
-    const [tus, { ERRORS }] = await Promise.all([import('@tus/server'), import('@tus/utils')]);
+    const [tus, { ERRORS, EVENTS }] = await Promise.all([import('@tus/server'), import('@tus/utils')]);
     return new ResumableUploads(
       deps,
       (hooks) => new tus.Server({ ...hooks, locker: deps.locker ?? new tus.MemoryLocker() }),
       ERRORS,
+      EVENTS,
     );
   }
 
@@ -82,6 +95,7 @@ export class ResumableUploads {
     private readonly deps: ResumableUploadsDeps,
     server: (options: Omit<ConstructorParameters<typeof Server>[0], 'locker'>) => Server,
     ERRORS: typeof import('@tus/utils').ERRORS,
+    EVENTS: typeof import('@tus/utils').EVENTS,
   ) {
     const { layout, settings } = deps;
     this.registrar = new UploadRegistrar({ ...deps, retentionMs: settings.retentionMs, dedup: settings.dedup });
@@ -102,6 +116,7 @@ export class ResumableUploads {
       onUploadCreate: async (req, upload) => {
         const owner = ownerOfRequest(req);
         if (!owner) throw ERRORS.FILE_NOT_FOUND;
+        await this.admit(owner, upload);
         return { metadata: { ...upload.metadata, [OWNER_METADATA]: owner } };
       },
       onIncomingRequest: async (req, datastoreId) => {
@@ -131,6 +146,9 @@ export class ResumableUploads {
         return {};
       },
     });
+    // A deleted upload in progress is no longer open (release logs its own failures).
+    const { on } = guardedListeners((error) => deps.logger.warn(`releasing a deleted upload failed: ${String(error)}`));
+    on(this.server, EVENTS.POST_TERMINATE, (_req: unknown, _res: unknown, id: string) => void this.release(id));
   }
 
   /**
@@ -178,6 +196,7 @@ export class ResumableUploads {
       this.deps.logger.warn(`cleanup of expired incomplete uploads failed: ${String(error)}`);
       return 0;
     });
+    if (this.deps.quotas?.countsOpenUploads) await this.deps.uploads.releaseExpired!(this.deps.clock.now(), limit);
     const expired = await this.deps.uploads.findExpired(this.deps.clock.now(), limit);
     for (const record of expired) {
       const removal = await this.deps.uploads.delete(record.id);
@@ -186,10 +205,47 @@ export class ResumableUploads {
     return { incomplete, finished: expired.length };
   }
 
+  /**
+   * A creation within the owner's quotas (else a 403 naming the quota, in
+   * the contract's shape); with `openUploads`, recorded as in progress until
+   * it finishes, is deleted or expires.
+   */
+  private async admit(owner: string, upload: Upload): Promise<void> {
+    const { quotas, uploads, clock, layout, settings } = this.deps;
+    if (!quotas) return;
+    try {
+      await quotas.assertUploadCreation(owner);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      // tus answers a hook's `{ status_code, body }` as is: the contract's error body, as JSON.
+      throw { status_code: error.getStatus(), body: JSON.stringify(error.getResponse()) };
+    }
+    if (!quotas.countsOpenUploads) return;
+    const now = clock.now();
+    const id = layout.uploadId(upload.id);
+    await uploads.reserve!({
+      id,
+      owner,
+      size: upload.size ?? 0,
+      createdAt: now,
+      expiresAt: now + settings.expireAfterMs,
+    });
+  }
+
+  /** Forgets an upload in progress (finished, deleted, discarded); logged, never thrown: it expires anyway. */
+  private async release(datastoreId: string): Promise<void> {
+    if (!this.deps.quotas?.countsOpenUploads) return;
+    const id = this.deps.layout.uploadId(datastoreId);
+    await this.deps.uploads.release!(id).catch((error: unknown) => {
+      this.deps.logger.warn(`upload ${id}: its reservation could not be released, it expires: ${String(error)}`);
+    });
+  }
+
   /** Deletes all an unanswered creation left: the tus store's upload, its record if it got one, the content. */
   private async discard(datastoreId: string, finished: boolean): Promise<void> {
     const { layout, uploads, logger } = this.deps;
     const id = layout.uploadId(datastoreId);
+    await this.release(datastoreId);
     try {
       if (finished) {
         const removal = await uploads.delete(id);
@@ -207,6 +263,7 @@ export class ResumableUploads {
   private async finish(upload: Upload): Promise<void> {
     try {
       const record = await this.registrar.register(upload);
+      await this.release(upload.id);
       this.deps.logger.log(`upload ${record.id} finished: ${record.size} bytes, sha256 ${record.sha256.slice(0, 12)}`);
     } catch (error) {
       this.deps.logger.error(`upload ${upload.id} could not be recorded: ${String(error)}`);

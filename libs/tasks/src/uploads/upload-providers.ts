@@ -14,6 +14,7 @@ import { TASK_MODULE_OPTIONS } from '../core/task-module.definition';
 import type { TaskModuleOptions } from '../core/task-module-options';
 import type { HostQueue } from '../core/host-queue';
 import { CLOCK, HOST_QUEUE, OBJECT_STORAGE, RESOLVED_OPTIONS, UPLOAD_STORE } from '../core/tokens';
+import { OwnerQuotas } from '../web/owner-quotas';
 import type { Clock, ObjectStorage, UploadStore } from '../ports';
 import { RedisUploadLocker } from '../adapters/redis/redis-upload-locker';
 import { ResumableUploads, type TusUploadLayout } from './resumable-uploads';
@@ -74,7 +75,7 @@ export const uploadProviders: Provider[] = [
   },
   {
     provide: RESUMABLE_UPLOADS,
-    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, OBJECT_STORAGE, UPLOAD_STORE, CLOCK, UPLOAD_REDIS],
+    inject: [TASK_MODULE_OPTIONS, RESOLVED_OPTIONS, OBJECT_STORAGE, UPLOAD_STORE, CLOCK, UPLOAD_REDIS, OwnerQuotas],
     useFactory: async (
       options: TaskModuleOptions,
       resolved: ResolvedOptions,
@@ -82,6 +83,7 @@ export const uploadProviders: Provider[] = [
       uploads: UploadStore,
       clock: Clock,
       redis: Redis[],
+      quotas: OwnerQuotas,
     ): Promise<ResumableUploads | null> => {
       const settings = resolved.resumable;
       if (!settings || resolved.role === 'worker') return null;
@@ -103,6 +105,7 @@ export const uploadProviders: Provider[] = [
         clock,
         logger,
         locker,
+        quotas,
         settings: {
           path: '/uploads',
           maxSize: resolved.uploads.maxFileSize,
@@ -114,4 +117,5 @@ export const uploadProviders: Provider[] = [
     },
   },
   UploadJanitor,
+  OwnerQuotas,
 ];

@@ -5,10 +5,12 @@
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  HELD_BACK_REASONS,
   PLACEMENTS,
   STEP_STATUSES,
   TASK_EVENT_TYPES,
   TASK_STATUSES,
+  type HeldBackReason,
   type Placement,
   type StepStatus,
   type TaskEventType,
@@ -18,6 +20,7 @@ import type { TaskAuditEntryView, TaskAuditView } from './task-audit-view';
 import type {
   ChildTaskView,
   ErrorBody,
+  HeldBackView,
   ResultFileView,
   StepView,
   TaskErrorView,
@@ -62,6 +65,17 @@ export class ChildTaskViewDto implements ChildTaskView {
   @ApiProperty({ enum: enumOf(TASK_STATUSES) }) status!: TaskStatus;
 }
 
+export class HeldBackDto implements HeldBackView {
+  @ApiProperty({
+    enum: enumOf(HELD_BACK_REASONS),
+    description:
+      '`concurrency`: its type runs `concurrency.max` tasks; `owner-concurrency`: its owner runs `perOwner` of them; ' +
+      '`rate-limit`: its type started `rateLimit.max` runs in the window',
+  })
+  reason!: HeldBackReason;
+  @ApiProperty({ format: 'date-time', description: 'When a limit first held it back' }) since!: string;
+}
+
 export class TaskViewDto implements TaskView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'create-zip' }) type!: string;
@@ -91,6 +105,11 @@ export class TaskViewDto implements TaskView {
     description: 'The singleton key it was submitted with: no other unfinished task of its type has it',
   })
   singletonKey?: string;
+  @ApiPropertyOptional({
+    type: () => HeldBackDto,
+    description: 'A pending task a cluster-wide limit of its type holds back (it starts when a slot frees)',
+  })
+  heldBack?: HeldBackView;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
   @ApiProperty({ type: () => TaskErrorDto, nullable: true }) error!: TaskErrorView | null;

@@ -1,4 +1,4 @@
-import { WAIT_FOREVER_MS, type StepRecord, type TaskError, type TaskRecord } from '../model';
+import { isTerminal, WAIT_FOREVER_MS, type StepRecord, type TaskError, type TaskRecord } from '../model';
 import type { ChildTaskView, StepView, TaskErrorView, TaskResultView, TaskView } from './task-view';
 
 /**
@@ -24,6 +24,10 @@ export function toTaskView(task: TaskRecord, base: string, children: readonly Ch
     ...(task.parentId ? { parentId: task.parentId } : {}),
     ...(children.length > 0 ? { children: children.map(({ id, type, status }) => ({ id, type, status })) } : {}),
     ...(task.singletonKey !== null ? { singletonKey: task.singletonKey } : {}),
+    // Cleared by the claim that starts it: said only while nobody runs it.
+    ...(task.heldBack && !isTerminal(task.status) && task.leaseOwner === null
+      ? { heldBack: { reason: task.heldBack.reason, since: iso(task.heldBack.since)! } }
+      : {}),
     startedAt: iso(task.startedAt),
     finishedAt: iso(task.finishedAt),
     error: toErrorView(task.error),

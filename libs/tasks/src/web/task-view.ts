@@ -7,6 +7,7 @@ export type {
   ChildTaskView,
   ErrorBody,
   FieldIssueView,
+  HeldBackView,
   ResultFileView,
   StepView,
   TaskErrorView,

@@ -1,3 +1,4 @@
+import { describeStoreLimitsContract } from '../testing/store-limits-contract';
 import { describeTaskStoreContract } from '../testing/store-contract';
 import { describeStoreOutboxContract } from '../testing/store-outbox-contract';
 import { MemoryTaskStore } from './memory-task-store';
@@ -12,3 +13,8 @@ describeStoreOutboxContract('MemoryTaskStore', async () => {
   const store = new MemoryTaskStore();
   return { store, outbox: new MemoryWebhookOutbox(store.webhookDeliveries), close: async () => undefined };
 });
+
+describeStoreLimitsContract('MemoryTaskStore', async () => ({
+  store: new MemoryTaskStore(),
+  close: async () => undefined,
+}));

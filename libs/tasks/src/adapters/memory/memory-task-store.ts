@@ -13,6 +13,9 @@ import {
 import type {
   ClaimRequest,
   Claimed,
+  Held,
+  HeldQuery,
+  LimitedClaimRequest,
   NewWebhookDelivery,
   DueKey,
   DuePage,
@@ -39,7 +42,7 @@ import type {
   SuspendOutcome,
   SuspendRequest,
 } from '../../ports';
-import { pauseMoved } from '../../ports';
+import { heldUntil, limitReached, pauseMoved, type LimitCounts } from '../../ports';
 import { decodeCursor, encodeCursor } from '../../ports/list-cursor';
 import { MemoryWebhookDeliveries } from './memory-webhook-deliveries';
 
@@ -68,6 +71,8 @@ export class MemoryTaskStore implements TaskStore {
   private seq = 0;
   /** Signals by arrival; `step` is the step that took it (null: not taken yet). */
   private readonly signals: Array<{ taskId: string; name: string; payload: unknown; step: string | null }> = [];
+  /** Claim times of the rate-limited types, within their windows (`stepwise_type_claims`). */
+  private readonly typeClaims = new Map<string, number[]>();
 
   /** @param webhookDeliveries the outbox rows this store writes; read them with `new MemoryWebhookOutbox(...)`. */
   constructor(readonly webhookDeliveries: MemoryWebhookDeliveries = new MemoryWebhookDeliveries()) {}
@@ -164,7 +169,15 @@ export class MemoryTaskStore implements TaskStore {
     };
   }
 
-  async claim(request: ClaimRequest): Promise<Claimed | null> {
+  claim(request: ClaimRequest): Promise<Claimed | null> {
+    return this.claimTask(request) as Promise<Claimed | null>;
+  }
+
+  claimWithinLimits(request: LimitedClaimRequest): Promise<Claimed | Held | null> {
+    return this.claimTask(request);
+  }
+
+  private async claimTask(request: ClaimRequest & Partial<LimitedClaimRequest>): Promise<Claimed | Held | null> {
     const { now } = request;
     const task = this.tasks.get(request.taskId);
     if (!task || isTerminal(task.status)) return null;
@@ -172,6 +185,27 @@ export class MemoryTaskStore implements TaskStore {
     if (task.leaseOwner !== null && (task.leaseExpiresAt ?? 0) > now) return null;
     const due = task.runAt <= now && task.status !== 'paused';
     if (!due && !task.cancelRequested) return null;
+    // Checked and taken without an await in between: one process, no lock needed.
+    const limits = task.cancelRequested ? undefined : request.limits?.[task.type];
+    if (limits) {
+      const counts = this.limitCounts(task, limits.rate?.perMs ?? 0, now);
+      const reason = limitReached(limits, counts);
+      if (reason) {
+        task.heldBack = { reason, since: task.heldBack?.since ?? now };
+        task.runAt = heldUntil(reason, limits, counts, now, request.holdMs);
+        task.version++;
+        task.updatedAt = now;
+        const { id, queue, placement, priority, version } = task;
+        return {
+          task: null,
+          held: { ...task.heldBack },
+          retryAt: task.runAt,
+          due: { id, queue, placement, priority, version },
+        };
+      }
+      if (limits.rate) this.typeClaims.get(task.type)!.push(now);
+    }
+    delete task.heldBack;
     task.leaseOwner = request.workerId;
     task.leaseExpiresAt = now + request.leaseMs;
     task.status = task.status === 'compensating' ? 'compensating' : 'running';
@@ -189,6 +223,40 @@ export class MemoryTaskStore implements TaskStore {
       ...{ type: 'task.step', step: step.name, stepStatus: 'running' },
     });
     return { task: structuredClone(task), started };
+  }
+
+  /** The counts a limited claim checks; drops the claims that left the rate window. */
+  private limitCounts(task: TaskRecord, perMs: number, now: number): LimitCounts {
+    let running = 0;
+    let ownerRunning = 0;
+    for (const other of this.tasks.values()) {
+      if (other.type !== task.type || isTerminal(other.status)) continue;
+      if (other.leaseOwner === null || (other.leaseExpiresAt ?? 0) <= now) continue;
+      running++;
+      if (other.owner === task.owner) ownerRunning++;
+    }
+    const claims = (this.typeClaims.get(task.type) ?? []).filter((at) => at > now - perMs);
+    this.typeClaims.set(task.type, claims);
+    return {
+      running,
+      ownerRunning,
+      recentClaims: claims.length,
+      oldestClaim: claims.length ? Math.min(...claims) : null,
+    };
+  }
+
+  async wakeHeld(query: HeldQuery): Promise<DueTask[]> {
+    const held = [...this.tasks.values()]
+      .filter((t) => t.type === query.type && t.heldBack && !isTerminal(t.status) && t.status !== 'paused')
+      .filter((t) => t.heldBack!.reason !== 'owner-concurrency' || t.owner === query.owner)
+      .sort((a, b) => b.priority - a.priority || a.heldBack!.since - b.heldBack!.since || (a.id < b.id ? -1 : 1))
+      .slice(0, query.limit);
+    return held.map((task) => {
+      task.runAt = query.now;
+      task.version++;
+      const { id, queue, placement, priority, version } = task;
+      return { id, queue, placement, priority, version };
+    });
   }
 
   async renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState> {
@@ -456,6 +524,12 @@ export class MemoryTaskStore implements TaskStore {
     let count = 0;
     for (const t of this.tasks.values()) if (t.owner === owner && !isTerminal(t.status)) count++;
     return count;
+  }
+
+  async resultBytes(owner: string): Promise<number> {
+    let bytes = 0;
+    for (const t of this.tasks.values()) if (t.owner === owner && t.resultFile) bytes += t.resultFile.size;
+    return bytes;
   }
 
   async stats(query: StatsQuery): Promise<TaskStats> {

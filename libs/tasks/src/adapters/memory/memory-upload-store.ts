@@ -1,8 +1,9 @@
-import type { UploadRecord, UploadRemoval, UploadStore } from '../../ports';
+import type { UploadRecord, UploadRemoval, UploadReservation, UploadStore } from '../../ports';
 
 /** Upload registry in memory: tests, and a host that brings its own task store. */
 export class MemoryUploadStore implements UploadStore {
   private readonly records = new Map<string, UploadRecord>();
+  private readonly reservations = new Map<string, UploadReservation>();
 
   async create(record: UploadRecord): Promise<void> {
     if (this.records.has(record.id)) throw new Error(`upload ${record.id} is already recorded`);
@@ -41,5 +42,27 @@ export class MemoryUploadStore implements UploadStore {
       .sort((a, b) => a.expiresAt - b.expiresAt)
       .slice(0, limit)
       .map((r) => ({ ...r }));
+  }
+
+  async reserve(reservation: UploadReservation): Promise<void> {
+    this.reservations.set(reservation.id, { ...reservation });
+  }
+
+  async release(id: string): Promise<void> {
+    this.reservations.delete(id);
+  }
+
+  async releaseExpired(now: number, limit: number): Promise<number> {
+    const expired = [...this.reservations.values()].filter((r) => r.expiresAt <= now).slice(0, limit);
+    for (const r of expired) this.reservations.delete(r.id);
+    return expired.length;
+  }
+
+  async countOpen(owner: string, now: number): Promise<number> {
+    return [...this.reservations.values()].filter((r) => r.owner === owner && r.expiresAt > now).length;
+  }
+
+  async finishedBytes(owner: string): Promise<number> {
+    return [...this.records.values()].filter((r) => r.owner === owner).reduce((sum, r) => sum + r.size, 0);
   }
 }

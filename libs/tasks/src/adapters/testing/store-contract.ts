@@ -865,6 +865,19 @@ export function describeTaskStoreContract(
         expect(await store.countActive!('carol')).toBe(0);
       });
 
+      contract("sums the sizes of an owner's result files, of the tasks still stored", async () => {
+        const file = (size: number) => ({ key: `k/${size}`, name: 'out.zip', size, contentType: 'application/zip' });
+        const big = await created({ status: 'completed', resultFile: file(5_000_000_000) });
+        await created({ status: 'completed', resultFile: file(7) });
+        await created({ status: 'pending' });
+        await created({ status: 'completed', owner: 'bob', resultFile: file(100) });
+        expect(await store.resultBytes!('alice')).toBe(5_000_000_007);
+        expect(await store.resultBytes!('bob')).toBe(100);
+        expect(await store.resultBytes!('nobody')).toBe(0);
+        await store.delete(big.id);
+        expect(await store.resultBytes!('alice')).toBe(7);
+      });
+
       contract(
         'finds finished tasks by owner, type, status and time, oldest first, never unfinished ones',
         async () => {

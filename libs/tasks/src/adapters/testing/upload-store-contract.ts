@@ -55,6 +55,29 @@ export function describeUploadStoreContract(name: string, make: () => Promise<Up
       expect(await store.findBySha256('d'.repeat(64), T0)).toBeNull();
     });
 
+    it("counts an owner's uploads in progress until released or expired, and sums its finished ones", async () => {
+      const open = (id: string, owner = 'alice', expiresAt = T0 + 1000) =>
+        store.reserve!({ id, owner, size: 5_000_000_000, createdAt: T0, expiresAt });
+      await open('a1');
+      await open('a2', 'alice', T0 + 10);
+      await open('b1', 'bob');
+      expect(await store.countOpen!('alice', T0)).toBe(2);
+      expect(await store.countOpen!('alice', T0 + 10)).toBe(1); // a2 expired
+      expect(await store.countOpen!('bob', T0)).toBe(1);
+      await store.release!('a1');
+      await store.release!('unknown');
+      expect(await store.countOpen!('alice', T0)).toBe(1);
+      expect(await store.releaseExpired!(T0 + 10, 100)).toBe(1);
+      expect(await store.countOpen!('alice', T0)).toBe(0);
+
+      await store.create(uploadRecord({ size: 5_000_000_000 }));
+      await store.create(uploadRecord({ size: 3 }));
+      await store.create(uploadRecord({ owner: 'bob', size: 9 }));
+      expect(await store.finishedBytes!('alice')).toBe(5_000_000_003);
+      expect(await store.finishedBytes!('bob')).toBe(9);
+      expect(await store.finishedBytes!('nobody')).toBe(0);
+    });
+
     it('counts references to shared content on delete', async () => {
       const first = uploadRecord();
       const second = uploadRecord({ contentKey: first.contentKey });

@@ -16,7 +16,7 @@ import { built, TERMINAL_SQL, type Built } from './task-writes';
  * as the ids and scanned every task of the type through the retention index
  * (13,000 rows for a claim of 10, measured in the benchmark).
  */
-function claimable(d: SqlDialect, sql: SqlStatement, request: ClaimRequest): string {
+export function claimable(d: SqlDialect, sql: SqlStatement, request: ClaimRequest): string {
   // A placeholder per use, in text order: SQLite's `?` are positional.
   const now = () => d.now(sql, request.now);
   const types = () =>
@@ -62,7 +62,13 @@ function startsStep(d: SqlDialect, sql: SqlStatement, request: ClaimRequest & { 
  * starts its next step; `ids` (PostgreSQL) claims each of them that is
  * claimable, by the same rule, in one statement.
  */
-function claimUpdate(d: SqlDialect, sql: SqlStatement, request: ClaimRequest, ids?: readonly string[]): string {
+function claimUpdate(
+  d: SqlDialect,
+  sql: SqlStatement,
+  request: ClaimRequest,
+  ids?: readonly string[],
+  clearHeld = false,
+): string {
   const now = () => d.now(sql, request.now);
   const start = request.start ? { ...request, start: request.start } : null;
   return (
@@ -71,6 +77,8 @@ function claimUpdate(d: SqlDialect, sql: SqlStatement, request: ClaimRequest, id
     ` status = CASE WHEN status = 'compensating' THEN 'compensating' ELSE 'running' END,` +
     ` started_at = COALESCE(started_at, ${now()}), deadline_at = ${deadline(d, sql, request.now)},` +
     (start ? ` message = CASE WHEN ${startsStep(d, sql, start)} THEN NULL ELSE message END,` : '') +
+    // Only the claim under limits: a plain task is never held, its claim writes no more.
+    (clearHeld ? ' held_reason = NULL, held_since = NULL,' : '') +
     ` updated_at = ${now()}, version = version + 1 WHERE ${ids ? `id = ANY(${sql.p(ids, 'varchar[]')})` : `id = ${sql.p(request.taskId)}`} AND ${claimable(d, sql, request)}` +
     ` RETURNING *, ${start ? startsStep(d, sql, start) : d.postgres ? 'FALSE' : '0'} AS starts`
   );
@@ -89,12 +97,12 @@ const STEP_EVENT =
  * `started_event` (null when no step started). A lone claim names its id
  * (`id = $n`), not an array: see `batch-statements.ts` on plans.
  */
-export function claimTasks(d: SqlDialect, request: ClaimRequest, ids: readonly string[]): Built {
+export function claimTasks(d: SqlDialect, request: ClaimRequest, ids: readonly string[], clearHeld = false): Built {
   const sql = d.statement();
   request = ids.length === 1 ? { ...request, taskId: ids[0] } : request;
   // The index scan visits (and locks) the rows in key order whatever the order of `ids`, so two
   // batches sharing ids (a task woken twice) wait for each other rather than deadlock.
-  const update = claimUpdate(d, sql, request, ids.length === 1 ? undefined : ids);
+  const update = claimUpdate(d, sql, request, ids.length === 1 ? undefined : ids, clearHeld);
   const steps = '(SELECT json_agg(x) FROM stepwise_task_steps x WHERE x.task_id = c.id) AS steps';
   if (!request.start) return built(sql, `WITH c AS (${update}) SELECT c.*, ${steps} FROM c`);
   const now = d.now(sql, request.now);
@@ -113,9 +121,9 @@ export function claimTasks(d: SqlDialect, request: ClaimRequest, ids: readonly s
 }
 
 /** SQLite, step 1 of the claim's transaction: the claim itself. */
-export function claimRow(d: SqlDialect, request: ClaimRequest): Built {
+export function claimRow(d: SqlDialect, request: ClaimRequest, clearHeld = false): Built {
   const sql = d.statement();
-  return built(sql, claimUpdate(d, sql, request));
+  return built(sql, claimUpdate(d, sql, request, undefined, clearHeld));
 }
 
 /** SQLite, step 2 when the claim starts a step: the step, then its event. */

@@ -18,6 +18,7 @@ import { Schedules1700000000007 } from './migrations/1700000000007-schedules';
 import { ApiKeys1700000000008 } from './migrations/1700000000008-api-keys';
 import { SingletonKeys1700000000009 } from './migrations/1700000000009-singleton-keys';
 import { SignalsAndChildren1700000000010 } from './migrations/1700000000010-signals-and-children';
+import { ClusterLimits1700000000011 } from './migrations/1700000000011-cluster-limits';
 import { AuditActorAndTraceContext1700000000012 } from './migrations/1700000000012-audit-actor-and-trace-context';
 import { HotPathWriteCost1700000000013 } from './migrations/1700000000013-hot-path-write-cost';
 
@@ -56,6 +57,7 @@ export const STEPWISE_MIGRATIONS = [
   ApiKeys1700000000008,
   SingletonKeys1700000000009,
   SignalsAndChildren1700000000010,
+  ClusterLimits1700000000011,
   AuditActorAndTraceContext1700000000012,
   HotPathWriteCost1700000000013,
 ];

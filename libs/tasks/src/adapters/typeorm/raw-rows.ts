@@ -1,4 +1,5 @@
-import type { StepRecord, TaskRecord } from '../../model';
+import type { HeldBackReason, StepRecord, TaskEvent, TaskRecord } from '../../model';
+import type { Claimed } from '../../ports';
 import { traceContext } from './task-mapper';
 
 // Rows of hand-written statements, as the drivers return them: snake_case
@@ -63,6 +64,7 @@ export function fromRawTask(raw: Raw, steps: Raw[]): TaskRecord {
     startedAt: numOrNull(raw.started_at),
     finishedAt: numOrNull(raw.finished_at),
     ...traceContext(raw.traceparent, raw.tracestate),
+    ...(raw.held_reason ? { heldBack: { reason: raw.held_reason as HeldBackReason, since: num(raw.held_since) } } : {}),
     steps: steps.map(fromRawStep).sort((a, b) => a.order - b.order),
   };
 }
@@ -70,3 +72,15 @@ export function fromRawTask(raw: Raw, steps: Raw[]): TaskRecord {
 /** JSON text of a value for a `text` column; null stays SQL NULL. */
 export const jsonParam = (value: unknown): string | null =>
   value === undefined || value === null ? null : JSON.stringify(value);
+
+/** The claim's answer: the task, and the event of the step it started (from the rows the statement returned). */
+export function claimed(task: TaskRecord, step: Raw | null, event: Raw | null): Claimed {
+  if (!step || !event) return { task, started: null };
+  const { id: taskId, owner, type: taskType, status, progress } = task;
+  const at = Number(event.at);
+  const started: TaskEvent = {
+    ...{ seq: Number(event.id), taskId, owner, taskType, status, progress, at },
+    ...{ type: 'task.step', step: String(step.name), stepStatus: 'running' },
+  };
+  return { task, started };
+}

@@ -9,10 +9,11 @@ import type { TaskRow } from './entities/task.entity';
 // rows in raw-rows.ts.
 
 export function toTaskRecord(row: TaskRow, steps: TaskStepRow[]): TaskRecord {
-  const { traceparent, tracestate, ...rest } = row;
+  const { traceparent, tracestate, heldReason, heldSince, ...rest } = row;
   return {
     ...rest,
     ...traceContext(traceparent, tracestate),
+    ...(heldReason && { heldBack: { reason: heldReason, since: Number(heldSince) } }),
     cancelRequested: Boolean(row.cancelRequested),
     pauseRequested: Boolean(row.pauseRequested),
     deleteRequested: Boolean(row.deleteRequested),

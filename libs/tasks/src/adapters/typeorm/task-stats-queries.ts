@@ -42,6 +42,16 @@ export async function countActiveTasks(em: EntityManager, owner: string): Promis
   return Number(row?.count ?? 0);
 }
 
+/** The sizes of the owner's result files (the JSON column's `size`), summed on the owner's rows. */
+export async function sumResultBytes(em: EntityManager, postgres: boolean, owner: string): Promise<number> {
+  const size = postgres ? "(result_file::jsonb->>'size')::bigint" : "json_extract(result_file, '$.size')";
+  const [row] = (await em.query(
+    `SELECT COALESCE(SUM(${size}), 0) AS bytes FROM stepwise_tasks WHERE owner = ${postgres ? '$1' : '?'} AND result_file IS NOT NULL`,
+    [owner],
+  )) as Array<{ bytes: string | number }>;
+  return Number(row?.bytes ?? 0);
+}
+
 /** Finished tasks matching the filters, oldest first. */
 export async function findFinishedTasks(em: EntityManager, query: FinishedQuery): Promise<FinishedTask[]> {
   const statuses = (query.statuses ?? TERMINAL_STATUSES).filter((s) =>

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DataSource, Logger } from 'typeorm';
 import { describeTaskStoreContract, newTask } from '../testing/store-contract';
 import { describeStoreOutboxContract } from '../testing/store-outbox-contract';
+import { describeStoreLimitsContract } from '../testing/store-limits-contract';
 import { createStepwiseDataSource } from './data-source';
 import { TypeOrmTaskStore } from './typeorm-task-store';
 import { TypeOrmWebhookOutbox } from './typeorm-webhook-outbox';
@@ -14,6 +15,18 @@ async function openSqlite(dir: string): Promise<DataSource> {
 
 // A fresh SQLite file per test: the migration runs every time, which tests it too.
 describeTaskStoreContract('TypeOrmTaskStore on SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stepwise-store-'));
+  const dataSource = await openSqlite(dir);
+  return {
+    store: new TypeOrmTaskStore(dataSource),
+    close: async () => {
+      await dataSource.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeStoreLimitsContract('TypeOrmTaskStore on SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-store-'));
   const dataSource = await openSqlite(dir);
   return {
@@ -105,6 +118,14 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     expect(await columns('stepwise_task_events')).not.toContain('actor');
     expect(await columns('stepwise_tasks')).not.toContain('traceparent');
     expect(await columns('stepwise_tasks')).not.toContain('tracestate');
+    // Then migration 011: the cluster limits' columns, their indexes, the claims of rate-limited types, the upload reservations.
+    const migration011 = ['stepwise_type_claims', 'stepwise_upload_reservations'];
+    expect(await tables()).toEqual([...all, 'stepwise_task_signals', ...migration011].sort());
+    expect(await columns('stepwise_tasks')).toEqual(expect.arrayContaining(['held_reason', 'held_since']));
+    await dataSource.undoLastMigration();
+    expect(await columns('stepwise_tasks')).not.toContain('held_reason');
+    expect(await columns('stepwise_tasks')).not.toContain('held_since');
+    expect(await tables()).toEqual([...all, 'stepwise_task_signals'].sort());
     // Then waits, parents and signals.
     const waitIndexes = ['IDX_stepwise_tasks_due_waiting', 'IDX_stepwise_tasks_parent'];
     const indexNames = async () =>
@@ -156,7 +177,10 @@ describe('TypeOrmTaskStore on SQLite: beyond the contract', () => {
     await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
     await dataSource.runMigrations();
-    expect(await tables()).toEqual([...all, 'stepwise_task_signals'].sort());
+    expect(await tables()).toEqual(
+      [...all, 'stepwise_task_signals', 'stepwise_type_claims', 'stepwise_upload_reservations'].sort(),
+    );
+    expect(await columns('stepwise_tasks')).toContain('held_reason');
     expect(await dueIndexes()).toEqual([...partial, 'IDX_stepwise_tasks_due_waiting']);
     expect(await columns('stepwise_tasks')).toContain('singleton_key');
     expect(await singletonIndex()).toHaveLength(1);

@@ -19,6 +19,10 @@ import {
 import type {
   ClaimRequest,
   Claimed,
+  DueTask,
+  Held,
+  HeldQuery,
+  LimitedClaimRequest,
   DuePage,
   DueQuery,
   LeaseState,
@@ -52,7 +56,7 @@ import { gateFor, type Gate } from './serial-gate';
 import { requestStop, setPaused, setStopFlags, unfinishedTask } from './request-statements';
 import { hotPathStatements, type HotPathStatement } from './hot-path-statements';
 import { sqliteTransaction } from './sqlite-transaction';
-import { fromRawTask, jsonParam } from './raw-rows';
+import { claimed, fromRawTask, jsonParam } from './raw-rows';
 import {
   childrenOf,
   deleteSignals,
@@ -69,7 +73,7 @@ import {
 import { dialectOf, type SqlDialect } from './sql-statement';
 import { toEventRow } from './task-mapper';
 import { eventsAfter, findDueTasks, findFinishedIds, findTask, listTasks } from './task-queries';
-import { countActiveTasks, findFinishedTasks, taskStats } from './task-stats-queries';
+import { countActiveTasks, findFinishedTasks, sumResultBytes, taskStats } from './task-stats-queries';
 import { reopenFailedTask, reopenSteps, retryFailedTask } from './retry-statement';
 import { isUniqueViolation } from './unique-violation';
 import { claimRow, claimTasks, startedStepEvent, startNextStep, stepsOf } from './claim-statement';
@@ -90,6 +94,8 @@ import {
 } from './task-writes';
 import { createTasks, saveHeldTasks, type CreateItem, type SaveItem } from './batch-statements';
 import { GroupCommit } from '../group-commit';
+import { limitedClaim, runPlan, runPlanAsync } from './limited-claim';
+import { wakeHeldTasks } from './limit-statements';
 
 type TaskChanges = QueryDeepPartialEntity<TaskRow>;
 const NOT_HELD: LeaseState = { held: false, cancelRequested: false, pauseRequested: false, deleteRequested: false };
@@ -238,6 +244,40 @@ export class TypeOrmTaskStore implements TaskStore {
         return claimed(fromRawTask(row, run(stepsOf(this.d, request.taskId))), step, event);
       });
     });
+  }
+
+  async claimWithinLimits(request: LimitedClaimRequest): Promise<Claimed | Held | null> {
+    const limited = new Set(Object.keys(request.limits));
+    const plain = request.types?.filter((type) => !limited.has(type));
+    // The plain claim first, unchanged (and batched): a task of a type without limits pays nothing more.
+    const plainTried = limited.size === 0 || (plain !== undefined && plain.length > 0);
+    if (plainTried) {
+      const won = await this.claim({ ...request, types: limited.size === 0 ? request.types : plain });
+      if (won || limited.size === 0) return won;
+    }
+    if (request.types && !request.types.some((type) => limited.has(type))) return null;
+    const plan = () => limitedClaim(this.d, request, plainTried);
+    return this.gate(() =>
+      this.d.postgres
+        ? this.dataSource.transaction((em) => runPlanAsync(plan(), (b) => run(em, b)))
+        : Promise.resolve(sqliteTransaction(this.dataSource, (exec) => runPlan(plan(), exec))),
+    );
+  }
+
+  wakeHeld(query: HeldQuery): Promise<DueTask[]> {
+    const statement = wakeHeldTasks(this.d, query);
+    return this.gate(async () =>
+      (this.d.postgres
+        ? await run(this.em, statement)
+        : sqliteTransaction(this.dataSource, (exec) => exec(statement))
+      ).map((row) => ({
+        id: String(row.id),
+        queue: String(row.queue),
+        placement: row.placement as DueTask['placement'],
+        priority: Number(row.priority),
+        version: Number(row.version),
+      })),
+    );
   }
 
   renewLease(taskId: string, workerId: string, leaseMs: number, now: number): Promise<LeaseState> {
@@ -539,6 +579,10 @@ export class TypeOrmTaskStore implements TaskStore {
     return this.gate(() => countActiveTasks(this.em, owner));
   }
 
+  resultBytes(owner: string): Promise<number> {
+    return this.gate(() => sumResultBytes(this.em, this.d.postgres, owner));
+  }
+
   stats(query: StatsQuery): Promise<TaskStats> {
     return this.gate(() => taskStats(this.em, query));
   }
@@ -664,18 +708,6 @@ async function run(em: EntityManager, { sql, params }: Built, bareUpdate = false
 const eventIds = (rows: Array<Record<string, unknown>>): number[] => rows.map((r) => Number(r.id));
 
 /** The `json_agg` of event ids (a JSON array, or its text), as numbers. */
-/** The claim's answer: the task, and the event of the step it started (from the rows the statement returned). */
-function claimed(task: TaskRecord, step: Raw | null, event: Raw | null): Claimed {
-  if (!step || !event) return { task, started: null };
-  const { id: taskId, owner, type: taskType, status, progress } = task;
-  const at = Number(event.at);
-  const started: TaskEvent = {
-    ...{ seq: Number(event.id), taskId, owner, taskType, status, progress, at },
-    ...{ type: 'task.step', step: String(step.name), stepStatus: 'running' },
-  };
-  return { task, started };
-}
-
 /**
  * The record of a task just created, as a read would answer it: its own step
  * records; the JSON values (input, outputs) are shared with the caller's,

@@ -1,5 +1,5 @@
 import { LessThanOrEqual, MoreThan, type DataSource, type EntityManager } from 'typeorm';
-import type { UploadRecord, UploadRemoval, UploadStore } from '../../ports';
+import type { UploadRecord, UploadRemoval, UploadReservation, UploadStore } from '../../ports';
 import { UploadEntity } from './entities/upload.entity';
 import { gateFor, type Gate } from './serial-gate';
 
@@ -61,5 +61,64 @@ export class TypeOrmUploadStore implements UploadStore {
         take: limit,
       }),
     );
+  }
+
+  // The reservations of uploads in progress: plain SQL on a table with no entity (nothing else reads it).
+
+  reserve(reservation: UploadReservation): Promise<void> {
+    const { id, owner, size, createdAt, expiresAt } = reservation;
+    return this.gate(async () => {
+      await this.em.query(
+        `INSERT INTO stepwise_upload_reservations (id, owner, size, created_at, expires_at) VALUES (${this.params(5)})`,
+        [id, owner, size, createdAt, expiresAt],
+      );
+    });
+  }
+
+  release(id: string): Promise<void> {
+    return this.gate(async () => {
+      await this.em.query(`DELETE FROM stepwise_upload_reservations WHERE id = ${this.params(1)}`, [id]);
+    });
+  }
+
+  releaseExpired(now: number, limit: number): Promise<number> {
+    return this.gate(async () => {
+      const [p1, p2] = this.params(2).split(', ');
+      const expired = (await this.em.query(
+        `SELECT id FROM stepwise_upload_reservations WHERE expires_at <= ${p1} ORDER BY expires_at LIMIT ${p2}`,
+        [now, limit],
+      )) as Array<{ id: string }>;
+      for (const { id } of expired) {
+        await this.em.query(`DELETE FROM stepwise_upload_reservations WHERE id = ${this.params(1)}`, [id]);
+      }
+      return expired.length;
+    });
+  }
+
+  countOpen(owner: string, now: number): Promise<number> {
+    return this.gate(async () => {
+      const [p1, p2] = this.params(2).split(', ');
+      const [row] = (await this.em.query(
+        `SELECT COUNT(*) AS n FROM stepwise_upload_reservations WHERE owner = ${p1} AND expires_at > ${p2}`,
+        [owner, now],
+      )) as Array<{ n: string | number }>;
+      return Number(row?.n ?? 0);
+    });
+  }
+
+  finishedBytes(owner: string): Promise<number> {
+    return this.gate(async () => {
+      const [row] = (await this.em.query(
+        `SELECT COALESCE(SUM(size), 0) AS bytes FROM stepwise_uploads WHERE owner = ${this.params(1)}`,
+        [owner],
+      )) as Array<{ bytes: string | number }>;
+      return Number(row?.bytes ?? 0);
+    });
+  }
+
+  /** `n` placeholders for the database at hand: `$1, $2` on PostgreSQL, `?, ?` on SQLite. */
+  private params(n: number): string {
+    const postgres = this.dataSource.options.type === 'postgres';
+    return Array.from({ length: n }, (_, i) => (postgres ? `$${i + 1}` : '?')).join(', ');
   }
 }

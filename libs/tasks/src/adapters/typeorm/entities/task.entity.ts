@@ -1,11 +1,13 @@
 import { EntitySchema } from 'typeorm';
-import type { TaskRecord } from '../../../model';
+import type { HeldBackReason, TaskRecord } from '../../../model';
 import { fractionColumn, intColumn, jsonColumn, stringColumn, timeColumn } from './columns';
 
-/** A row of `stepwise_tasks`: the task without its steps, which have their own table. */
-export type TaskRow = Omit<TaskRecord, 'steps' | 'traceparent' | 'tracestate'> & {
+/** A row of `stepwise_tasks`: the task without its steps, which have their own table; its hold in two columns. */
+export type TaskRow = Omit<TaskRecord, 'steps' | 'traceparent' | 'tracestate' | 'heldBack'> & {
   traceparent: string | null;
   tracestate: string | null;
+  heldReason?: HeldBackReason | null;
+  heldSince?: number | null;
 };
 
 /**
@@ -50,5 +52,7 @@ export const TaskEntity = new EntitySchema<TaskRow>({
     finishedAt: timeColumn('finished_at', true),
     traceparent: stringColumn('traceparent', true),
     tracestate: stringColumn('tracestate', true),
+    heldReason: stringColumn('held_reason', true),
+    heldSince: timeColumn('held_since', true),
   },
 });
