@@ -596,6 +596,29 @@ if (!browserAvailable) {
     await expectText(children.nth(0), 'countdown');
     await expectText(children.nth(1).locator('.badge'), 'Completed');
   }, 30_000);
+
+  it("follows a child's status live in its parent's details", async () => {
+    const server = running.app.getHttpServer();
+    const res = await request(server).post('/tasks/countdown-batch').send({ count: 2, ticks: 100, tickMs: 100 });
+    expect(res.status).toBe(202);
+    const parentId = (res.body as { id: string }).id;
+    const parent = item(parentId);
+    await expectText(parent.locator('.badge').first(), 'Waiting');
+    await parent.getByRole('button', { name: /show steps/ }).click();
+    const children = parent.locator('.task-children .child');
+    await expectCount(children, 2);
+    await expectText(children.nth(0).locator('.badge'), 'Running');
+    const view = (await request(server).get(`/tasks/${parentId}`).expect(200)).body as {
+      children: Array<{ id: string }>;
+    };
+    // One child ends; the other keeps the parent waiting, so only the child's own events can tell the page.
+    await request(server).post(`/tasks/${view.children[0].id}/cancel`).expect(202);
+    await expectText(children.nth(0).locator('.badge'), 'Cancelled');
+    await expectText(children.nth(1).locator('.badge'), 'Running');
+    await expectText(parent.locator('.badge').first(), 'Waiting');
+    await request(server).post(`/tasks/${parentId}/cancel`).expect(202);
+    await expectText(parent.locator('.badge').first(), 'Cancelled');
+  }, 30_000);
 });
 
 /** Every kind of field the form builds, and one it cannot (a map: a JSON field of its own). */

@@ -306,6 +306,20 @@ function upsert(view, options) {
     renderTask(task);
   }
   syncSubscription(task.id);
+  updateParents(task);
+}
+
+/** A child's status, as its parent's details list it, follows the child's own events. */
+function updateParents(child) {
+  tasks.forEach((parent) => {
+    if (!Array.isArray(parent.children)) return;
+    const entry = parent.children.find((c) => c.id === child.id);
+    if (!entry || entry.status === child.status) return;
+    parent.children = parent.children.map((c) =>
+      c.id === child.id ? Object.assign({}, c, { status: child.status }) : c,
+    );
+    renderTask(parent);
+  });
 }
 
 function removeTask(id) {
