@@ -128,6 +128,48 @@ describe('RedisEventBus: events published together', () => {
     // One message for the first, then one per type.
     expect(raw).toHaveLength(4);
   });
+
+  it('takes every event only while a listener of everything listens (an API instance nobody watches takes none)', async () => {
+    // Its own channel: PUBSUB NUMPAT counts distinct patterns, and the other tests' eager buses hold theirs.
+    const lazyBus = () => {
+      const created = new RedisEventBus(redisOptionsFromUrl(redis.url), 'lazy:events', { allEvents: false });
+      buses.push(created);
+      return created;
+    };
+    const inspector = lazyBus();
+    await inspector.whenReady();
+    const patterns = async () =>
+      Number(
+        await (inspector as unknown as { publisher: { pubsub(...args: string[]): Promise<unknown> } }).publisher.pubsub(
+          'NUMPAT',
+        ),
+      );
+    const others = await patterns();
+    const api = lazyBus();
+    await api.whenReady();
+    expect(await patterns()).toBe(others);
+
+    const first: number[] = [];
+    const second: number[] = [];
+    const stopFirst = api.subscribe((e) => first.push(e.seq!));
+    const firstReady = api.whenReady();
+    // Subscribes while the first one's subscription is on its way: its wait covers that subscription too.
+    const stopSecond = api.subscribe((e) => second.push(e.seq!));
+    await api.whenReady();
+    expect(await patterns()).toBe(others + 1);
+    await firstReady;
+    await inspector.publish(event('task.progress', 1));
+    expect(await collected(second, 1)).toEqual([1]);
+    expect(await collected(first, 1)).toEqual([1]);
+
+    stopFirst();
+    stopSecond();
+    await api.whenReady();
+    expect(await patterns()).toBe(others);
+    await inspector.publish(event('task.progress', 2));
+    await new Promise((r) => setTimeout(r, 100));
+    expect([first, second]).toEqual([[1], [1]]);
+  });
 });
 
 /** Sorts "task:type" entries by the order of their type in a batch (step, cancel, completed), then by task. */

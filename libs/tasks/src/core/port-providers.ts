@@ -134,7 +134,9 @@ export const portProviders: Provider[] = [
     ): Promise<EventBus> => {
       if (options.eventBus) return options.eventBus;
       // With Redis, events cross processes: a worker's progress reaches every API instance.
-      // A worker process takes only the events its listeners ask for (cancels). Without
+      // Every process takes only the events its listeners ask for while they listen: a worker
+      // its cancels, an API instance all of them while a socket, an SSE stream or a handle
+      // follows tasks (an instance nobody watches receives and parses none). Without
       // redisUrl, the Redis of the host's queues (its BullModule connection) carries them.
       if (resolved.redisUrl || host) {
         const { RedisEventBus, redisOptionsFromUrl } = await loadFeature(
@@ -143,7 +145,7 @@ export const portProviders: Provider[] = [
           () => import('../adapters/redis'),
         );
         const connection = resolved.redisUrl ? redisOptionsFromUrl(resolved.redisUrl) : host!.redis;
-        return new RedisEventBus(connection, undefined, { allEvents: resolved.role !== 'worker' });
+        return new RedisEventBus(connection, undefined, { allEvents: false });
       }
       return new MemoryEventBus();
     },

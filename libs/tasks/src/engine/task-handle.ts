@@ -52,7 +52,7 @@ export class TaskHandle<Output = unknown> {
    * The task's events, from its first, live, ending after the terminal one
    * (`for await (const event of handle.events())`). Stored events come in
    * log order without gaps or repeats; progress events are live only.
-   * Needs the process to receive all events (the api and all roles do).
+   * Live events come from the bus, which this subscribes to while it reads.
    */
   async *events(signal?: AbortSignal): AsyncGenerator<TaskEvent> {
     const live: TaskEvent[] = [];
@@ -68,6 +68,7 @@ export class TaskHandle<Output = unknown> {
     });
     signal?.addEventListener('abort', notify, { once: true });
     try {
+      await this.engine.deps.bus.whenReady?.();
       let lastSeq = 0;
       while (!signal?.aborted) {
         // The log first: what was appended before the subscription, and what pub/sub dropped.

@@ -17,5 +17,11 @@ export interface EventBus {
   publish(event: TaskEvent): Promise<void>;
   /** Returns a function that removes the listener. */
   subscribe(listener: EventListener, subscription?: EventSubscription): () => void;
+  /**
+   * Resolves once the subscriptions made so far receive events: a reader
+   * that subscribes, awaits this, then reads the log misses nothing in
+   * between. Absent: a bus whose subscriptions are active at once.
+   */
+  whenReady?(): Promise<void>;
   close(): Promise<void>;
 }

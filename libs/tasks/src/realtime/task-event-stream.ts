@@ -78,6 +78,8 @@ export class TaskEventStream {
     let replay: TaskEvent[];
     let alreadyDelivered = false;
     try {
+      // Subscribed before the log is read: an event appended in between is in one or the other.
+      await bus.whenReady?.();
       const task = await source.get();
       replay = await source.events(after);
       if (after !== undefined && isTerminal(task.status) && !replay.some(isTerminalEvent)) {

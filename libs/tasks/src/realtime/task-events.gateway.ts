@@ -8,7 +8,6 @@ import {
   WebSocketServer,
   type OnGatewayConnection,
   type OnGatewayDisconnect,
-  type OnGatewayInit,
 } from '@nestjs/websockets';
 import { GATEWAY_OPTIONS } from '@nestjs/websockets/constants';
 import { ExternalContextCreator } from '@nestjs/core';
@@ -83,16 +82,19 @@ const GATEWAY_DEFAULTS = { namespace: TASKS_NAMESPACE };
  * the HTTP long-polling transport, or clients that use `transports: ['websocket']`;
  * that is a Socket.IO rule, adapter or not.)
  *
- * The bus subscription starts in `afterInit`, which Nest calls only when the
- * gateway is bound to a server: a worker (a Nest application context, no HTTP
- * server) pays nothing for it.
+ * The bus subscription lasts while at least one socket is connected: an
+ * instance nobody watches (and a worker, which has no server) is not sent,
+ * nor parses, the cluster's events. A subscribe waits for the subscription
+ * to be active before it reads the snapshot.
  */
 @WebSocketGateway(GATEWAY_DEFAULTS)
-export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+export class TaskEventsGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
   @WebSocketServer() server?: Namespace;
 
   private readonly logger = new Logger('Stepwise realtime');
   private readonly callers = new WeakMap<Socket, Promise<Caller | null>>();
+  /** Sockets connected now: the bus subscription lasts while there is one. */
+  private connected = 0;
   private readonly throttle: ProgressThrottle<PublicTaskEvent>;
   private unsubscribeBus: (() => void) | undefined;
 
@@ -122,12 +124,6 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
     );
   }
 
-  afterInit(): void {
-    this.unsubscribeBus ??= this.bus.subscribe((event) => {
-      if (isPublicEvent(event)) this.throttle.push(event);
-    });
-  }
-
   onModuleDestroy(): void {
     this.unsubscribeBus?.();
     this.unsubscribeBus = undefined;
@@ -135,11 +131,21 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
   }
 
   handleConnection(socket: Socket): void {
+    // Events are taken from the bus while a socket is connected: an instance nobody watches
+    // is not sent (nor parses) every event of the cluster.
+    this.connected++;
+    this.unsubscribeBus ??= this.bus.subscribe((event) => {
+      if (isPublicEvent(event)) this.throttle.push(event);
+    });
     this.callers.set(socket, this.identify(socket));
   }
 
   handleDisconnect(socket: Socket): void {
     this.callers.delete(socket);
+    if (--this.connected === 0) {
+      this.unsubscribeBus?.();
+      this.unsubscribeBus = undefined;
+    }
   }
 
   @SubscribeMessage('subscribe')
@@ -153,9 +159,10 @@ export class TaskEventsGateway implements OnGatewayInit, OnGatewayConnection, On
       if (!socket.rooms.has(room) && socket.rooms.size > MAX_SUBSCRIPTIONS_PER_SOCKET) {
         return failure(errorBody(429, `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`));
       }
-      // Join, then read the snapshot: an event recorded in between is both in
-      // the snapshot and sent, never in neither.
+      // Join (with the bus's subscription active), then read the snapshot: an
+      // event recorded in between is both in the snapshot and sent, never in neither.
       await socket.join(room);
+      await this.bus.whenReady?.();
       try {
         const task = await this.engine.get(taskId, owner);
         return { ok: true, task: toTaskView(task, '/tasks') };

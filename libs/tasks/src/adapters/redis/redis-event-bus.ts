@@ -20,7 +20,8 @@ export class RedisEventBus implements EventBus {
   private readonly subscriber: Redis;
   private readonly everything = new Set<EventListener>();
   private readonly byType = new Map<TaskEventType, Set<EventListener>>();
-  private pending: Array<Promise<unknown>> = [];
+  /** (Un)subscriptions on their way: each leaves the set once Redis has answered it. */
+  private readonly pending = new Set<Promise<void>>();
   private readonly publishes = new GroupCommit<TaskEvent, void>((events) => this.publishAll(events), {
     maxBatch: 500,
     maxInFlight: 2,
@@ -109,8 +110,9 @@ export class RedisEventBus implements EventBus {
    * a publish fails fast).
    */
   async whenReady(): Promise<void> {
-    const pending = this.pending;
-    this.pending = [];
+    // Every one still on its way, whoever asked for it: a second reader of a subscription
+    // another made a moment ago waits for it as the first does.
+    const pending = [...this.pending];
     const publisher = this.publisher;
     const connected =
       publisher.status === 'ready' ? undefined : new Promise((resolve) => publisher.once('ready', resolve));
@@ -129,7 +131,11 @@ export class RedisEventBus implements EventBus {
   }
 
   private track(subscription: Promise<unknown>): void {
-    this.pending.push(subscription.catch(() => undefined));
+    const settled: Promise<void> = subscription.then(
+      () => void this.pending.delete(settled),
+      () => void this.pending.delete(settled),
+    );
+    this.pending.add(settled);
   }
 }
 
