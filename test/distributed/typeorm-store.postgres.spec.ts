@@ -490,3 +490,21 @@ describe('TypeOrmTaskStore on PostgreSQL: claims under a max racing in two sessi
     }
   });
 });
+
+describe('TypeOrmTaskStore on PostgreSQL: submits under an activeTasks quota racing in many sessions', () => {
+  it('creates exactly as many tasks as the quota allows, whatever the number in flight', async () => {
+    const db = await empty();
+    // A store per submit: as many pooled connections, each its own transaction in READ COMMITTED.
+    const quota = 3;
+    for (let round = 0; round < 5; round++) {
+      const owner = `owner-${round}`;
+      const stores = Array.from({ length: 8 }, () => new TypeOrmTaskStore(db));
+      const outcomes = await Promise.all(stores.map((store) => store.createWithinQuota!(newTask({ owner }), quota)));
+      expect(outcomes.filter((o) => o.task !== null)).toHaveLength(quota);
+      expect(outcomes.filter((o) => o.task === null)).toEqual(
+        Array.from({ length: 8 - quota }, () => ({ task: null, active: quota })),
+      );
+      expect(await stores[0].countActive(owner)).toBe(quota);
+    }
+  });
+});

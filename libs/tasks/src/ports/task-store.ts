@@ -260,6 +260,20 @@ export interface TaskStore {
    * (or taken twice in the batch) fails the whole write. Answers the tasks in order.
    */
   createMany(tasks: readonly NewTaskWrite[]): Promise<TaskRecord[]>;
+  /**
+   * {@link create} for an owner under the `activeTasks` quota: counts the
+   * owner's tasks that are not terminal and inserts only when there are fewer
+   * than `maxActive`, as one step (PostgreSQL: under a per-owner advisory
+   * lock, in the create's transaction), so that concurrent submits of one
+   * owner never overshoot. `{ active }` when refused (nothing written).
+   * Optional for stores of older versions (the count then goes before the create).
+   */
+  createWithinQuota?(
+    task: NewTask,
+    maxActive: number,
+    event?: TaskEvent,
+    deliveries?: readonly NewWebhookDelivery[],
+  ): Promise<{ task: TaskRecord; created: boolean } | { task: null; active: number }>;
   get(id: string): Promise<TaskRecord | null>;
   findByIdempotencyKey(owner: string, key: string): Promise<TaskRecord | null>;
   list(query: ListQuery): Promise<ListPage>;

@@ -7,9 +7,9 @@ import { ApiError } from './http-error';
 /**
  * The quotas of each owner (`quotas` of the module), read from the database
  * at the moment of the request, so that every API instance agrees: over one,
- * a `403` whose message and `details.quota` name it. The count and the write
- * that follows are two statements: requests of one owner that race may
- * overshoot by the number in flight.
+ * a `403` whose message and `details.quota` name it. `activeTasks` is
+ * checked again by the submit itself, counted and inserted as one step
+ * ({@link maxActive}): concurrent submits of one owner never overshoot it.
  */
 @Injectable()
 export class OwnerQuotas {
@@ -35,6 +35,11 @@ export class OwnerQuotas {
   async assertSubmit(owner: string): Promise<void> {
     await this.assertActiveTasks(owner);
     await this.assertStoredBytes(owner);
+  }
+
+  /** The `activeTasks` quota, for the submit to count and insert as one step (`SubmitRequest.maxActive`). */
+  get maxActive(): number | undefined {
+    return this.options.quotas.activeTasks;
   }
 
   /** What a resumable upload's creation checks: stored bytes and uploads in progress. */

@@ -96,6 +96,18 @@ export class MemoryTaskStore implements TaskStore {
     return { task: structuredClone(record), created: true };
   }
 
+  async createWithinQuota(
+    task: NewTask,
+    maxActive: number,
+    event?: TaskEvent,
+    deliveries: readonly NewWebhookDelivery[] = [],
+  ): Promise<{ task: TaskRecord; created: boolean } | { task: null; active: number }> {
+    // Counted and inserted without an await in between: one step, as the SQL stores' lock makes it.
+    const active = this.activeOf(task.owner);
+    if (active >= maxActive) return { task: null, active };
+    return this.create(task, event, deliveries);
+  }
+
   async createMany(writes: readonly NewTaskWrite[]): Promise<TaskRecord[]> {
     // Every check before any write: all or nothing.
     const ids = new Set<string>();
@@ -521,6 +533,10 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async countActive(owner: string): Promise<number> {
+    return this.activeOf(owner);
+  }
+
+  private activeOf(owner: string): number {
     let count = 0;
     for (const t of this.tasks.values()) if (t.owner === owner && !isTerminal(t.status)) count++;
     return count;
