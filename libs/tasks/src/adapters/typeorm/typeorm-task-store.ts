@@ -295,15 +295,17 @@ export class TypeOrmTaskStore implements TaskStore {
   }
 
   async claimWithinLimits(request: LimitedClaimRequest): Promise<Claimed | Held | null> {
+    // Under `ownerMax` every type is limited: the owner's running tasks of all types are counted.
+    const everyType = request.ownerMax !== undefined;
     const limited = new Set(Object.keys(request.limits));
     const plain = request.types?.filter((type) => !limited.has(type));
     // The plain claim first, unchanged (and batched): a task of a type without limits pays nothing more.
-    const plainTried = limited.size === 0 || (plain !== undefined && plain.length > 0);
+    const plainTried = !everyType && (limited.size === 0 || (plain !== undefined && plain.length > 0));
     if (plainTried) {
       const won = await this.claim({ ...request, types: limited.size === 0 ? request.types : plain });
       if (won || limited.size === 0) return won;
     }
-    if (request.types && !request.types.some((type) => limited.has(type))) return null;
+    if (!everyType && request.types && !request.types.some((type) => limited.has(type))) return null;
     const plan = () => limitedClaim(this.d, request, plainTried);
     return this.gate(() =>
       this.d.postgres
