@@ -20,7 +20,8 @@ interface Interval {
  * Cluster-wide limits on two workers sharing PostgreSQL and Redis:
  * `throttled-countdown` declares `concurrency: { max: 1 }` and
  * `rateLimit: { max: 2, perMs: 1000 }`; the module's fairness
- * (`TASKS_MAX_RUNNING_PER_OWNER=1`) caps every type per owner. The claims of
+ * (`TASKS_MAX_RUNNING_PER_OWNER=1`) caps each owner's running tasks of every
+ * type together (under the owner's advisory lock). The claims of
  * both workers check the limits in the database, under the type's advisory
  * lock: the step start and end times they record never overlap for the
  * `max: 1` type, and no second holds three starts.
@@ -144,6 +145,27 @@ describe('cluster-wide limits across two workers', () => {
       expect(held.map((t) => t.heldBack!.reason)).toContain('owner-concurrency');
 
       await waitFor(allEnded(alice), { timeoutMs: 60_000, what: () => "alice's tasks to end" });
+      expect(overlapping(await intervals(alice))).toEqual([]);
+    }),
+    90_000,
+  );
+
+  it(
+    "runs one of alice's tasks at a time whatever their types, on either worker (fairness across types)",
+    cluster.diagnose(async () => {
+      const alice = [
+        (await submit('alice', 'countdown', { ticks: 6, tickMs: 100 })).id,
+        (await submit('alice', 'throttled-countdown', { ticks: 6, tickMs: 100 })).id,
+        (await submit('alice', 'countdown', { ticks: 6, tickMs: 100 })).id,
+      ];
+      const bob = (await submit('bob', 'countdown', { ticks: 1, tickMs: 10 })).id;
+      await waitFor(async () => (await statuses([bob]))[0] === 'completed', {
+        timeoutMs: 15_000,
+        what: () => "bob's task to complete",
+      });
+      await waitFor(allEnded(alice), { timeoutMs: 60_000, what: () => "alice's tasks to end" });
+      expect(await statuses(alice)).toEqual(['completed', 'completed', 'completed']);
+      // Two types, one owner's cap: no run of hers starts before the one before it ended.
       expect(overlapping(await intervals(alice))).toEqual([]);
     }),
     90_000,

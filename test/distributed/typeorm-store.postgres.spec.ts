@@ -490,3 +490,55 @@ describe('TypeOrmTaskStore on PostgreSQL: claims under a max racing in two sessi
     }
   });
 });
+
+describe('TypeOrmTaskStore on PostgreSQL: submits under an activeTasks quota racing in many sessions', () => {
+  it('creates exactly as many tasks as the quota allows, whatever the number in flight', async () => {
+    const db = await empty();
+    // A store per submit: as many pooled connections, each its own transaction in READ COMMITTED.
+    const quota = 3;
+    for (let round = 0; round < 5; round++) {
+      const owner = `owner-${round}`;
+      const stores = Array.from({ length: 8 }, () => new TypeOrmTaskStore(db));
+      const outcomes = await Promise.all(stores.map((store) => store.createWithinQuota!(newTask({ owner }), quota)));
+      expect(outcomes.filter((o) => o.task !== null)).toHaveLength(quota);
+      expect(outcomes.filter((o) => o.task === null)).toEqual(
+        Array.from({ length: 8 - quota }, () => ({ task: null, active: quota })),
+      );
+      expect(await stores[0].countActive(owner)).toBe(quota);
+    }
+  });
+});
+
+describe('TypeOrmTaskStore on PostgreSQL: claims under fairness.perOwner racing in two sessions', () => {
+  it("lets exactly one of an owner's two simultaneous claims of two types through under ownerMax 1, round after round", async () => {
+    const db = await empty();
+    const workers = [new TypeOrmTaskStore(db), new TypeOrmTaskStore(db)];
+    const types = ['import', 'export'];
+    for (let round = 0; round < 20; round++) {
+      const tasks = await Promise.all(
+        workers.map(async (store, i) => (await store.create(newTask({ type: types[i], runAt: 0 }))).task),
+      );
+      const results = await Promise.all(
+        workers.map((store, i) =>
+          store.claimWithinLimits!({
+            taskId: tasks[i].id,
+            workerId: `w${i}`,
+            leaseMs: 60_000,
+            now: 0,
+            limits: {},
+            ownerMax: 1,
+          }),
+        ),
+      );
+      const won = results.filter((r) => r?.task);
+      expect(won).toHaveLength(1);
+      const held = results.flatMap((r) => (r && r.task === null ? [r.held] : []));
+      expect(held).toMatchObject([{ reason: 'owner-concurrency' }]);
+      // Ends the winner's run and drops the held one: the next round starts from nothing running.
+      await db.query('UPDATE stepwise_tasks SET lease_owner = NULL, status = $1 WHERE owner = $2', [
+        'completed',
+        'alice',
+      ]);
+    }
+  });
+});

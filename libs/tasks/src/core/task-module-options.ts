@@ -122,10 +122,10 @@ export interface QuotaOptions {
 /** Fairness between owners, across every worker (`TASKS_MAX_RUNNING_PER_OWNER`). */
 export interface FairnessOptions {
   /**
-   * At most this many tasks of one type run at once per owner, checked at
-   * claim in the database: one owner's backlog of long tasks cannot take
-   * every worker. Applies to every type; a type's own `concurrency.perOwner`
-   * replaces it. Default: no limit.
+   * At most this many tasks of one owner run at once, of every type
+   * together, checked at claim in the database: one owner's backlog of long
+   * tasks cannot take every worker. A type's own `concurrency.perOwner` caps
+   * its tasks besides. Default: no limit.
    */
   perOwner?: number;
 }
@@ -235,6 +235,6 @@ export interface TaskModuleOptions {
   rateLimit?: RateLimitOptions | false;
   /** Quotas per owner (`activeTasks`, `storedBytes`, `openUploads`), read from the database at each submit or upload creation. Default: none. */
   quotas?: QuotaOptions;
-  /** Per-owner cap on running tasks of each type, enforced at claim across the cluster. Default: none. */
+  /** Per-owner cap on running tasks of every type together, enforced at claim across the cluster. Default: none. */
   fairness?: FairnessOptions;
 }

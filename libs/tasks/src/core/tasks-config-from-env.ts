@@ -74,7 +74,7 @@ const ROLES: readonly TaskRole[] = ['api', 'worker', 'all'];
  * | `TASKS_QUOTA_ACTIVE_TASKS` | `quotas.activeTasks` | positive integer: most unfinished tasks per owner |
  * | `TASKS_QUOTA_STORED_BYTES` | `quotas.storedBytes` | bytes, or with a unit (`10GiB`): most stored per owner (result files, finished uploads) |
  * | `TASKS_QUOTA_OPEN_UPLOADS` | `quotas.openUploads` | positive integer: most tus uploads in progress per owner |
- * | `TASKS_MAX_RUNNING_PER_OWNER` | `fairness.perOwner` | positive integer: most running tasks of one type per owner, across the cluster |
+ * | `TASKS_MAX_RUNNING_PER_OWNER` | `fairness.perOwner` | positive integer: most running tasks per owner, of every type together, across the cluster |
  * | `TASKS_RATE_LIMIT_SUBMIT`, `TASKS_RATE_LIMIT_READ`, `TASKS_RATE_LIMIT_UPLOAD` | `rateLimit.submit`, `.read`, `.upload` | `<limit>/<ttlMs>`, e.g. `30/60000`; `off` (or unset): no limit |
  *
  * An empty variable counts as unset. `defaults` fill what the environment

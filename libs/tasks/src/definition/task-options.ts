@@ -35,8 +35,8 @@ export interface TaskOptions {
   schedules?: TaskScheduleOptions[];
   /**
    * How many tasks of this type run at once across every worker, checked at
-   * claim in the database: `max` in all, `perOwner` per owner (replaces the
-   * module's `fairness.perOwner` for this type). A task over a limit stays
+   * claim in the database: `max` in all, `perOwner` per owner (besides the
+   * module's `fairness.perOwner`, which counts every type). A task over a limit stays
    * `pending`, holds no worker slot, and starts when a slot frees.
    */
   concurrency?: { max?: number; perOwner?: number };

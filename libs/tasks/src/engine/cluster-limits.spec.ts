@@ -144,6 +144,26 @@ describe.each(ENGINE_STORES)('cluster-wide limits of a task type (%s)', (_name, 
     expect((await f.task(bobs)).status).toBe('running');
   });
 
+  it("caps an owner's running tasks of every type together (fairness.perOwner); one of them ending wakes another type's", async () => {
+    await begin({ maxRunningPerOwner: 2 });
+    const first = (await f.submit('plain-gated')).task.id;
+    const second = (await f.submit('plain-gated')).task.id;
+    // Another type, whose own limit (one per owner) it is within: held all the same, the owner runs two already.
+    const third = (await f.submit('per-owner')).task.id;
+    const bobs = (await f.submit('plain-gated', {}, { owner: 'bob' })).task.id;
+    await settleAll();
+    expect((await f.task(first)).status).toBe('running');
+    expect((await f.task(second)).status).toBe('running');
+    expect(await f.task(third)).toMatchObject({ status: 'pending', heldBack: { reason: 'owner-concurrency' } });
+    expect((await f.task(bobs)).status).toBe('running');
+    // The end of a plain-gated run wakes the per-owner task at once (the clock does not move: no sweep).
+    t.plain.gate(first).resolve();
+    await settleAll();
+    expect((await f.task(first)).status).toBe('completed');
+    expect((await f.task(third)).status).toBe('running');
+    expect((await f.task(third)).heldBack).toBeUndefined();
+  });
+
   it('starts at most `max` runs of a rate-limited type in any window of `perMs`', async () => {
     await begin();
     const ids = [];

@@ -53,9 +53,9 @@ export interface EngineSettings {
   /** A slot found due later than this after its time was missed: the schedule's `missed` policy decides. */
   scheduleGraceMs: number;
   /**
-   * Fairness: at most this many tasks of one type run at once per owner across
-   * every worker, for every type (a type's `concurrency.perOwner` replaces it).
-   * Default: no limit.
+   * Fairness: at most this many tasks of one owner run at once across every
+   * worker, of every type together (a type's `concurrency.perOwner` caps its
+   * own tasks besides). Default: no limit.
    */
   maxRunningPerOwner?: number;
 }

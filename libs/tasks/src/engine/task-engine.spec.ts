@@ -434,6 +434,27 @@ describe('TaskEngine: submit', () => {
     expect((await f.engine.list({ owner: 'alice' })).total).toBe(1);
   });
 
+  it('creates exactly `maxActive` tasks of an owner whose submits race, refusing the others (quota_exceeded)', async () => {
+    const f = createEngineFixture({ tasks: [new PipelineTask()] });
+    // Not started: the tasks stay pending, active.
+    const submits = Array.from({ length: 6 }, (_, n) =>
+      f.engine.submit({ type: 'pipeline', input: { n }, owner: 'alice', maxActive: 2 }).then(
+        (result) => result,
+        (error: unknown) => error,
+      ),
+    );
+    const outcomes = await Promise.all(submits);
+    expect(outcomes.filter((o) => !(o instanceof TaskOperationError))).toHaveLength(2);
+    const refused = outcomes.filter((o): o is TaskOperationError => o instanceof TaskOperationError);
+    expect(refused).toHaveLength(4);
+    for (const error of refused) {
+      expect(error).toMatchObject({ kind: 'quota_exceeded', details: { quota: 'activeTasks', limit: 2, used: 2 } });
+    }
+    expect(await f.store.countActive!('alice')).toBe(2);
+    // Another owner has quota of its own.
+    await f.engine.submit({ type: 'pipeline', input: {}, owner: 'bob', maxActive: 2 });
+  });
+
   it('replays a key recorded without a fingerprint (a task from before they were kept) whatever the input', async () => {
     const f = createEngineFixture({ tasks: [new PipelineTask()] });
     // Without a key no fingerprint is kept: a copy under a key is such a task, as the migration left them.

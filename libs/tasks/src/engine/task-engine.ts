@@ -1,6 +1,6 @@
 import type { TaskDefinition } from '../definition';
 import { isTerminal, type Placement, type TaskEvent, type TaskRecord, type TaskStatus } from '../model';
-import type { ChildTask, FinishedQuery, FinishedTask, ListPage, NewTask, TraceCarrier } from '../ports';
+import type { ChildTask, FinishedQuery, FinishedTask, ListPage, NewTask, TaskStore, TraceCarrier } from '../ports';
 import type { EngineDeps } from './engine-deps';
 import { EventRecorder } from './event-recorder';
 import { declaredSignal, type FieldIssue, validateInput, validateSignal } from './input-validation';
@@ -13,6 +13,7 @@ import {
   conflict,
   idempotencyKeyReused,
   invalidInput,
+  activeTasksExceeded,
   TaskOperationError,
   taskNotFound,
   unknownTaskType,
@@ -52,6 +53,12 @@ export interface SubmitRequest {
   actor?: string;
   /** The task whose step spawns this one (`ctx.spawn`). */
   parentId?: string;
+  /**
+   * The owner's `activeTasks` quota: the task is created only while the owner
+   * has fewer unfinished tasks, counted and inserted as one step (concurrent
+   * submits never overshoot); else a `quota_exceeded` error, nothing created.
+   */
+  maxActive?: number;
 }
 
 /** The actor of what application code asks for without naming one: a submit, a cancel, ... from code. */
@@ -183,7 +190,7 @@ export class TaskEngine {
     checkSingleton(request);
     const record = { ...this.newTask(definition, request, input, now, delayMs), ...trace };
     const { event, deliveries } = this.created(record, request.actor);
-    const { task, created } = await this.deps.store.create(record, event, deliveries);
+    const { task, created } = await this.createWithinQuota(request.maxActive, record, event, deliveries);
     if (!created) {
       // Idempotency keys are per owner: another owner's task with the same key can only be a singleton key's holder.
       const replay =
@@ -196,6 +203,24 @@ export class TaskEngine {
     await this.events.fanOut(task, event);
     await wakeUp(this.deps, task, delayMs > 0 ? { delayMs } : {});
     return { task, created: true };
+  }
+
+  /** The store's create, under the owner's `activeTasks` quota when there is one. */
+  private async createWithinQuota(
+    maxActive: number | undefined,
+    ...write: Parameters<TaskStore['create']>
+  ): Promise<{ task: TaskRecord; created: boolean }> {
+    const { store } = this.deps;
+    if (maxActive === undefined) return store.create(...write);
+    if (!store.createWithinQuota) {
+      // A store of an older version: the count, then the create (concurrent submits may overshoot).
+      const active = await store.countActive!(write[0].owner);
+      if (active >= maxActive) throw activeTasksExceeded(maxActive, active);
+      return store.create(...write);
+    }
+    const outcome = await store.createWithinQuota(write[0], maxActive, write[1], write[2]);
+    if (outcome.task === null) throw activeTasksExceeded(maxActive, outcome.active);
+    return outcome;
   }
 
   /**

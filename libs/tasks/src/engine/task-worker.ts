@@ -20,6 +20,8 @@ export class TaskWorker {
   private unsubscribe: () => void = () => undefined;
   /** The types' cluster-wide limits, read once from the registry; undefined when none has any. */
   private limits: Readonly<Record<string, TypeLimits>> | undefined;
+  /** The most tasks of one owner running at once, of every type (`fairness.perOwner`). */
+  private ownerMax: number | undefined;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -34,9 +36,10 @@ export class TaskWorker {
 
   /** Starts consuming every registered queue for the given placements. */
   async start(placements: Placement[]): Promise<void> {
-    this.limits = typeLimits(this.deps.registry, this.deps.settings.maxRunningPerOwner);
+    this.limits = typeLimits(this.deps.registry);
+    this.ownerMax = this.deps.settings.maxRunningPerOwner;
     const { store } = this.deps;
-    if (this.limits && (!store.claimWithinLimits || !store.wakeHeld)) {
+    if ((this.limits || this.ownerMax !== undefined) && (!store.claimWithinLimits || !store.wakeHeld)) {
       throw new Error(
         'Stepwise: cluster limits (concurrency, rateLimit, fairness) need a task store that claims within them (claimWithinLimits, wakeHeld)',
       );
@@ -78,9 +81,11 @@ export class TaskWorker {
       // its `task.step` has webhook deliveries, which only a write the engine builds carries.
       ...(this.events.announces('task.step') ? {} : { start: { placement } }),
     };
-    const claimed: Claimed | Held | null = this.limits
-      ? await store.claimWithinLimits!({ ...request, limits: this.limits, holdMs: settings.leaseMs })
-      : await store.claim(request);
+    const { limits, ownerMax } = this;
+    const claimed: Claimed | Held | null =
+      limits || ownerMax !== undefined
+        ? await store.claimWithinLimits!({ ...request, limits: limits ?? {}, ownerMax, holdMs: settings.leaseMs })
+        : await store.claim(request);
     if (!claimed) return;
     if (claimed.task === null) return this.held(claimed);
     const { task, started } = claimed;
@@ -114,13 +119,19 @@ export class TaskWorker {
     await wakeUp(this.deps, held.due, { delayMs, dedupeKey: String(held.due.version) });
   }
 
-  /** A run of a type with a concurrency limit ended: its held tasks may take the slot now, not at the next sweep. */
+  /**
+   * A run of a type with a concurrency limit ended (or of any type, under
+   * `fairness.perOwner`): its held tasks, and the owner's, may take the slot
+   * now, not at the next sweep.
+   */
   private async slotFreed(task: TaskRecord): Promise<void> {
-    if (!limitsConcurrency(this.limits?.[task.type])) return;
+    const acrossTypes = this.ownerMax !== undefined;
+    if (!acrossTypes && !limitsConcurrency(this.limits?.[task.type])) return;
     try {
       const due = await this.deps.store.wakeHeld!({
         type: task.type,
         owner: task.owner,
+        acrossTypes,
         now: this.deps.clock.now(),
         limit: WAKE_LIMIT,
       });

@@ -2,21 +2,15 @@ import type { TaskRegistry } from '../definition';
 import type { TypeLimits } from '../model';
 
 /**
- * The limits each type is claimed under: its own `concurrency` and
- * `rateLimit`, and the module's per-owner default (`fairness.perOwner`) where
- * the type sets no `perOwner`. Undefined when no type has any: every claim is
- * then the plain one.
+ * The limits each type declares (`concurrency`, `rateLimit`). Undefined when
+ * no type has any. The module's `fairness.perOwner` is not one of them: it
+ * caps an owner's running tasks of every type together (`ownerMax` of a claim).
  */
-export function typeLimits(
-  registry: TaskRegistry,
-  maxRunningPerOwner?: number,
-): Readonly<Record<string, TypeLimits>> | undefined {
+export function typeLimits(registry: TaskRegistry): Readonly<Record<string, TypeLimits>> | undefined {
   const limits: Record<string, TypeLimits> = {};
   for (const definition of registry.all()) {
     const own = definition.limits ?? {};
-    const perOwner = own.perOwner ?? maxRunningPerOwner;
-    const merged: TypeLimits = { ...own, ...(perOwner !== undefined && { perOwner }) };
-    if (Object.keys(merged).length > 0) limits[definition.name] = merged;
+    if (Object.keys(own).length > 0) limits[definition.name] = own;
   }
   return Object.keys(limits).length > 0 ? limits : undefined;
 }

@@ -6,6 +6,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { HeaderOwnerResolver } from '../core/owner-resolver';
 import { Step, Task } from '../definition';
+import { NonRetryableError } from '../engine/step-errors';
 import { TaskModule } from '../task.module';
 
 @Task({ name: 'noop' })
@@ -13,6 +14,14 @@ class NoopTask {
   @Step({ order: 1 })
   run() {
     return { ok: true };
+  }
+}
+
+@Task({ name: 'fails' })
+class FailingTask {
+  @Step({ order: 1 })
+  run() {
+    throw new NonRetryableError('always');
   }
 }
 
@@ -38,7 +47,7 @@ describe('quotas of stored bytes and open uploads', () => {
           quotas: { storedBytes: 10, openUploads: 2 },
         }),
       ],
-      providers: [NoopTask],
+      providers: [NoopTask, FailingTask],
     })
     class QuotaModule {}
     const moduleRef = await Test.createTestingModule({ imports: [QuotaModule] }).compile();
@@ -102,5 +111,22 @@ describe('quotas of stored bytes and open uploads', () => {
     expect(JSON.parse(creation.text)).toMatchObject({ details: { quota: 'storedBytes', used: 10 } });
     // Another owner is unaffected.
     await request(server).post('/tasks/noop').set(as('dave')).send({}).expect(202);
+  });
+
+  it('refuses the retries of an owner who stores storedBytes: the retried task would store its result', async () => {
+    const server = app.getHttpServer();
+    const failed = await request(server).post('/tasks/fails').set(as('erin')).send({}).expect(202);
+    for (let i = 0; i < 50; i++) {
+      const task = await request(server).get(`/tasks/${failed.body.id}`).set(as('erin'));
+      if (task.body.status === 'failed') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await uploadWhole('erin', '0123456789').expect(201); // 10 bytes stored now
+    const one = await request(server).post(`/tasks/${failed.body.id}/retry`).set(as('erin')).expect(403);
+    expect(one.body).toMatchObject({ details: { quota: 'storedBytes', limit: 10, used: 10 } });
+    const bulk = await request(server).post('/tasks/retry').set(as('erin')).expect(403);
+    expect(bulk.body).toMatchObject({ details: { quota: 'storedBytes', limit: 10, used: 10 } });
+    const task = await request(server).get(`/tasks/${failed.body.id}`).set(as('erin')).expect(200);
+    expect(task.body.status).toBe('failed');
   });
 });

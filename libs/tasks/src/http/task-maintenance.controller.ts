@@ -79,7 +79,8 @@ export class TaskMaintenanceController {
   @ApiErrors(400, 503)
   async retryMany(@RequestCaller() caller: Caller, @Query() query: Record<string, unknown>): Promise<RetryFailedView> {
     const filter = { ...parseRetryQuery(query), owner: this.access.scope(caller) as OwnerScope };
-    await this.quotas.assertActiveTasks(caller.owner);
+    // A retried task becomes active again and stores its result: both quotas, as a submit.
+    await this.quotas.assertSubmit(caller.owner);
     return { retried: await this.engine.retryFailed(filter, caller.owner, this.access.filter('submit', caller)) };
   }
 
@@ -101,8 +102,8 @@ export class TaskMaintenanceController {
     const scope = this.access.scope(caller);
     const task = await this.engine.get(id, scope);
     await this.access.assertCanSubmit(caller, task.type);
-    // The task becomes active again for its owner (an admin may retry another owner's).
-    await this.quotas.assertActiveTasks(task.owner);
+    // The task becomes active again for its owner (an admin may retry another owner's), and will store its result.
+    await this.quotas.assertSubmit(task.owner);
     return toTaskView(await this.engine.retry(id, scope, caller.owner), tasksPath(req));
   }
 }

@@ -21,6 +21,8 @@ export interface SubmitCall extends SubmitOptions {
   owner: string;
   /** Who submits, for the audit trail: the caller. */
   actor?: string;
+  /** The owner's `activeTasks` quota (`SubmitRequest.maxActive`). */
+  maxActive?: number;
 }
 
 /**
@@ -44,6 +46,8 @@ export class TaskSubmissionService {
     const definition = this.engine.definition(call.type);
     // Before the body is read: a refused submit stores no file.
     await this.quotas.assertSubmit(call.owner);
+    // Checked again, exactly, where the task is inserted: submits racing this one may have taken the last slot.
+    call = { ...call, maxActive: this.quotas.maxActive };
     const mediaType = mediaTypeOf(req);
     if (mediaType === 'multipart/form-data') {
       if (!definition.acceptsFiles) {

@@ -6,6 +6,8 @@ export interface LimitCounts {
   running: number;
   /** Of those, the claimed task's owner's. */
   ownerRunning: number;
+  /** The owner's tasks of every type holding a live lease (counted only under `fairness.perOwner`, else 0). */
+  ownerRunningAllTypes: number;
   /** Claims of the type in the rate window (the last `rate.perMs`). */
   recentClaims: number;
   /** The oldest of those claims' time, null when none. */
@@ -15,10 +17,15 @@ export interface LimitCounts {
 /** How far a concurrency hold pushes a task's due time by default: a slot freeing wakes it sooner. */
 export const DEFAULT_HOLD_MS = 30_000;
 
-/** The limit a claim would exceed, in the order they are checked; null when the claim may go ahead. */
-export function limitReached(limits: TypeLimits, counts: LimitCounts): HeldBackReason | null {
+/**
+ * The limit a claim would exceed, in the order they are checked; null when
+ * the claim may go ahead. `ownerMax` is the module's `fairness.perOwner`: the
+ * owner's running tasks of every type.
+ */
+export function limitReached(limits: TypeLimits, counts: LimitCounts, ownerMax?: number): HeldBackReason | null {
   if (limits.max !== undefined && counts.running >= limits.max) return 'concurrency';
   if (limits.perOwner !== undefined && counts.ownerRunning >= limits.perOwner) return 'owner-concurrency';
+  if (ownerMax !== undefined && counts.ownerRunningAllTypes >= ownerMax) return 'owner-concurrency';
   if (limits.rate && counts.recentClaims >= limits.rate.max) return 'rate-limit';
   return null;
 }

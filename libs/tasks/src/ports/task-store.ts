@@ -33,6 +33,12 @@ export interface LimitedClaimRequest extends ClaimRequest {
   limits: Readonly<Record<string, TypeLimits>>;
   /** How far a task held back by a concurrency limit is pushed (a slot freeing wakes it sooner). */
   holdMs?: number;
+  /**
+   * The most tasks of one owner running at once, of every type (the module's
+   * `fairness.perOwner`): when set, a task of any type is claimed under it,
+   * counted under a per-owner lock, and held back (`owner-concurrency`) past it.
+   */
+  ownerMax?: number;
 }
 
 /**
@@ -50,6 +56,8 @@ export interface Held {
 export interface HeldQuery {
   type: string;
   owner: string;
+  /** Also the owner's tasks of every type held by their owner's limit (`fairness.perOwner` is set). */
+  acrossTypes?: boolean;
   now: number;
   limit: number;
 }
@@ -260,6 +268,20 @@ export interface TaskStore {
    * (or taken twice in the batch) fails the whole write. Answers the tasks in order.
    */
   createMany(tasks: readonly NewTaskWrite[]): Promise<TaskRecord[]>;
+  /**
+   * {@link create} for an owner under the `activeTasks` quota: counts the
+   * owner's tasks that are not terminal and inserts only when there are fewer
+   * than `maxActive`, as one step (PostgreSQL: under a per-owner advisory
+   * lock, in the create's transaction), so that concurrent submits of one
+   * owner never overshoot. `{ active }` when refused (nothing written).
+   * Optional for stores of older versions (the count then goes before the create).
+   */
+  createWithinQuota?(
+    task: NewTask,
+    maxActive: number,
+    event?: TaskEvent,
+    deliveries?: readonly NewWebhookDelivery[],
+  ): Promise<{ task: TaskRecord; created: boolean } | { task: null; active: number }>;
   get(id: string): Promise<TaskRecord | null>;
   findByIdempotencyKey(owner: string, key: string): Promise<TaskRecord | null>;
   list(query: ListQuery): Promise<ListPage>;
@@ -272,8 +294,9 @@ export interface TaskStore {
    */
   claim(request: ClaimRequest): Promise<Claimed | null>;
   /**
-   * {@link claim} under the limits of the types that declare some. A task of
-   * any other type is claimed by the plain claim, unchanged. A task of a
+   * {@link claim} under the limits of the types that declare some, and under
+   * `ownerMax` when set. Without `ownerMax`, a task of any other type is
+   * claimed by the plain claim, unchanged. A task of a
    * limited type is claimed only within its limits, counted in the database
    * under a per-type lock (two workers never both pass a `max: 1`): else it
    * is held back, in the same transaction (stays pending, `runAt` pushed, the
@@ -286,7 +309,8 @@ export interface TaskStore {
   /**
    * Makes the oldest tasks of `type` held back by a limit due now (those of
    * other owners only when a type-wide limit held them, not their owner's
-   * own), in one conditional statement, and answers them to dispatch: a slot
+   * own; with `acrossTypes`, also the owner's of every type held by their
+   * owner's limit), in one conditional statement, and answers them to dispatch: a slot
    * of the type freed. Bumps their version (a new wake-up, not a stale one).
    */
   wakeHeld?(query: HeldQuery): Promise<DueTask[]>;

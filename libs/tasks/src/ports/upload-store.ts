@@ -62,6 +62,14 @@ export interface UploadStore {
    * `quotas.storedBytes` need them): records an upload in progress...
    */
   reserve?(reservation: UploadReservation): Promise<void>;
+  /**
+   * ...or records it only while the owner has fewer than `max` in progress
+   * (not expired at its `createdAt`), counted and inserted as one step
+   * (PostgreSQL: under a per-owner advisory lock), so that racing creations
+   * never overshoot; answers the count when refused (nothing recorded), null
+   * when recorded...
+   */
+  reserveWithin?(reservation: UploadReservation, max: number): Promise<number | null>;
   /** ...forgets it (finished, deleted, discarded; no error when unknown)... */
   release?(id: string): Promise<void>;
   /** ...forgets those expired before `now`, at most `limit`; answers how many... */

@@ -4,7 +4,7 @@ import type { Server } from '@tus/server';
 import type { DataStore, Upload } from '@tus/utils';
 import type { UploadLocker } from '../ports/upload-locker';
 import type { TaskLogger } from '../definition';
-import type { Clock, ObjectStorage, UploadRecord, UploadStore } from '../ports';
+import type { Clock, ObjectStorage, UploadRecord, UploadReservation, UploadStore } from '../ports';
 import type { UploadLayout } from '../ports';
 import { ApiError } from '../web/http-error';
 import { guardedListeners } from '../web/guarded-listeners';
@@ -62,6 +62,8 @@ export interface UploadQuotas {
   assertUploadCreation(owner: string): Promise<void>;
   /** Whether uploads in progress are recorded (and released), for the `openUploads` quota. */
   readonly countsOpenUploads: boolean;
+  /** Records an upload in progress within `openUploads`; throws an `ApiError` (403) past it. */
+  reserveUpload(reservation: UploadReservation): Promise<void>;
 }
 
 /**
@@ -211,25 +213,25 @@ export class ResumableUploads {
    * it finishes, is deleted or expires.
    */
   private async admit(owner: string, upload: Upload): Promise<void> {
-    const { quotas, uploads, clock, layout, settings } = this.deps;
+    const { quotas, clock, layout, settings } = this.deps;
     if (!quotas) return;
     try {
       await quotas.assertUploadCreation(owner);
+      if (!quotas.countsOpenUploads) return;
+      const now = clock.now();
+      // Counted again where it is recorded: creations racing this one may have taken the last place.
+      await quotas.reserveUpload({
+        id: layout.uploadId(upload.id),
+        owner,
+        size: upload.size ?? 0,
+        createdAt: now,
+        expiresAt: now + settings.expireAfterMs,
+      });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       // tus answers a hook's `{ status_code, body }` as is: the contract's error body, as JSON.
       throw { status_code: error.getStatus(), body: JSON.stringify(error.getResponse()) };
     }
-    if (!quotas.countsOpenUploads) return;
-    const now = clock.now();
-    const id = layout.uploadId(upload.id);
-    await uploads.reserve!({
-      id,
-      owner,
-      size: upload.size ?? 0,
-      createdAt: now,
-      expiresAt: now + settings.expireAfterMs,
-    });
   }
 
   /** Forgets an upload in progress (finished, deleted, discarded); logged, never thrown: it expires anyway. */

@@ -19,6 +19,7 @@ const KIND_STATUS: Record<TaskOperationError['kind'], number> = {
   conflict: 409,
   // The IETF idempotency-key draft's answer to a key reused with another payload.
   idempotency_key_reused: 422,
+  quota_exceeded: 403,
   unavailable: 503,
 };
 

@@ -69,7 +69,7 @@ export class HeldBackDto implements HeldBackView {
   @ApiProperty({
     enum: enumOf(HELD_BACK_REASONS),
     description:
-      '`concurrency`: its type runs `concurrency.max` tasks; `owner-concurrency`: its owner runs `perOwner` of them; ' +
+      '`concurrency`: its type runs `concurrency.max` tasks; `owner-concurrency`: its owner runs `perOwner` of them, or `fairness.perOwner` tasks of any type; ' +
       '`rate-limit`: its type started `rateLimit.max` runs in the window',
   })
   reason!: HeldBackReason;

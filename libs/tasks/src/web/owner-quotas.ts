@@ -1,15 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ResolvedOptions } from '../core/resolved-options';
 import { CLOCK, RESOLVED_OPTIONS, TASK_STORE, UPLOAD_STORE } from '../core/tokens';
-import type { Clock, TaskStore, UploadStore } from '../ports';
+import type { Clock, TaskStore, UploadReservation, UploadStore } from '../ports';
 import { ApiError } from './http-error';
 
 /**
  * The quotas of each owner (`quotas` of the module), read from the database
  * at the moment of the request, so that every API instance agrees: over one,
- * a `403` whose message and `details.quota` name it. The count and the write
- * that follows are two statements: requests of one owner that race may
- * overshoot by the number in flight.
+ * a `403` whose message and `details.quota` name it. `activeTasks` is
+ * checked again by the submit itself, counted and inserted as one step
+ * ({@link maxActive}), and `openUploads` by the upload's record
+ * ({@link reserveUpload}): racing requests of one owner never overshoot them.
  */
 @Injectable()
 export class OwnerQuotas {
@@ -37,6 +38,11 @@ export class OwnerQuotas {
     await this.assertStoredBytes(owner);
   }
 
+  /** The `activeTasks` quota, for the submit to count and insert as one step (`SubmitRequest.maxActive`). */
+  get maxActive(): number | undefined {
+    return this.options.quotas.activeTasks;
+  }
+
   /** What a resumable upload's creation checks: stored bytes and uploads in progress. */
   async assertUploadCreation(owner: string): Promise<void> {
     await this.assertStoredBytes(owner);
@@ -44,6 +50,19 @@ export class OwnerQuotas {
     if (max === undefined) return;
     const open = await this.uploads.countOpen!(owner, this.clock.now());
     if (open < max) return;
+    throw exceeded('openUploads', max, open, `${open} uploads in progress of at most ${max}; finish or delete one`);
+  }
+
+  /**
+   * Records a tus upload in progress (the `openUploads` quota is on): only
+   * while the owner has fewer than the quota, counted and recorded as one
+   * step where the store can (`UploadStore.reserveWithin`), else a 403.
+   */
+  async reserveUpload(reservation: UploadReservation): Promise<void> {
+    const max = this.options.quotas.openUploads!;
+    if (!this.uploads.reserveWithin) return this.uploads.reserve!(reservation);
+    const open = await this.uploads.reserveWithin(reservation, max);
+    if (open === null) return;
     throw exceeded('openUploads', max, open, `${open} uploads in progress of at most ${max}; finish or delete one`);
   }
 

@@ -21,6 +21,7 @@ describe('toErrorResponse', () => {
     ['not_found', 404],
     ['invalid_input', 400],
     ['conflict', 409],
+    ['quota_exceeded', 403],
     ['unavailable', 503],
   ] as const)('maps TaskOperationError %s to %i', (kind, status) => {
     const { body, headers } = toErrorResponse(new TaskOperationError(kind, 'msg', { some: 'details' }));

@@ -96,6 +96,18 @@ export class MemoryTaskStore implements TaskStore {
     return { task: structuredClone(record), created: true };
   }
 
+  async createWithinQuota(
+    task: NewTask,
+    maxActive: number,
+    event?: TaskEvent,
+    deliveries: readonly NewWebhookDelivery[] = [],
+  ): Promise<{ task: TaskRecord; created: boolean } | { task: null; active: number }> {
+    // Counted and inserted without an await in between: one step, as the SQL stores' lock makes it.
+    const active = this.activeOf(task.owner);
+    if (active >= maxActive) return { task: null, active };
+    return this.create(task, event, deliveries);
+  }
+
   async createMany(writes: readonly NewTaskWrite[]): Promise<TaskRecord[]> {
     // Every check before any write: all or nothing.
     const ids = new Set<string>();
@@ -187,12 +199,14 @@ export class MemoryTaskStore implements TaskStore {
     if (!due && !task.cancelRequested) return null;
     // Checked and taken without an await in between: one process, no lock needed.
     const limits = task.cancelRequested ? undefined : request.limits?.[task.type];
-    if (limits) {
-      const counts = this.limitCounts(task, limits.rate?.perMs ?? 0, now);
-      const reason = limitReached(limits, counts);
+    const ownerMax = task.cancelRequested ? undefined : request.ownerMax;
+    if (limits || ownerMax !== undefined) {
+      const own = limits ?? {};
+      const counts = this.limitCounts(task, own.rate?.perMs ?? 0, now);
+      const reason = limitReached(own, counts, ownerMax);
       if (reason) {
         task.heldBack = { reason, since: task.heldBack?.since ?? now };
-        task.runAt = heldUntil(reason, limits, counts, now, request.holdMs);
+        task.runAt = heldUntil(reason, own, counts, now, request.holdMs);
         task.version++;
         task.updatedAt = now;
         const { id, queue, placement, priority, version } = task;
@@ -203,7 +217,7 @@ export class MemoryTaskStore implements TaskStore {
           due: { id, queue, placement, priority, version },
         };
       }
-      if (limits.rate) this.typeClaims.get(task.type)!.push(now);
+      if (own.rate) this.typeClaims.get(task.type)!.push(now);
     }
     delete task.heldBack;
     task.leaseOwner = request.workerId;
@@ -229,9 +243,11 @@ export class MemoryTaskStore implements TaskStore {
   private limitCounts(task: TaskRecord, perMs: number, now: number): LimitCounts {
     let running = 0;
     let ownerRunning = 0;
+    let ownerRunningAllTypes = 0;
     for (const other of this.tasks.values()) {
-      if (other.type !== task.type || isTerminal(other.status)) continue;
-      if (other.leaseOwner === null || (other.leaseExpiresAt ?? 0) <= now) continue;
+      if (isTerminal(other.status) || other.leaseOwner === null || (other.leaseExpiresAt ?? 0) <= now) continue;
+      if (other.owner === task.owner) ownerRunningAllTypes++;
+      if (other.type !== task.type) continue;
       running++;
       if (other.owner === task.owner) ownerRunning++;
     }
@@ -240,6 +256,7 @@ export class MemoryTaskStore implements TaskStore {
     return {
       running,
       ownerRunning,
+      ownerRunningAllTypes,
       recentClaims: claims.length,
       oldestClaim: claims.length ? Math.min(...claims) : null,
     };
@@ -247,8 +264,12 @@ export class MemoryTaskStore implements TaskStore {
 
   async wakeHeld(query: HeldQuery): Promise<DueTask[]> {
     const held = [...this.tasks.values()]
-      .filter((t) => t.type === query.type && t.heldBack && !isTerminal(t.status) && t.status !== 'paused')
-      .filter((t) => t.heldBack!.reason !== 'owner-concurrency' || t.owner === query.owner)
+      .filter((t) => t.heldBack && !isTerminal(t.status) && t.status !== 'paused')
+      .filter((t) => {
+        const owners = t.heldBack!.reason === 'owner-concurrency';
+        if (t.type === query.type) return !owners || t.owner === query.owner;
+        return Boolean(query.acrossTypes) && owners && t.owner === query.owner;
+      })
       .sort((a, b) => b.priority - a.priority || a.heldBack!.since - b.heldBack!.since || (a.id < b.id ? -1 : 1))
       .slice(0, query.limit);
     return held.map((task) => {
@@ -521,6 +542,10 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async countActive(owner: string): Promise<number> {
+    return this.activeOf(owner);
+  }
+
+  private activeOf(owner: string): number {
     let count = 0;
     for (const t of this.tasks.values()) if (t.owner === owner && !isTerminal(t.status)) count++;
     return count;

@@ -48,6 +48,14 @@ export class MemoryUploadStore implements UploadStore {
     this.reservations.set(reservation.id, { ...reservation });
   }
 
+  async reserveWithin(reservation: UploadReservation, max: number): Promise<number | null> {
+    // Counted and recorded without an await in between: one step.
+    const open = this.openOf(reservation.owner, reservation.createdAt);
+    if (open >= max) return open;
+    this.reservations.set(reservation.id, { ...reservation });
+    return null;
+  }
+
   async release(id: string): Promise<void> {
     this.reservations.delete(id);
   }
@@ -59,6 +67,10 @@ export class MemoryUploadStore implements UploadStore {
   }
 
   async countOpen(owner: string, now: number): Promise<number> {
+    return this.openOf(owner, now);
+  }
+
+  private openOf(owner: string, now: number): number {
     return [...this.reservations.values()].filter((r) => r.owner === owner && r.expiresAt > now).length;
   }
 

@@ -865,6 +865,22 @@ export function describeTaskStoreContract(
         expect(await store.countActive!('carol')).toBe(0);
       });
 
+      contract("creates within an owner's activeTasks quota, counted with the insert", async () => {
+        if (!store.createWithinQuota) return;
+        await created({ status: 'completed' });
+        await created({ status: 'pending', owner: 'bob' });
+        const first = await store.createWithinQuota(newTask(), 2);
+        expect(first).toMatchObject({ created: true, task: { owner: 'alice' } });
+        const second = await store.createWithinQuota(newTask({ idempotencyKey: 'k' }), 2);
+        expect(second).toMatchObject({ created: true });
+        expect(await store.createWithinQuota(newTask(), 2)).toEqual({ task: null, active: 2 });
+        expect(await store.countActive!('alice')).toBe(2);
+        // Under the quota, a key already taken answers its task, as `create` does.
+        const replay = await store.createWithinQuota(newTask({ idempotencyKey: 'k' }), 3);
+        expect(replay).toEqual({ task: await store.get(second.task!.id), created: false });
+        expect(await store.countActive!('alice')).toBe(2);
+      });
+
       contract("sums the sizes of an owner's result files, of the tasks still stored", async () => {
         const file = (size: number) => ({ key: `k/${size}`, name: 'out.zip', size, contentType: 'application/zip' });
         const big = await created({ status: 'completed', resultFile: file(5_000_000_000) });

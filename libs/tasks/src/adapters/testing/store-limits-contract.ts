@@ -23,7 +23,13 @@ export function describeStoreLimitsContract(name: string, make: () => Promise<St
 
     const submit = async (type: string, owner = 'alice', at = T0) =>
       (await store.create(newTask({ type, owner, runAt: at, createdAt: at, updatedAt: at }))).task;
-    const claim = (taskId: string, limits: Record<string, TypeLimits>, now = T0, workerId = 'w1') => {
+    const claim = (
+      taskId: string,
+      limits: Record<string, TypeLimits>,
+      now = T0,
+      workerId = 'w1',
+      ownerMax?: number,
+    ) => {
       const request: LimitedClaimRequest = {
         taskId,
         workerId,
@@ -32,6 +38,7 @@ export function describeStoreLimitsContract(name: string, make: () => Promise<St
         types: ['plain', 'limited', 'rated'],
         limits,
         holdMs: HOLD,
+        ownerMax,
       };
       return store.claimWithinLimits!(request);
     };
@@ -91,6 +98,36 @@ export function describeStoreLimitsContract(name: string, make: () => Promise<St
       expect(woken.map((t) => t.id)).toEqual([waiting.id]);
       // Alice still runs one: held again.
       expect(heldBy(await claim(waiting.id, limits, T0 + 2)).held.reason).toBe('owner-concurrency');
+    });
+
+    it("holds an owner's task of any type past ownerMax (fairness.perOwner), counting every type; wakes it across types", async () => {
+      const limits = { limited: { perOwner: 5 } };
+      const plain = won(await claim((await submit('plain')).id, limits, T0, 'w1', 2)).task;
+      won(await claim((await submit('limited')).id, limits, T0, 'w1', 2));
+      // A third of alice's, of either type, is held; bob's runs.
+      const waiting = await submit('plain');
+      const held = heldBy(await claim(waiting.id, limits, T0 + 10, 'w2', 2));
+      expect(held.held).toEqual({ reason: 'owner-concurrency', since: T0 + 10 });
+      expect(held.retryAt).toBe(T0 + 10 + HOLD);
+      expect(heldBy(await claim((await submit('limited')).id, limits, T0 + 10, 'w2', 2)).held.reason).toBe(
+        'owner-concurrency',
+      );
+      won(await claim((await submit('plain', 'bob')).id, limits, T0 + 10, 'w2', 2));
+      // A run of the limited type ending wakes alice's held task of its type; across types, of every type.
+      const wake = (acrossTypes: boolean) =>
+        store.wakeHeld!({ type: 'limited', owner: 'alice', now: T0 + 20, limit: 4, acrossTypes });
+      expect(await wake(false)).toHaveLength(1);
+      const woken = await wake(true);
+      expect(woken).toHaveLength(2);
+      expect(woken.map((t) => t.id)).toContain(waiting.id);
+      expect(
+        await store.wakeHeld!({ type: 'limited', owner: 'bob', now: T0 + 20, limit: 4, acrossTypes: true }),
+      ).toEqual([]);
+      // One of alice's ends: a slot for her.
+      expect(await store.save({ ...plain, status: 'completed', leaseOwner: null, finishedAt: T0 + 30 }, 'w1')).toBe(
+        true,
+      );
+      expect(won(await claim(waiting.id, limits, T0 + 30, 'w2', 2)).task).toMatchObject({ status: 'running' });
     });
 
     it('holds a claim over the rate window until its oldest claim leaves it', async () => {

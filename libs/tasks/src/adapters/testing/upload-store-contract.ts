@@ -78,6 +78,21 @@ export function describeUploadStoreContract(name: string, make: () => Promise<Up
       expect(await store.finishedBytes!('nobody')).toBe(0);
     });
 
+    it("records an upload in progress only within the owner's max, expired ones not counted", async () => {
+      const open = (id: string, owner = 'alice', createdAt = T0, expiresAt = T0 + 1000) =>
+        store.reserveWithin!({ id, owner, size: 4, createdAt, expiresAt }, 2);
+      expect(await open('a1')).toBeNull();
+      expect(await open('a2', 'alice', T0, T0 + 10)).toBeNull();
+      expect(await open('a3')).toBe(2);
+      expect(await store.countOpen!('alice', T0)).toBe(2);
+      expect(await open('b1', 'bob')).toBeNull();
+      // a2 has expired by then: a place again.
+      expect(await open('a4', 'alice', T0 + 10)).toBeNull();
+      expect(await open('a5', 'alice', T0 + 10)).toBe(2);
+      await store.release!('a1');
+      expect(await open('a6', 'alice', T0 + 10)).toBeNull();
+    });
+
     it('counts references to shared content on delete', async () => {
       const first = uploadRecord();
       const second = uploadRecord({ contentKey: first.contentKey });

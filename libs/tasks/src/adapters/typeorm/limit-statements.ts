@@ -40,6 +40,12 @@ export function lockType(d: SqlDialect, type: string): Built {
   return built(sql, `SELECT pg_advisory_xact_lock(hashtext(${sql.p(`stepwise.limits:${type}`, 'text')})) AS locked`);
 }
 
+/** PostgreSQL: the owner's lock under `fairness.perOwner`, held until the transaction ends (taken after the type's). */
+export function lockOwner(d: SqlDialect, owner: string): Built {
+  const sql = d.statement();
+  return built(sql, `SELECT pg_advisory_xact_lock(hashtext(${sql.p(`stepwise.fairness:${owner}`, 'text')})) AS locked`);
+}
+
 /** Drops a rate-limited type's claims that left the window (`now - perMs`). */
 export function pruneTypeClaims(d: SqlDialect, type: string, since: number): Built {
   const sql = d.statement();
@@ -49,13 +55,23 @@ export function pruneTypeClaims(d: SqlDialect, type: string, since: number): Bui
   );
 }
 
-/** What the limits count, at the clock's "now" (answered as `now`): the type's leased tasks, the owner's, the window's claims. */
-export function limitCounts(d: SqlDialect, type: string, owner: string, limits: TypeLimits, processNow: number): Built {
+/**
+ * What the limits count, at the clock's "now" (answered as `now`): the
+ * type's leased tasks, the owner's, the window's claims, and with `ownerMax`
+ * the owner's leased tasks of every type.
+ */
+export function limitCounts(
+  d: SqlDialect,
+  type: string,
+  owner: string,
+  limits: TypeLimits,
+  processNow: number,
+  ownerMax?: number,
+): Built {
   const sql = d.statement();
   // Placeholders made in text order (SQLite's `?` are positional): each use builds its own.
-  const leased = () =>
-    `FROM stepwise_tasks r WHERE r.type = ${sql.p(type)} AND r.lease_owner IS NOT NULL` +
-    ` AND r.lease_expires_at > n.now AND r.status NOT IN ${TERMINAL_SQL}`;
+  const live = `r.lease_owner IS NOT NULL AND r.lease_expires_at > n.now AND r.status NOT IN ${TERMINAL_SQL}`;
+  const leased = () => `FROM stepwise_tasks r WHERE r.type = ${sql.p(type)} AND ${live}`;
   const window = (perMs: number) =>
     `FROM stepwise_type_claims c WHERE c.type = ${sql.p(type)} AND c.claimed_at > n.now - ${sql.p(perMs, 'bigint')}`;
   const running = limits.max !== undefined ? `(SELECT COUNT(*) ${leased()})` : '0';
@@ -63,10 +79,15 @@ export function limitCounts(d: SqlDialect, type: string, owner: string, limits: 
     limits.perOwner !== undefined ? `(SELECT COUNT(*) ${leased()} AND r.owner = ${sql.p(owner)})` : '0';
   const recent = limits.rate ? `(SELECT COUNT(*) ${window(limits.rate.perMs)})` : '0';
   const oldest = limits.rate ? `(SELECT MIN(c.claimed_at) ${window(limits.rate.perMs)})` : 'NULL';
+  const ownerAll =
+    ownerMax !== undefined
+      ? `(SELECT COUNT(*) FROM stepwise_tasks r WHERE r.owner = ${sql.p(owner)} AND ${live})`
+      : '0';
   return built(
     sql,
     `SELECT ${running} AS running, ${ownerRunning} AS owner_running, ${recent} AS recent_claims,` +
-      ` ${oldest} AS oldest_claim, n.now AS now FROM (SELECT ${clockNow(d, sql, processNow)} AS now) n`,
+      ` ${oldest} AS oldest_claim, ${ownerAll} AS owner_running_all, n.now AS now` +
+      ` FROM (SELECT ${clockNow(d, sql, processNow)} AS now) n`,
   );
 }
 
@@ -99,15 +120,17 @@ export function holdTask(
 
 /**
  * Makes the oldest held tasks of a type due now (by priority, then hold
- * time): those a type-wide limit held, and the owner's own; one statement.
+ * time): those a type-wide limit held, and the owner's own (with
+ * `acrossTypes`, of every type); one statement.
  */
 export function wakeHeldTasks(d: SqlDialect, query: HeldQuery): Built {
   const sql = d.statement();
   const now = d.now(sql, query.now);
   const oldest =
-    `SELECT id FROM stepwise_tasks WHERE type = ${sql.p(query.type)} AND held_reason IS NOT NULL` +
+    `SELECT id FROM stepwise_tasks WHERE held_reason IS NOT NULL` +
     ` AND status NOT IN ${TERMINAL_SQL} AND status <> 'paused'` +
-    ` AND (held_reason <> 'owner-concurrency' OR owner = ${sql.p(query.owner)})` +
+    ` AND ((type = ${sql.p(query.type)} AND (held_reason <> 'owner-concurrency' OR owner = ${sql.p(query.owner)}))` +
+    (query.acrossTypes ? ` OR (owner = ${sql.p(query.owner)} AND held_reason = 'owner-concurrency'))` : ')') +
     ` ORDER BY priority DESC, held_since, id LIMIT ${sql.p(query.limit, 'int')}`;
   const update =
     `UPDATE stepwise_tasks SET run_at = ${now}, version = version + 1 WHERE id IN (${oldest})` +

@@ -5,6 +5,7 @@ import {
   holdTask,
   limitCounts,
   limitedClaimTarget,
+  lockOwner,
   lockType,
   pruneTypeClaims,
   recordTypeClaim,
@@ -30,16 +31,22 @@ export function* limitedClaim(d: SqlDialect, request: LimitedClaimRequest, plain
   // A type without limits had its plain claim, which lost: nothing more to try.
   if (plainTried && !(type in request.limits)) return null;
   // A cancel only winds the task down: no limit holds it.
-  const limits = Number(target.cancel_requested) === 1 ? undefined : request.limits[type];
-  if (limits) {
-    if (d.postgres) yield lockType(d, type);
-    const [row] = yield limitCounts(d, type, String(target.owner), limits, request.now);
+  const cancel = Number(target.cancel_requested) === 1;
+  const limits = cancel ? undefined : request.limits[type];
+  const ownerMax = cancel ? undefined : request.ownerMax;
+  if (limits || ownerMax !== undefined) {
+    const own = limits ?? {};
+    const owner = String(target.owner);
+    // Always the type's lock before the owner's: two claims never wait on each other's.
+    if (d.postgres && limits) yield lockType(d, type);
+    if (d.postgres && ownerMax !== undefined) yield lockOwner(d, owner);
+    const [row] = yield limitCounts(d, type, owner, own, request.now, ownerMax);
     const counts = toCounts(row);
     const now = Number(row.now);
-    if (limits.rate) yield pruneTypeClaims(d, type, now - limits.rate.perMs);
-    const reason = limitReached(limits, counts);
+    if (own.rate) yield pruneTypeClaims(d, type, now - own.rate.perMs);
+    const reason = limitReached(own, counts, ownerMax);
     if (reason) {
-      const until = heldUntil(reason, limits, counts, now, request.holdMs);
+      const until = heldUntil(reason, own, counts, now, request.holdMs);
       const [held] = yield holdTask(d, request, reason, now, until);
       if (!held) return null;
       const due = {
@@ -82,6 +89,7 @@ function toCounts(row: Raw | undefined): LimitCounts {
   return {
     running: Number(row?.running ?? 0),
     ownerRunning: Number(row?.owner_running ?? 0),
+    ownerRunningAllTypes: Number(row?.owner_running_all ?? 0),
     recentClaims: Number(row?.recent_claims ?? 0),
     oldestClaim: oldest === null || oldest === undefined ? null : Number(oldest),
   };

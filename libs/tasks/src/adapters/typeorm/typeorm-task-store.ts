@@ -100,6 +100,8 @@ import { wakeHeldTasks } from './limit-statements';
 type TaskChanges = QueryDeepPartialEntity<TaskRow>;
 const NOT_HELD: LeaseState = { held: false, cancelRequested: false, pauseRequested: false, deleteRequested: false };
 
+/** The per-owner lock that makes a quota's count and the create one step (PostgreSQL). */
+const QUOTA_LOCK = 'SELECT pg_advisory_xact_lock(hashtext($1))';
 /**
  * TaskStore on TypeORM, for SQLite (embedded) and PostgreSQL (distributed).
  * Every write after a claim is one conditional UPDATE, so a worker that lost
@@ -149,16 +151,50 @@ export class TypeOrmTaskStore implements TaskStore {
           return { task: createdRecord(task), created: true };
         }
         // Lost to an existing task with the same key (this process's or another's): that one is the answer.
-        const winner =
-          (task.idempotencyKey &&
-            (await findTask(this.em, { owner: task.owner, idempotencyKey: task.idempotencyKey }))) ||
-          (task.singletonKey && (await findTask(this.em, unfinishedWith(task.type, task.singletonKey))));
+        const winner = await this.twinOf(task);
         if (winner) return { task: winner, created: false };
         if (!task.singletonKey || attempt === 3) {
           throw new Error(`task ${task.id} was not inserted and has no idempotent or singleton twin`);
         }
       }
     });
+  }
+
+  createWithinQuota(
+    task: NewTask,
+    maxActive: number,
+    event?: TaskEvent,
+    deliveries: readonly NewWebhookDelivery[] = [],
+  ): Promise<{ task: TaskRecord; created: boolean } | { task: null; active: number }> {
+    const events = event ? [event] : [];
+    return this.gate(async () => {
+      const outcome = await this.dataSource.transaction(
+        async (em): Promise<{ active: number } | { seqs: number[] | null }> => {
+          // The owner's submits under a quota queue here (SQLite: the gate serialises them already).
+          if (this.d.postgres) await em.query(QUOTA_LOCK, [`stepwise:quota:${task.owner}`]);
+          const active = await countActiveTasks(em, task.owner);
+          if (active >= maxActive) return { active };
+          return { seqs: await this.insertIn(em, task, events, deliveries) };
+        },
+      );
+      if ('active' in outcome) return { task: null, active: outcome.active };
+      if (outcome.seqs !== null) {
+        if (event) event.seq = outcome.seqs[0];
+        return { task: createdRecord(task), created: true };
+      }
+      const winner = await this.twinOf(task);
+      if (!winner) throw new Error(`task ${task.id} was not inserted and has no idempotent or singleton twin`);
+      return { task: winner, created: false };
+    });
+  }
+
+  /** The task that holds `task`'s idempotency key, or its singleton key while unfinished. */
+  private async twinOf(task: NewTask): Promise<TaskRecord | null> {
+    return (
+      (task.idempotencyKey && (await findTask(this.em, { owner: task.owner, idempotencyKey: task.idempotencyKey }))) ||
+      (task.singletonKey && (await findTask(this.em, unfinishedWith(task.type, task.singletonKey)))) ||
+      null
+    );
   }
 
   /** Inserts one task with what goes with it: its events' ids, or null when a unique key was taken. */
@@ -168,16 +204,28 @@ export class TypeOrmTaskStore implements TaskStore {
     deliveries: readonly NewWebhookDelivery[],
   ): Promise<number[] | null> {
     if (this.d.postgres) return this.creates.submit({ task, events, deliveries });
-    return this.dataSource.transaction(async (em) => {
-      const insert = this.d.statement();
-      const text = insertTask(this.d, insert, task);
-      const inserted = (await em.query(`${text} RETURNING id`, insert.params)) as unknown[];
-      if (inserted.length === 0) return null;
-      if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
-      const ids = events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
-      if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
-      return ids;
-    });
+    return this.dataSource.transaction((em) => this.insertIn(em, task, events, deliveries));
+  }
+
+  /** {@link insertOne} in a transaction of the caller's. */
+  private async insertIn(
+    em: EntityManager,
+    task: NewTask,
+    events: TaskEvent[],
+    deliveries: readonly NewWebhookDelivery[],
+  ): Promise<number[] | null> {
+    if (this.d.postgres) {
+      const [row] = await run(em, createTask(this.d, task, events, deliveries));
+      return row ? toSeqs(row.seqs) : null;
+    }
+    const insert = this.d.statement();
+    const text = insertTask(this.d, insert, task);
+    const inserted = (await em.query(`${text} RETURNING id`, insert.params)) as unknown[];
+    if (inserted.length === 0) return null;
+    if (task.steps.length) await run(em, upsertSteps(this.d, task.id, task.steps));
+    const ids = events.length ? eventIds(await run(em, insertEvents(this.d, task.id, events))) : [];
+    if (deliveries.length) await run(em, insertDeliveries(this.d, task.id, deliveries));
+    return ids;
   }
 
   createMany(writes: readonly NewTaskWrite[]): Promise<TaskRecord[]> {
@@ -247,15 +295,17 @@ export class TypeOrmTaskStore implements TaskStore {
   }
 
   async claimWithinLimits(request: LimitedClaimRequest): Promise<Claimed | Held | null> {
+    // Under `ownerMax` every type is limited: the owner's running tasks of all types are counted.
+    const everyType = request.ownerMax !== undefined;
     const limited = new Set(Object.keys(request.limits));
     const plain = request.types?.filter((type) => !limited.has(type));
     // The plain claim first, unchanged (and batched): a task of a type without limits pays nothing more.
-    const plainTried = limited.size === 0 || (plain !== undefined && plain.length > 0);
+    const plainTried = !everyType && (limited.size === 0 || (plain !== undefined && plain.length > 0));
     if (plainTried) {
       const won = await this.claim({ ...request, types: limited.size === 0 ? request.types : plain });
       if (won || limited.size === 0) return won;
     }
-    if (request.types && !request.types.some((type) => limited.has(type))) return null;
+    if (!everyType && request.types && !request.types.some((type) => limited.has(type))) return null;
     const plan = () => limitedClaim(this.d, request, plainTried);
     return this.gate(() =>
       this.d.postgres

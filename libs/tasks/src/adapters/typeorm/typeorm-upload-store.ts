@@ -75,6 +75,29 @@ export class TypeOrmUploadStore implements UploadStore {
     });
   }
 
+  reserveWithin(reservation: UploadReservation, max: number): Promise<number | null> {
+    const { id, owner, size, createdAt, expiresAt } = reservation;
+    const postgres = this.dataSource.options.type === 'postgres';
+    return this.gate(() =>
+      this.dataSource.transaction(async (em) => {
+        // The owner's creations under the quota queue here (SQLite: the gate serialises them already).
+        if (postgres) await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stepwise:uploads:${owner}`]);
+        const [p1, p2] = this.params(2).split(', ');
+        const [row] = (await em.query(
+          `SELECT COUNT(*) AS n FROM stepwise_upload_reservations WHERE owner = ${p1} AND expires_at > ${p2}`,
+          [owner, createdAt],
+        )) as Array<{ n: string | number }>;
+        const open = Number(row?.n ?? 0);
+        if (open >= max) return open;
+        await em.query(
+          `INSERT INTO stepwise_upload_reservations (id, owner, size, created_at, expires_at) VALUES (${this.params(5)})`,
+          [id, owner, size, createdAt, expiresAt],
+        );
+        return null;
+      }),
+    );
+  }
+
   release(id: string): Promise<void> {
     return this.gate(async () => {
       await this.em.query(`DELETE FROM stepwise_upload_reservations WHERE id = ${this.params(1)}`, [id]);
