@@ -3,7 +3,8 @@
 // each in its own database, in one run. `npm run bench` (BENCH_SCALE=0.5 halves every count,
 // 2 doubles them; BENCH_SKIP_BUILD=1 reuses tools/bench/tmp/build;
 // BENCH_PG_FSYNC=on runs PostgreSQL with fsync; BENCH_CPU_PROF=<dir> writes a CPU profile of each child;
-// BENCH_QUICK=1 runs raw BullMQ and the Stepwise engine scenarios only and prints their JSON, to compare two builds).
+// BENCH_QUICK=1 runs raw BullMQ and the Stepwise engine scenarios only and prints their JSON, to compare two builds;
+// BENCH_QUICK=apps the built apps (F, with its liveness probe) only).
 //
 // Processes: this orchestrator (producer of raw jobs, HTTP client, poller),
 // a raw BullMQ worker, a Stepwise worker (role worker), a Stepwise submitter
@@ -72,6 +73,11 @@ async function main() {
       targets: TARGETS,
       counts: N,
     };
+    if (process.env.BENCH_QUICK === 'apps') {
+      const apps = await builtAppsScenario(ctx);
+      console.log(JSON.stringify({ perSec: apps.perSec, liveness: apps.liveness, cost: apps.cost.cpuMsPerUnit }));
+      return;
+    }
     step('raw PostgreSQL');
     results.postgres = await rawPostgres(ctx);
     step('raw BullMQ (A, B)');

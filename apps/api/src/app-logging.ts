@@ -1,5 +1,6 @@
 import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { Logger as PinoLogger, LoggerModule } from 'nestjs-pino';
+import { destination } from 'pino';
 
 /** How the shipped apps write their logs: one JSON object a line (pino), or Nest's coloured text. */
 export type LogFormat = 'json' | 'pretty';
@@ -38,6 +39,10 @@ export function loggingModules(format: LogFormat): DynamicModule[] {
           res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         },
         autoLogging: { ignore: (req) => /^\/(health|metrics)(\/|\?|$)/.test(req.url ?? '') },
+        // Written asynchronously (at once, never held back): a synchronous write of every line to a pipe whose
+        // reader lags (a container's log driver) would stall the event loop, and every request
+        // with it. pino flushes what is left when the process exits.
+        stream: destination({ dest: 1, sync: false }),
       },
     }),
   ];

@@ -1,7 +1,10 @@
 // Stepwise through HTTP: E (POST /tasks/noop to a Stepwise api process, the
 // worker of stepwise.mjs behind it) and F (the built api and worker apps,
 // POST /tasks/countdown).
+import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { buildDir } from '../build.mjs';
 import { App, httpReady } from '../lib/processes.mjs';
@@ -18,6 +21,8 @@ import {
   waitFinishedByType,
 } from './common.mjs';
 import { startStepwise } from './stepwise.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 /** POSTs JSON; resolves with the status code and timing. */
 function postJson(agent, port, path, body, headers = {}) {
@@ -100,35 +105,17 @@ export async function httpNoopScenario(ctx, worker) {
   }
 }
 
-/**
- * GETs `path` every `everyMs` on a new connection each time (as an orchestrator's
- * liveness probe does) until `stop()`; resolves with the answer times and statuses.
- */
+/** Starts the liveness probe in its own process; `stop()` resolves with what it measured. */
 function probe(port, path, everyMs) {
-  const times = [];
-  const statuses = {};
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const start = now();
-      const status = await new Promise((resolve) => {
-        const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode));
-        });
-        req.on('error', () => resolve('error'));
-        req.end();
-      });
-      times.push(now() - start);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      await sleep(everyMs);
-    }
-  })();
+  const child = fork(join(here, 'liveness-probe.mjs'), [String(port), path, String(everyMs)]);
+  const result = new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('error', reject);
+  });
   return {
     async stop() {
-      running = false;
-      await done;
-      return { probes: times.length, statuses, ms: summary(times) };
+      child.send({ cmd: 'stop' });
+      return result;
     },
   };
 }

@@ -101,10 +101,11 @@ export function tables(r) {
     ...(E.liveness
       ? [
           '',
-          `Liveness under load: ${E.liveness.probes} GET /health/live to the api app of F, one every 20 ms on a new connection, ` +
+          `Liveness under load: ${E.liveness.probes} GET /health/live to the api app of F from a process of their own, one every 20 ms on a new connection, ` +
             `while its ${E.count.toLocaleString('en')} submits arrived (statuses ${JSON.stringify(E.liveness.statuses)}): ` +
             `p50 ${fmt(E.liveness.ms.p50)} ms, p99 ${fmt(E.liveness.ms.p99)} ms, max ${fmt(E.liveness.ms.max)} ms; ` +
-            `every answer under ${TARGETS.livenessMaxMs} ms: ${verdict(E.liveness.ms.max < TARGETS.livenessMaxMs && Object.keys(E.liveness.statuses).every((s) => s === '200'))}.`,
+            `every answer under ${TARGETS.livenessMaxMs} ms: ${verdict(E.liveness.ms.max < TARGETS.livenessMaxMs && Object.keys(E.liveness.statuses).every((s) => s === '200'))}` +
+            (E.liveness.inOrder ? ` (in order: ${E.liveness.inOrder.join(', ')} ms).` : '.'),
         ]
       : []),
   ];
