@@ -105,13 +105,16 @@ export async function httpNoopScenario(ctx, worker) {
   }
 }
 
-/** Starts the liveness probe in its own process; `stop()` resolves with what it measured. */
-function probe(port, path, everyMs) {
+/** Starts the liveness probe in its own process, resolves once it is warm; `stop()` resolves with what it measured. */
+async function probe(port, path, everyMs) {
   const child = fork(join(here, 'liveness-probe.mjs'), [String(port), path, String(everyMs)]);
-  const result = new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('error', reject);
-  });
+  const next = () =>
+    new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('error', reject);
+    });
+  await next(); // { ready }
+  const result = next();
   return {
     async stop() {
       child.send({ cmd: 'stop' });
@@ -149,7 +152,7 @@ export async function builtAppsScenario(ctx) {
       { worker: worker.proc.pid, api: api.proc.pid },
       n,
       async () => {
-        const live = probe(port, '/health/live', 20);
+        const live = await probe(port, '/health/live', 20);
         try {
           return await httpSubmitAll(port, n, IN_FLIGHT, 0, body);
         } finally {

@@ -1,7 +1,7 @@
 // A liveness probe in a process of its own (so that the load generator's own event loop does not
 // delay it): GETs the path every `everyMs` on a new connection each time, as an orchestrator's
 // liveness probe does, until told to stop; then sends the answer times and statuses.
-//   argv: port path everyMs      messages: { cmd: 'stop' } -> { probes, statuses, ms }
+//   argv: port path everyMs      messages: -> { ready } once warm; { cmd: 'stop' } -> { probes, statuses, ms, inOrder }
 import { request } from 'node:http';
 import { summary } from '../lib/util.mjs';
 
@@ -14,9 +14,8 @@ process.on('message', (message) => {
   if (message?.cmd === 'stop') running = false;
 });
 
-while (running) {
-  const start = performance.now();
-  const status = await new Promise((resolve) => {
+const get = () =>
+  new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port: Number(port), path, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode));
@@ -24,6 +23,15 @@ while (running) {
     req.on('error', () => resolve('error'));
     req.end();
   });
+
+// A prober that has been running a while, as a kubelet's is: its own first request (its HTTP
+// client's set-up) is not the server's time. Ready once warm; the load starts then.
+await get();
+process.send({ ready: true });
+
+while (running) {
+  const start = performance.now();
+  const status = await get();
   times.push(performance.now() - start);
   statuses[status] = (statuses[status] ?? 0) + 1;
   await new Promise((resolve) => setTimeout(resolve, Number(everyMs)));
