@@ -6,6 +6,7 @@ import { Module, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { z } from 'zod';
 import { Step, Task, type StepContext } from '../definition';
+import { NonRetryableError } from '../engine';
 import type { TaskEvent } from '../model';
 import { TaskModule } from '../task.module';
 import { TaskSubmitter } from './task-submitter';
@@ -27,6 +28,23 @@ class ReportTask {
   }
 }
 
+/** Fails for good until its month is "fixed" (a deploy, in the test). */
+const fixedMonths = new Set<string>();
+
+@Task({ name: 'flaky-report', input: z.object({ month: z.string() }) })
+class FlakyReportTask {
+  @Step({ order: 1 })
+  collect() {
+    return { rows: 3 };
+  }
+
+  @Step({ order: 2 })
+  render(ctx: StepContext<{ month: string }>) {
+    if (!fixedMonths.has(ctx.input.month)) throw new NonRetryableError('renderer broken');
+    return { month: ctx.input.month };
+  }
+}
+
 @Task({ name: 'slow' })
 class SlowTask {
   @Step({ order: 1 })
@@ -41,7 +59,10 @@ describe('TaskSubmitter: submitting and following tasks from code', () => {
   let tasks: TaskSubmitter;
 
   beforeAll(async () => {
-    @Module({ imports: [TaskModule.forRoot({ dataDir, dashboard: false })], providers: [ReportTask, SlowTask] })
+    @Module({
+      imports: [TaskModule.forRoot({ dataDir, dashboard: false })],
+      providers: [ReportTask, SlowTask, FlakyReportTask],
+    })
     class AppModule {}
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     app = await moduleRef.createNestApplication({ logger: false }).init();
@@ -114,5 +135,37 @@ describe('TaskSubmitter: submitting and following tasks from code', () => {
     const mine = await tasks.submit(SlowTask, { ms: 1 }, { owner: 'alice' });
     await expect(tasks.handle(mine.id, 'mallory').status()).rejects.toMatchObject({ kind: 'not_found' });
     expect((await tasks.handle(mine.id, 'alice').done()).status).toBe('completed');
+  });
+
+  it('counts, retries (one, then by filter) and deletes finished tasks from code', async () => {
+    const owner = 'ops';
+    const failed = [];
+    for (const month of ['2026-09', '2026-10', '2026-11']) {
+      const task = await tasks.submit(FlakyReportTask, { month }, { owner });
+      expect((await task.done()).status).toBe('failed');
+      failed.push(task);
+    }
+    expect(await tasks.stats(owner)).toMatchObject({ total: 3, byType: { 'flaky-report': { failed: 3 } } });
+
+    fixedMonths.add('2026-09');
+    expect(await failed[0].retry()).toMatchObject({ status: 'pending' });
+    expect((await failed[0].done()).status).toBe('completed');
+    await expect(failed[0].retry()).rejects.toMatchObject({ kind: 'conflict' });
+
+    fixedMonths.add('2026-10');
+    fixedMonths.add('2026-11');
+    // Another owner's failures are not this filter's.
+    const theirs = await tasks.submit(FlakyReportTask, { month: '2026-12' }, { owner: 'someone-else' });
+    await theirs.done();
+    expect(await tasks.retryFailed({ owner, type: 'flaky-report', finishedAfter: Date.now() - 60_000 })).toBe(2);
+    for (const task of failed.slice(1)) expect((await task.done()).status).toBe('completed');
+    // By id, as a later request would find it.
+    expect((await tasks.handle(failed[1].id, owner).status()).status).toBe('completed');
+
+    expect(
+      await tasks.deleteFinished({ owner, statuses: ['completed'], finishedBefore: new Date(Date.now() + 1_000) }),
+    ).toBe(3);
+    expect((await tasks.stats(owner)).total).toBe(0);
+    expect((await tasks.stats()).byType['flaky-report']).toMatchObject({ failed: 1 });
   });
 });

@@ -1,7 +1,14 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { taskTypeOf, type TaskInputOf } from '../definition';
-import { TaskEngine, TaskHandle, type SingletonPolicy } from '../engine';
-import type { TaskRecord } from '../model';
+import {
+  ANY_OWNER,
+  TaskEngine,
+  TaskHandle,
+  type OwnerScope,
+  type SingletonPolicy,
+  type TaskStatsSummary,
+} from '../engine';
+import type { TaskRecord, TerminalStatus } from '../model';
 
 /** Who the task is for, and how it is delivered. */
 export interface SubmitOptions {
@@ -28,6 +35,17 @@ export interface SubmitOptions {
   singletonKey?: string;
   /** What a held `singletonKey` answers: the holder (`'existing'`, the default) or a conflict. */
   singleton?: SingletonPolicy;
+}
+
+/** Which finished tasks a bulk call acts on; every field optional. */
+export interface FinishedFilter {
+  /** One owner's tasks; every owner's when absent. */
+  owner?: string;
+  type?: string;
+  /** Finished at or after this time. */
+  finishedAfter?: Date | number;
+  /** Finished strictly before this time. */
+  finishedBefore?: Date | number;
 }
 
 /**
@@ -74,8 +92,46 @@ export class TaskSubmitter {
     return this.engine.signal(id, owner, name, payload);
   }
 
+  /** Counts by status and by type, and the oldest pending task's wait: one owner's, or every owner's when absent. */
+  stats(owner?: string): Promise<TaskStatsSummary> {
+    return this.engine.stats(scope(owner));
+  }
+
+  /**
+   * Runs the failed tasks that match again, each from the step that failed
+   * (after a deploy that fixed the bug); resolves with how many. `actor` is
+   * recorded in each `task.retried` (default `system`).
+   */
+  retryFailed(filter: FinishedFilter = {}, actor?: string): Promise<number> {
+    return this.engine.retryFailed({ ...times(filter), owner: scope(filter.owner) }, actor);
+  }
+
+  /**
+   * Deletes the finished tasks that match (`statuses`: all three terminal
+   * ones by default), with their events, webhook rows and files; never an
+   * unfinished one. Resolves with how many.
+   */
+  deleteFinished(filter: FinishedFilter & { statuses?: readonly TerminalStatus[] } = {}): Promise<number> {
+    return this.engine.purgeFinished({
+      ...times(filter),
+      owner: scope(filter.owner),
+      ...(filter.statuses ? { statuses: filter.statuses } : {}),
+    });
+  }
+
   /** A handle on a task submitted earlier (by id), for its owner. */
   handle<Output = unknown>(id: string, owner = 'anonymous'): TaskHandle<Output> {
     return new TaskHandle<Output>(this.engine, id, owner);
   }
+}
+
+const scope = (owner: string | undefined): OwnerScope => owner ?? ANY_OWNER;
+
+/** The filter's times as epoch ms, and its type. */
+function times(filter: FinishedFilter): { type?: string; finishedAfter?: number; finishedBefore?: number } {
+  return {
+    ...(filter.type !== undefined ? { type: filter.type } : {}),
+    ...(filter.finishedAfter !== undefined ? { finishedAfter: +filter.finishedAfter } : {}),
+    ...(filter.finishedBefore !== undefined ? { finishedBefore: +filter.finishedBefore } : {}),
+  };
 }

@@ -35,6 +35,15 @@ export class TaskHandle<Output = unknown> {
     return this.engine.cancel(this.id, this.owner);
   }
 
+  /**
+   * Runs a `failed` task again from the step that failed, keeping the
+   * outputs of the steps that completed; resolves with the task, pending
+   * again. A `TaskOperationError` (`kind: 'conflict'`) unless it failed.
+   */
+  retry(): Promise<TaskRecord> {
+    return this.engine.retry(this.id, this.owner);
+  }
+
   /** Sends the signal `name` with its payload (see `TaskEngine.signal`); resolves with the task after it. */
   signal(name: string, payload?: unknown): Promise<TaskRecord> {
     return this.engine.signal(this.id, this.owner, name, payload);
