@@ -616,6 +616,14 @@ if (!browserAvailable) {
     await expectText(children.nth(0).locator('.badge'), 'Cancelled');
     await expectText(children.nth(1).locator('.badge'), 'Running');
     await expectText(parent.locator('.badge').first(), 'Waiting');
+    // Down the tree: the child's type opens the child's own entry.
+    await children
+      .nth(1)
+      .getByRole('button', { name: /^Open countdown/ })
+      .click();
+    const child = item(view.children[1].id);
+    await expectAttribute(child.getByRole('button', { name: /steps/ }), 'aria-expanded', 'true');
+    await expectText(child.locator('.task-type'), 'countdown');
     await request(server).post(`/tasks/${parentId}/cancel`).expect(202);
     await expectText(parent.locator('.badge').first(), 'Cancelled');
   }, 30_000);

@@ -180,7 +180,15 @@ function renderChildren(container, children) {
   for (const child of children) {
     const entry = el('li', 'child');
     entry.dataset.status = child.status;
-    entry.appendChild(el('span', 'child-type', child.type));
+    entry.dataset.taskId = child.id;
+    // Down the tree: the child's own entry in the list, opened (its details list its children).
+    const open = el('button', 'child-open', child.type);
+    open.type = 'button';
+    open.setAttribute('aria-label', 'Open ' + child.type + ' ' + shortId(child.id));
+    open.addEventListener('click', () => {
+      openTask(child.id);
+    });
+    entry.appendChild(open);
     const badge = el('span', 'badge', STATUS_LABELS[child.status] || child.status);
     badge.dataset.status = child.status;
     entry.appendChild(badge);
@@ -376,6 +384,25 @@ async function loadTasks(append) {
       showListState();
     }
   }
+}
+
+/**
+ * Shows a task's entry opened, scrolled to and focused: loaded first when the list does not
+ * hold it (another page, or filtered out).
+ */
+async function openTask(id) {
+  if (!items.has(id)) {
+    try {
+      upsert((await api(TASKS_URL + '/' + encodeURIComponent(id))).body, { highlight: true });
+    } catch (error) {
+      toast(error.message, 'error');
+      return;
+    }
+  }
+  setExpanded(id, true);
+  const toggle = part(items.get(id), 'toggle');
+  items.get(id).scrollIntoView({ block: 'nearest' });
+  toggle.focus();
 }
 
 function scheduleRefresh(id, delay) {
