@@ -1,5 +1,5 @@
 import { TaskDefinitionError, type TaskDefinition } from '../definition';
-import { MISSED_SLOT_POLICIES, type MissedSlotPolicy, type ScheduleRecord } from '../model';
+import { MISSED_SLOT_POLICIES, type ScheduleInput, type ScheduleRecord } from '../model';
 import type { ScheduleStore } from '../ports';
 import type { CronSlots } from './cron-slots';
 import type { EngineDeps } from './engine-deps';
@@ -7,20 +7,13 @@ import { validateInput } from './input-validation';
 import { conflict, invalidInput, TaskOperationError } from './operation-errors';
 import type { SubmitRequest, SubmitResult } from './task-engine';
 
-/** A schedule added at run time (REST, or the app's code). */
-export interface ScheduleSpec {
-  /** Unique: letters, digits, `.`, `_`, `-` (a declared schedule's name has a `:`, so the two never meet). */
-  name: string;
-  /** The task type submitted at each slot. */
-  type: string;
-  /** Five fields (minute first), six (seconds first), or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`. */
-  cron: string;
-  /** IANA time zone. Default `UTC`. */
-  timezone?: string;
-  /** Checked against the task's schema now, and at each submit. Default `{}`. */
-  input?: unknown;
-  /** Default `latest`. */
-  missed?: MissedSlotPolicy;
+/**
+ * A schedule added at run time (REST, or the app's code): the contract's
+ * `POST /schedules` body and its owner. Its name is letters, digits, `.`,
+ * `_`, `-` (a declared schedule's name has a `:`, so the two never meet);
+ * its input is checked against the task's schema now and at each submit.
+ */
+export interface ScheduleSpec extends ScheduleInput {
   owner: string;
 }
 

@@ -1,7 +1,7 @@
 import type { MissedSlotPolicy } from '@stepwise/contract';
 
 // The policy names are the public contract's (shared with @stepwise/client).
-export { MISSED_SLOT_POLICIES, type MissedSlotPolicy } from '@stepwise/contract';
+export { MISSED_SLOT_POLICIES, type MissedSlotPolicy, type ScheduleInput } from '@stepwise/contract';
 
 /** A stored cron schedule: a task of `type` with `input`, owned by `owner`, once per slot. */
 export interface ScheduleRecord {
