@@ -15,16 +15,21 @@ export const countdownInput = z
 
 export type CountdownInput = z.output<typeof countdownInput>;
 
+/** Waits `tickMs` `ticks` times, reporting each tick; the step's signal stops it at once. */
+export async function countDown(ctx: StepContext<CountdownInput>): Promise<{ ticks: number }> {
+  const { ticks, tickMs } = ctx.input;
+  for (let i = 1; i <= ticks; i++) {
+    await abortableSleep(tickMs, ctx.signal);
+    ctx.progress(i / ticks, `tick ${i}/${ticks}`);
+  }
+  return { ticks };
+}
+
 /** Waits `tickMs` `ticks` times, reporting each tick; cancellation stops it at once. Demos and tests rely on it. */
 @Task({ name: 'countdown', cancellable: true, input: countdownInput })
 export class CountdownTask {
   @Step({ order: 1, on: 'worker' })
-  async countDown(ctx: StepContext<CountdownInput>): Promise<{ ticks: number }> {
-    const { ticks, tickMs } = ctx.input;
-    for (let i = 1; i <= ticks; i++) {
-      await abortableSleep(tickMs, ctx.signal);
-      ctx.progress(i / ticks, `tick ${i}/${ticks}`);
-    }
-    return { ticks };
+  countDown(ctx: StepContext<CountdownInput>): Promise<{ ticks: number }> {
+    return countDown(ctx);
   }
 }

@@ -1,6 +1,5 @@
 import { Step, Task, type StepContext } from '@stepwise/tasks';
-import { abortableSleep } from '../countdown/abortable-sleep';
-import { countdownInput, type CountdownInput } from '../countdown/countdown.task';
+import { countDown, countdownInput, type CountdownInput } from '../countdown/countdown.task';
 
 const throttledCountdownInput = countdownInput.meta({
   title: 'Throttled countdown',
@@ -21,12 +20,7 @@ const throttledCountdownInput = countdownInput.meta({
 })
 export class ThrottledCountdownTask {
   @Step({ order: 1, on: 'worker' })
-  async countDown(ctx: StepContext<CountdownInput>): Promise<{ ticks: number }> {
-    const { ticks, tickMs } = ctx.input;
-    for (let i = 1; i <= ticks; i++) {
-      await abortableSleep(tickMs, ctx.signal);
-      ctx.progress(i / ticks, `tick ${i}/${ticks}`);
-    }
-    return { ticks };
+  countDown(ctx: StepContext<CountdownInput>): Promise<{ ticks: number }> {
+    return countDown(ctx);
   }
 }
