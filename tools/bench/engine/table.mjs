@@ -28,6 +28,8 @@ export function tables(r) {
     `p99 < ${TARGETS.pickupP99Ms} ms: ${verdict(x.p99 < TARGETS.pickupP99Ms)}`;
   /** A row of throughput to completion, against raw BullMQ's. */
   const throughputRow = (name, x) => [name, x.count, x.perSec, fmt(ratio(x.perSec)), '', '', tput(x)];
+  /** A row of raw BullMQ's throughput, with what it is the baseline of. */
+  const rawRow = (name, x, role) => [name, x.count, x.perSec, fmt(ratio(x.perSec)), '', '', role];
   /** A row of pickup, one at a time. */
   const pickupRow = (name, count, x, target) => [name, count, '', '', fmt(x.p50), fmt(x.p99), target];
   const rows = [
@@ -42,26 +44,18 @@ export function tables(r) {
     ],
     ...(r.raw.plain.single
       ? [
-          [
+          rawRow(
             'A1. raw BullMQ, queue.add() ×50 in flight, same worker',
-            r.raw.plain.single.count,
-            r.raw.plain.single.perSec,
-            fmt(ratio(r.raw.plain.single.perSec)),
-            '',
-            '',
+            r.raw.plain.single,
             'baseline of C (one call per task)',
-          ],
+          ),
         ]
       : []),
-    [
+    rawRow(
       'A2. raw BullMQ with Stepwise’s job options (jobId, priority)',
-      r.raw.stepwiseOptions.throughput.count,
-      r.raw.stepwiseOptions.throughput.perSec,
-      fmt(ratio(r.raw.stepwiseOptions.throughput.perSec)),
-      '',
-      '',
+      r.raw.stepwiseOptions.throughput,
       'reference',
-    ],
+    ),
     pickupRow(
       'B. raw BullMQ pickup, one add at a time (add call → processor start)',
       r.raw.plain.pickup.count,
