@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ResolvedOptions } from '../core/resolved-options';
 import { CLOCK, RESOLVED_OPTIONS, TASK_STORE, UPLOAD_STORE } from '../core/tokens';
 import type { Clock, TaskStore, UploadReservation, UploadStore } from '../ports';
+import { activeTasksExceeded } from '../engine/operation-errors';
 import { ApiError } from './http-error';
 
 /**
@@ -76,13 +77,8 @@ export class OwnerQuotas {
     const max = this.options.quotas.activeTasks;
     if (max === undefined) return;
     const active = await this.store.countActive!(owner);
-    if (active < max) return;
-    throw exceeded(
-      'activeTasks',
-      max,
-      active,
-      `${active} active tasks of at most ${max}; submit again when some have finished`,
-    );
+    // The error the exact check at insert throws: one message, one 403.
+    if (active >= max) throw activeTasksExceeded(max, active);
   }
 
   /** Refuses when `owner` keeps `quotas.storedBytes` or more: result files and finished uploads. */
